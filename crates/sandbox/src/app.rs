@@ -1,0 +1,272 @@
+//! The one entry point every request goes through: control API, latency, faults, authentication, the
+//! contract check, the route, and the request log.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::{Request, State as AxumState};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::contract::contract;
+use crate::error::{ApiError, ApiResult};
+use crate::faults::{DropWhen, FaultAction};
+use crate::params::Params;
+use crate::state::{LogEntry, State};
+use crate::{control, routes};
+
+/// Largest request body accepted: the Media Content Service's 150 MB.
+pub const MAX_BODY_BYTES: usize = 150 * 1024 * 1024;
+pub const CONTROL_PREFIX: &str = "/__sandbox";
+
+pub struct Shared {
+  pub state: Mutex<State>,
+  pub base: String,
+}
+
+impl Shared {
+  pub fn lock(&self) -> MutexGuard<'_, State> {
+    // A panic while holding the lock must not take the whole sandbox down with it.
+    self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+  }
+}
+
+pub type App = Arc<Shared>;
+
+/// Closes the connection a request arrived on, without an answer.
+#[derive(Clone)]
+pub struct ConnectionKill(pub Arc<Notify>);
+
+/// A request as the routes see it.
+pub struct Incoming {
+  pub method: Method,
+  pub path: String,
+  pub query: Params,
+  pub headers: HeaderMap,
+  pub body: bytes::Bytes,
+}
+
+impl Incoming {
+  pub fn content_type(&self) -> Option<&str> {
+    self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+  }
+
+  pub fn form(&self) -> Params {
+    if self.content_type().is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded")) {
+      Params::parse(&self.body)
+    } else {
+      Params::default()
+    }
+  }
+}
+
+/// What a route answers.
+pub enum Reply {
+  Json(StatusCode, Value),
+  Bytes(String, bytes::Bytes),
+  NoContent,
+}
+
+impl Reply {
+  fn status(&self) -> u16 {
+    match self {
+      Self::Json(status, _) => status.as_u16(),
+      Self::Bytes(..) => 200,
+      Self::NoContent => 204,
+    }
+  }
+}
+
+impl IntoResponse for Reply {
+  fn into_response(self) -> Response {
+    match self {
+      Self::Json(status, body) => (status, axum::Json(body)).into_response(),
+      Self::Bytes(content_type, bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
+      Self::NoContent => StatusCode::NO_CONTENT.into_response(),
+    }
+  }
+}
+
+pub async fn dispatch(AxumState(app): AxumState<App>, request: Request) -> Response {
+  let (parts, body) = request.into_parts();
+  let kill = parts.extensions.get::<ConnectionKill>().cloned();
+  let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    Ok(bytes) => bytes,
+    Err(_) => return ApiError::new(413, 50512, "Message media size is too large").into_response(),
+  };
+  let incoming = Incoming {
+    method: parts.method,
+    path: parts.uri.path().to_string(),
+    query: Params::parse(parts.uri.query().unwrap_or("").as_bytes()),
+    headers: parts.headers,
+    body,
+  };
+  if incoming.path == CONTROL_PREFIX || incoming.path.starts_with(&format!("{CONTROL_PREFIX}/")) {
+    return control::handle(&app, incoming).await;
+  }
+
+  let (latency, fault) = {
+    let mut state = app.lock();
+    let method = incoming.method.as_str();
+    let fault = state.faults.iter_mut().find_map(|f| f.fire(method, &incoming.path));
+    (state.latency_ms, fault)
+  };
+  if latency > 0 {
+    tokio::time::sleep(Duration::from_millis(latency)).await;
+  }
+  let label = fault.as_ref().map(FaultAction::label);
+  match fault {
+    Some(FaultAction::Respond {
+      status,
+      retry_after,
+      code,
+      message,
+      raw_body,
+    }) => {
+      log(&app, &incoming, status, label);
+      let mut response = match raw_body {
+        Some(text) => (StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE), text).into_response(),
+        None => ApiError::new(status, code, message).into_response(),
+      };
+      if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+      }
+      return response;
+    }
+    Some(FaultAction::Drop(DropWhen::Before)) => {
+      log(&app, &incoming, 0, label);
+      return drop_connection(kill).await;
+    }
+    Some(FaultAction::Delay(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
+    _ => {}
+  }
+
+  let reply = answer(&app, &incoming);
+  let status = match &reply {
+    Ok(reply) => reply.status(),
+    Err(error) => error.status.as_u16(),
+  };
+  log(&app, &incoming, status, label);
+  if matches!(fault, Some(FaultAction::Drop(DropWhen::After))) {
+    return drop_connection(kill).await;
+  }
+  match reply {
+    Ok(reply) => reply.into_response(),
+    Err(error) => error.into_response(),
+  }
+}
+
+async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
+  match kill {
+    Some(ConnectionKill(notify)) => {
+      notify.notify_one();
+      // The connection task drops this future when it closes the socket.
+      std::future::pending::<()>().await;
+      StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    }
+    None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+  }
+}
+
+fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) {
+  let params = if incoming.content_type().is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded")) {
+    Params::parse(&incoming.body).to_json()
+  } else if incoming.body.is_empty() {
+    Value::Object(Default::default())
+  } else {
+    serde_json::json!({
+      "content_type": incoming.content_type(),
+      "size": incoming.body.len(),
+    })
+  };
+  let mut state = app.lock();
+  let seq = state.next_seq();
+  state.log.push(LogEntry {
+    seq,
+    method: incoming.method.to_string(),
+    path: incoming.path.clone(),
+    query: incoming.query.to_json(),
+    params,
+    status,
+    fault,
+  });
+}
+
+fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<()> {
+  use base64_decode::decode;
+  let credentials = headers
+    .get(header::AUTHORIZATION)
+    .and_then(|v| v.to_str().ok())
+    .and_then(|v| v.strip_prefix("Basic "))
+    .and_then(|b64| decode(b64.trim()))
+    .and_then(|raw| String::from_utf8(raw).ok())
+    .ok_or_else(ApiError::authenticate)?;
+  let (user, password) = credentials.split_once(':').ok_or_else(ApiError::authenticate)?;
+  if app.lock().authenticate(user, password) {
+    Ok(())
+  } else {
+    Err(ApiError::authenticate())
+  }
+}
+
+fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
+  authenticate(app, &incoming.headers)?;
+  if let Some(reply) = routes::media::route(app, incoming)? {
+    return Ok(reply);
+  }
+  let method = incoming.method.as_str();
+  let Some(op) = contract().find(method, &incoming.path) else {
+    if contract().knows_path(&incoming.path) {
+      return Err(ApiError::new(405, 20004, format!("Method not allowed: {method} {}", incoming.path)));
+    }
+    return Err(not_emulated(incoming));
+  };
+  let form = incoming.form();
+  op.check_request(&incoming.query, &form).map_err(|why| ApiError::bad_request(20001, why))?;
+  routes::twilio(app, incoming, &op.template, &form)?.ok_or_else(|| not_emulated(incoming))
+}
+
+fn not_emulated(incoming: &Incoming) -> ApiError {
+  ApiError::new(
+    404,
+    20404,
+    format!(
+      "The requested resource {} was not found (the sandbox does not emulate {} {})",
+      incoming.path, incoming.method, incoming.path
+    ),
+  )
+}
+
+/// Standard base64 (RFC 4648) decoding for the Authorization header.
+mod base64_decode {
+  pub fn decode(input: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for byte in input.bytes().filter(|b| *b != b'=') {
+      let value = match byte {
+        b'A'..=b'Z' => byte - b'A',
+        b'a'..=b'z' => byte - b'a' + 26,
+        b'0'..=b'9' => byte - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+      };
+      buffer = (buffer << 6) | u32::from(value);
+      bits += 6;
+      if bits >= 8 {
+        bits -= 8;
+        out.push((buffer >> bits) as u8);
+      }
+    }
+    Some(out)
+  }
+
+  #[cfg(test)]
+  #[test]
+  fn decodes_basic_credentials() {
+    assert_eq!(decode("QUMxOnNlY3JldA==").unwrap(), b"AC1:secret");
+  }
+}

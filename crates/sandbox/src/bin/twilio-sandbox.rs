@@ -1,0 +1,91 @@
+//! `twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token …] [--exit-on-stdin-close]`
+//!
+//! Prints `TWILIO_BASE_URL=http://127.0.0.1:N` as its first line, then the credentials it accepts, and serves
+//! until it is stopped (Ctrl-C, SIGTERM, or the end of standard input with `--exit-on-stdin-close`).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use tokio::io::AsyncReadExt;
+use twilio_sandbox::{Sandbox, SandboxConfig, DEFAULT_TEMPLATE_SID};
+
+const USAGE: &str =
+  "usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN] [--exit-on-stdin-close]";
+
+fn parse_args() -> Result<(SandboxConfig, bool), String> {
+  let mut config = SandboxConfig::default();
+  let mut exit_on_stdin_close = false;
+  let mut args = std::env::args().skip(1);
+  while let Some(arg) = args.next() {
+    let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+    match arg.as_str() {
+      "--port" => config.port = value("--port")?.parse().map_err(|_| "--port takes a number".to_string())?,
+      "--host" => config.host = Some(value("--host")?.parse().map_err(|_| "--host takes an IP address".to_string())?),
+      "--account-sid" => config.account_sid = Some(value("--account-sid")?),
+      "--auth-token" => config.auth_token = Some(value("--auth-token")?),
+      "--exit-on-stdin-close" => exit_on_stdin_close = true,
+      "--help" | "-h" => return Err(String::new()),
+      other => return Err(format!("unknown argument {other}")),
+    }
+  }
+  Ok((config, exit_on_stdin_close))
+}
+
+async fn stopped(exit_on_stdin_close: bool) {
+  let stdin_closed = async {
+    if exit_on_stdin_close {
+      let mut buffer = [0u8; 64];
+      let mut stdin = tokio::io::stdin();
+      while matches!(stdin.read(&mut buffer).await, Ok(n) if n > 0) {}
+    } else {
+      std::future::pending::<()>().await;
+    }
+  };
+  #[cfg(unix)]
+  let terminate = async {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+      Ok(mut signal) => {
+        signal.recv().await;
+      }
+      Err(_) => std::future::pending::<()>().await,
+    }
+  };
+  #[cfg(not(unix))]
+  let terminate = std::future::pending::<()>();
+  tokio::select! {
+    _ = tokio::signal::ctrl_c() => {}
+    _ = terminate => {}
+    _ = stdin_closed => {}
+  }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+  let (config, exit_on_stdin_close) = match parse_args() {
+    Ok(parsed) => parsed,
+    Err(message) => {
+      if !message.is_empty() {
+        eprintln!("twilio-sandbox: {message}");
+      }
+      eprintln!("{USAGE}");
+      return ExitCode::from(2);
+    }
+  };
+  let sandbox = match Sandbox::start(config).await {
+    Ok(sandbox) => sandbox,
+    Err(error) => {
+      eprintln!("twilio-sandbox: cannot listen: {error}");
+      return ExitCode::FAILURE;
+    }
+  };
+  let mut out = std::io::stdout().lock();
+  let _ = writeln!(out, "TWILIO_BASE_URL={}", sandbox.url());
+  let _ = writeln!(out, "TWILIO_ACCOUNT_SID={}", sandbox.account_sid());
+  let _ = writeln!(out, "TWILIO_AUTH_TOKEN={}", sandbox.auth_token());
+  let _ = writeln!(out, "TWILIO_CHAT_SERVICE_SID={}", sandbox.chat_service_sid());
+  let _ = writeln!(out, "TWILIO_TEMPLATE_SID={DEFAULT_TEMPLATE_SID}");
+  let _ = out.flush();
+  drop(out);
+  sandbox.serve_until(stopped(exit_on_stdin_close)).await;
+  ExitCode::SUCCESS
+}

@@ -1,0 +1,305 @@
+//! The contract check: every request to a Twilio path is compared with Twilio's own OpenAPI descriptions
+//! (vendored in `openapi/`). A parameter Twilio does not define, a missing required one, a repeated scalar, a
+//! value outside an enum or an integer range is refused with 400 naming it: Twilio would often ignore such a
+//! parameter silently, which is how a client's bug hides. The same table checks response bodies in tests.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::params::Params;
+
+const SPECS: [&str; 2] = [
+  include_str!("../openapi/twilio_conversations_v1.json"),
+  include_str!("../openapi/twilio_api_v2010.json"),
+];
+
+#[derive(Debug)]
+enum Segment {
+  Literal(String),
+  Param { prefix: String, suffix: String },
+}
+
+#[derive(Debug)]
+struct ParamDef {
+  name: String,
+  required: bool,
+  schema: Value,
+}
+
+#[derive(Debug)]
+pub struct Operation {
+  pub method: String,
+  pub template: String,
+  segments: Vec<Segment>,
+  query: Vec<ParamDef>,
+  form: Vec<ParamDef>,
+  responses: Vec<(u16, Option<Value>)>,
+}
+
+pub struct Contract {
+  operations: Vec<Operation>,
+}
+
+/// The contract, parsed once per process.
+pub fn contract() -> &'static Contract {
+  static CONTRACT: OnceLock<Contract> = OnceLock::new();
+  CONTRACT.get_or_init(Contract::load)
+}
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+  match schema.get("$ref").and_then(Value::as_str) {
+    Some(reference) => reference
+      .strip_prefix("#/")
+      .map(|p| p.split('/').fold(doc, |node, key| &node[key]))
+      .unwrap_or(schema),
+    None => schema,
+  }
+}
+
+/// A schema with every `$ref` replaced by its target, so checks need no document.
+fn inline(doc: &Value, schema: &Value, depth: u8) -> Value {
+  let schema = resolve(doc, schema);
+  if depth == 0 {
+    return schema.clone();
+  }
+  match schema {
+    Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), inline(doc, v, depth - 1))).collect()),
+    Value::Array(items) => Value::Array(items.iter().map(|v| inline(doc, v, depth - 1)).collect()),
+    other => other.clone(),
+  }
+}
+
+impl Contract {
+  fn load() -> Self {
+    let mut operations = Vec::new();
+    for text in SPECS {
+      let doc: Value = serde_json::from_str(text).expect("the vendored OpenAPI description is valid JSON");
+      let Some(paths) = doc["paths"].as_object() else { continue };
+      for (template, item) in paths {
+        for method in ["get", "post", "delete"] {
+          let Some(op) = item.get(method) else { continue };
+          let params: Vec<&Value> = op["parameters"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+          let query = params
+            .iter()
+            .map(|p| resolve(&doc, p))
+            .filter(|p| p["in"] == "query")
+            .map(|p| ParamDef {
+              name: p["name"].as_str().unwrap_or_default().to_string(),
+              required: p["required"].as_bool().unwrap_or(false),
+              schema: inline(&doc, &p["schema"], 4),
+            })
+            .collect();
+          let body = &op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
+          let required: Vec<&str> = body["required"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+          let form = body["properties"]
+            .as_object()
+            .map(|props| {
+              props
+                .iter()
+                .map(|(name, schema)| ParamDef {
+                  name: name.clone(),
+                  required: required.contains(&name.as_str()),
+                  schema: inline(&doc, schema, 4),
+                })
+                .collect()
+            })
+            .unwrap_or_default();
+          let responses = op["responses"]
+            .as_object()
+            .map(|r| {
+              r.iter()
+                .filter_map(|(code, resp)| {
+                  let schema = resp["content"]["application/json"].get("schema").map(|s| inline(&doc, s, 8));
+                  code.parse().ok().map(|c| (c, schema))
+                })
+                .collect()
+            })
+            .unwrap_or_default();
+          operations.push(Operation {
+            method: method.to_uppercase(),
+            template: template.clone(),
+            segments: parse_template(template),
+            query,
+            form,
+            responses,
+          });
+        }
+      }
+    }
+    Self { operations }
+  }
+
+  /// The operation for a request, preferring the template with the most literal segments.
+  pub fn find(&self, method: &str, path: &str) -> Option<&Operation> {
+    self
+      .operations
+      .iter()
+      .filter(|op| op.method == method && op.matches(path))
+      .max_by_key(|op| op.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count())
+  }
+
+  /// Whether Twilio defines the path at all, with any method.
+  pub fn knows_path(&self, path: &str) -> bool {
+    self.operations.iter().any(|op| op.matches(path))
+  }
+}
+
+fn parse_template(template: &str) -> Vec<Segment> {
+  template
+    .trim_start_matches('/')
+    .split('/')
+    .map(|seg| match (seg.find('{'), seg.find('}')) {
+      (Some(open), Some(close)) => Segment::Param {
+        prefix: seg[..open].to_string(),
+        suffix: seg[close + 1..].to_string(),
+      },
+      _ => Segment::Literal(seg.to_string()),
+    })
+    .collect()
+}
+
+impl Operation {
+  fn matches(&self, path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    parts.len() == self.segments.len()
+      && parts.iter().zip(&self.segments).all(|(part, seg)| match seg {
+        Segment::Literal(lit) => lit == part,
+        Segment::Param { prefix, suffix } => {
+          part.len() > prefix.len() + suffix.len() && part.starts_with(prefix.as_str()) && part.ends_with(suffix.as_str())
+        }
+      })
+  }
+
+  /// Checks query and form parameters against the description; the error names the parameter.
+  pub fn check_request(&self, query: &Params, form: &Params) -> Result<(), String> {
+    let where_ = format!("{} {}", self.method, self.template);
+    check_params(&self.query, query, "query parameter", &where_)?;
+    check_params(&self.form, form, "parameter", &where_)
+  }
+
+  pub fn declares_status(&self, status: u16) -> bool {
+    self.responses.iter().any(|(code, _)| *code == status)
+  }
+
+  /// Differences between a response body and the schema Twilio describes for that status: missing and
+  /// undescribed fields, at the top level and in each record of a list.
+  pub fn check_response(&self, status: u16, body: &Value) -> Vec<String> {
+    let Some((_, schema)) = self.responses.iter().find(|(code, _)| *code == status) else {
+      return vec![format!("{} {} does not declare status {status}", self.method, self.template)];
+    };
+    match schema {
+      Some(schema) => compare_fields(schema, body, ""),
+      None => Vec::new(),
+    }
+  }
+}
+
+fn check_params(defs: &[ParamDef], given: &Params, kind: &str, where_: &str) -> Result<(), String> {
+  let mut seen = BTreeSet::new();
+  for (name, value) in &given.0 {
+    let Some(def) = defs.iter().find(|d| &d.name == name) else {
+      return Err(format!("Twilio does not define the {kind} '{name}' for {where_}"));
+    };
+    let is_array = def.schema["type"] == "array";
+    if !seen.insert(name.as_str()) && !is_array {
+      return Err(format!("The {kind} '{name}' is given more than once for {where_}"));
+    }
+    let item = if is_array { &def.schema["items"] } else { &def.schema };
+    check_value(item, value).map_err(|why| format!("The {kind} '{name}' {why} for {where_}"))?;
+  }
+  match defs.iter().find(|d| d.required && !seen.contains(d.name.as_str())) {
+    Some(missing) => Err(format!("The required {kind} '{}' is missing for {where_}", missing.name)),
+    None => Ok(()),
+  }
+}
+
+fn check_value(schema: &Value, value: &str) -> Result<(), String> {
+  if let Some(options) = schema["enum"].as_array() {
+    if !options.iter().any(|o| o.as_str() == Some(value)) {
+      let names: Vec<&str> = options.iter().filter_map(Value::as_str).collect();
+      return Err(format!("must be one of {}, not '{value}'", names.join(", ")));
+    }
+  }
+  if schema["type"] == "integer" {
+    let number: i64 = value.parse().map_err(|_| format!("must be an integer, not '{value}'"))?;
+    if schema["minimum"].as_i64().is_some_and(|min| number < min) || schema["maximum"].as_i64().is_some_and(|max| number > max) {
+      return Err(format!(
+        "must be between {} and {}, not {number}",
+        schema["minimum"].as_i64().unwrap_or(i64::MIN),
+        schema["maximum"].as_i64().unwrap_or(i64::MAX)
+      ));
+    }
+  }
+  if schema["type"] == "boolean" && value != "true" && value != "false" {
+    return Err(format!("must be true or false, not '{value}'"));
+  }
+  Ok(())
+}
+
+fn compare_fields(schema: &Value, body: &Value, at: &str) -> Vec<String> {
+  let (Some(props), Some(fields)) = (schema["properties"].as_object(), body.as_object()) else {
+    return Vec::new();
+  };
+  let mut problems: Vec<String> = props
+    .keys()
+    .filter(|k| !fields.contains_key(*k))
+    .map(|k| format!("missing field {at}{k}"))
+    .chain(fields.keys().filter(|k| !props.contains_key(*k)).map(|k| format!("undescribed field {at}{k}")))
+    .collect();
+  for (key, prop) in props {
+    match (&prop["type"], fields.get(key)) {
+      (t, Some(Value::Array(items))) if t == "array" => {
+        for (i, item) in items.iter().enumerate().take(3) {
+          problems.extend(compare_fields(&prop["items"], item, &format!("{at}{key}[{i}].")));
+        }
+      }
+      (t, Some(value @ Value::Object(_))) if t == "object" => {
+        problems.extend(compare_fields(prop, value, &format!("{at}{key}.")));
+      }
+      _ => {}
+    }
+  }
+  problems
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn conversation_sid_is_not_a_parameter_of_messages_json() {
+    let op = contract().find("POST", "/2010-04-01/Accounts/AC123/Messages.json").unwrap();
+    let form = Params(vec![("To".into(), "whatsapp:+1".into()), ("ConversationSid".into(), "CH1".into())]);
+    let err = op.check_request(&Params::default(), &form).unwrap_err();
+    assert!(err.contains("'ConversationSid'"), "{err}");
+  }
+
+  #[test]
+  fn a_missing_required_parameter_is_named() {
+    let op = contract().find("POST", "/2010-04-01/Accounts/AC123/Messages.json").unwrap();
+    let err = op.check_request(&Params::default(), &Params(vec![("Body".into(), "hi".into())])).unwrap_err();
+    assert!(err.contains("required parameter 'To'"), "{err}");
+  }
+
+  #[test]
+  fn page_size_above_fifty_is_refused_for_participant_conversations() {
+    let op = contract().find("GET", "/v1/ParticipantConversations").unwrap();
+    let query = Params(vec![("Address".into(), "whatsapp:+1".into()), ("PageSize".into(), "100".into())]);
+    assert!(op.check_request(&query, &Params::default()).unwrap_err().contains("between 1 and 50"));
+  }
+
+  #[test]
+  fn participant_may_repeat_on_conversation_with_participants() {
+    let op = contract().find("POST", "/v1/ConversationWithParticipants").unwrap();
+    let form = Params(vec![("Participant".into(), "{}".into()), ("Participant".into(), "{}".into())]);
+    assert!(op.check_request(&Params::default(), &form).is_ok());
+  }
+
+  #[test]
+  fn literal_segments_win_over_parameters() {
+    assert_eq!(contract().find("GET", "/v1/Services/IS1/Configuration").unwrap().template, "/v1/Services/{ChatServiceSid}/Configuration");
+    assert_eq!(contract().find("GET", "/2010-04-01/Accounts/AC1.json").unwrap().template, "/2010-04-01/Accounts/{Sid}.json");
+  }
+}

@@ -1,0 +1,259 @@
+//! The control API, under `/__sandbox/` and never under a Twilio path: reset, state dump, request log, seeds,
+//! latency, faults, API keys, and a sample image for media-by-URL tests. It needs no credentials and its
+//! requests are not logged.
+
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::{App, Incoming, CONTROL_PREFIX};
+use crate::faults::{Fault, FaultSpec};
+use crate::render::Ctx;
+use crate::sid::new_sid;
+use crate::state::{Binding, ConvState, ConversationInput, MessageInput, ParticipantInput, State, Template};
+
+pub const SAMPLE_PNG: &[u8] = include_bytes!("../assets/sample.png");
+
+#[derive(Deserialize)]
+struct SeedParticipant {
+  identity: Option<String>,
+  address: Option<String>,
+  proxy_address: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SeedMessage {
+  author: Option<String>,
+  body: String,
+}
+
+#[derive(Deserialize)]
+struct SeedConversation {
+  unique_name: Option<String>,
+  friendly_name: Option<String>,
+  attributes: Option<String>,
+  state: Option<String>,
+  date_created: Option<DateTime<Utc>>,
+  #[serde(default)]
+  participants: Vec<SeedParticipant>,
+  #[serde(default)]
+  messages: Vec<SeedMessage>,
+}
+
+#[derive(Deserialize)]
+struct SeedTemplate {
+  sid: Option<String>,
+  friendly_name: Option<String>,
+  body: String,
+}
+
+#[derive(Deserialize)]
+struct Latency {
+  ms: u64,
+}
+
+#[derive(Deserialize)]
+struct ConversationChange {
+  state: Option<String>,
+}
+
+fn reply(status: StatusCode, body: Value) -> Response {
+  (status, axum::Json(body)).into_response()
+}
+
+fn bad(message: impl Into<String>) -> Response {
+  reply(StatusCode::BAD_REQUEST, json!({ "error": message.into() }))
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(incoming: &Incoming) -> Result<T, Response> {
+  serde_json::from_slice(&incoming.body).map_err(|e| bad(format!("invalid JSON body: {e}")))
+}
+
+pub async fn handle(app: &App, incoming: Incoming) -> Response {
+  let route = incoming.path[CONTROL_PREFIX.len()..].trim_matches('/').to_string();
+  let parts: Vec<&str> = route.split('/').collect();
+  let result = match (&incoming.method, parts.as_slice()) {
+    (&Method::GET, [""]) | (&Method::GET, ["info"]) => Ok(info(app)),
+    (&Method::POST, ["reset"]) => {
+      app.lock().reset();
+      Ok(reply(StatusCode::OK, json!({ "reset": true })))
+    }
+    (&Method::GET, ["state"]) => Ok(dump(app)),
+    (&Method::GET, ["requests"]) => Ok(reply(StatusCode::OK, json!({ "requests": app.lock().log }))),
+    (&Method::DELETE, ["requests"]) => {
+      app.lock().log.clear();
+      Ok(reply(StatusCode::OK, json!({ "requests": [] })))
+    }
+    (&Method::POST, ["conversations"]) => seed_conversations(app, &incoming),
+    (&Method::POST, ["conversations", id]) => change_conversation(app, &incoming, id),
+    (&Method::DELETE, ["conversations", id]) => {
+      let path = incoming.path.clone();
+      match app.lock().delete_conversation(id, &path) {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => Ok(e.into_response()),
+      }
+    }
+    (&Method::POST, ["templates"]) => seed_template(app, &incoming),
+    (&Method::POST, ["latency"]) => parse::<Latency>(&incoming).map(|l| {
+      app.lock().latency_ms = l.ms;
+      reply(StatusCode::OK, json!({ "ms": l.ms }))
+    }),
+    (&Method::POST, ["faults"]) => parse::<FaultSpec>(&incoming).and_then(|spec| {
+      let fault = Fault::new(spec).map_err(bad)?;
+      let body = fault.to_json();
+      app.lock().faults.push(fault);
+      Ok(reply(StatusCode::CREATED, body))
+    }),
+    (&Method::GET, ["faults"]) => Ok(reply(
+      StatusCode::OK,
+      json!({ "faults": app.lock().faults.iter().map(Fault::to_json).collect::<Vec<_>>() }),
+    )),
+    (&Method::DELETE, ["faults"]) => {
+      app.lock().faults.clear();
+      Ok(reply(StatusCode::OK, json!({ "faults": [] })))
+    }
+    (&Method::POST, ["api-keys"]) => {
+      let (sid, secret) = app.lock().add_api_key();
+      Ok(reply(StatusCode::CREATED, json!({ "sid": sid, "secret": secret })))
+    }
+    (&Method::GET, ["image.png"]) => Ok(([(header::CONTENT_TYPE, "image/png")], SAMPLE_PNG).into_response()),
+    _ => Ok(reply(
+      StatusCode::NOT_FOUND,
+      json!({ "error": format!("the control API has no {} {}", incoming.method, incoming.path) }),
+    )),
+  };
+  result.unwrap_or_else(|response| response)
+}
+
+fn info(app: &App) -> Response {
+  let state = app.lock();
+  reply(
+    StatusCode::OK,
+    json!({
+      "url": app.base,
+      "account_sid": state.account.account_sid,
+      "chat_service_sid": state.account.chat_service_sid,
+      "messaging_service_sid": state.account.messaging_service_sid,
+      "default_template_sid": crate::state::DEFAULT_TEMPLATE_SID,
+      "sample_image_url": format!("{}{CONTROL_PREFIX}/image.png", app.base),
+    }),
+  )
+}
+
+fn ctx<'a>(app: &'a App, state: &'a State) -> Ctx<'a> {
+  Ctx {
+    base: &app.base,
+    account: &state.account,
+    prefix: "/v1".to_string(),
+  }
+}
+
+fn dump(app: &App) -> Response {
+  let state = app.lock();
+  let ctx = ctx(app, &state);
+  let conversations: Vec<Value> = state
+    .order
+    .iter()
+    .filter_map(|sid| state.conversations.get(sid))
+    .map(|c| {
+      let mut value = ctx.conversation(c);
+      value["participants"] = c.participants.iter().map(|p| ctx.participant(c, p)).collect();
+      value["messages"] = c.messages.iter().map(|m| ctx.message(c, m)).collect();
+      value
+    })
+    .collect();
+  let mut media: Vec<Value> = state.media.values().map(|m| ctx.media(m)).collect();
+  media.sort_by(|a, b| a["date_created"].as_str().cmp(&b["date_created"].as_str()));
+  reply(
+    StatusCode::OK,
+    json!({
+      "conversations": conversations,
+      "messages": state.sms.iter().map(|m| ctx.sms(m)).collect::<Vec<_>>(),
+      "media": media,
+      "templates": state.templates.values().map(|t| json!({"sid": t.sid, "friendly_name": t.friendly_name, "body": t.body})).collect::<Vec<_>>(),
+    }),
+  )
+}
+
+fn seed_one(state: &mut State, seed: SeedConversation) -> Result<String, crate::error::ApiError> {
+  let closed = seed.state.as_deref() == Some("closed");
+  let initial = match seed.state.as_deref() {
+    Some("closed") | None => None,
+    Some(other) => Some(ConvState::parse(other)?),
+  };
+  let sid = state
+    .create_conversation(ConversationInput {
+      unique_name: seed.unique_name,
+      friendly_name: seed.friendly_name,
+      attributes: seed.attributes,
+      state: initial,
+      date_created: seed.date_created,
+    })?
+    .sid
+    .clone();
+  for p in seed.participants {
+    let binding = p.address.map(|address| Binding {
+      address,
+      proxy_address: p.proxy_address.unwrap_or_default(),
+    });
+    state.add_participant(&sid, ParticipantInput { identity: p.identity, binding, ..Default::default() }, "")?;
+  }
+  for m in seed.messages {
+    state.add_message(&sid, MessageInput { author: m.author, body: Some(m.body), date_created: seed.date_created, ..Default::default() }, "")?;
+  }
+  if let Some(state_name) = initial.filter(|_| !closed) {
+    state.update_conversation(&sid, ConversationInput { state: Some(state_name), ..Default::default() }, "")?;
+  }
+  if closed {
+    state.update_conversation(&sid, ConversationInput { state: Some(ConvState::Closed), ..Default::default() }, "")?;
+  }
+  Ok(sid)
+}
+
+/// Seeds one conversation (a JSON object) or several (an array), with participants and messages.
+fn seed_conversations(app: &App, incoming: &Incoming) -> Result<Response, Response> {
+  let body: Value = parse(incoming)?;
+  let seeds: Vec<SeedConversation> = match body {
+    Value::Array(_) => serde_json::from_value(body),
+    other => serde_json::from_value(other).map(|one| vec![one]),
+  }
+  .map_err(|e| bad(format!("invalid seed: {e}")))?;
+  let mut state = app.lock();
+  let mut created = Vec::new();
+  for seed in seeds {
+    let sid = seed_one(&mut state, seed).map_err(|e| e.into_response())?;
+    created.push(ctx(app, &state).conversation(&state.conversations[&sid]));
+  }
+  Ok(reply(StatusCode::CREATED, json!({ "conversations": created })))
+}
+
+/// Changes a conversation behind the client's back (for example, closes it) without a logged request.
+fn change_conversation(app: &App, incoming: &Incoming, id: &str) -> Result<Response, Response> {
+  let change: ConversationChange = parse(incoming)?;
+  let state_value = change.state.as_deref().map(ConvState::parse).transpose().map_err(|e| e.into_response())?;
+  let mut state = app.lock();
+  let path = incoming.path.clone();
+  let conversation = state
+    .update_conversation(id, ConversationInput { state: state_value, ..Default::default() }, &path)
+    .map_err(|e| e.into_response())?
+    .clone();
+  Ok(reply(StatusCode::OK, ctx(app, &state).conversation(&conversation)))
+}
+
+fn seed_template(app: &App, incoming: &Incoming) -> Result<Response, Response> {
+  let seed: SeedTemplate = parse(incoming)?;
+  let sid = seed.sid.unwrap_or_else(|| new_sid("HX"));
+  if !crate::sid::is_sid(&sid, "HX") {
+    return Err(bad("a template SID is HX followed by 32 hex digits"));
+  }
+  let template = Template {
+    sid: sid.clone(),
+    friendly_name: seed.friendly_name.unwrap_or_else(|| "template".to_string()),
+    body: seed.body,
+  };
+  let body = json!({ "sid": template.sid, "friendly_name": template.friendly_name, "body": template.body });
+  app.lock().templates.insert(sid, template);
+  Ok(reply(StatusCode::CREATED, body))
+}

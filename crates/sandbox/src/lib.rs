@@ -1,0 +1,31 @@
+//! The Twilio sandbox: an in-memory, stateful emulator of the parts of Twilio the client talks to
+//! (Conversations v1, Programmable Messaging's Messages.json, the Media Content Service), on one origin,
+//! enforcing Twilio's rules with Twilio's error bodies, checking every request against Twilio's OpenAPI
+//! descriptions, and steerable through a control API under `/__sandbox/` (reset, state, request log, seeds,
+//! latency, faults).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let sandbox = twilio_sandbox::Sandbox::start(Default::default()).await?;
+//! println!("TWILIO_BASE_URL={}", sandbox.url());
+//! # Ok(()) }
+//! ```
+
+#![deny(clippy::all)]
+
+pub mod app;
+pub mod contract;
+pub mod control;
+pub mod error;
+pub mod faults;
+pub mod params;
+pub mod render;
+pub mod routes;
+pub mod server;
+pub mod sid;
+pub mod state;
+
+pub use error::ApiError;
+pub use faults::{DropWhen, FaultSpec};
+pub use server::{Sandbox, SandboxConfig};
+pub use state::{LogEntry, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};

@@ -1,0 +1,224 @@
+//! Resources as Twilio renders them: snake_case JSON, ISO-8601 dates for v1, RFC 2822 dates for 2010, and URLs
+//! on the sandbox's own origin so that `next_page_url` and `links` can be followed.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::params::Params;
+use crate::state::{Account, Conversation, Media, Message, Participant, SmsMessage};
+
+/// What a rendering needs besides the resource: the origin, the account, and the path prefix of the request
+/// (`/v1` or `/v1/Services/IS…`).
+pub struct Ctx<'a> {
+  pub base: &'a str,
+  pub account: &'a Account,
+  pub prefix: String,
+}
+
+pub fn iso(date: DateTime<Utc>) -> String {
+  date.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub fn rfc2822(date: DateTime<Utc>) -> String {
+  date.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+}
+
+impl Ctx<'_> {
+  fn url(&self, path: &str) -> String {
+    format!("{}{}{}", self.base, self.prefix, path)
+  }
+
+  pub fn conversation(&self, c: &Conversation) -> Value {
+    let url = self.url(&format!("/Conversations/{}", c.sid));
+    json!({
+      "account_sid": self.account.account_sid,
+      "chat_service_sid": self.account.chat_service_sid,
+      "messaging_service_sid": self.account.messaging_service_sid,
+      "sid": c.sid,
+      "friendly_name": c.friendly_name,
+      "unique_name": c.unique_name,
+      "attributes": c.attributes,
+      "state": c.state.as_str(),
+      "date_created": iso(c.date_created),
+      "date_updated": iso(c.date_updated),
+      "timers": {},
+      "url": url,
+      "links": {
+        "participants": format!("{url}/Participants"),
+        "messages": format!("{url}/Messages"),
+        "webhooks": format!("{url}/Webhooks"),
+      },
+      "bindings": {},
+    })
+  }
+
+  pub fn participant(&self, c: &Conversation, p: &Participant) -> Value {
+    json!({
+      "account_sid": self.account.account_sid,
+      "chat_service_sid": self.account.chat_service_sid,
+      "conversation_sid": c.sid,
+      "sid": p.sid,
+      "identity": p.identity,
+      "attributes": p.attributes,
+      "messaging_binding": p.binding.as_ref().map(|b| json!({
+        "type": b.channel(),
+        "address": b.address,
+        "proxy_address": b.proxy_address,
+      })),
+      "role_sid": p.role_sid,
+      "date_created": iso(p.date_created),
+      "date_updated": iso(p.date_created),
+      "url": self.url(&format!("/Conversations/{}/Participants/{}", c.sid, p.sid)),
+      "last_read_message_index": null,
+      "last_read_timestamp": null,
+    })
+  }
+
+  pub fn message(&self, c: &Conversation, m: &Message) -> Value {
+    let url = self.url(&format!("/Conversations/{}/Messages/{}", c.sid, m.sid));
+    json!({
+      "account_sid": self.account.account_sid,
+      "conversation_sid": c.sid,
+      "sid": m.sid,
+      "index": m.index,
+      "author": m.author,
+      "body": m.body,
+      "media": m.media.as_ref().map(|items| items.iter().map(|r| json!({
+        "sid": r.sid,
+        "size": r.size,
+        "content_type": r.content_type,
+        "filename": r.filename,
+        "category": "media",
+      })).collect::<Vec<_>>()),
+      "attributes": m.attributes,
+      "participant_sid": m.participant_sid,
+      "date_created": iso(m.date_created),
+      "date_updated": iso(m.date_created),
+      "url": url,
+      "delivery": null,
+      "links": {
+        "delivery_receipts": format!("{url}/Receipts"),
+        "channel_metadata": format!("{url}/ChannelMetadata"),
+      },
+      "content_sid": m.content_sid,
+    })
+  }
+
+  pub fn participant_conversation(&self, c: &Conversation, p: &Participant) -> Value {
+    json!({
+      "account_sid": self.account.account_sid,
+      "chat_service_sid": self.account.chat_service_sid,
+      "participant_sid": p.sid,
+      "participant_user_sid": null,
+      "participant_identity": p.identity,
+      "participant_messaging_binding": p.binding.as_ref().map(|b| json!({
+        "type": b.channel(),
+        "address": b.address,
+        "proxy_address": b.proxy_address,
+      })),
+      "conversation_sid": c.sid,
+      "conversation_unique_name": c.unique_name,
+      "conversation_friendly_name": c.friendly_name,
+      "conversation_attributes": c.attributes,
+      "conversation_date_created": iso(c.date_created),
+      "conversation_date_updated": iso(c.date_updated),
+      "conversation_created_by": "system",
+      "conversation_state": c.state.as_str(),
+      "conversation_timers": {},
+      "links": {
+        "participant": self.url(&format!("/Conversations/{}/Participants/{}", c.sid, p.sid)),
+        "conversation": self.url(&format!("/Conversations/{}", c.sid)),
+      },
+    })
+  }
+
+  pub fn sms(&self, m: &SmsMessage) -> Value {
+    let uri = format!("/2010-04-01/Accounts/{}/Messages/{}.json", self.account.account_sid, m.sid);
+    json!({
+      "body": m.body,
+      "num_segments": "1",
+      "direction": "outbound-api",
+      "from": m.from,
+      "to": m.to,
+      "date_updated": rfc2822(m.date_created),
+      "price": null,
+      "error_message": null,
+      "uri": uri,
+      "account_sid": self.account.account_sid,
+      "num_media": m.media_urls.len().to_string(),
+      "status": "queued",
+      "messaging_service_sid": m.messaging_service_sid,
+      "sid": m.sid,
+      "date_sent": null,
+      "date_created": rfc2822(m.date_created),
+      "error_code": null,
+      "price_unit": "USD",
+      "api_version": "2010-04-01",
+      "subresource_uris": {
+        "media": uri.replace(".json", "/Media.json"),
+        "feedback": uri.replace(".json", "/Feedback.json"),
+      },
+    })
+  }
+
+  pub fn media(&self, m: &Media) -> Value {
+    let path = format!("/v1/Services/{}/Media/{}", m.service_sid, m.sid);
+    json!({
+      "sid": m.sid,
+      "account_sid": self.account.account_sid,
+      "service_sid": m.service_sid,
+      "date_created": iso(m.date_created),
+      "date_upload_updated": iso(m.date_created),
+      "date_updated": iso(m.date_created),
+      "links": {
+        "content": format!("{path}/Content"),
+        "content_direct_temporary": format!("{}{path}/Content", self.base),
+      },
+      "size": m.bytes.len(),
+      "content_type": m.content_type,
+      "filename": m.filename,
+      "author": "system",
+      "category": m.category,
+      "message_sid": m.message_sid,
+      "channel_sid": null,
+      "url": path,
+      "is_multipart_upstream": false,
+    })
+  }
+}
+
+/// Twilio's v1 list envelope over one page of `items`, with `meta.key` and a followable `next_page_url`.
+/// `filters` are the query parameters (other than paging) that every page URL repeats.
+pub fn page(base: &str, path: &str, key: &str, items: Vec<Value>, query: &Params, filters: &[&str], default_size: usize) -> Value {
+  let size = query
+    .get("PageSize")
+    .and_then(|s| s.parse::<usize>().ok())
+    .filter(|s| *s > 0)
+    .unwrap_or(default_size);
+  let number = query.get("Page").and_then(|s| s.parse::<usize>().ok()).unwrap_or(0);
+  let extra: String = filters
+    .iter()
+    .filter_map(|name| query.get(name).map(|v| (name, v)))
+    .map(|(name, v)| format!("&{name}={}", form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+    .collect();
+  let url_of = |n: usize| {
+    let token = if n == 0 { String::new() } else { format!("&PageToken=PT{}", n * size) };
+    format!("{base}{path}?PageSize={size}{extra}&Page={n}{token}")
+  };
+  let start = number.saturating_mul(size).min(items.len());
+  let end = start.saturating_add(size).min(items.len());
+  let has_next = end < items.len();
+  let records: Vec<Value> = items.into_iter().skip(start).take(end - start).collect();
+  json!({
+    key: records,
+    "meta": {
+      "page": number,
+      "page_size": size,
+      "first_page_url": url_of(0),
+      "previous_page_url": if number > 0 { Value::String(url_of(number - 1)) } else { Value::Null },
+      "url": url_of(number),
+      "next_page_url": if has_next { Value::String(url_of(number + 1)) } else { Value::Null },
+      "key": key,
+    }
+  })
+}

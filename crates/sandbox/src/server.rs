@@ -1,0 +1,139 @@
+//! Listening and serving. A hand-written accept loop (rather than `axum::serve`) gives each connection a
+//! handle by which a fault can close it without an answer.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::app::{dispatch, ConnectionKill, Shared};
+use crate::sid::new_sid;
+use crate::state::{Account, LogEntry, State};
+
+#[derive(Debug, Clone, Default)]
+pub struct SandboxConfig {
+  /// 0 picks a free port.
+  pub port: u16,
+  /// Loopback when absent.
+  pub host: Option<IpAddr>,
+  pub account_sid: Option<String>,
+  pub auth_token: Option<String>,
+}
+
+/// A running sandbox. Dropping it stops the server and closes its connections.
+pub struct Sandbox {
+  url: String,
+  shared: Arc<Shared>,
+  shutdown: watch::Sender<bool>,
+  task: JoinHandle<()>,
+}
+
+impl Sandbox {
+  pub async fn start(config: SandboxConfig) -> std::io::Result<Self> {
+    let host = config.host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let listener = TcpListener::bind(SocketAddr::new(host, config.port)).await?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    let account = Account {
+      account_sid: config.account_sid.unwrap_or_else(|| new_sid("AC")),
+      auth_token: config.auth_token.unwrap_or_else(|| new_sid("").chars().take(32).collect()),
+      chat_service_sid: new_sid("IS"),
+      messaging_service_sid: new_sid("MG"),
+    };
+    let shared = Arc::new(Shared {
+      state: Mutex::new(State::new(account)),
+      base: url.clone(),
+    });
+    let router = Router::new().fallback(dispatch).with_state(shared.clone());
+    let (shutdown, watcher) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, router, watcher));
+    Ok(Self {
+      url,
+      shared,
+      shutdown,
+      task,
+    })
+  }
+
+  pub fn url(&self) -> &str {
+    &self.url
+  }
+
+  pub fn account_sid(&self) -> String {
+    self.shared.lock().account.account_sid.clone()
+  }
+
+  pub fn auth_token(&self) -> String {
+    self.shared.lock().account.auth_token.clone()
+  }
+
+  pub fn chat_service_sid(&self) -> String {
+    self.shared.lock().account.chat_service_sid.clone()
+  }
+
+  /// Direct access to the state, for tests in the same process.
+  pub fn state(&self) -> MutexGuard<'_, State> {
+    self.shared.lock()
+  }
+
+  pub fn reset(&self) {
+    self.shared.lock().reset();
+  }
+
+  pub fn received_requests(&self) -> Vec<LogEntry> {
+    self.shared.lock().log.clone()
+  }
+
+  /// Serves until `signal` completes, then stops.
+  pub async fn serve_until(self, signal: impl std::future::Future<Output = ()>) {
+    signal.await;
+    self.stop();
+  }
+
+  pub fn stop(&self) {
+    let _ = self.shutdown.send(true);
+    self.task.abort();
+  }
+}
+
+impl Drop for Sandbox {
+  fn drop(&mut self) {
+    self.stop();
+  }
+}
+
+async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
+  loop {
+    tokio::select! {
+      _ = shutdown.changed() => return,
+      accepted = listener.accept() => {
+        if let Ok((stream, _)) = accepted {
+          tokio::spawn(serve_connection(stream, router.clone(), shutdown.clone()));
+        }
+      }
+    }
+  }
+}
+
+async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch::Receiver<bool>) {
+  let _ = stream.set_nodelay(true);
+  let kill = Arc::new(Notify::new());
+  let handle = ConnectionKill(kill.clone());
+  let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+    request.extensions_mut().insert(handle.clone());
+    let mut router = router.clone();
+    async move { tower_service::Service::call(&mut router, request.map(axum::body::Body::new)).await }
+  });
+  let connection = hyper::server::conn::http1::Builder::new()
+    .keep_alive(true)
+    .serve_connection(TokioIo::new(stream), service);
+  tokio::select! {
+    _ = connection => {}
+    _ = kill.notified() => {}
+    _ = shutdown.changed() => {}
+  }
+}
