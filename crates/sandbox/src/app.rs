@@ -54,7 +54,10 @@ impl Incoming {
   }
 
   pub fn form(&self) -> Params {
-    if self.content_type().is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded")) {
+    if self
+      .content_type()
+      .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+    {
       Params::parse(&self.body)
     } else {
       Params::default()
@@ -127,7 +130,11 @@ pub async fn dispatch(AxumState(app): AxumState<App>, request: Request) -> Respo
     }) => {
       log(&app, &incoming, status, label);
       let mut response = match raw_body {
-        Some(text) => (StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE), text).into_response(),
+        Some(text) => (
+          StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+          text,
+        )
+          .into_response(),
         None => ApiError::new(status, code, message).into_response(),
       };
       if let Some(seconds) = retry_after {
@@ -171,7 +178,10 @@ async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
 }
 
 fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) {
-  let params = if incoming.content_type().is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded")) {
+  let params = if incoming
+    .content_type()
+    .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+  {
     Params::parse(&incoming.body).to_json()
   } else if incoming.body.is_empty() {
     Value::Object(Default::default())
@@ -219,12 +229,17 @@ fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
   let method = incoming.method.as_str();
   let Some(op) = contract().find(method, &incoming.path) else {
     if contract().knows_path(&incoming.path) {
-      return Err(ApiError::new(405, 20004, format!("Method not allowed: {method} {}", incoming.path)));
+      return Err(ApiError::new(
+        405,
+        20004,
+        format!("Method not allowed: {method} {}", incoming.path),
+      ));
     }
     return Err(not_emulated(incoming));
   };
   let form = incoming.form();
-  op.check_request(&incoming.query, &form).map_err(|why| ApiError::bad_request(20001, why))?;
+  op.check_request(&incoming.query, &form)
+    .map_err(|why| ApiError::bad_request(20001, why))?;
   routes::twilio(app, incoming, &op.template, &form)?.ok_or_else(|| not_emulated(incoming))
 }
 

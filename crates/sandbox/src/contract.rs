@@ -65,7 +65,12 @@ fn inline(doc: &Value, schema: &Value, depth: u8) -> Value {
     return schema.clone();
   }
   match schema {
-    Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), inline(doc, v, depth - 1))).collect()),
+    Value::Object(map) => Value::Object(
+      map
+        .iter()
+        .map(|(k, v)| (k.clone(), inline(doc, v, depth - 1)))
+        .collect(),
+    ),
     Value::Array(items) => Value::Array(items.iter().map(|v| inline(doc, v, depth - 1)).collect()),
     other => other.clone(),
   }
@@ -76,11 +81,16 @@ impl Contract {
     let mut operations = Vec::new();
     for text in SPECS {
       let doc: Value = serde_json::from_str(text).expect("the vendored OpenAPI description is valid JSON");
-      let Some(paths) = doc["paths"].as_object() else { continue };
+      let Some(paths) = doc["paths"].as_object() else {
+        continue;
+      };
       for (template, item) in paths {
         for method in ["get", "post", "delete"] {
           let Some(op) = item.get(method) else { continue };
-          let params: Vec<&Value> = op["parameters"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+          let params: Vec<&Value> = op["parameters"]
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
           let query = params
             .iter()
             .map(|p| resolve(&doc, p))
@@ -92,7 +102,10 @@ impl Contract {
             })
             .collect();
           let body = &op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
-          let required: Vec<&str> = body["required"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+          let required: Vec<&str> = body["required"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
           let form = body["properties"]
             .as_object()
             .map(|props| {
@@ -111,7 +124,9 @@ impl Contract {
             .map(|r| {
               r.iter()
                 .filter_map(|(code, resp)| {
-                  let schema = resp["content"]["application/json"].get("schema").map(|s| inline(&doc, s, 8));
+                  let schema = resp["content"]["application/json"]
+                    .get("schema")
+                    .map(|s| inline(&doc, s, 8));
                   code.parse().ok().map(|c| (c, schema))
                 })
                 .collect()
@@ -167,7 +182,9 @@ impl Operation {
       && parts.iter().zip(&self.segments).all(|(part, seg)| match seg {
         Segment::Literal(lit) => lit == part,
         Segment::Param { prefix, suffix } => {
-          part.len() > prefix.len() + suffix.len() && part.starts_with(prefix.as_str()) && part.ends_with(suffix.as_str())
+          part.len() > prefix.len() + suffix.len()
+            && part.starts_with(prefix.as_str())
+            && part.ends_with(suffix.as_str())
         }
       })
   }
@@ -187,7 +204,10 @@ impl Operation {
   /// undescribed fields, at the top level and in each record of a list.
   pub fn check_response(&self, status: u16, body: &Value) -> Vec<String> {
     let Some((_, schema)) = self.responses.iter().find(|(code, _)| *code == status) else {
-      return vec![format!("{} {} does not declare status {status}", self.method, self.template)];
+      return vec![format!(
+        "{} {} does not declare status {status}",
+        self.method, self.template
+      )];
     };
     match schema {
       Some(schema) => compare_fields(schema, body, ""),
@@ -210,7 +230,10 @@ fn check_params(defs: &[ParamDef], given: &Params, kind: &str, where_: &str) -> 
     check_value(item, value).map_err(|why| format!("The {kind} '{name}' {why} for {where_}"))?;
   }
   match defs.iter().find(|d| d.required && !seen.contains(d.name.as_str())) {
-    Some(missing) => Err(format!("The required {kind} '{}' is missing for {where_}", missing.name)),
+    Some(missing) => Err(format!(
+      "The required {kind} '{}' is missing for {where_}",
+      missing.name
+    )),
     None => Ok(()),
   }
 }
@@ -223,8 +246,12 @@ fn check_value(schema: &Value, value: &str) -> Result<(), String> {
     }
   }
   if schema["type"] == "integer" {
-    let number: i64 = value.parse().map_err(|_| format!("must be an integer, not '{value}'"))?;
-    if schema["minimum"].as_i64().is_some_and(|min| number < min) || schema["maximum"].as_i64().is_some_and(|max| number > max) {
+    let number: i64 = value
+      .parse()
+      .map_err(|_| format!("must be an integer, not '{value}'"))?;
+    if schema["minimum"].as_i64().is_some_and(|min| number < min)
+      || schema["maximum"].as_i64().is_some_and(|max| number > max)
+    {
       return Err(format!(
         "must be between {} and {}, not {number}",
         schema["minimum"].as_i64().unwrap_or(i64::MIN),
@@ -246,7 +273,12 @@ fn compare_fields(schema: &Value, body: &Value, at: &str) -> Vec<String> {
     .keys()
     .filter(|k| !fields.contains_key(*k))
     .map(|k| format!("missing field {at}{k}"))
-    .chain(fields.keys().filter(|k| !props.contains_key(*k)).map(|k| format!("undescribed field {at}{k}")))
+    .chain(
+      fields
+        .keys()
+        .filter(|k| !props.contains_key(*k))
+        .map(|k| format!("undescribed field {at}{k}")),
+    )
     .collect();
   for (key, prop) in props {
     match (&prop["type"], fields.get(key)) {
@@ -270,36 +302,66 @@ mod tests {
 
   #[test]
   fn conversation_sid_is_not_a_parameter_of_messages_json() {
-    let op = contract().find("POST", "/2010-04-01/Accounts/AC123/Messages.json").unwrap();
-    let form = Params(vec![("To".into(), "whatsapp:+1".into()), ("ConversationSid".into(), "CH1".into())]);
+    let op = contract()
+      .find("POST", "/2010-04-01/Accounts/AC123/Messages.json")
+      .unwrap();
+    let form = Params(vec![
+      ("To".into(), "whatsapp:+1".into()),
+      ("ConversationSid".into(), "CH1".into()),
+    ]);
     let err = op.check_request(&Params::default(), &form).unwrap_err();
     assert!(err.contains("'ConversationSid'"), "{err}");
   }
 
   #[test]
   fn a_missing_required_parameter_is_named() {
-    let op = contract().find("POST", "/2010-04-01/Accounts/AC123/Messages.json").unwrap();
-    let err = op.check_request(&Params::default(), &Params(vec![("Body".into(), "hi".into())])).unwrap_err();
+    let op = contract()
+      .find("POST", "/2010-04-01/Accounts/AC123/Messages.json")
+      .unwrap();
+    let err = op
+      .check_request(&Params::default(), &Params(vec![("Body".into(), "hi".into())]))
+      .unwrap_err();
     assert!(err.contains("required parameter 'To'"), "{err}");
   }
 
   #[test]
   fn page_size_above_fifty_is_refused_for_participant_conversations() {
     let op = contract().find("GET", "/v1/ParticipantConversations").unwrap();
-    let query = Params(vec![("Address".into(), "whatsapp:+1".into()), ("PageSize".into(), "100".into())]);
-    assert!(op.check_request(&query, &Params::default()).unwrap_err().contains("between 1 and 50"));
+    let query = Params(vec![
+      ("Address".into(), "whatsapp:+1".into()),
+      ("PageSize".into(), "100".into()),
+    ]);
+    assert!(op
+      .check_request(&query, &Params::default())
+      .unwrap_err()
+      .contains("between 1 and 50"));
   }
 
   #[test]
   fn participant_may_repeat_on_conversation_with_participants() {
     let op = contract().find("POST", "/v1/ConversationWithParticipants").unwrap();
-    let form = Params(vec![("Participant".into(), "{}".into()), ("Participant".into(), "{}".into())]);
+    let form = Params(vec![
+      ("Participant".into(), "{}".into()),
+      ("Participant".into(), "{}".into()),
+    ]);
     assert!(op.check_request(&Params::default(), &form).is_ok());
   }
 
   #[test]
   fn literal_segments_win_over_parameters() {
-    assert_eq!(contract().find("GET", "/v1/Services/IS1/Configuration").unwrap().template, "/v1/Services/{ChatServiceSid}/Configuration");
-    assert_eq!(contract().find("GET", "/2010-04-01/Accounts/AC1.json").unwrap().template, "/2010-04-01/Accounts/{Sid}.json");
+    assert_eq!(
+      contract()
+        .find("GET", "/v1/Services/IS1/Configuration")
+        .unwrap()
+        .template,
+      "/v1/Services/{ChatServiceSid}/Configuration"
+    );
+    assert_eq!(
+      contract()
+        .find("GET", "/2010-04-01/Accounts/AC1.json")
+        .unwrap()
+        .template,
+      "/2010-04-01/Accounts/{Sid}.json"
+    );
   }
 }

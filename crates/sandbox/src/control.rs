@@ -59,15 +59,38 @@ struct ConversationChange {
   state: Option<String>,
 }
 
+/// Why a control call was refused: its own input, or a Twilio rule (rendered as Twilio's error body).
+enum Refusal {
+  Invalid(String),
+  Twilio(crate::error::ApiError),
+}
+
+impl From<crate::error::ApiError> for Refusal {
+  fn from(error: crate::error::ApiError) -> Self {
+    Self::Twilio(error)
+  }
+}
+
+impl IntoResponse for Refusal {
+  fn into_response(self) -> Response {
+    match self {
+      Self::Invalid(message) => reply(StatusCode::BAD_REQUEST, json!({ "error": message })),
+      Self::Twilio(error) => error.into_response(),
+    }
+  }
+}
+
+type ControlResult = Result<Response, Refusal>;
+
 fn reply(status: StatusCode, body: Value) -> Response {
   (status, axum::Json(body)).into_response()
 }
 
-fn bad(message: impl Into<String>) -> Response {
-  reply(StatusCode::BAD_REQUEST, json!({ "error": message.into() }))
+fn bad(message: impl Into<String>) -> Refusal {
+  Refusal::Invalid(message.into())
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(incoming: &Incoming) -> Result<T, Response> {
+fn parse<T: for<'de> Deserialize<'de>>(incoming: &Incoming) -> Result<T, Refusal> {
   serde_json::from_slice(&incoming.body).map_err(|e| bad(format!("invalid JSON body: {e}")))
 }
 
@@ -90,10 +113,10 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
     (&Method::POST, ["conversations", id]) => change_conversation(app, &incoming, id),
     (&Method::DELETE, ["conversations", id]) => {
       let path = incoming.path.clone();
-      match app.lock().delete_conversation(id, &path) {
-        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(e) => Ok(e.into_response()),
-      }
+      let deleted = app.lock().delete_conversation(id, &path);
+      deleted
+        .map(|()| StatusCode::NO_CONTENT.into_response())
+        .map_err(Refusal::from)
     }
     (&Method::POST, ["templates"]) => seed_template(app, &incoming),
     (&Method::POST, ["latency"]) => parse::<Latency>(&incoming).map(|l| {
@@ -124,7 +147,7 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
       json!({ "error": format!("the control API has no {} {}", incoming.method, incoming.path) }),
     )),
   };
-  result.unwrap_or_else(|response| response)
+  result.unwrap_or_else(IntoResponse::into_response)
 }
 
 fn info(app: &App) -> Response {
@@ -198,22 +221,53 @@ fn seed_one(state: &mut State, seed: SeedConversation) -> Result<String, crate::
       address,
       proxy_address: p.proxy_address.unwrap_or_default(),
     });
-    state.add_participant(&sid, ParticipantInput { identity: p.identity, binding, ..Default::default() }, "")?;
+    state.add_participant(
+      &sid,
+      ParticipantInput {
+        identity: p.identity,
+        binding,
+        ..Default::default()
+      },
+      "",
+    )?;
   }
   for m in seed.messages {
-    state.add_message(&sid, MessageInput { author: m.author, body: Some(m.body), date_created: seed.date_created, ..Default::default() }, "")?;
+    state.add_message(
+      &sid,
+      MessageInput {
+        author: m.author,
+        body: Some(m.body),
+        date_created: seed.date_created,
+        ..Default::default()
+      },
+      "",
+    )?;
   }
   if let Some(state_name) = initial.filter(|_| !closed) {
-    state.update_conversation(&sid, ConversationInput { state: Some(state_name), ..Default::default() }, "")?;
+    state.update_conversation(
+      &sid,
+      ConversationInput {
+        state: Some(state_name),
+        ..Default::default()
+      },
+      "",
+    )?;
   }
   if closed {
-    state.update_conversation(&sid, ConversationInput { state: Some(ConvState::Closed), ..Default::default() }, "")?;
+    state.update_conversation(
+      &sid,
+      ConversationInput {
+        state: Some(ConvState::Closed),
+        ..Default::default()
+      },
+      "",
+    )?;
   }
   Ok(sid)
 }
 
 /// Seeds one conversation (a JSON object) or several (an array), with participants and messages.
-fn seed_conversations(app: &App, incoming: &Incoming) -> Result<Response, Response> {
+fn seed_conversations(app: &App, incoming: &Incoming) -> ControlResult {
   let body: Value = parse(incoming)?;
   let seeds: Vec<SeedConversation> = match body {
     Value::Array(_) => serde_json::from_value(body),
@@ -223,26 +277,38 @@ fn seed_conversations(app: &App, incoming: &Incoming) -> Result<Response, Respon
   let mut state = app.lock();
   let mut created = Vec::new();
   for seed in seeds {
-    let sid = seed_one(&mut state, seed).map_err(|e| e.into_response())?;
+    let sid = seed_one(&mut state, seed).map_err(Refusal::from)?;
     created.push(ctx(app, &state).conversation(&state.conversations[&sid]));
   }
   Ok(reply(StatusCode::CREATED, json!({ "conversations": created })))
 }
 
 /// Changes a conversation behind the client's back (for example, closes it) without a logged request.
-fn change_conversation(app: &App, incoming: &Incoming, id: &str) -> Result<Response, Response> {
+fn change_conversation(app: &App, incoming: &Incoming, id: &str) -> ControlResult {
   let change: ConversationChange = parse(incoming)?;
-  let state_value = change.state.as_deref().map(ConvState::parse).transpose().map_err(|e| e.into_response())?;
+  let state_value = change
+    .state
+    .as_deref()
+    .map(ConvState::parse)
+    .transpose()
+    .map_err(Refusal::from)?;
   let mut state = app.lock();
   let path = incoming.path.clone();
   let conversation = state
-    .update_conversation(id, ConversationInput { state: state_value, ..Default::default() }, &path)
-    .map_err(|e| e.into_response())?
+    .update_conversation(
+      id,
+      ConversationInput {
+        state: state_value,
+        ..Default::default()
+      },
+      &path,
+    )
+    .map_err(Refusal::from)?
     .clone();
   Ok(reply(StatusCode::OK, ctx(app, &state).conversation(&conversation)))
 }
 
-fn seed_template(app: &App, incoming: &Incoming) -> Result<Response, Response> {
+fn seed_template(app: &App, incoming: &Incoming) -> ControlResult {
   let seed: SeedTemplate = parse(incoming)?;
   let sid = seed.sid.unwrap_or_else(|| new_sid("HX"));
   if !crate::sid::is_sid(&sid, "HX") {

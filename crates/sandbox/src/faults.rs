@@ -97,7 +97,13 @@ impl Fault {
 
   /// Called for each request; answers the action when this rule fires for it.
   pub fn fire(&mut self, method: &str, path: &str) -> Option<FaultAction> {
-    if self.spec.method.as_ref().is_some_and(|m| !m.eq_ignore_ascii_case(method)) || !self.regex.is_match(path) {
+    if self
+      .spec
+      .method
+      .as_ref()
+      .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+      || !self.regex.is_match(path)
+    {
       return None;
     }
     self.seen += 1;
@@ -169,10 +175,20 @@ mod tests {
 
   #[test]
   fn a_rule_fires_once_by_default_after_the_requests_it_lets_through() {
-    let mut fault = Fault::new(spec(serde_json::json!({"method": "POST", "path": "/Messages$", "after": 1, "status": 503}))).unwrap();
+    let mut fault = Fault::new(spec(
+      serde_json::json!({"method": "POST", "path": "/Messages$", "after": 1, "status": 503}),
+    ))
+    .unwrap();
     assert!(fault.fire("GET", "/v1/Conversations/CH1/Messages").is_none());
     assert!(fault.fire("POST", "/v1/Conversations/CH1/Messages").is_none());
-    assert!(matches!(fault.fire("POST", "/v1/Conversations/CH1/Messages"), Some(FaultAction::Respond { status: 503, code: 20503, .. })));
+    assert!(matches!(
+      fault.fire("POST", "/v1/Conversations/CH1/Messages"),
+      Some(FaultAction::Respond {
+        status: 503,
+        code: 20503,
+        ..
+      })
+    ));
     assert!(fault.fire("POST", "/v1/Conversations/CH1/Messages").is_none());
   }
 

@@ -15,7 +15,12 @@ impl Params {
   }
 
   pub fn all(&self, name: &str) -> Vec<&str> {
-    self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    self
+      .0
+      .iter()
+      .filter(|(k, _)| k == name)
+      .map(|(_, v)| v.as_str())
+      .collect()
   }
 
   /// For the request log: one key per name, repeated names become arrays.

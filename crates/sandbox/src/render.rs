@@ -52,10 +52,16 @@ impl Ctx<'_> {
     })
   }
 
+  /// Only the service-scoped Participant and Message resources name their chat service.
+  fn scoped(&self, value: &mut Value) {
+    if self.prefix.starts_with("/v1/Services/") {
+      value["chat_service_sid"] = json!(self.account.chat_service_sid);
+    }
+  }
+
   pub fn participant(&self, c: &Conversation, p: &Participant) -> Value {
-    json!({
+    let mut value = json!({
       "account_sid": self.account.account_sid,
-      "chat_service_sid": self.account.chat_service_sid,
       "conversation_sid": c.sid,
       "sid": p.sid,
       "identity": p.identity,
@@ -71,12 +77,14 @@ impl Ctx<'_> {
       "url": self.url(&format!("/Conversations/{}/Participants/{}", c.sid, p.sid)),
       "last_read_message_index": null,
       "last_read_timestamp": null,
-    })
+    });
+    self.scoped(&mut value);
+    value
   }
 
   pub fn message(&self, c: &Conversation, m: &Message) -> Value {
     let url = self.url(&format!("/Conversations/{}/Messages/{}", c.sid, m.sid));
-    json!({
+    let mut value = json!({
       "account_sid": self.account.account_sid,
       "conversation_sid": c.sid,
       "sid": m.sid,
@@ -101,7 +109,9 @@ impl Ctx<'_> {
         "channel_metadata": format!("{url}/ChannelMetadata"),
       },
       "content_sid": m.content_sid,
-    })
+    });
+    self.scoped(&mut value);
+    value
   }
 
   pub fn participant_conversation(&self, c: &Conversation, p: &Participant) -> Value {
@@ -133,7 +143,10 @@ impl Ctx<'_> {
   }
 
   pub fn sms(&self, m: &SmsMessage) -> Value {
-    let uri = format!("/2010-04-01/Accounts/{}/Messages/{}.json", self.account.account_sid, m.sid);
+    let uri = format!(
+      "/2010-04-01/Accounts/{}/Messages/{}.json",
+      self.account.account_sid, m.sid
+    );
     json!({
       "body": m.body,
       "num_segments": "1",
@@ -189,7 +202,15 @@ impl Ctx<'_> {
 
 /// Twilio's v1 list envelope over one page of `items`, with `meta.key` and a followable `next_page_url`.
 /// `filters` are the query parameters (other than paging) that every page URL repeats.
-pub fn page(base: &str, path: &str, key: &str, items: Vec<Value>, query: &Params, filters: &[&str], default_size: usize) -> Value {
+pub fn page(
+  base: &str,
+  path: &str,
+  key: &str,
+  items: Vec<Value>,
+  query: &Params,
+  filters: &[&str],
+  default_size: usize,
+) -> Value {
   let size = query
     .get("PageSize")
     .and_then(|s| s.parse::<usize>().ok())
@@ -199,10 +220,19 @@ pub fn page(base: &str, path: &str, key: &str, items: Vec<Value>, query: &Params
   let extra: String = filters
     .iter()
     .filter_map(|name| query.get(name).map(|v| (name, v)))
-    .map(|(name, v)| format!("&{name}={}", form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+    .map(|(name, v)| {
+      format!(
+        "&{name}={}",
+        form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+      )
+    })
     .collect();
   let url_of = |n: usize| {
-    let token = if n == 0 { String::new() } else { format!("&PageToken=PT{}", n * size) };
+    let token = if n == 0 {
+      String::new()
+    } else {
+      format!("&PageToken=PT{}", n * size)
+    };
     format!("{base}{path}?PageSize={size}{extra}&Page={n}{token}")
   };
   let start = number.saturating_mul(size).min(items.len());

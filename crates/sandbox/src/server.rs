@@ -40,7 +40,9 @@ impl Sandbox {
     let url = format!("http://{addr}");
     let account = Account {
       account_sid: config.account_sid.unwrap_or_else(|| new_sid("AC")),
-      auth_token: config.auth_token.unwrap_or_else(|| new_sid("").chars().take(32).collect()),
+      auth_token: config
+        .auth_token
+        .unwrap_or_else(|| new_sid("").chars().take(32).collect()),
       chat_service_sid: new_sid("IS"),
       messaging_service_sid: new_sid("MG"),
     };

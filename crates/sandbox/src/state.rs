@@ -306,7 +306,10 @@ impl State {
 
   fn check_unique_name(&self, name: &str, owner: Option<&str>) -> ApiResult<()> {
     if is_sid(name, "CH") {
-      return Err(ApiError::bad_request(50390, "Unique name should not match conversation sid pattern"));
+      return Err(ApiError::bad_request(
+        50390,
+        "Unique name should not match conversation sid pattern",
+      ));
     }
     match self.unique_names.get(name) {
       Some(holder) if Some(holder.as_str()) != owner => Err(ApiError::conflict(
@@ -335,7 +338,10 @@ impl State {
       self.check_unique_name(name, None)?;
     }
     if input.friendly_name.as_ref().is_some_and(|n| n.chars().count() > 256) {
-      return Err(ApiError::bad_request(20001, "FriendlyName is limited to 256 characters"));
+      return Err(ApiError::bad_request(
+        20001,
+        "FriendlyName is limited to 256 characters",
+      ));
     }
     Self::check_attributes(input.attributes.as_deref())
   }
@@ -380,7 +386,10 @@ impl State {
   ) -> ApiResult<&Conversation> {
     self.validate_conversation(&input)?;
     if participants.len() > 10 {
-      return Err(ApiError::bad_request(20001, "At most 10 participants can be added in one request"));
+      return Err(ApiError::bad_request(
+        20001,
+        "At most 10 participants can be added in one request",
+      ));
     }
     let mut identities = Vec::new();
     let mut bindings = Vec::new();
@@ -480,9 +489,7 @@ impl State {
         20001,
         "Either Identity or MessagingBinding.Address must be specified",
       )),
-      (Some(identity), _) if identity.is_empty() => {
-        Err(ApiError::bad_request(20001, "Identity must not be empty"))
-      }
+      (Some(identity), _) if identity.is_empty() => Err(ApiError::bad_request(20001, "Identity must not be empty")),
       (_, Some(binding)) => validate_binding(binding),
       _ => Self::check_attributes(input.attributes.as_deref()),
     }
@@ -500,7 +507,11 @@ impl State {
       return Err(ApiError::closed());
     }
     if let Some(identity) = &input.identity {
-      if conversation.participants.iter().any(|p| p.identity.as_ref() == Some(identity)) {
+      if conversation
+        .participants
+        .iter()
+        .any(|p| p.identity.as_ref() == Some(identity))
+      {
         return Err(ApiError::conflict(50433, "Participant already exists"));
       }
     }
@@ -536,9 +547,16 @@ impl State {
   }
 
   pub fn remove_participant(&mut self, conversation_sid: &str, sid_or_identity: &str, path: &str) -> ApiResult<()> {
-    let participant_sid = self.find_participant(conversation_sid, sid_or_identity, path)?.sid.clone();
+    let participant_sid = self
+      .find_participant(conversation_sid, sid_or_identity, path)?
+      .sid
+      .clone();
     let conversation = self.conversation_mut(conversation_sid, path)?;
-    let removed = conversation.participants.iter().position(|p| p.sid == participant_sid).map(|i| conversation.participants.remove(i));
+    let removed = conversation
+      .participants
+      .iter()
+      .position(|p| p.sid == participant_sid)
+      .map(|i| conversation.participants.remove(i));
     if let Some(binding) = removed.and_then(|p| p.binding) {
       if self.bindings.get(&binding).map(String::as_str) == Some(conversation_sid) {
         self.bindings.remove(&binding);
@@ -570,7 +588,13 @@ impl State {
 
   // ---- conversation messages ----
 
-  fn render_template(&self, content_sid: &str, variables: Option<&str>, code_invalid_sid: u32, code_invalid_vars: u32) -> ApiResult<String> {
+  fn render_template(
+    &self,
+    content_sid: &str,
+    variables: Option<&str>,
+    code_invalid_sid: u32,
+    code_invalid_vars: u32,
+  ) -> ApiResult<String> {
     let template = self
       .templates
       .get(content_sid)
@@ -580,7 +604,12 @@ impl State {
       None => serde_json::Map::new(),
       Some(text) => match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
-        _ => return Err(ApiError::bad_request(code_invalid_vars, invalid_variables_message(code_invalid_vars))),
+        _ => {
+          return Err(ApiError::bad_request(
+            code_invalid_vars,
+            invalid_variables_message(code_invalid_vars),
+          ))
+        }
       },
     };
     let mut body = template.body.clone();
@@ -624,7 +653,12 @@ impl State {
           .media
           .get(sid)
           .filter(|m| m.service_sid == self.account.chat_service_sid && m.message_sid.is_none())
-          .ok_or_else(|| ApiError::bad_request(50510, format!("Media {sid} does not exist or is already attached to a message")))?;
+          .ok_or_else(|| {
+            ApiError::bad_request(
+              50510,
+              format!("Media {sid} does not exist or is already attached to a message"),
+            )
+          })?;
         Some(vec![MediaRef {
           sid: media.sid.clone(),
           size: media.bytes.len(),
@@ -634,7 +668,10 @@ impl State {
       }
     };
     if body.as_deref().unwrap_or("").is_empty() && media.is_none() {
-      return Err(ApiError::bad_request(21602, "Message body, media or content is required"));
+      return Err(ApiError::bad_request(
+        21602,
+        "Message body, media or content is required",
+      ));
     }
     let author = input.author.unwrap_or_else(|| "system".to_string());
     let participant_sid = conversation
@@ -691,7 +728,11 @@ impl State {
         "The concatenated message body exceeds the 1600 character limit",
       ));
     }
-    if let Some(bad) = input.media_urls.iter().find(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+    if let Some(bad) = input
+      .media_urls
+      .iter()
+      .find(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+    {
       return Err(ApiError::bad_request(21620, format!("Invalid media URL(s): {bad}")));
     }
     let whatsapp_to = input.to.starts_with("whatsapp:");

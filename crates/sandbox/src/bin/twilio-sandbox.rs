@@ -19,8 +19,18 @@ fn parse_args() -> Result<(SandboxConfig, bool), String> {
   while let Some(arg) = args.next() {
     let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
     match arg.as_str() {
-      "--port" => config.port = value("--port")?.parse().map_err(|_| "--port takes a number".to_string())?,
-      "--host" => config.host = Some(value("--host")?.parse().map_err(|_| "--host takes an IP address".to_string())?),
+      "--port" => {
+        config.port = value("--port")?
+          .parse()
+          .map_err(|_| "--port takes a number".to_string())?
+      }
+      "--host" => {
+        config.host = Some(
+          value("--host")?
+            .parse()
+            .map_err(|_| "--host takes an IP address".to_string())?,
+        )
+      }
       "--account-sid" => config.account_sid = Some(value("--account-sid")?),
       "--auth-token" => config.auth_token = Some(value("--auth-token")?),
       "--exit-on-stdin-close" => exit_on_stdin_close = true,

@@ -51,7 +51,10 @@ fn conversation_input(form: &Params) -> ApiResult<ConversationInput> {
 /// parameters in snake_case.
 fn participant_json(text: &str) -> ApiResult<ParticipantInput> {
   let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
-    return Err(ApiError::bad_request(50424, format!("Invalid participant JSON: {text}")));
+    return Err(ApiError::bad_request(
+      50424,
+      format!("Invalid participant JSON: {text}"),
+    ));
   };
   let mut input = ParticipantInput::default();
   for (key, value) in &map {
@@ -64,17 +67,32 @@ fn participant_json(text: &str) -> ApiResult<ParticipantInput> {
         let Some(binding) = value.as_object() else {
           return Err(ApiError::bad_request(50424, "messaging_binding must be an object"));
         };
-        if let Some(unknown) = binding.keys().find(|k| !["address", "proxy_address", "projected_address"].contains(&k.as_str())) {
-          return Err(ApiError::bad_request(20001, format!("Unknown participant attribute 'messaging_binding.{unknown}'")));
+        if let Some(unknown) = binding
+          .keys()
+          .find(|k| !["address", "proxy_address", "projected_address"].contains(&k.as_str()))
+        {
+          return Err(ApiError::bad_request(
+            20001,
+            format!("Unknown participant attribute 'messaging_binding.{unknown}'"),
+          ));
         }
         if let Some(address) = binding.get("address").and_then(Value::as_str) {
           input.binding = Some(Binding {
             address: address.to_string(),
-            proxy_address: binding.get("proxy_address").and_then(Value::as_str).unwrap_or("").to_string(),
+            proxy_address: binding
+              .get("proxy_address")
+              .and_then(Value::as_str)
+              .unwrap_or("")
+              .to_string(),
           });
         }
       }
-      other => return Err(ApiError::bad_request(20001, format!("Unknown participant attribute '{other}'"))),
+      other => {
+        return Err(ApiError::bad_request(
+          20001,
+          format!("Unknown participant attribute '{other}'"),
+        ))
+      }
     }
   }
   Ok(input)
@@ -148,7 +166,15 @@ impl Request<'_> {
       .filter(|c| wanted.is_none_or(|s| s == c.state.as_str()))
       .map(|c| ctx.conversation(c))
       .collect();
-    ok(page(&self.app.base, &self.incoming.path, "conversations", items, &self.incoming.query, &["State"], 50))
+    ok(page(
+      &self.app.base,
+      &self.incoming.path,
+      "conversations",
+      items,
+      &self.incoming.query,
+      &["State"],
+      50,
+    ))
   }
 
   pub fn fetch_conversation(&self) -> ApiResult<Reply> {
@@ -162,13 +188,19 @@ impl Request<'_> {
   pub fn update_conversation(&self) -> ApiResult<Reply> {
     let input = conversation_input(self.form)?;
     let mut state = self.app.lock();
-    let sid = state.update_conversation(self.value(0), input, &self.incoming.path)?.sid.clone();
+    let sid = state
+      .update_conversation(self.value(0), input, &self.incoming.path)?
+      .sid
+      .clone();
     let conversation = &state.conversations[&sid];
     Ok(ok(self.ctx(&state).conversation(conversation)))
   }
 
   pub fn delete_conversation(&self) -> ApiResult<Reply> {
-    self.app.lock().delete_conversation(self.value(0), &self.incoming.path)?;
+    self
+      .app
+      .lock()
+      .delete_conversation(self.value(0), &self.incoming.path)?;
     Ok(Reply::NoContent)
   }
 
@@ -181,7 +213,10 @@ impl Request<'_> {
       .map(participant_json)
       .collect::<ApiResult<Vec<_>>>()?;
     let mut state = self.app.lock();
-    let sid = state.create_conversation_with_participants(input, participants)?.sid.clone();
+    let sid = state
+      .create_conversation_with_participants(input, participants)?
+      .sid
+      .clone();
     let conversation = &state.conversations[&sid];
     Ok(created(self.ctx(&state).conversation(conversation)))
   }
@@ -208,8 +243,20 @@ impl Request<'_> {
     let state = self.app.lock();
     let conversation = state.conversation_by_sid(self.value(0), &self.incoming.path)?;
     let ctx = self.ctx(&state);
-    let items = conversation.participants.iter().map(|p| ctx.participant(conversation, p)).collect();
-    Ok(ok(page(&self.app.base, &self.incoming.path, "participants", items, &self.incoming.query, &[], 50)))
+    let items = conversation
+      .participants
+      .iter()
+      .map(|p| ctx.participant(conversation, p))
+      .collect();
+    Ok(ok(page(
+      &self.app.base,
+      &self.incoming.path,
+      "participants",
+      items,
+      &self.incoming.query,
+      &[],
+      50,
+    )))
   }
 
   pub fn fetch_participant(&self) -> ApiResult<Reply> {
@@ -220,7 +267,10 @@ impl Request<'_> {
   }
 
   pub fn delete_participant(&self) -> ApiResult<Reply> {
-    self.app.lock().remove_participant(self.value(0), self.value(1), &self.incoming.path)?;
+    self
+      .app
+      .lock()
+      .remove_participant(self.value(0), self.value(1), &self.incoming.path)?;
     Ok(Reply::NoContent)
   }
 
@@ -247,11 +297,23 @@ impl Request<'_> {
     let state = self.app.lock();
     let conversation = state.conversation_by_sid(self.value(0), &self.incoming.path)?;
     let ctx = self.ctx(&state);
-    let mut items: Vec<Value> = conversation.messages.iter().map(|m| ctx.message(conversation, m)).collect();
+    let mut items: Vec<Value> = conversation
+      .messages
+      .iter()
+      .map(|m| ctx.message(conversation, m))
+      .collect();
     if self.incoming.query.get("Order") == Some("desc") {
       items.reverse();
     }
-    Ok(ok(page(&self.app.base, &self.incoming.path, "messages", items, &self.incoming.query, &["Order"], 50)))
+    Ok(ok(page(
+      &self.app.base,
+      &self.incoming.path,
+      "messages",
+      items,
+      &self.incoming.query,
+      &["Order"],
+      50,
+    )))
   }
 
   pub fn fetch_message(&self) -> ApiResult<Reply> {
@@ -269,7 +331,10 @@ impl Request<'_> {
     let query = &self.incoming.query;
     let (address, identity) = (query.get("Address"), query.get("Identity"));
     if address.is_some() == identity.is_some() {
-      return Err(ApiError::bad_request(20001, "Exactly one of Identity or Address must be given"));
+      return Err(ApiError::bad_request(
+        20001,
+        "Exactly one of Identity or Address must be given",
+      ));
     }
     let state = self.app.lock();
     let ctx = self.ctx(&state);
@@ -278,6 +343,14 @@ impl Request<'_> {
       .into_iter()
       .map(|(c, p)| ctx.participant_conversation(c, p))
       .collect();
-    Ok(ok(page(&self.app.base, &self.incoming.path, "conversations", items, query, &["Address", "Identity"], 50)))
+    Ok(ok(page(
+      &self.app.base,
+      &self.incoming.path,
+      "conversations",
+      items,
+      query,
+      &["Address", "Identity"],
+      50,
+    )))
   }
 }

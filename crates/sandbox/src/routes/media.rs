@@ -25,7 +25,10 @@ pub fn route(app: &App, incoming: &Incoming) -> ApiResult<Option<Reply>> {
     (&Method::POST, None) => upload(app, incoming, service).map(Some),
     (&Method::GET, Some(sid)) => {
       let state = app.lock();
-      let media = state.media.get(sid).ok_or_else(|| ApiError::not_found(&incoming.path))?;
+      let media = state
+        .media
+        .get(sid)
+        .ok_or_else(|| ApiError::not_found(&incoming.path))?;
       Ok(Some(if content {
         Reply::Bytes(media.content_type.clone(), media.bytes.clone())
       } else {
@@ -37,7 +40,11 @@ pub fn route(app: &App, incoming: &Incoming) -> ApiResult<Option<Reply>> {
         Reply::Json(StatusCode::OK, ctx.media(media))
       }))
     }
-    _ => Err(ApiError::new(405, 20004, format!("Method not allowed: {} {}", incoming.method, incoming.path))),
+    _ => Err(ApiError::new(
+      405,
+      20004,
+      format!("Method not allowed: {} {}", incoming.method, incoming.path),
+    )),
   }
 }
 
@@ -49,11 +56,17 @@ fn upload(app: &App, incoming: &Incoming, service: &str) -> ApiResult<Reply> {
   let (content_type, filename, bytes) = if content_type.starts_with("multipart/form-data") {
     first_file(incoming, &content_type)?
   } else {
-    (content_type, incoming.query.get("Filename").map(str::to_string), incoming.body.clone())
+    (
+      content_type,
+      incoming.query.get("Filename").map(str::to_string),
+      incoming.body.clone(),
+    )
   };
   let category = incoming.query.get("Category").map(str::to_string);
   let mut state = app.lock();
-  let media = state.add_media(service, content_type, filename, category, bytes)?.clone();
+  let media = state
+    .add_media(service, content_type, filename, category, bytes)?
+    .clone();
   let ctx = Ctx {
     base: &app.base,
     account: &state.account,
@@ -72,7 +85,9 @@ fn first_file(incoming: &Incoming, content_type: &str) -> ApiResult<(String, Opt
     .map_err(|e| bad(e.to_string()))?;
   // The body is already in memory, so this completes without waiting on I/O.
   futures::executor::block_on(async move {
-    let mut multipart = axum::extract::Multipart::from_request(request, &()).await.map_err(|e| bad(e.body_text()))?;
+    let mut multipart = axum::extract::Multipart::from_request(request, &())
+      .await
+      .map_err(|e| bad(e.body_text()))?;
     let field = multipart
       .next_field()
       .await

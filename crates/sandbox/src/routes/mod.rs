@@ -64,7 +64,9 @@ pub fn twilio(app: &App, incoming: &Incoming, template: &str, form: &Params) -> 
     ("GET", "/v1/Conversations/{ConversationSid}/Messages") => request.list_messages()?,
     ("GET", "/v1/Conversations/{ConversationSid}/Messages/{Sid}") => request.fetch_message()?,
     ("GET", "/v1/ParticipantConversations") => request.participant_conversations()?,
-    ("POST", "/2010-04-01/Accounts/{AccountSid}/Messages.json") => messaging::create_message(app, incoming, &values, form)?,
+    ("POST", "/2010-04-01/Accounts/{AccountSid}/Messages.json") => {
+      messaging::create_message(app, incoming, &values, form)?
+    }
     ("GET", "/2010-04-01/Accounts/{Sid}.json") => messaging::fetch_account(app, incoming, &values)?,
     _ => return Ok(None),
   }))

@@ -1,0 +1,157 @@
+//! Walks every operation the sandbox serves and checks the status code and the response's fields against
+//! Twilio's OpenAPI description.
+
+mod common;
+
+use common::{Harness, CUSTOMER, SENDER};
+use serde_json::json;
+use twilio_sandbox::contract::contract;
+
+#[tokio::test]
+async fn every_served_operation_answers_as_twilio_describes_it() {
+  let h = Harness::start().await;
+  let account = h.account();
+  let service = h.service();
+  let sid = h.conversation("walk", CUSTOMER).await;
+  let message = h
+    .post(&format!("/v1/Conversations/{sid}/Messages"), &[("Body", "hi")])
+    .await
+    .body["sid"]
+    .as_str()
+    .unwrap()
+    .to_string();
+  let participant = h.get(&format!("/v1/Conversations/{sid}/Participants")).await.body["participants"][0]["sid"]
+    .as_str()
+    .unwrap()
+    .to_string();
+  let customer =
+    json!({"messaging_binding": {"address": "whatsapp:+15550002222", "proxy_address": SENDER}}).to_string();
+  let mut walked = Vec::new();
+  for scope in ["/v1".to_string(), format!("/v1/Services/{service}")] {
+    let conversation = h
+      .post(&format!("{scope}/Conversations"), &[("FriendlyName", "x")])
+      .await;
+    let created = conversation.body["sid"].as_str().unwrap().to_string();
+    let with = h
+      .post(
+        &format!("{scope}/ConversationWithParticipants"),
+        &[("Participant", &customer)],
+      )
+      .await;
+    let with_sid = with.body["sid"].as_str().unwrap().to_string();
+    let added = h
+      .post(
+        &format!("{scope}/Conversations/{created}/Participants"),
+        &[("Identity", "alice")],
+      )
+      .await;
+    let steps = vec![
+      ("POST", format!("{scope}/Conversations"), conversation),
+      ("POST", format!("{scope}/ConversationWithParticipants"), with),
+      ("POST", format!("{scope}/Conversations/{created}/Participants"), added),
+      (
+        "GET",
+        format!("{scope}/Conversations"),
+        h.get(&format!("{scope}/Conversations")).await,
+      ),
+      (
+        "GET",
+        format!("{scope}/Conversations/{sid}"),
+        h.get(&format!("{scope}/Conversations/{sid}")).await,
+      ),
+      (
+        "POST",
+        format!("{scope}/Conversations/{sid}"),
+        h.post(&format!("{scope}/Conversations/{sid}"), &[("FriendlyName", "y")])
+          .await,
+      ),
+      (
+        "GET",
+        format!("{scope}/Conversations/{sid}/Participants"),
+        h.get(&format!("{scope}/Conversations/{sid}/Participants")).await,
+      ),
+      (
+        "GET",
+        format!("{scope}/Conversations/{sid}/Participants/{participant}"),
+        h.get(&format!("{scope}/Conversations/{sid}/Participants/{participant}"))
+          .await,
+      ),
+      (
+        "POST",
+        format!("{scope}/Conversations/{sid}/Messages"),
+        h.post(&format!("{scope}/Conversations/{sid}/Messages"), &[("Body", "x")])
+          .await,
+      ),
+      (
+        "GET",
+        format!("{scope}/Conversations/{sid}/Messages"),
+        h.get(&format!("{scope}/Conversations/{sid}/Messages")).await,
+      ),
+      (
+        "GET",
+        format!("{scope}/Conversations/{sid}/Messages/{message}"),
+        h.get(&format!("{scope}/Conversations/{sid}/Messages/{message}")).await,
+      ),
+      (
+        "GET",
+        format!("{scope}/ParticipantConversations?Address=whatsapp%3A%2B1234567890"),
+        h.get(&format!(
+          "{scope}/ParticipantConversations?Address=whatsapp%3A%2B1234567890"
+        ))
+        .await,
+      ),
+      (
+        "DELETE",
+        format!("{scope}/Conversations/{created}/Participants/alice"),
+        h.delete(&format!("{scope}/Conversations/{created}/Participants/alice"))
+          .await,
+      ),
+      (
+        "DELETE",
+        format!("{scope}/Conversations/{with_sid}"),
+        h.delete(&format!("{scope}/Conversations/{with_sid}")).await,
+      ),
+    ];
+    walked.extend(steps);
+  }
+  walked.push(("GET", "/v1/Configuration".into(), h.get("/v1/Configuration").await));
+  walked.push((
+    "GET",
+    format!("/v1/Services/{service}/Configuration"),
+    h.get(&format!("/v1/Services/{service}/Configuration")).await,
+  ));
+  let sms = h
+    .post(
+      &format!("/2010-04-01/Accounts/{account}/Messages.json"),
+      &[("To", CUSTOMER), ("From", SENDER), ("Body", "x")],
+    )
+    .await;
+  walked.push(("POST", format!("/2010-04-01/Accounts/{account}/Messages.json"), sms));
+  walked.push((
+    "GET",
+    format!("/2010-04-01/Accounts/{account}.json"),
+    h.get(&format!("/2010-04-01/Accounts/{account}.json")).await,
+  ));
+
+  let mut problems = Vec::new();
+  for (method, path, answer) in &walked {
+    let bare = path.split('?').next().unwrap();
+    let op = contract()
+      .find(method, bare)
+      .unwrap_or_else(|| panic!("{method} {bare} is not in the description"));
+    if !op.declares_status(answer.status) {
+      problems.push(format!(
+        "{method} {path}: status {} not declared ({})",
+        answer.status, answer.body
+      ));
+      continue;
+    }
+    problems.extend(
+      op.check_response(answer.status, &answer.body)
+        .into_iter()
+        .map(|p| format!("{method} {path}: {p}")),
+    );
+  }
+  assert!(problems.is_empty(), "{}", problems.join("\n"));
+  assert_eq!(walked.len(), 32);
+}
