@@ -1,0 +1,369 @@
+//! Options, resolved once: constructor option, then environment variable, then a named constant.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::phone::Customer;
+
+pub const DEFAULT_WHATSAPP_NUMBER: &str = "+14155238886";
+pub const DEFAULT_SYSTEM_IDENTITY: &str = "system";
+/// twilio-node's default request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// twilio-node's default number of retries.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// The longest any one call may take, retries and waits included.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(90);
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
+pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
+/// WhatsApp's media size limit.
+pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 16 * 1024 * 1024;
+pub const MISSING_CREDENTIALS: &str = "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required in environment variables";
+
+/// Every option the client takes; each is optional and also has an environment variable.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+  /// `TWILIO_ACCOUNT_SID`
+  pub account_sid: Option<String>,
+  /// `TWILIO_AUTH_TOKEN`
+  pub auth_token: Option<Secret>,
+  /// `TWILIO_API_KEY`: an `SK…` key used with `api_secret` in place of the auth token.
+  pub api_key: Option<String>,
+  /// `TWILIO_API_SECRET`
+  pub api_secret: Option<Secret>,
+  /// `TWILIO_WHATSAPP_NUMBER`, default `+14155238886` (Twilio's WhatsApp sandbox number).
+  pub whatsapp_number: Option<String>,
+  /// `TWILIO_SYSTEM_IDENTITY`, default `system`.
+  pub system_identity: Option<String>,
+  /// `TWILIO_BASE_URL`: one origin serving every Twilio host by path (the sandbox).
+  pub base_url: Option<String>,
+  /// `TWILIO_REGION`, e.g. `ie1`.
+  pub region: Option<String>,
+  /// `TWILIO_EDGE`, e.g. `dublin`.
+  pub edge: Option<String>,
+  /// `TWILIO_TIMEOUT_MS`: per request, default 30000.
+  pub timeout_ms: Option<u64>,
+  /// `TWILIO_MAX_RETRIES`: default 3.
+  pub max_retries: Option<u32>,
+  /// `TWILIO_DEADLINE_MS`: per call, retries included, default 90000.
+  pub deadline_ms: Option<u64>,
+  /// `TWILIO_CACHE_TTL_MS`: default 300000 (5 minutes).
+  pub cache_ttl_ms: Option<u64>,
+  /// `TWILIO_CACHE_MAX_ENTRIES`: default 100000.
+  pub cache_max_entries: Option<u64>,
+  /// `TWILIO_DELIVERY`: `conversations` (default) or `messaging`.
+  pub delivery: Option<String>,
+  /// `TWILIO_MEDIA_ALLOW_PRIVATE=1`: let media URLs point at private, loopback and link-local hosts.
+  pub media_allow_private_hosts: Option<bool>,
+  /// `TWILIO_MEDIA_MAX_BYTES`: default 16 MiB.
+  pub media_max_bytes: Option<u64>,
+  /// `TWILIO_CHAT_SERVICE_SID`: the Conversations service for media uploads; asked of Twilio when unset.
+  pub chat_service_sid: Option<String>,
+}
+
+/// A credential that never shows itself: `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+  pub fn new(value: impl Into<String>) -> Self {
+    Self(value.into())
+  }
+
+  pub fn expose(&self) -> &str {
+    &self.0
+  }
+}
+
+impl fmt::Debug for Secret {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str("Secret([redacted])")
+  }
+}
+
+impl fmt::Display for Secret {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str("[redacted]")
+  }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+  /// Every message is a message of the customer's conversation.
+  Conversations,
+  /// Templates and images go through Messages.json, as the old module sent them.
+  Messaging,
+}
+
+impl Delivery {
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Self::Conversations => "conversations",
+      Self::Messaging => "messaging",
+    }
+  }
+}
+
+/// Where each Twilio host is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hosts {
+  pub api: String,
+  pub conversations: String,
+  pub media: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+  pub account_sid: String,
+  /// The Basic-auth user: the account SID or an API key SID.
+  pub username: String,
+  pub password: Secret,
+  pub whatsapp_number: String,
+  pub system_identity: String,
+  pub hosts: Hosts,
+  pub timeout: Duration,
+  pub max_retries: u32,
+  pub deadline: Duration,
+  pub cache_ttl: Duration,
+  pub cache_max_entries: u64,
+  pub delivery: Delivery,
+  pub media_allow_private_hosts: bool,
+  pub media_max_bytes: u64,
+  pub chat_service_sid: Option<String>,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+  value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn number<T: std::str::FromStr>(option: Option<T>, env: Option<String>, name: &str) -> Result<Option<T>> {
+  match (option, non_empty(env)) {
+    (Some(value), _) => Ok(Some(value)),
+    (None, Some(text)) => text.parse().map(Some).map_err(|_| Error::Config {
+      message: format!("{name} must be a non-negative whole number, not '{text}'"),
+    }),
+    (None, None) => Ok(None),
+  }
+}
+
+fn is_loopback(host: &str) -> bool {
+  let host = host.trim_start_matches('[').trim_end_matches(']');
+  host.eq_ignore_ascii_case("localhost")
+    || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The base URL's origin; credentials never travel over plain http except to this machine.
+fn base_origin(value: &str) -> Result<String> {
+  let invalid = |why: &str| Error::Config {
+    message: format!("baseUrl {why}: {value}"),
+  };
+  let url = url::Url::parse(value).map_err(|_| invalid("is not a URL"))?;
+  let host = url.host_str().ok_or_else(|| invalid("has no host"))?;
+  match url.scheme() {
+    "https" => {}
+    "http" if is_loopback(host) => {}
+    "http" => return Err(invalid("must use https: credentials are sent over plain http only to loopback hosts")),
+    _ => return Err(invalid("must be an http(s) URL")),
+  }
+  Ok(value.trim_end_matches('/').to_string())
+}
+
+fn twilio_hosts(region: Option<String>, edge: Option<String>) -> Hosts {
+  // As twilio-node does: an edge without a region means us1.
+  let region = region.or_else(|| edge.as_ref().map(|_| "us1".to_string()));
+  let host = |product: &str| {
+    let mut parts = vec![product.to_string()];
+    parts.extend(edge.clone());
+    parts.extend(region.clone());
+    format!("https://{}.twilio.com", parts.join("."))
+  };
+  Hosts {
+    api: host("api"),
+    conversations: host("conversations"),
+    media: format!("https://mcs.{}.twilio.com", region.clone().unwrap_or_else(|| "us1".to_string())),
+  }
+}
+
+impl Config {
+  /// Resolves every option: the option, else the environment variable (looked up through `env`), else the
+  /// default.
+  pub fn resolve(options: Options, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    let env = |name: &str| non_empty(env(name));
+    let account_sid = non_empty(options.account_sid).or_else(|| env("TWILIO_ACCOUNT_SID"));
+    let auth_token = options
+      .auth_token
+      .filter(|t| !t.expose().trim().is_empty())
+      .or_else(|| env("TWILIO_AUTH_TOKEN").map(Secret::new));
+    let api_key = non_empty(options.api_key).or_else(|| env("TWILIO_API_KEY"));
+    let api_secret = options
+      .api_secret
+      .filter(|t| !t.expose().trim().is_empty())
+      .or_else(|| env("TWILIO_API_SECRET").map(Secret::new));
+    let missing = || Error::Config {
+      message: MISSING_CREDENTIALS.to_string(),
+    };
+    let account_sid = account_sid.ok_or_else(missing)?;
+    let (username, password) = match (api_key, api_secret, auth_token) {
+      (Some(key), Some(secret), _) => (key, secret),
+      (_, _, Some(token)) => (account_sid.clone(), token),
+      _ => return Err(missing()),
+    };
+
+    let whatsapp_number = non_empty(options.whatsapp_number)
+      .or_else(|| env("TWILIO_WHATSAPP_NUMBER"))
+      .unwrap_or_else(|| DEFAULT_WHATSAPP_NUMBER.to_string());
+    let whatsapp_number = Customer::parse(&whatsapp_number)
+      .map_err(|_| Error::Config {
+        message: format!("whatsappNumber is not an E.164 phone number: {whatsapp_number}"),
+      })?
+      .e164();
+    let system_identity = non_empty(options.system_identity)
+      .or_else(|| env("TWILIO_SYSTEM_IDENTITY"))
+      .unwrap_or_else(|| DEFAULT_SYSTEM_IDENTITY.to_string());
+
+    let hosts = match non_empty(options.base_url).or_else(|| env("TWILIO_BASE_URL")) {
+      Some(base) => {
+        let origin = base_origin(&base)?;
+        Hosts {
+          api: origin.clone(),
+          conversations: origin.clone(),
+          media: origin,
+        }
+      }
+      None => twilio_hosts(
+        non_empty(options.region).or_else(|| env("TWILIO_REGION")),
+        non_empty(options.edge).or_else(|| env("TWILIO_EDGE")),
+      ),
+    };
+
+    let delivery = match non_empty(options.delivery).or_else(|| env("TWILIO_DELIVERY")).as_deref() {
+      None | Some("conversations") => Delivery::Conversations,
+      Some("messaging") => Delivery::Messaging,
+      Some(other) => {
+        return Err(Error::Config {
+          message: format!("delivery must be 'conversations' or 'messaging', not '{other}'"),
+        })
+      }
+    };
+    let media_allow_private_hosts = options
+      .media_allow_private_hosts
+      .unwrap_or_else(|| matches!(env("TWILIO_MEDIA_ALLOW_PRIVATE").as_deref(), Some("1" | "true")));
+    let millis = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
+    let timeout = millis(number(options.timeout_ms, env("TWILIO_TIMEOUT_MS"), "timeoutMs")?, DEFAULT_TIMEOUT);
+    let deadline = millis(number(options.deadline_ms, env("TWILIO_DEADLINE_MS"), "deadlineMs")?, DEFAULT_DEADLINE);
+    if timeout.is_zero() || deadline.is_zero() {
+      return Err(Error::Config {
+        message: "timeoutMs and deadlineMs must be greater than 0".to_string(),
+      });
+    }
+
+    Ok(Self {
+      account_sid,
+      username,
+      password,
+      whatsapp_number,
+      system_identity,
+      hosts,
+      timeout,
+      max_retries: number(options.max_retries, env("TWILIO_MAX_RETRIES"), "maxRetries")?.unwrap_or(DEFAULT_MAX_RETRIES),
+      deadline,
+      cache_ttl: millis(number(options.cache_ttl_ms, env("TWILIO_CACHE_TTL_MS"), "cacheTtlMs")?, DEFAULT_CACHE_TTL),
+      cache_max_entries: number(options.cache_max_entries, env("TWILIO_CACHE_MAX_ENTRIES"), "cacheMaxEntries")?
+        .unwrap_or(DEFAULT_CACHE_MAX_ENTRIES),
+      delivery,
+      media_allow_private_hosts,
+      media_max_bytes: number(options.media_max_bytes, env("TWILIO_MEDIA_MAX_BYTES"), "mediaMaxBytes")?
+        .unwrap_or(DEFAULT_MEDIA_MAX_BYTES),
+      chat_service_sid: non_empty(options.chat_service_sid).or_else(|| env("TWILIO_CHAT_SERVICE_SID")),
+    })
+  }
+
+  /// `whatsapp:+14155238886`: the proxy address of every customer binding and the From of Messaging sends.
+  pub fn sender_address(&self) -> String {
+    format!("whatsapp:{}", self.whatsapp_number)
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use std::collections::HashMap;
+
+  use super::*;
+
+  fn resolve(options: Options, env: &[(&str, &str)]) -> Result<Config> {
+    let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Config::resolve(options, |name| env.get(name).cloned())
+  }
+
+  const CREDENTIALS: [(&str, &str); 2] = [("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_AUTH_TOKEN", "token")];
+
+  #[test]
+  fn missing_credentials_give_the_old_modules_message() {
+    let error = resolve(Options::default(), &[("TWILIO_ACCOUNT_SID", "AC1")]).unwrap_err();
+    assert_eq!(error.to_string(), MISSING_CREDENTIALS);
+  }
+
+  #[test]
+  fn defaults_come_from_named_constants() {
+    let config = resolve(Options::default(), &CREDENTIALS).unwrap();
+    assert_eq!(config.whatsapp_number, DEFAULT_WHATSAPP_NUMBER);
+    assert_eq!(config.system_identity, "system");
+    assert_eq!(config.timeout, DEFAULT_TIMEOUT);
+    assert_eq!(config.max_retries, 3);
+    assert_eq!(config.cache_ttl, Duration::from_secs(300));
+    assert_eq!(config.delivery, Delivery::Conversations);
+    assert_eq!(config.hosts.conversations, "https://conversations.twilio.com");
+    assert_eq!(config.hosts.media, "https://mcs.us1.twilio.com");
+  }
+
+  #[test]
+  fn an_option_wins_over_its_environment_variable_and_zero_is_a_value() {
+    let options = Options {
+      max_retries: Some(0),
+      whatsapp_number: Some("whatsapp:+15550001111".into()),
+      ..Default::default()
+    };
+    let config = resolve(options, &[CREDENTIALS[0], CREDENTIALS[1], ("TWILIO_MAX_RETRIES", "7"), ("TWILIO_WHATSAPP_NUMBER", "+15559999999")]).unwrap();
+    assert_eq!(config.max_retries, 0);
+    assert_eq!(config.whatsapp_number, "+15550001111");
+  }
+
+  #[test]
+  fn api_keys_authenticate_in_place_of_the_token() {
+    let config = resolve(Options::default(), &[("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_API_KEY", "SK1"), ("TWILIO_API_SECRET", "s")]).unwrap();
+    assert_eq!(config.username, "SK1");
+    assert_eq!(config.password.expose(), "s");
+  }
+
+  #[test]
+  fn plain_http_is_refused_except_to_loopback() {
+    for ok in ["http://127.0.0.1:4010", "http://localhost:1", "http://[::1]:2", "https://twilio.example"] {
+      assert!(resolve(Options { base_url: Some(ok.into()), ..Default::default() }, &CREDENTIALS).is_ok(), "{ok}");
+    }
+    let error = resolve(Options { base_url: Some("http://10.0.0.5:80".into()), ..Default::default() }, &CREDENTIALS).unwrap_err();
+    assert!(error.to_string().contains("must use https"), "{error}");
+  }
+
+  #[test]
+  fn region_and_edge_pick_twilios_regional_hosts() {
+    let config = resolve(Options { edge: Some("dublin".into()), region: Some("ie1".into()), ..Default::default() }, &CREDENTIALS).unwrap();
+    assert_eq!(config.hosts.conversations, "https://conversations.dublin.ie1.twilio.com");
+    assert_eq!(config.hosts.media, "https://mcs.ie1.twilio.com");
+    let edge_only = resolve(Options { edge: Some("sydney".into()), ..Default::default() }, &CREDENTIALS).unwrap();
+    assert_eq!(edge_only.hosts.api, "https://api.sydney.us1.twilio.com");
+  }
+
+  #[test]
+  fn the_token_never_shows_in_debug_output() {
+    let config = resolve(Options::default(), &[("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_AUTH_TOKEN", "supersecret123")]).unwrap();
+    let printed = format!("{config:?}");
+    assert!(!printed.contains("supersecret123"), "{printed}");
+    assert!(printed.contains("[redacted]"));
+  }
+
+  #[test]
+  fn bad_numbers_in_the_environment_are_named() {
+    let error = resolve(Options::default(), &[CREDENTIALS[0], CREDENTIALS[1], ("TWILIO_TIMEOUT_MS", "soon")]).unwrap_err();
+    assert_eq!(error.to_string(), "timeoutMs must be a non-negative whole number, not 'soon'");
+  }
+}

@@ -1,0 +1,223 @@
+//! Twilio's endpoints as typed calls: paths, parameters, and the fields read back.
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::config::Hosts;
+use crate::error::{Error, Result};
+use crate::http::{Body, Http, Method, Request};
+
+/// The fields of a Conversation the client needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationInfo {
+  pub sid: String,
+  pub chat_service_sid: String,
+  pub unique_name: Option<String>,
+  pub state: String,
+}
+
+impl ConversationInfo {
+  pub fn from_json(value: &Value) -> Result<Self> {
+    let text = |key: &str| value[key].as_str().map(str::to_string);
+    Ok(Self {
+      sid: text("sid").ok_or_else(|| decode_error(value))?,
+      chat_service_sid: text("chat_service_sid").unwrap_or_default(),
+      unique_name: text("unique_name"),
+      state: text("state").unwrap_or_else(|| "active".to_string()),
+    })
+  }
+
+  pub fn is_closed(&self) -> bool {
+    self.state == "closed"
+  }
+}
+
+/// One record of ParticipantConversations.
+#[derive(Debug, Clone)]
+pub struct ParticipantConversation {
+  pub conversation: ConversationInfo,
+  pub proxy_address: Option<String>,
+}
+
+fn decode_error(value: &Value) -> Error {
+  Error::Decode {
+    status: 200,
+    body: value.to_string().chars().take(200).collect(),
+  }
+}
+
+/// The most pages of ParticipantConversations followed for one address.
+const MAX_PAGES: usize = 20;
+
+pub struct Api {
+  http: Http,
+  hosts: Hosts,
+  account_sid: String,
+}
+
+fn url(origin: &str, segments: &[&str]) -> String {
+  let mut url = url::Url::parse(origin).expect("origins are validated by the config");
+  url
+    .path_segments_mut()
+    .map(|mut path| {
+      path.pop_if_empty().extend(segments);
+    })
+    .ok();
+  url.to_string()
+}
+
+fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+  pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+impl Api {
+  pub fn new(http: Http, hosts: Hosts, account_sid: String) -> Self {
+    Self {
+      http,
+      hosts,
+      account_sid,
+    }
+  }
+
+  pub fn http(&self) -> &Http {
+    &self.http
+  }
+
+  fn conversations(&self, segments: &[&str]) -> String {
+    let mut all = vec!["v1"];
+    all.extend_from_slice(segments);
+    url(&self.hosts.conversations, &all)
+  }
+
+  /// GET /v1/Conversations/{SidOrUniqueName}
+  pub async fn fetch_conversation(&self, sid_or_unique_name: &str) -> Result<ConversationInfo> {
+    let value = self.http.json(&Request::get(self.conversations(&["Conversations", sid_or_unique_name]))).await?;
+    ConversationInfo::from_json(&value)
+  }
+
+  /// POST /v1/ConversationWithParticipants: the conversation and its participants in one call. A repeat is
+  /// detected by Twilio (50353 for the unique name), so it is safe to retry.
+  pub async fn create_conversation_with_participants(
+    &self,
+    unique_name: &str,
+    friendly_name: &str,
+    participants: &[String],
+  ) -> Result<ConversationInfo> {
+    let mut params = form(&[("UniqueName", unique_name), ("FriendlyName", friendly_name)]);
+    params.extend(participants.iter().map(|p| ("Participant".to_string(), p.clone())));
+    let value = self
+      .http
+      .json(&Request::post_form(self.conversations(&["ConversationWithParticipants"]), params, true))
+      .await?;
+    ConversationInfo::from_json(&value)
+  }
+
+  /// GET /v1/ParticipantConversations?Address=…, every page.
+  pub async fn participant_conversations(&self, address: &str) -> Result<Vec<ParticipantConversation>> {
+    let mut next = Some({
+      let mut first = url::Url::parse(&self.conversations(&["ParticipantConversations"])).map_err(|e| Error::Config {
+        message: e.to_string(),
+      })?;
+      first.query_pairs_mut().append_pair("Address", address).append_pair("PageSize", "50");
+      first.to_string()
+    });
+    let mut found = Vec::new();
+    for _ in 0..MAX_PAGES {
+      let Some(page_url) = next.take() else { break };
+      let page = self.http.json(&Request::get(page_url)).await?;
+      let key = page["meta"]["key"].as_str().unwrap_or("conversations");
+      for record in page[key].as_array().into_iter().flatten() {
+        let conversation = ConversationInfo {
+          sid: record["conversation_sid"].as_str().ok_or_else(|| decode_error(record))?.to_string(),
+          chat_service_sid: record["chat_service_sid"].as_str().unwrap_or_default().to_string(),
+          unique_name: record["conversation_unique_name"].as_str().map(str::to_string),
+          state: record["conversation_state"].as_str().unwrap_or("active").to_string(),
+        };
+        found.push(ParticipantConversation {
+          conversation,
+          proxy_address: record["participant_messaging_binding"]["proxy_address"].as_str().map(str::to_string),
+        });
+      }
+      next = page["meta"]["next_page_url"].as_str().map(|u| self.same_origin(u));
+    }
+    Ok(found)
+  }
+
+  /// Twilio's page URLs name its own host; the next page is asked of the origin this client talks to.
+  fn same_origin(&self, page_url: &str) -> String {
+    match url::Url::parse(page_url) {
+      Ok(parsed) => {
+        let rest = &page_url[parsed[..url::Position::BeforePath].len()..];
+        format!("{}{}", self.hosts.conversations.trim_end_matches('/'), rest)
+      }
+      Err(_) => page_url.to_string(),
+    }
+  }
+
+  /// POST /v1/Conversations/{Sid}/Messages. Not idempotent: the caller checks before repeating.
+  pub async fn create_message(&self, conversation_sid: &str, params: Vec<(String, String)>) -> Result<Value> {
+    let request = Request::post_form(self.conversations(&["Conversations", conversation_sid, "Messages"]), params, false);
+    self.http.json(&request).await
+  }
+
+  /// The newest messages of a conversation, newest first.
+  pub async fn recent_messages(&self, conversation_sid: &str, count: u32) -> Result<Vec<Value>> {
+    let mut url = url::Url::parse(&self.conversations(&["Conversations", conversation_sid, "Messages"])).map_err(|e| {
+      Error::Config {
+        message: e.to_string(),
+      }
+    })?;
+    url.query_pairs_mut().append_pair("Order", "desc").append_pair("PageSize", &count.to_string());
+    let page = self.http.json(&Request::get(url.to_string())).await?;
+    Ok(page["messages"].as_array().cloned().unwrap_or_default())
+  }
+
+  /// POST /2010-04-01/Accounts/{AccountSid}/Messages.json
+  pub async fn send_messaging(&self, params: Vec<(String, String)>) -> Result<Value> {
+    let url = url(&self.hosts.api, &["2010-04-01", "Accounts", &self.account_sid, "Messages.json"]);
+    self.http.json(&Request::post_form(url, params, false)).await
+  }
+
+  /// GET /2010-04-01/Accounts/{AccountSid}.json
+  pub async fn fetch_account(&self) -> Result<Value> {
+    let url = url(&self.hosts.api, &["2010-04-01", "Accounts", &format!("{}.json", self.account_sid)]);
+    self.http.json(&Request::get(url)).await
+  }
+
+  /// GET /v1/Configuration
+  pub async fn configuration(&self) -> Result<Value> {
+    self.http.json(&Request::get(self.conversations(&["Configuration"]))).await
+  }
+
+  /// POST /v1/Services/{ChatServiceSid}/Media on the Media Content Service: the raw bytes with their type.
+  pub async fn upload_media(&self, service_sid: &str, content_type: &str, filename: &str, bytes: Bytes) -> Result<Value> {
+    let mut url = url::Url::parse(&url(&self.hosts.media, &["v1", "Services", service_sid, "Media"])).map_err(|e| {
+      Error::Config {
+        message: e.to_string(),
+      }
+    })?;
+    url.query_pairs_mut().append_pair("Filename", filename);
+    let request = Request {
+      method: Method::Post,
+      url: url.to_string(),
+      body: Body::Bytes {
+        content_type: content_type.to_string(),
+        bytes,
+      },
+      // An upload repeated after a lost answer leaves an unattached copy, never a second message.
+      idempotent: true,
+    };
+    self.http.json(&request).await
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn path_segments_are_encoded() {
+    assert_eq!(url("http://127.0.0.1:1", &["v1", "Conversations", "a b/c"]), "http://127.0.0.1:1/v1/Conversations/a%20b%2Fc");
+    assert_eq!(url("https://api.twilio.com/", &["2010-04-01"]), "https://api.twilio.com/2010-04-01");
+  }
+}

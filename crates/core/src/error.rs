@@ -1,0 +1,168 @@
+//! The one error type of the core. Twilio's error body is parsed into `Api`; input errors carry a stable
+//! string code; every variant knows whether the request it ended may have taken effect.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+  /// Twilio answered with an error status; `code` and `more_info` come from its body when it had one.
+  #[error("{message}")]
+  Api {
+    status: u16,
+    code: Option<u32>,
+    message: String,
+    more_info: Option<String>,
+    details: Option<Value>,
+  },
+  /// No answer: the connection failed or broke. `sent` tells whether the request may have reached Twilio.
+  #[error("Network error talking to Twilio: {message}")]
+  Transport { message: String, sent: bool },
+  #[error("Twilio did not answer within {} ms", .after.as_millis())]
+  Timeout { after: Duration },
+  /// Twilio answered 2xx with a body that is not the JSON expected.
+  #[error("Unexpected answer from Twilio (HTTP {status})")]
+  Decode { status: u16, body: String },
+  /// Bad input: nothing was sent.
+  #[error("{message}")]
+  InvalidInput { code: &'static str, message: String },
+  #[error("{message}")]
+  Config { message: String },
+  /// A bug of ours (a panic caught at the boundary).
+  #[error("Internal error: {message}")]
+  Internal { message: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+  pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    Self::InvalidInput {
+      code,
+      message: message.into(),
+    }
+  }
+
+  /// Parses Twilio's `{code, message, more_info, status, details}`; a body that is not JSON (as a load balancer
+  /// sends on 502) keeps the HTTP status and a short excerpt.
+  pub fn from_response(status: u16, body: &[u8]) -> Self {
+    match serde_json::from_slice::<Value>(body) {
+      Ok(json) if json.get("message").is_some() || json.get("code").is_some() => Self::Api {
+        status,
+        code: json["code"].as_u64().and_then(|c| u32::try_from(c).ok()),
+        message: json["message"].as_str().unwrap_or("Twilio error").to_string(),
+        more_info: json["more_info"].as_str().map(str::to_string),
+        details: json.get("details").filter(|d| !d.is_null()).cloned(),
+      },
+      _ => {
+        let text = String::from_utf8_lossy(body);
+        let excerpt: String = text.chars().take(200).collect();
+        Self::Api {
+          status,
+          code: None,
+          message: if excerpt.trim().is_empty() {
+            format!("Twilio answered HTTP {status}")
+          } else {
+            format!("Twilio answered HTTP {status}: {}", excerpt.trim())
+          },
+          more_info: None,
+          details: None,
+        }
+      }
+    }
+  }
+
+  /// Twilio's numeric error code, when Twilio answered with one.
+  pub fn twilio_code(&self) -> Option<u32> {
+    match self {
+      Self::Api { code, .. } => *code,
+      _ => None,
+    }
+  }
+
+  pub fn status(&self) -> Option<u16> {
+    match self {
+      Self::Api { status, .. } => Some(*status),
+      _ => None,
+    }
+  }
+
+  /// A stable string code for everything that is not a Twilio error code.
+  pub fn code(&self) -> String {
+    match self {
+      Self::Api { code: Some(code), .. } => code.to_string(),
+      Self::Api { status, .. } => format!("HTTP_{status}"),
+      Self::Transport { .. } => "NETWORK_ERROR".to_string(),
+      Self::Timeout { .. } => "TIMEOUT".to_string(),
+      Self::Decode { .. } => "DECODE_ERROR".to_string(),
+      Self::InvalidInput { code, .. } => (*code).to_string(),
+      Self::Config { .. } => "CONFIG_ERROR".to_string(),
+      Self::Internal { .. } => "INTERNAL_ERROR".to_string(),
+    }
+  }
+
+  /// The variant's name, for the binding.
+  pub fn kind(&self) -> &'static str {
+    match self {
+      Self::Api { .. } => "api",
+      Self::Transport { .. } => "transport",
+      Self::Timeout { .. } => "timeout",
+      Self::Decode { .. } => "decode",
+      Self::InvalidInput { .. } => "input",
+      Self::Config { .. } => "config",
+      Self::Internal { .. } => "internal",
+    }
+  }
+
+  pub fn is_not_found(&self) -> bool {
+    matches!(self, Self::Api { status: 404, .. })
+  }
+
+  pub fn has_code(&self, wanted: u32) -> bool {
+    self.twilio_code() == Some(wanted)
+  }
+
+  /// The request may have taken effect although no success came back: a lost response, a timeout, or a
+  /// gateway error. A send that ends so must be checked before it is repeated.
+  pub fn is_ambiguous(&self) -> bool {
+    match self {
+      Self::Transport { sent, .. } => *sent,
+      Self::Timeout { .. } => true,
+      Self::Api { status, .. } => matches!(status, 502..=504),
+      _ => false,
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn twilios_error_body_is_parsed() {
+    let body = br#"{"code":50353,"message":"Conversation with provided unique name already exists","more_info":"https://www.twilio.com/docs/errors/50353","status":409}"#;
+    let error = Error::from_response(409, body);
+    assert_eq!(error.twilio_code(), Some(50353));
+    assert_eq!(error.status(), Some(409));
+    assert_eq!(error.code(), "50353");
+    assert_eq!(error.to_string(), "Conversation with provided unique name already exists");
+  }
+
+  #[test]
+  fn a_body_that_is_not_json_keeps_the_status() {
+    let error = Error::from_response(502, b"<html>Bad Gateway</html>");
+    assert_eq!(error.twilio_code(), None);
+    assert_eq!(error.code(), "HTTP_502");
+    assert_eq!(error.to_string(), "Twilio answered HTTP 502: <html>Bad Gateway</html>");
+    assert!(error.is_ambiguous());
+  }
+
+  #[test]
+  fn a_refused_connection_is_not_ambiguous_but_a_lost_answer_is() {
+    let refused = Error::Transport { message: "refused".into(), sent: false };
+    let lost = Error::Transport { message: "reset".into(), sent: true };
+    assert!(!refused.is_ambiguous());
+    assert!(lost.is_ambiguous());
+  }
+}

@@ -1,0 +1,370 @@
+//! HTTP: a transport seam, the reqwest transport, and the retry policy.
+//!
+//! What is repeated and when: a 429 was never processed, so it is always repeated (after Retry-After when
+//! Twilio sends it, else exponential backoff with full jitter); a connection that could not be opened carried
+//! nothing, so it is repeated too. A gateway error (502/503/504), a timeout or a lost answer may have taken
+//! effect: only idempotent requests are repeated here, the rest go back to the caller marked ambiguous.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use rand::Rng;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::config::{Config, Secret};
+use crate::error::{Error, Result};
+
+/// The first backoff step; it doubles per attempt up to `BACKOFF_CAP`, with full jitter.
+pub const BACKOFF_BASE: Duration = Duration::from_millis(100);
+/// twilio-node's largest retry delay.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(3);
+pub const USER_AGENT: &str = concat!("twilio-api-client-rs/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+  Get,
+  Post,
+  Delete,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+  Empty,
+  Form(Vec<(String, String)>),
+  Bytes { content_type: String, bytes: Bytes },
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+  pub method: Method,
+  pub url: String,
+  pub body: Body,
+  /// Repeating it cannot do harm (a read, or a creation Twilio detects as a repeat).
+  pub idempotent: bool,
+}
+
+impl Request {
+  pub fn get(url: String) -> Self {
+    Self {
+      method: Method::Get,
+      url,
+      body: Body::Empty,
+      idempotent: true,
+    }
+  }
+
+  pub fn post_form(url: String, form: Vec<(String, String)>, idempotent: bool) -> Self {
+    Self {
+      method: Method::Post,
+      url,
+      body: Body::Form(form),
+      idempotent,
+    }
+  }
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+  pub status: u16,
+  pub retry_after: Option<Duration>,
+  pub body: Bytes,
+}
+
+#[derive(Debug, Clone)]
+pub enum TransportError {
+  /// The request never left: it is safe to repeat.
+  NotSent(String),
+  /// The request may have arrived; no answer came back.
+  Lost(String),
+  Timeout,
+}
+
+/// Sends one request and answers the response, whatever its status.
+pub trait Transport: Send + Sync {
+  fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>>;
+}
+
+/// A transport from a closure, for unit tests of decoding, error mapping and retry timing.
+pub struct FnTransport<F>(pub F);
+
+impl<F> Transport for FnTransport<F>
+where
+  F: Fn(&Request) -> std::result::Result<Response, TransportError> + Send + Sync,
+{
+  fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>> {
+    let result = (self.0)(request);
+    Box::pin(async move { result })
+  }
+}
+
+/// The real transport: one pooled reqwest client, Basic auth on every request.
+pub struct ReqwestTransport {
+  client: reqwest::Client,
+  username: String,
+  password: Secret,
+}
+
+impl ReqwestTransport {
+  pub fn new(config: &Config) -> Result<Self> {
+    let client = reqwest::Client::builder()
+      .user_agent(USER_AGENT)
+      .timeout(config.timeout)
+      .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+      .pool_idle_timeout(Duration::from_secs(60))
+      .tcp_nodelay(true)
+      // Twilio does not redirect API calls; a redirect would carry the credentials elsewhere.
+      .redirect(reqwest::redirect::Policy::none())
+      .build()
+      .map_err(|e| Error::Config {
+        message: format!("cannot build the HTTP client: {e}"),
+      })?;
+    Ok(Self {
+      client,
+      username: config.username.clone(),
+      password: config.password.clone(),
+    })
+  }
+}
+
+fn classify(error: &reqwest::Error) -> TransportError {
+  if error.is_connect() {
+    TransportError::NotSent(error.to_string())
+  } else if error.is_timeout() {
+    TransportError::Timeout
+  } else {
+    TransportError::Lost(error.to_string())
+  }
+}
+
+/// Retry-After in seconds; an HTTP date is not used (Twilio sends seconds where it sends the header at all).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+  headers
+    .get(reqwest::header::RETRY_AFTER)?
+    .to_str()
+    .ok()?
+    .trim()
+    .parse::<f64>()
+    .ok()
+    .filter(|s| s.is_finite() && *s >= 0.0)
+    .map(Duration::from_secs_f64)
+}
+
+impl Transport for ReqwestTransport {
+  fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>> {
+    Box::pin(async move {
+      let method = match request.method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Delete => reqwest::Method::DELETE,
+      };
+      let mut builder = self
+        .client
+        .request(method, &request.url)
+        .basic_auth(&self.username, Some(self.password.expose()))
+        .header(reqwest::header::ACCEPT, "application/json");
+      builder = match &request.body {
+        Body::Empty => builder,
+        Body::Form(form) => builder.form(form),
+        Body::Bytes { content_type, bytes } => builder
+          .header(reqwest::header::CONTENT_TYPE, content_type)
+          .body(bytes.clone()),
+      };
+      let response = builder.send().await.map_err(|e| classify(&e))?;
+      let status = response.status().as_u16();
+      let retry_after = retry_after(response.headers());
+      let body = response.bytes().await.map_err(|e| classify(&e))?;
+      Ok(Response {
+        status,
+        retry_after,
+        body,
+      })
+    })
+  }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+  pub max_retries: u32,
+  pub timeout: Duration,
+  pub deadline: Duration,
+}
+
+/// Sends requests through a transport with retries, within a deadline per call.
+#[derive(Clone)]
+pub struct Http {
+  transport: Arc<dyn Transport>,
+  policy: RetryPolicy,
+}
+
+/// Full jitter: a random wait between 0 and the capped exponential step.
+pub fn backoff(attempt: u32) -> Duration {
+  let step = BACKOFF_BASE.saturating_mul(2u32.saturating_pow(attempt)).min(BACKOFF_CAP);
+  let millis = u64::try_from(step.as_millis()).unwrap_or(u64::MAX);
+  Duration::from_millis(rand::rng().random_range(0..=millis))
+}
+
+impl Http {
+  pub fn new(transport: Arc<dyn Transport>, policy: RetryPolicy) -> Self {
+    Self { transport, policy }
+  }
+
+  pub fn policy(&self) -> RetryPolicy {
+    self.policy
+  }
+
+  /// The response of a successful (2xx) request, after the retries the policy allows.
+  pub async fn execute(&self, request: &Request) -> Result<Response> {
+    let deadline = Instant::now() + self.policy.deadline;
+    let mut attempt = 0u32;
+    loop {
+      let remaining = deadline.saturating_duration_since(Instant::now());
+      let wait_limit = remaining.min(self.policy.timeout);
+      let outcome = match tokio::time::timeout(wait_limit, self.transport.send(request)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(TransportError::Timeout),
+      };
+      let (error, repeat, hint) = match outcome {
+        Ok(response) if (200..300).contains(&response.status) => return Ok(response),
+        Ok(response) => {
+          let error = Error::from_response(response.status, &response.body);
+          let repeat = match response.status {
+            429 => true,
+            502..=504 => request.idempotent,
+            _ => false,
+          };
+          (error, repeat, response.retry_after.filter(|_| response.status == 429))
+        }
+        Err(TransportError::NotSent(message)) => (Error::Transport { message, sent: false }, true, None),
+        Err(TransportError::Lost(message)) => (Error::Transport { message, sent: true }, request.idempotent, None),
+        Err(TransportError::Timeout) => (Error::Timeout { after: wait_limit }, request.idempotent, None),
+      };
+      if !repeat || attempt >= self.policy.max_retries {
+        return Err(error);
+      }
+      let wait = hint.unwrap_or_else(|| backoff(attempt));
+      if Instant::now() + wait >= deadline {
+        return Err(error);
+      }
+      tokio::time::sleep(wait).await;
+      attempt += 1;
+    }
+  }
+
+  /// The JSON body of a successful request (`null` for 204).
+  pub async fn json(&self, request: &Request) -> Result<Value> {
+    let response = self.execute(request).await?;
+    if response.body.is_empty() {
+      return Ok(Value::Null);
+    }
+    serde_json::from_slice(&response.body).map_err(|_| Error::Decode {
+      status: response.status,
+      body: String::from_utf8_lossy(&response.body).chars().take(200).collect(),
+    })
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use std::sync::atomic::{AtomicU32, Ordering};
+  use std::sync::Mutex;
+
+  use super::*;
+
+  fn http(max_retries: u32, respond: impl Fn(u32) -> std::result::Result<Response, TransportError> + Send + Sync + 'static) -> (Http, Arc<AtomicU32>) {
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = calls.clone();
+    let transport = FnTransport(move |_: &Request| respond(counter.fetch_add(1, Ordering::SeqCst)));
+    let policy = RetryPolicy {
+      max_retries,
+      timeout: Duration::from_secs(5),
+      deadline: Duration::from_secs(30),
+    };
+    (Http::new(Arc::new(transport), policy), calls)
+  }
+
+  fn answer(status: u16, body: &str) -> std::result::Result<Response, TransportError> {
+    Ok(Response {
+      status,
+      retry_after: None,
+      body: Bytes::from(body.to_string()),
+    })
+  }
+
+  fn post() -> Request {
+    Request::post_form("http://x/Messages".into(), vec![], false)
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_429_is_repeated_after_retry_after() {
+    let (http, calls) = http(3, |n| {
+      if n == 0 {
+        Ok(Response { status: 429, retry_after: Some(Duration::from_secs(2)), body: Bytes::from_static(b"{}") })
+      } else {
+        answer(201, r#"{"sid":"IM1"}"#)
+      }
+    });
+    let started = Instant::now();
+    assert_eq!(http.json(&post()).await.unwrap()["sid"], "IM1");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert!(started.elapsed() >= Duration::from_secs(2));
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_503_is_repeated_for_reads_but_not_for_a_send() {
+    let (http, calls) = http(3, |n| if n == 0 { answer(503, "down") } else { answer(200, "{}") });
+    assert!(http.json(&Request::get("http://x".into())).await.is_ok());
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let (http, calls) = http(3, |_| answer(503, "down"));
+    let error = http.json(&post()).await.unwrap_err();
+    assert!(error.is_ambiguous());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_refused_connection_is_repeated_even_for_a_send() {
+    let (http, calls) = http(3, |n| if n < 2 { Err(TransportError::NotSent("refused".into())) } else { answer(201, "{}") });
+    assert!(http.json(&post()).await.is_ok());
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn retries_stop_at_max_retries() {
+    let (http, calls) = http(2, |_| answer(429, r#"{"code":20429,"message":"Too Many Requests","status":429}"#));
+    let error = http.json(&post()).await.unwrap_err();
+    assert_eq!(error.twilio_code(), Some(20429));
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_retry_after_past_the_deadline_is_not_waited_for() {
+    let (http, calls) = http(5, |_| Ok(Response { status: 429, retry_after: Some(Duration::from_secs(3600)), body: Bytes::new() }));
+    assert!(http.json(&post()).await.is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn other_errors_are_not_repeated() {
+    let (http, calls) = http(3, |_| answer(400, r#"{"code":21602,"message":"Message body is required.","status":400}"#));
+    assert_eq!(http.json(&post()).await.unwrap_err().to_string(), "Message body is required.");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn backoff_waits_grow_and_stay_under_the_cap() {
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    for attempt in 0..10 {
+      let wait = backoff(attempt);
+      assert!(wait <= BACKOFF_CAP);
+      waits.lock().unwrap().push(wait);
+    }
+  }
+
+  #[tokio::test]
+  async fn a_2xx_body_that_is_not_json_is_a_decode_error() {
+    let (http, _) = http(0, |_| answer(200, "<html>"));
+    assert!(matches!(http.json(&Request::get("http://x".into())).await, Err(Error::Decode { status: 200, .. })));
+  }
+}

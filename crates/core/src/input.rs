@@ -1,0 +1,149 @@
+//! Checks on everything a caller hands in, made before any request: a failure here means nothing was sent.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Twilio's limit for a message body.
+pub const MAX_BODY_CHARS: usize = 1600;
+pub const MAX_AUTHOR_CHARS: usize = 256;
+pub const MAX_URL_CHARS: usize = 2048;
+
+fn no_nul(value: &str, what: &str, code: &'static str) -> Result<()> {
+  if value.contains('\0') {
+    return Err(Error::invalid(code, format!("{what} must not contain NUL characters")));
+  }
+  Ok(())
+}
+
+/// A message body: not blank, at most 1600 characters.
+pub fn text(value: &str) -> Result<&str> {
+  if value.trim().is_empty() {
+    return Err(Error::invalid("INVALID_TEXT", "Message text must not be empty"));
+  }
+  caption(value)
+}
+
+/// An optional body (a caption): at most 1600 characters when present.
+pub fn caption(value: &str) -> Result<&str> {
+  no_nul(value, "Message text", "INVALID_TEXT")?;
+  let length = value.chars().count();
+  if length > MAX_BODY_CHARS {
+    return Err(Error::invalid(
+      "TEXT_TOO_LONG",
+      format!("Message text is {length} characters long; Twilio accepts at most {MAX_BODY_CHARS}"),
+    ));
+  }
+  Ok(value)
+}
+
+pub fn author(value: &str) -> Result<&str> {
+  if value.trim().is_empty() || value.chars().count() > MAX_AUTHOR_CHARS {
+    return Err(Error::invalid(
+      "INVALID_AUTHOR",
+      format!("author must be a non-empty string of at most {MAX_AUTHOR_CHARS} characters"),
+    ));
+  }
+  no_nul(value, "author", "INVALID_AUTHOR")?;
+  Ok(value)
+}
+
+/// `HX` and 32 hex digits.
+pub fn content_sid(value: &str) -> Result<&str> {
+  let ok = value.len() == 34 && value.starts_with("HX") && value[2..].bytes().all(|b| b.is_ascii_hexdigit());
+  if !ok {
+    return Err(Error::invalid(
+      "INVALID_CONTENT_SID",
+      "contentSid must be HX followed by 32 hexadecimal digits",
+    ));
+  }
+  Ok(value)
+}
+
+/// Content variables as a JSON object text; `None` when there are none, so that nothing is sent.
+pub fn content_variables(value: Option<&str>) -> Result<Option<String>> {
+  let Some(text) = value else { return Ok(None) };
+  match serde_json::from_str::<Value>(text) {
+    Ok(Value::Object(map)) if map.is_empty() => Ok(None),
+    Ok(Value::Object(map)) => Ok(Some(Value::Object(map).to_string())),
+    _ => Err(Error::invalid(
+      "INVALID_CONTENT_VARIABLES",
+      "contentVariables must be a plain object or a JSON object string",
+    )),
+  }
+}
+
+/// Content variables given as an object.
+pub fn content_variables_map(map: &Map<String, Value>) -> Option<String> {
+  (!map.is_empty()).then(|| Value::Object(map.clone()).to_string())
+}
+
+/// An http(s) URL with a host.
+pub fn media_url(value: &str) -> Result<url::Url> {
+  let invalid = |why: &str| Error::invalid("INVALID_MEDIA_URL", format!("Invalid media URL: {why}"));
+  if value.chars().count() > MAX_URL_CHARS {
+    return Err(invalid("it is longer than 2048 characters"));
+  }
+  let url = url::Url::parse(value.trim()).map_err(|e| invalid(&e.to_string()))?;
+  if !matches!(url.scheme(), "http" | "https") {
+    return Err(invalid("only http and https URLs can be fetched"));
+  }
+  if url.host_str().is_none_or(str::is_empty) {
+    return Err(invalid("it has no host"));
+  }
+  if !url.username().is_empty() || url.password().is_some() {
+    return Err(invalid("credentials in media URLs are not sent"));
+  }
+  Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn text_is_not_blank_and_at_most_1600_characters() {
+    assert!(text("hi\nthere").is_ok());
+    assert_eq!(text(" \n").unwrap_err().code(), "INVALID_TEXT");
+    assert_eq!(text("a\0b").unwrap_err().code(), "INVALID_TEXT");
+    assert!(text(&"é".repeat(1600)).is_ok());
+    assert_eq!(text(&"x".repeat(1601)).unwrap_err().code(), "TEXT_TOO_LONG");
+  }
+
+  #[test]
+  fn content_sids_are_hx_and_32_hex_digits() {
+    assert!(content_sid("HX0123456789abcdef0123456789ABCDEF").is_ok());
+    for bad in ["", "HX123", "MX0123456789abcdef0123456789abcdef", "HX0123456789abcdef0123456789abcdeg"] {
+      assert_eq!(content_sid(bad).unwrap_err().code(), "INVALID_CONTENT_SID", "{bad}");
+    }
+  }
+
+  #[test]
+  fn content_variables_are_a_json_object_and_empty_ones_are_not_sent() {
+    assert_eq!(content_variables(None).unwrap(), None);
+    assert_eq!(content_variables(Some("{}")).unwrap(), None);
+    assert_eq!(content_variables(Some(r#"{"1":"a"}"#)).unwrap().as_deref(), Some(r#"{"1":"a"}"#));
+    for bad in ["[]", "1", "\"x\"", "{bad", "null"] {
+      assert!(content_variables(Some(bad)).is_err(), "{bad}");
+    }
+  }
+
+  #[test]
+  fn media_urls_are_http_or_https_with_a_host() {
+    assert!(media_url("https://example.com/a.png").is_ok());
+    for bad in ["ftp://example.com/a.png", "file:///etc/passwd", "not a url", "https://user:pw@example.com/a.png", "javascript:alert(1)"] {
+      assert_eq!(media_url(bad).unwrap_err().code(), "INVALID_MEDIA_URL", "{bad}");
+    }
+  }
+
+  proptest::proptest! {
+    #[test]
+    fn validators_never_panic(input in "\\PC{0,64}") {
+      let _ = text(&input);
+      let _ = author(&input);
+      let _ = content_sid(&input);
+      let _ = content_variables(Some(&input));
+      let _ = media_url(&input);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+//! The customer's conversation: found or created, cached, one lookup in flight per number.
+//!
+//! On a cache miss the conversation is fetched by its unique name (one call). When there is none it is created
+//! with both participants in one call (ConversationWithParticipants), which Twilio refuses as a whole rather
+//! than leave an orphan behind. The unique name is the lock across processes: whoever loses the race gets
+//! 50353 and fetches the winner's conversation. A customer whose binding another conversation holds (50416 /
+//! 50425) is served in that conversation. A closed conversation is never reused: the customer gets the next
+//! generation (`whatsapp_<digits>_2`, …), which the next lookup finds through ParticipantConversations.
+
+use std::sync::Arc;
+
+use moka::future::Cache;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::endpoints::{Api, ConversationInfo};
+use crate::error::{Error, Result};
+use crate::phone::Customer;
+
+/// Creation attempts before giving up (each lost race or closed generation costs one).
+const MAX_CREATE_ATTEMPTS: u32 = 5;
+
+pub struct Resolver {
+  api: Arc<Api>,
+  cache: Cache<String, Arc<ConversationInfo>>,
+  sender: String,
+  system_identity: String,
+}
+
+enum Lookup {
+  Found(ConversationInfo),
+  /// No usable conversation; the next one gets this generation's unique name.
+  Missing { generation: u32 },
+}
+
+/// The conversation SID a 50416 message ends with.
+fn holder_in_message(error: &Error) -> Option<String> {
+  let Error::Api { message, .. } = error else { return None };
+  let start = message.find("Conversation CH")? + "Conversation ".len();
+  let sid: String = message[start..].chars().take(34).collect();
+  (sid.len() == 34 && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())).then_some(sid)
+}
+
+impl Resolver {
+  pub fn new(api: Arc<Api>, config: &Config) -> Self {
+    Self {
+      api,
+      cache: Cache::builder()
+        .max_capacity(config.cache_max_entries)
+        .time_to_live(config.cache_ttl)
+        .build(),
+      sender: config.sender_address(),
+      system_identity: config.system_identity.clone(),
+    }
+  }
+
+  /// The customer's conversation, created when there is none. Concurrent calls for one customer share one
+  /// lookup; a failure is not cached.
+  pub async fn resolve(&self, customer: &Customer) -> Result<Arc<ConversationInfo>> {
+    self
+      .cache
+      .try_get_with(customer.cache_key(), async {
+        let conversation = match self.lookup(customer).await? {
+          Lookup::Found(conversation) => conversation,
+          Lookup::Missing { generation } => self.create(customer, generation).await?,
+        };
+        Ok::<_, Error>(Arc::new(conversation))
+      })
+      .await
+      .map_err(|shared| (*shared).clone())
+  }
+
+  /// The customer's conversation if one exists; never creates anything.
+  pub async fn find(&self, customer: &Customer) -> Result<Option<Arc<ConversationInfo>>> {
+    let key = customer.cache_key();
+    if let Some(hit) = self.cache.get(&key).await {
+      return Ok(Some(hit));
+    }
+    match self.lookup(customer).await? {
+      Lookup::Found(conversation) => {
+        let conversation = Arc::new(conversation);
+        self.cache.insert(key, conversation.clone()).await;
+        Ok(Some(conversation))
+      }
+      Lookup::Missing { .. } => Ok(None),
+    }
+  }
+
+  /// Forgets the customer's conversation, e.g. after Twilio reported it closed or gone.
+  pub async fn evict(&self, customer: &Customer) {
+    self.cache.invalidate(&customer.cache_key()).await;
+  }
+
+  pub fn cached_entries(&self) -> u64 {
+    self.cache.run_pending_tasks_blocking_free();
+    self.cache.entry_count()
+  }
+
+  async fn lookup(&self, customer: &Customer) -> Result<Lookup> {
+    match self.api.fetch_conversation(&customer.unique_name(1)).await {
+      Ok(conversation) if !conversation.is_closed() => Ok(Lookup::Found(conversation)),
+      Ok(_closed) => self.after_close(customer).await,
+      Err(error) if error.is_not_found() => Ok(Lookup::Missing { generation: 1 }),
+      Err(error) => Err(error),
+    }
+  }
+
+  /// The first conversation was closed: find its open successor, or say which generation comes next.
+  async fn after_close(&self, customer: &Customer) -> Result<Lookup> {
+    let records = self.api.participant_conversations(&customer.address()).await?;
+    if let Some(open) = records
+      .iter()
+      .find(|r| !r.conversation.is_closed() && r.proxy_address.as_deref() == Some(self.sender.as_str()))
+    {
+      return Ok(Lookup::Found(open.conversation.clone()));
+    }
+    let latest = records
+      .iter()
+      .filter_map(|r| r.conversation.unique_name.as_deref())
+      .filter_map(|name| customer.generation_of(name))
+      .max()
+      .unwrap_or(1);
+    Ok(Lookup::Missing { generation: latest + 1 })
+  }
+
+  fn participants(&self, customer: &Customer) -> [String; 2] {
+    [
+      json!({ "messaging_binding": { "address": customer.address(), "proxy_address": self.sender } }).to_string(),
+      json!({ "identity": self.system_identity }).to_string(),
+    ]
+  }
+
+  async fn create(&self, customer: &Customer, mut generation: u32) -> Result<ConversationInfo> {
+    let participants = self.participants(customer);
+    let mut last_error = None;
+    for _ in 0..MAX_CREATE_ATTEMPTS {
+      let name = customer.unique_name(generation);
+      let error = match self
+        .api
+        .create_conversation_with_participants(&name, &customer.friendly_name(), &participants)
+        .await
+      {
+        Ok(conversation) => return Ok(conversation),
+        Err(error) => error,
+      };
+      if error.has_code(50353) {
+        // Someone (another process, or our own repeated request) created it first.
+        match self.api.fetch_conversation(&name).await {
+          Ok(conversation) if !conversation.is_closed() => return Ok(conversation),
+          Ok(_closed) => generation += 1,
+          Err(e) if e.is_not_found() => {}
+          Err(e) => return Err(e),
+        }
+      } else if error.has_code(50425) || error.has_code(50416) {
+        if let Some(holder) = self.binding_holder(customer, &error).await? {
+          return Ok(holder);
+        }
+      } else {
+        return Err(error);
+      }
+      last_error = Some(error);
+    }
+    Err(last_error.unwrap_or_else(|| Error::Internal {
+      message: "conversation creation made no attempt".to_string(),
+    }))
+  }
+
+  /// The open conversation that holds the customer's binding with our sender.
+  async fn binding_holder(&self, customer: &Customer, error: &Error) -> Result<Option<ConversationInfo>> {
+    if let Some(sid) = holder_in_message(error) {
+      if let Ok(conversation) = self.api.fetch_conversation(&sid).await {
+        if !conversation.is_closed() {
+          return Ok(Some(conversation));
+        }
+      }
+    }
+    let records = self.api.participant_conversations(&customer.address()).await?;
+    Ok(
+      records
+        .into_iter()
+        .find(|r| !r.conversation.is_closed() && r.proxy_address.as_deref() == Some(self.sender.as_str()))
+        .map(|r| r.conversation),
+    )
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn the_holder_is_read_from_a_50416_message() {
+    let error = Error::Api {
+      status: 409,
+      code: Some(50416),
+      message: "A binding for this participant and proxy address already exists in Conversation CHc31ceaf4b2d444a898530b3e44934ffe".into(),
+      more_info: None,
+      details: None,
+    };
+    assert_eq!(holder_in_message(&error).as_deref(), Some("CHc31ceaf4b2d444a898530b3e44934ffe"));
+  }
+}
