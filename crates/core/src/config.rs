@@ -148,8 +148,7 @@ fn number<T: std::str::FromStr>(option: Option<T>, env: Option<String>, name: &s
 
 fn is_loopback(host: &str) -> bool {
   let host = host.trim_start_matches('[').trim_end_matches(']');
-  host.eq_ignore_ascii_case("localhost")
-    || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+  host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The base URL's origin; credentials never travel over plain http except to this machine.
@@ -162,7 +161,11 @@ fn base_origin(value: &str) -> Result<String> {
   match url.scheme() {
     "https" => {}
     "http" if is_loopback(host) => {}
-    "http" => return Err(invalid("must use https: credentials are sent over plain http only to loopback hosts")),
+    "http" => {
+      return Err(invalid(
+        "must use https: credentials are sent over plain http only to loopback hosts",
+      ))
+    }
     _ => return Err(invalid("must be an http(s) URL")),
   }
   Ok(value.trim_end_matches('/').to_string())
@@ -180,7 +183,10 @@ fn twilio_hosts(region: Option<String>, edge: Option<String>) -> Hosts {
   Hosts {
     api: host("api"),
     conversations: host("conversations"),
-    media: format!("https://mcs.{}.twilio.com", region.clone().unwrap_or_else(|| "us1".to_string())),
+    media: format!(
+      "https://mcs.{}.twilio.com",
+      region.clone().unwrap_or_else(|| "us1".to_string())
+    ),
   }
 }
 
@@ -236,7 +242,10 @@ impl Config {
       ),
     };
 
-    let delivery = match non_empty(options.delivery).or_else(|| env("TWILIO_DELIVERY")).as_deref() {
+    let delivery = match non_empty(options.delivery)
+      .or_else(|| env("TWILIO_DELIVERY"))
+      .as_deref()
+    {
       None | Some("conversations") => Delivery::Conversations,
       Some("messaging") => Delivery::Messaging,
       Some(other) => {
@@ -249,8 +258,14 @@ impl Config {
       .media_allow_private_hosts
       .unwrap_or_else(|| matches!(env("TWILIO_MEDIA_ALLOW_PRIVATE").as_deref(), Some("1" | "true")));
     let millis = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
-    let timeout = millis(number(options.timeout_ms, env("TWILIO_TIMEOUT_MS"), "timeoutMs")?, DEFAULT_TIMEOUT);
-    let deadline = millis(number(options.deadline_ms, env("TWILIO_DEADLINE_MS"), "deadlineMs")?, DEFAULT_DEADLINE);
+    let timeout = millis(
+      number(options.timeout_ms, env("TWILIO_TIMEOUT_MS"), "timeoutMs")?,
+      DEFAULT_TIMEOUT,
+    );
+    let deadline = millis(
+      number(options.deadline_ms, env("TWILIO_DEADLINE_MS"), "deadlineMs")?,
+      DEFAULT_DEADLINE,
+    );
     if timeout.is_zero() || deadline.is_zero() {
       return Err(Error::Config {
         message: "timeoutMs and deadlineMs must be greater than 0".to_string(),
@@ -267,9 +282,16 @@ impl Config {
       timeout,
       max_retries: number(options.max_retries, env("TWILIO_MAX_RETRIES"), "maxRetries")?.unwrap_or(DEFAULT_MAX_RETRIES),
       deadline,
-      cache_ttl: millis(number(options.cache_ttl_ms, env("TWILIO_CACHE_TTL_MS"), "cacheTtlMs")?, DEFAULT_CACHE_TTL),
-      cache_max_entries: number(options.cache_max_entries, env("TWILIO_CACHE_MAX_ENTRIES"), "cacheMaxEntries")?
-        .unwrap_or(DEFAULT_CACHE_MAX_ENTRIES),
+      cache_ttl: millis(
+        number(options.cache_ttl_ms, env("TWILIO_CACHE_TTL_MS"), "cacheTtlMs")?,
+        DEFAULT_CACHE_TTL,
+      ),
+      cache_max_entries: number(
+        options.cache_max_entries,
+        env("TWILIO_CACHE_MAX_ENTRIES"),
+        "cacheMaxEntries",
+      )?
+      .unwrap_or(DEFAULT_CACHE_MAX_ENTRIES),
       delivery,
       media_allow_private_hosts,
       media_max_bytes: number(options.media_max_bytes, env("TWILIO_MEDIA_MAX_BYTES"), "mediaMaxBytes")?
@@ -323,39 +345,100 @@ mod tests {
       whatsapp_number: Some("whatsapp:+15550001111".into()),
       ..Default::default()
     };
-    let config = resolve(options, &[CREDENTIALS[0], CREDENTIALS[1], ("TWILIO_MAX_RETRIES", "7"), ("TWILIO_WHATSAPP_NUMBER", "+15559999999")]).unwrap();
+    let config = resolve(
+      options,
+      &[
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("TWILIO_MAX_RETRIES", "7"),
+        ("TWILIO_WHATSAPP_NUMBER", "+15559999999"),
+      ],
+    )
+    .unwrap();
     assert_eq!(config.max_retries, 0);
     assert_eq!(config.whatsapp_number, "+15550001111");
   }
 
   #[test]
   fn api_keys_authenticate_in_place_of_the_token() {
-    let config = resolve(Options::default(), &[("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_API_KEY", "SK1"), ("TWILIO_API_SECRET", "s")]).unwrap();
+    let config = resolve(
+      Options::default(),
+      &[
+        ("TWILIO_ACCOUNT_SID", "AC1"),
+        ("TWILIO_API_KEY", "SK1"),
+        ("TWILIO_API_SECRET", "s"),
+      ],
+    )
+    .unwrap();
     assert_eq!(config.username, "SK1");
     assert_eq!(config.password.expose(), "s");
   }
 
   #[test]
   fn plain_http_is_refused_except_to_loopback() {
-    for ok in ["http://127.0.0.1:4010", "http://localhost:1", "http://[::1]:2", "https://twilio.example"] {
-      assert!(resolve(Options { base_url: Some(ok.into()), ..Default::default() }, &CREDENTIALS).is_ok(), "{ok}");
+    for ok in [
+      "http://127.0.0.1:4010",
+      "http://localhost:1",
+      "http://[::1]:2",
+      "https://twilio.example",
+    ] {
+      assert!(
+        resolve(
+          Options {
+            base_url: Some(ok.into()),
+            ..Default::default()
+          },
+          &CREDENTIALS
+        )
+        .is_ok(),
+        "{ok}"
+      );
     }
-    let error = resolve(Options { base_url: Some("http://10.0.0.5:80".into()), ..Default::default() }, &CREDENTIALS).unwrap_err();
+    let error = resolve(
+      Options {
+        base_url: Some("http://10.0.0.5:80".into()),
+        ..Default::default()
+      },
+      &CREDENTIALS,
+    )
+    .unwrap_err();
     assert!(error.to_string().contains("must use https"), "{error}");
   }
 
   #[test]
   fn region_and_edge_pick_twilios_regional_hosts() {
-    let config = resolve(Options { edge: Some("dublin".into()), region: Some("ie1".into()), ..Default::default() }, &CREDENTIALS).unwrap();
-    assert_eq!(config.hosts.conversations, "https://conversations.dublin.ie1.twilio.com");
+    let config = resolve(
+      Options {
+        edge: Some("dublin".into()),
+        region: Some("ie1".into()),
+        ..Default::default()
+      },
+      &CREDENTIALS,
+    )
+    .unwrap();
+    assert_eq!(
+      config.hosts.conversations,
+      "https://conversations.dublin.ie1.twilio.com"
+    );
     assert_eq!(config.hosts.media, "https://mcs.ie1.twilio.com");
-    let edge_only = resolve(Options { edge: Some("sydney".into()), ..Default::default() }, &CREDENTIALS).unwrap();
+    let edge_only = resolve(
+      Options {
+        edge: Some("sydney".into()),
+        ..Default::default()
+      },
+      &CREDENTIALS,
+    )
+    .unwrap();
     assert_eq!(edge_only.hosts.api, "https://api.sydney.us1.twilio.com");
   }
 
   #[test]
   fn the_token_never_shows_in_debug_output() {
-    let config = resolve(Options::default(), &[("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_AUTH_TOKEN", "supersecret123")]).unwrap();
+    let config = resolve(
+      Options::default(),
+      &[("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_AUTH_TOKEN", "supersecret123")],
+    )
+    .unwrap();
     let printed = format!("{config:?}");
     assert!(!printed.contains("supersecret123"), "{printed}");
     assert!(printed.contains("[redacted]"));
@@ -363,7 +446,14 @@ mod tests {
 
   #[test]
   fn bad_numbers_in_the_environment_are_named() {
-    let error = resolve(Options::default(), &[CREDENTIALS[0], CREDENTIALS[1], ("TWILIO_TIMEOUT_MS", "soon")]).unwrap_err();
-    assert_eq!(error.to_string(), "timeoutMs must be a non-negative whole number, not 'soon'");
+    let error = resolve(
+      Options::default(),
+      &[CREDENTIALS[0], CREDENTIALS[1], ("TWILIO_TIMEOUT_MS", "soon")],
+    )
+    .unwrap_err();
+    assert_eq!(
+      error.to_string(),
+      "timeoutMs must be a non-negative whole number, not 'soon'"
+    );
   }
 }

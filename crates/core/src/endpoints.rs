@@ -91,7 +91,12 @@ impl Api {
 
   /// GET /v1/Conversations/{SidOrUniqueName}
   pub async fn fetch_conversation(&self, sid_or_unique_name: &str) -> Result<ConversationInfo> {
-    let value = self.http.json(&Request::get(self.conversations(&["Conversations", sid_or_unique_name]))).await?;
+    let value = self
+      .http
+      .json(&Request::get(
+        self.conversations(&["Conversations", sid_or_unique_name]),
+      ))
+      .await?;
     ConversationInfo::from_json(&value)
   }
 
@@ -107,7 +112,11 @@ impl Api {
     params.extend(participants.iter().map(|p| ("Participant".to_string(), p.clone())));
     let value = self
       .http
-      .json(&Request::post_form(self.conversations(&["ConversationWithParticipants"]), params, true))
+      .json(&Request::post_form(
+        self.conversations(&["ConversationWithParticipants"]),
+        params,
+        true,
+      ))
       .await?;
     ConversationInfo::from_json(&value)
   }
@@ -115,10 +124,12 @@ impl Api {
   /// GET /v1/ParticipantConversations?Address=…, every page.
   pub async fn participant_conversations(&self, address: &str) -> Result<Vec<ParticipantConversation>> {
     let mut next = Some({
-      let mut first = url::Url::parse(&self.conversations(&["ParticipantConversations"])).map_err(|e| Error::Config {
-        message: e.to_string(),
-      })?;
-      first.query_pairs_mut().append_pair("Address", address).append_pair("PageSize", "50");
+      let mut first = url::Url::parse(&self.conversations(&["ParticipantConversations"]))
+        .map_err(|e| Error::Config { message: e.to_string() })?;
+      first
+        .query_pairs_mut()
+        .append_pair("Address", address)
+        .append_pair("PageSize", "50");
       first.to_string()
     });
     let mut found = Vec::new();
@@ -128,14 +139,19 @@ impl Api {
       let key = page["meta"]["key"].as_str().unwrap_or("conversations");
       for record in page[key].as_array().into_iter().flatten() {
         let conversation = ConversationInfo {
-          sid: record["conversation_sid"].as_str().ok_or_else(|| decode_error(record))?.to_string(),
+          sid: record["conversation_sid"]
+            .as_str()
+            .ok_or_else(|| decode_error(record))?
+            .to_string(),
           chat_service_sid: record["chat_service_sid"].as_str().unwrap_or_default().to_string(),
           unique_name: record["conversation_unique_name"].as_str().map(str::to_string),
           state: record["conversation_state"].as_str().unwrap_or("active").to_string(),
         };
         found.push(ParticipantConversation {
           conversation,
-          proxy_address: record["participant_messaging_binding"]["proxy_address"].as_str().map(str::to_string),
+          proxy_address: record["participant_messaging_binding"]["proxy_address"]
+            .as_str()
+            .map(str::to_string),
         });
       }
       next = page["meta"]["next_page_url"].as_str().map(|u| self.same_origin(u));
@@ -156,46 +172,62 @@ impl Api {
 
   /// POST /v1/Conversations/{Sid}/Messages. Not idempotent: the caller checks before repeating.
   pub async fn create_message(&self, conversation_sid: &str, params: Vec<(String, String)>) -> Result<Value> {
-    let request = Request::post_form(self.conversations(&["Conversations", conversation_sid, "Messages"]), params, false);
+    let request = Request::post_form(
+      self.conversations(&["Conversations", conversation_sid, "Messages"]),
+      params,
+      false,
+    );
     self.http.json(&request).await
   }
 
   /// The newest messages of a conversation, newest first.
   pub async fn recent_messages(&self, conversation_sid: &str, count: u32) -> Result<Vec<Value>> {
-    let mut url = url::Url::parse(&self.conversations(&["Conversations", conversation_sid, "Messages"])).map_err(|e| {
-      Error::Config {
-        message: e.to_string(),
-      }
-    })?;
-    url.query_pairs_mut().append_pair("Order", "desc").append_pair("PageSize", &count.to_string());
+    let mut url = url::Url::parse(&self.conversations(&["Conversations", conversation_sid, "Messages"]))
+      .map_err(|e| Error::Config { message: e.to_string() })?;
+    url
+      .query_pairs_mut()
+      .append_pair("Order", "desc")
+      .append_pair("PageSize", &count.to_string());
     let page = self.http.json(&Request::get(url.to_string())).await?;
     Ok(page["messages"].as_array().cloned().unwrap_or_default())
   }
 
   /// POST /2010-04-01/Accounts/{AccountSid}/Messages.json
   pub async fn send_messaging(&self, params: Vec<(String, String)>) -> Result<Value> {
-    let url = url(&self.hosts.api, &["2010-04-01", "Accounts", &self.account_sid, "Messages.json"]);
+    let url = url(
+      &self.hosts.api,
+      &["2010-04-01", "Accounts", &self.account_sid, "Messages.json"],
+    );
     self.http.json(&Request::post_form(url, params, false)).await
   }
 
   /// GET /2010-04-01/Accounts/{AccountSid}.json
   pub async fn fetch_account(&self) -> Result<Value> {
-    let url = url(&self.hosts.api, &["2010-04-01", "Accounts", &format!("{}.json", self.account_sid)]);
+    let url = url(
+      &self.hosts.api,
+      &["2010-04-01", "Accounts", &format!("{}.json", self.account_sid)],
+    );
     self.http.json(&Request::get(url)).await
   }
 
   /// GET /v1/Configuration
   pub async fn configuration(&self) -> Result<Value> {
-    self.http.json(&Request::get(self.conversations(&["Configuration"]))).await
+    self
+      .http
+      .json(&Request::get(self.conversations(&["Configuration"])))
+      .await
   }
 
   /// POST /v1/Services/{ChatServiceSid}/Media on the Media Content Service: the raw bytes with their type.
-  pub async fn upload_media(&self, service_sid: &str, content_type: &str, filename: &str, bytes: Bytes) -> Result<Value> {
-    let mut url = url::Url::parse(&url(&self.hosts.media, &["v1", "Services", service_sid, "Media"])).map_err(|e| {
-      Error::Config {
-        message: e.to_string(),
-      }
-    })?;
+  pub async fn upload_media(
+    &self,
+    service_sid: &str,
+    content_type: &str,
+    filename: &str,
+    bytes: Bytes,
+  ) -> Result<Value> {
+    let mut url = url::Url::parse(&url(&self.hosts.media, &["v1", "Services", service_sid, "Media"]))
+      .map_err(|e| Error::Config { message: e.to_string() })?;
     url.query_pairs_mut().append_pair("Filename", filename);
     let request = Request {
       method: Method::Post,
@@ -217,7 +249,13 @@ mod tests {
 
   #[test]
   fn path_segments_are_encoded() {
-    assert_eq!(url("http://127.0.0.1:1", &["v1", "Conversations", "a b/c"]), "http://127.0.0.1:1/v1/Conversations/a%20b%2Fc");
-    assert_eq!(url("https://api.twilio.com/", &["2010-04-01"]), "https://api.twilio.com/2010-04-01");
+    assert_eq!(
+      url("http://127.0.0.1:1", &["v1", "Conversations", "a b/c"]),
+      "http://127.0.0.1:1/v1/Conversations/a%20b%2Fc"
+    );
+    assert_eq!(
+      url("https://api.twilio.com/", &["2010-04-01"]),
+      "https://api.twilio.com/2010-04-01"
+    );
   }
 }

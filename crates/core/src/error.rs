@@ -146,7 +146,10 @@ mod tests {
     assert_eq!(error.twilio_code(), Some(50353));
     assert_eq!(error.status(), Some(409));
     assert_eq!(error.code(), "50353");
-    assert_eq!(error.to_string(), "Conversation with provided unique name already exists");
+    assert_eq!(
+      error.to_string(),
+      "Conversation with provided unique name already exists"
+    );
   }
 
   #[test]
@@ -160,8 +163,14 @@ mod tests {
 
   #[test]
   fn a_refused_connection_is_not_ambiguous_but_a_lost_answer_is() {
-    let refused = Error::Transport { message: "refused".into(), sent: false };
-    let lost = Error::Transport { message: "reset".into(), sent: true };
+    let refused = Error::Transport {
+      message: "refused".into(),
+      sent: false,
+    };
+    let lost = Error::Transport {
+      message: "reset".into(),
+      sent: true,
+    };
     assert!(!refused.is_ambiguous());
     assert!(lost.is_ambiguous());
   }

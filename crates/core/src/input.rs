@@ -113,7 +113,12 @@ mod tests {
   #[test]
   fn content_sids_are_hx_and_32_hex_digits() {
     assert!(content_sid("HX0123456789abcdef0123456789ABCDEF").is_ok());
-    for bad in ["", "HX123", "MX0123456789abcdef0123456789abcdef", "HX0123456789abcdef0123456789abcdeg"] {
+    for bad in [
+      "",
+      "HX123",
+      "MX0123456789abcdef0123456789abcdef",
+      "HX0123456789abcdef0123456789abcdeg",
+    ] {
       assert_eq!(content_sid(bad).unwrap_err().code(), "INVALID_CONTENT_SID", "{bad}");
     }
   }
@@ -122,7 +127,10 @@ mod tests {
   fn content_variables_are_a_json_object_and_empty_ones_are_not_sent() {
     assert_eq!(content_variables(None).unwrap(), None);
     assert_eq!(content_variables(Some("{}")).unwrap(), None);
-    assert_eq!(content_variables(Some(r#"{"1":"a"}"#)).unwrap().as_deref(), Some(r#"{"1":"a"}"#));
+    assert_eq!(
+      content_variables(Some(r#"{"1":"a"}"#)).unwrap().as_deref(),
+      Some(r#"{"1":"a"}"#)
+    );
     for bad in ["[]", "1", "\"x\"", "{bad", "null"] {
       assert!(content_variables(Some(bad)).is_err(), "{bad}");
     }
@@ -131,7 +139,13 @@ mod tests {
   #[test]
   fn media_urls_are_http_or_https_with_a_host() {
     assert!(media_url("https://example.com/a.png").is_ok());
-    for bad in ["ftp://example.com/a.png", "file:///etc/passwd", "not a url", "https://user:pw@example.com/a.png", "javascript:alert(1)"] {
+    for bad in [
+      "ftp://example.com/a.png",
+      "file:///etc/passwd",
+      "not a url",
+      "https://user:pw@example.com/a.png",
+      "javascript:alert(1)",
+    ] {
       assert_eq!(media_url(bad).unwrap_err().code(), "INVALID_MEDIA_URL", "{bad}");
     }
   }

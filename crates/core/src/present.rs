@@ -32,7 +32,8 @@ mod tests {
 
   #[test]
   fn top_level_keys_become_camel_case() {
-    let value = resource(serde_json::json!({"account_sid": "AC1", "date_created": "x", "links": {"delivery_receipts": "u"}}));
+    let value =
+      resource(serde_json::json!({"account_sid": "AC1", "date_created": "x", "links": {"delivery_receipts": "u"}}));
     assert_eq!(value["accountSid"], "AC1");
     assert_eq!(value["dateCreated"], "x");
     assert_eq!(value["links"]["delivery_receipts"], "u");

@@ -30,7 +30,9 @@ pub struct Resolver {
 enum Lookup {
   Found(ConversationInfo),
   /// No usable conversation; the next one gets this generation's unique name.
-  Missing { generation: u32 },
+  Missing {
+    generation: u32,
+  },
 }
 
 /// The conversation SID a 50416 message ends with.
@@ -91,8 +93,8 @@ impl Resolver {
     self.cache.invalidate(&customer.cache_key()).await;
   }
 
-  pub fn cached_entries(&self) -> u64 {
-    self.cache.run_pending_tasks_blocking_free();
+  pub async fn cached_entries(&self) -> u64 {
+    self.cache.run_pending_tasks().await;
     self.cache.entry_count()
   }
 
@@ -197,6 +199,9 @@ mod tests {
       more_info: None,
       details: None,
     };
-    assert_eq!(holder_in_message(&error).as_deref(), Some("CHc31ceaf4b2d444a898530b3e44934ffe"));
+    assert_eq!(
+      holder_in_message(&error).as_deref(),
+      Some("CHc31ceaf4b2d444a898530b3e44934ffe")
+    );
   }
 }

@@ -1,0 +1,127 @@
+//! The facade the binding wraps: one per JS instance, holding the config, one HTTP client, the resolver
+//! (and its cache) and the sends.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::endpoints::Api;
+use crate::error::Result;
+use crate::http::{Http, ReqwestTransport, RetryPolicy, Transport};
+use crate::messages::{ImageSource, Messages, Sent, Uploaded};
+use crate::phone::Customer;
+use crate::resolver::Resolver;
+
+pub struct Client {
+  config: Arc<Config>,
+  api: Arc<Api>,
+  resolver: Arc<Resolver>,
+  messages: Messages,
+}
+
+impl Client {
+  pub fn new(config: Config) -> Result<Self> {
+    let transport = Arc::new(ReqwestTransport::new(&config)?);
+    Self::with_transport(config, transport)
+  }
+
+  pub fn with_transport(config: Config, transport: Arc<dyn Transport>) -> Result<Self> {
+    let policy = RetryPolicy {
+      max_retries: config.max_retries,
+      timeout: config.timeout,
+      deadline: config.deadline,
+    };
+    let config = Arc::new(config);
+    let api = Arc::new(Api::new(
+      Http::new(transport, policy),
+      config.hosts.clone(),
+      config.account_sid.clone(),
+    ));
+    let resolver = Arc::new(Resolver::new(api.clone(), &config));
+    let messages = Messages::new(api.clone(), resolver.clone(), config.clone())?;
+    Ok(Self {
+      config,
+      api,
+      resolver,
+      messages,
+    })
+  }
+
+  pub fn config(&self) -> &Config {
+    &self.config
+  }
+
+  /// Bounds a whole call, retries and waits included, by the configured deadline.
+  async fn within_deadline<T>(&self, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(self.config.deadline, call)
+      .await
+      .unwrap_or(Err(crate::Error::Timeout {
+        after: self.config.deadline,
+      }))
+  }
+
+  pub async fn find_or_create_conversation(&self, phone: &str) -> Result<String> {
+    let customer = Customer::parse(phone)?;
+    self
+      .within_deadline(async { Ok(self.resolver.resolve(&customer).await?.sid.clone()) })
+      .await
+  }
+
+  pub async fn get_conversation(&self, phone: &str) -> Result<Option<String>> {
+    let customer = Customer::parse(phone)?;
+    self
+      .within_deadline(async { Ok(self.resolver.find(&customer).await?.map(|c| c.sid.clone())) })
+      .await
+  }
+
+  pub async fn send_message(&self, to: &str, text: &str, author: Option<&str>) -> Result<Sent> {
+    self.within_deadline(self.messages.text(to, text, author)).await
+  }
+
+  pub async fn send_template_message(&self, to: &str, content_sid: &str, variables: Option<&str>) -> Result<Sent> {
+    self
+      .within_deadline(self.messages.template(to, content_sid, variables))
+      .await
+  }
+
+  pub async fn send_image_by_url(&self, to: &str, url: &str, caption: Option<&str>) -> Result<Sent> {
+    self
+      .within_deadline(self.messages.image(to, ImageSource::Url(url), caption))
+      .await
+  }
+
+  pub async fn send_image_file(
+    &self,
+    to: &str,
+    path: &str,
+    caption: Option<&str>,
+    base_url: Option<&str>,
+  ) -> Result<Sent> {
+    self
+      .within_deadline(self.messages.image(to, ImageSource::File { path, base_url }, caption))
+      .await
+  }
+
+  pub async fn upload_media(&self, path: &str) -> Result<Uploaded> {
+    self.within_deadline(self.messages.upload_file(path)).await
+  }
+
+  /// Fetches the account, then probes the Conversations API.
+  pub async fn test_connection(&self) -> Result<Value> {
+    self
+      .within_deadline(async {
+        let account = self.api.fetch_account().await?;
+        self.api.configuration().await?;
+        Ok(json!({
+          "accountSid": account["sid"].as_str().unwrap_or(&self.config.account_sid),
+          "accountName": account["friendly_name"],
+        }))
+      })
+      .await
+  }
+
+  pub async fn cached_conversations(&self) -> u64 {
+    self.resolver.cached_entries().await
+  }
+}

@@ -1,0 +1,302 @@
+//! Media from a URL or a local file, for upload to the Media Content Service.
+//!
+//! Fetching a URL is guarded: http(s) only, at most `media_max_bytes`, and no private, loopback, link-local or
+//! otherwise internal destination (checked on every resolved address and redirect) unless allowed, so that a
+//! caller-supplied URL cannot make the service read its own network.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::USER_AGENT;
+
+const MAX_REDIRECTS: usize = 5;
+
+#[derive(Debug, Clone)]
+pub struct MediaFile {
+  pub bytes: Bytes,
+  pub content_type: String,
+  pub filename: String,
+}
+
+/// The content type the old module gave a file name: by extension, case-insensitive.
+pub fn content_type_for(path: &str) -> &'static str {
+  let extension = Path::new(path)
+    .extension()
+    .and_then(|e| e.to_str())
+    .map(str::to_ascii_lowercase);
+  match extension.as_deref() {
+    Some("jpg" | "jpeg") => "image/jpeg",
+    Some("png") => "image/png",
+    Some("gif") => "image/gif",
+    Some("pdf") => "application/pdf",
+    _ => "application/octet-stream",
+  }
+}
+
+fn too_large(max: u64) -> Error {
+  Error::invalid(
+    "MEDIA_TOO_LARGE",
+    format!("Media is larger than the {max} bytes allowed"),
+  )
+}
+
+/// Reads a local file; a missing one fails with the old module's message.
+pub async fn read_file(path: &str, max_bytes: u64) -> Result<MediaFile> {
+  let not_found = || Error::invalid("FILE_NOT_FOUND", format!("Image file not found: {path}"));
+  if path.is_empty() || path.contains('\0') {
+    return Err(not_found());
+  }
+  let metadata = tokio::fs::metadata(path).await.map_err(|_| not_found())?;
+  if !metadata.is_file() {
+    return Err(not_found());
+  }
+  if metadata.len() > max_bytes {
+    return Err(too_large(max_bytes));
+  }
+  if metadata.len() == 0 {
+    return Err(Error::invalid("EMPTY_FILE", format!("Image file is empty: {path}")));
+  }
+  let bytes = tokio::fs::read(path)
+    .await
+    .map_err(|e| Error::invalid("FILE_UNREADABLE", format!("Cannot read image file {path}: {e}")))?;
+  Ok(MediaFile {
+    bytes: Bytes::from(bytes),
+    content_type: content_type_for(path).to_string(),
+    filename: basename(path).to_string(),
+  })
+}
+
+pub fn basename(path: &str) -> &str {
+  Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("media")
+}
+
+/// Addresses a media URL may point at by default: none internal to the machine or its network.
+pub fn is_public(ip: IpAddr) -> bool {
+  match ip {
+    IpAddr::V4(v4) => {
+      let [a, b, ..] = v4.octets();
+      !(v4.is_private()
+        || v4.is_loopback()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_documentation()
+        || v4.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+    }
+    IpAddr::V6(v6) => {
+      if let Some(v4) = v6.to_ipv4_mapped() {
+        return is_public(IpAddr::V4(v4));
+      }
+      let first = v6.segments()[0];
+      !(v6.is_loopback()
+        || v6.is_unspecified()
+        || v6.is_multicast()
+        || (first & 0xfe00) == 0xfc00
+        || (first & 0xffc0) == 0xfe80)
+    }
+  }
+}
+
+fn refused(host: &str) -> Error {
+  Error::invalid(
+    "MEDIA_HOST_NOT_ALLOWED",
+    format!(
+      "Media URL host {host} is a private, loopback or link-local address (set mediaAllowPrivateHosts to allow it)"
+    ),
+  )
+}
+
+/// DNS that refuses names resolving to internal addresses.
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+  fn resolve(&self, name: Name) -> Resolving {
+    Box::pin(async move {
+      let host = name.as_str().to_string();
+      let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+      if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
+        return Err(Box::new(refused(&host)) as Box<dyn std::error::Error + Send + Sync>);
+      }
+      Ok(Box::new(addrs.into_iter()) as Addrs)
+    })
+  }
+}
+
+fn literal_ip(url: &url::Url) -> Option<IpAddr> {
+  match url.host()? {
+    url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+    url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+    url::Host::Domain(_) => None,
+  }
+}
+
+/// Fetches media URLs within the guards; no credentials are ever sent with them.
+pub struct MediaFetcher {
+  client: reqwest::Client,
+  allow_private: bool,
+  max_bytes: u64,
+}
+
+impl MediaFetcher {
+  pub fn new(config: &Config) -> Result<Self> {
+    let allow_private = config.media_allow_private_hosts;
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+      let url = attempt.url();
+      if attempt.previous().len() >= MAX_REDIRECTS || !matches!(url.scheme(), "http" | "https") {
+        attempt.error("too many redirects, or a redirect to a scheme other than http(s)")
+      } else if !allow_private && literal_ip(url).is_some_and(|ip| !is_public(ip)) {
+        attempt.error("a redirect to a private address")
+      } else {
+        attempt.follow()
+      }
+    });
+    let mut builder = reqwest::Client::builder()
+      .user_agent(USER_AGENT)
+      .timeout(config.timeout)
+      .redirect(redirects);
+    if !allow_private {
+      builder = builder.dns_resolver(Arc::new(PublicOnly));
+    }
+    let client = builder.build().map_err(|e| Error::Config {
+      message: format!("cannot build the media HTTP client: {e}"),
+    })?;
+    Ok(Self {
+      client,
+      allow_private,
+      max_bytes: config.media_max_bytes,
+    })
+  }
+
+  pub async fn fetch(&self, url: &url::Url) -> Result<MediaFile> {
+    if !self.allow_private && literal_ip(url).is_some_and(|ip| !is_public(ip)) {
+      return Err(refused(url.host_str().unwrap_or("")));
+    }
+    let failed = |why: String| Error::invalid("MEDIA_FETCH_FAILED", format!("Could not fetch media URL: {why}"));
+    let mut response = self.client.get(url.clone()).send().await.map_err(|e| {
+      // The resolver's refusal travels inside reqwest's error; surface it as itself.
+      let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+      while let Some(err) = source {
+        if let Some(ours) = err.downcast_ref::<Error>() {
+          return ours.clone();
+        }
+        source = err.source();
+      }
+      failed(e.to_string())
+    })?;
+    if !response.status().is_success() {
+      return Err(failed(format!("HTTP {}", response.status().as_u16())));
+    }
+    if response.content_length().is_some_and(|n| n > self.max_bytes) {
+      return Err(too_large(self.max_bytes));
+    }
+    let header_type = response
+      .headers()
+      .get(reqwest::header::CONTENT_TYPE)
+      .and_then(|v| v.to_str().ok())
+      .map(|v| v.split(';').next().unwrap_or("").trim().to_string())
+      .filter(|v| !v.is_empty() && v != "application/octet-stream");
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
+      if body.len() as u64 + chunk.len() as u64 > self.max_bytes {
+        return Err(too_large(self.max_bytes));
+      }
+      body.extend_from_slice(&chunk);
+    }
+    if body.is_empty() {
+      return Err(failed("the response was empty".to_string()));
+    }
+    let segment = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
+    let filename = percent_decode(segment);
+    let filename = if filename.is_empty() {
+      "media".to_string()
+    } else {
+      filename
+    };
+    Ok(MediaFile {
+      content_type: header_type.unwrap_or_else(|| content_type_for(&filename).to_string()),
+      filename,
+      bytes: body.freeze(),
+    })
+  }
+}
+
+fn percent_decode(text: &str) -> String {
+  url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+    .next()
+    .map(|(_, v)| v.into_owned())
+    .unwrap_or_default()
+}
+
+/// `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is percent-encoded.
+pub fn encode_uri_component(text: &str) -> String {
+  let mut out = String::with_capacity(text.len());
+  for byte in text.bytes() {
+    if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
+      out.push(byte as char);
+    } else {
+      out.push_str(&format!("%{byte:02X}"));
+    }
+  }
+  out
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn content_types_follow_the_extension_in_any_case() {
+    assert_eq!(content_type_for("a.JPG"), "image/jpeg");
+    assert_eq!(content_type_for("a.jpeg"), "image/jpeg");
+    assert_eq!(content_type_for("/x/y.Png"), "image/png");
+    assert_eq!(content_type_for("b.gif"), "image/gif");
+    assert_eq!(content_type_for("c.pdf"), "application/pdf");
+    assert_eq!(content_type_for("d.webp"), "application/octet-stream");
+    assert_eq!(content_type_for("noext"), "application/octet-stream");
+  }
+
+  #[test]
+  fn internal_addresses_are_not_public() {
+    for ip in [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "0.0.0.0",
+      "100.64.0.1",
+      "::1",
+      "fe80::1",
+      "fd00::1",
+      "::ffff:127.0.0.1",
+    ] {
+      assert!(!is_public(ip.parse().unwrap()), "{ip}");
+    }
+    for ip in ["8.8.8.8", "2606:4700::1111"] {
+      assert!(is_public(ip.parse().unwrap()), "{ip}");
+    }
+  }
+
+  #[test]
+  fn file_names_are_encoded_like_encode_uri_component() {
+    assert_eq!(encode_uri_component("my photo (1).png"), "my%20photo%20(1).png");
+    assert_eq!(encode_uri_component("é#?&.jpg"), "%C3%A9%23%3F%26.jpg");
+  }
+
+  #[tokio::test]
+  async fn a_missing_file_fails_with_the_old_message() {
+    let error = read_file("/nonexistent/x.png", 10).await.unwrap_err();
+    assert_eq!(error.to_string(), "Image file not found: /nonexistent/x.png");
+    assert_eq!(error.code(), "FILE_NOT_FOUND");
+  }
+}

@@ -1,0 +1,294 @@
+//! The sends: text, template and image, each a message of the customer's conversation (or, with
+//! `delivery: messaging`, a Messages.json send for templates and images, as the old module made them).
+//!
+//! A conversation message is marked with an idempotency key in its Attributes. When its answer is lost (a
+//! timeout, a dropped connection, a gateway error) the conversation's newest messages are read first: if the
+//! message landed it is the success; only if it did not is it sent again, with the same key.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+use crate::config::{Config, Delivery};
+use crate::endpoints::{Api, ConversationInfo};
+use crate::error::{Error, Result};
+use crate::http::backoff;
+use crate::media::{self, MediaFetcher, MediaFile};
+use crate::phone::Customer;
+use crate::present;
+use crate::resolver::Resolver;
+
+/// How many of the newest messages are read to find one whose answer was lost.
+const LOOKBACK: u32 = 50;
+pub const IDEMPOTENCY_ATTRIBUTE: &str = "idempotency_key";
+
+/// A message that was sent.
+#[derive(Debug, Clone)]
+pub struct Sent {
+  pub message_sid: String,
+  pub conversation_sid: Option<String>,
+  pub body: Option<String>,
+  /// The resource as twilio-node presents it (camelCase keys).
+  pub data: Value,
+}
+
+impl Sent {
+  fn from_resource(resource: Value, conversation: Option<&ConversationInfo>) -> Result<Self> {
+    let message_sid = resource["sid"]
+      .as_str()
+      .map(str::to_string)
+      .ok_or_else(|| Error::Decode {
+        status: 201,
+        body: resource.to_string().chars().take(200).collect(),
+      })?;
+    Ok(Self {
+      message_sid,
+      conversation_sid: resource["conversation_sid"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| conversation.map(|c| c.sid.clone())),
+      body: resource["body"].as_str().map(str::to_string),
+      data: present::resource(resource),
+    })
+  }
+}
+
+/// An uploaded media file.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+  pub media_sid: String,
+  pub service_sid: String,
+  pub content_type: String,
+  pub filename: String,
+  pub size: usize,
+  pub data: Value,
+}
+
+/// Where an image comes from.
+pub enum ImageSource<'a> {
+  Url(&'a str),
+  File { path: &'a str, base_url: Option<&'a str> },
+}
+
+pub struct Messages {
+  api: Arc<Api>,
+  resolver: Arc<Resolver>,
+  config: Arc<Config>,
+  fetcher: MediaFetcher,
+  default_service: OnceCell<String>,
+}
+
+fn pair(key: &str, value: impl Into<String>) -> (String, String) {
+  (key.to_string(), value.into())
+}
+
+impl Messages {
+  pub fn new(api: Arc<Api>, resolver: Arc<Resolver>, config: Arc<Config>) -> Result<Self> {
+    Ok(Self {
+      fetcher: MediaFetcher::new(&config)?,
+      api,
+      resolver,
+      config,
+      default_service: OnceCell::new(),
+    })
+  }
+
+  pub async fn text(&self, to: &str, text: &str, author: Option<&str>) -> Result<Sent> {
+    let customer = Customer::parse(to)?;
+    let body = crate::input::text(text)?;
+    let author = author
+      .map(crate::input::author)
+      .transpose()?
+      .unwrap_or(&self.config.system_identity);
+    self
+      .to_conversation(&customer, |_| async {
+        Ok(vec![pair("Author", author), pair("Body", body)])
+      })
+      .await
+  }
+
+  pub async fn template(&self, to: &str, content_sid: &str, variables: Option<&str>) -> Result<Sent> {
+    let customer = Customer::parse(to)?;
+    let content_sid = crate::input::content_sid(content_sid)?;
+    let variables = crate::input::content_variables(variables)?;
+    let mut params = vec![pair("ContentSid", content_sid)];
+    params.extend(variables.map(|v| pair("ContentVariables", v)));
+    match self.config.delivery {
+      Delivery::Conversations => {
+        params.push(pair("Author", self.config.system_identity.as_str()));
+        self.to_conversation(&customer, |_| async { Ok(params.clone()) }).await
+      }
+      Delivery::Messaging => self.through_messaging(&customer, params).await,
+    }
+  }
+
+  pub async fn image(&self, to: &str, source: ImageSource<'_>, caption: Option<&str>) -> Result<Sent> {
+    let customer = Customer::parse(to)?;
+    let caption = caption
+      .map(crate::input::caption)
+      .transpose()?
+      .filter(|c| !c.is_empty());
+    let media =
+      match (&source, self.config.delivery) {
+        (ImageSource::Url(url), Delivery::Messaging) => Err(crate::input::media_url(url)?.to_string()),
+        (ImageSource::Url(url), Delivery::Conversations) => {
+          let url = crate::input::media_url(url)?;
+          Ok(self.fetcher.fetch(&url).await?)
+        }
+        (ImageSource::File { path, base_url }, delivery) => {
+          let file = media::read_file(path, self.config.media_max_bytes).await?;
+          match (delivery, base_url) {
+            // The old module's public URL for the file, for Messages.json which only takes URLs.
+            (Delivery::Messaging, Some(base)) => Err(format!(
+              "{}/images/{}",
+              base.trim_end_matches('/'),
+              media::encode_uri_component(media::basename(path))
+            )),
+            (Delivery::Messaging, None) => return Err(Error::invalid(
+              "BASE_URL_REQUIRED",
+              "With delivery 'messaging', sendImageMessage needs a baseUrl: Messages.json only takes public media URLs",
+            )),
+            // In a conversation the file itself is uploaded: no public URL needed.
+            (Delivery::Conversations, _) => Ok(file),
+          }
+        }
+      };
+    match media {
+      Ok(file) => {
+        self
+          .to_conversation(&customer, |conversation| {
+            let file = file.clone();
+            let service = conversation.chat_service_sid.clone();
+            async move {
+              let uploaded = self.upload_to(&service, file).await?;
+              let mut params = vec![
+                pair("Author", self.config.system_identity.as_str()),
+                pair("MediaSid", uploaded.media_sid),
+              ];
+              params.extend(caption.map(|c| pair("Body", c)));
+              Ok(params)
+            }
+          })
+          .await
+      }
+      Err(media_url) => {
+        let mut params = vec![pair("MediaUrl", media_url)];
+        params.extend(caption.map(|c| pair("Body", c)));
+        self.through_messaging(&customer, params).await
+      }
+    }
+  }
+
+  /// Uploads a local file to the account's default Conversations service.
+  pub async fn upload_file(&self, path: &str) -> Result<Uploaded> {
+    let file = media::read_file(path, self.config.media_max_bytes).await?;
+    let service = self.default_service().await?;
+    self.upload_to(&service, file).await
+  }
+
+  async fn default_service(&self) -> Result<String> {
+    if let Some(sid) = &self.config.chat_service_sid {
+      return Ok(sid.clone());
+    }
+    self
+      .default_service
+      .get_or_try_init(|| async {
+        let configuration = self.api.configuration().await?;
+        configuration["default_chat_service_sid"]
+          .as_str()
+          .map(str::to_string)
+          .ok_or_else(|| Error::Decode {
+            status: 200,
+            body: configuration.to_string().chars().take(200).collect(),
+          })
+      })
+      .await
+      .cloned()
+  }
+
+  async fn upload_to(&self, service_sid: &str, file: MediaFile) -> Result<Uploaded> {
+    let size = file.bytes.len();
+    let resource = self
+      .api
+      .upload_media(service_sid, &file.content_type, &file.filename, file.bytes)
+      .await?;
+    let media_sid = resource["sid"]
+      .as_str()
+      .map(str::to_string)
+      .ok_or_else(|| Error::Decode {
+        status: 201,
+        body: resource.to_string().chars().take(200).collect(),
+      })?;
+    Ok(Uploaded {
+      media_sid,
+      service_sid: service_sid.to_string(),
+      content_type: file.content_type,
+      filename: file.filename,
+      size,
+      data: present::resource(resource),
+    })
+  }
+
+  async fn through_messaging(&self, customer: &Customer, mut params: Vec<(String, String)>) -> Result<Sent> {
+    params.insert(0, pair("To", customer.address()));
+    params.insert(0, pair("From", self.config.sender_address()));
+    let resource = self.api.send_messaging(params).await?;
+    Sent::from_resource(resource, None)
+  }
+
+  /// Sends one message into the customer's conversation. `build` makes the parameters for a conversation (an
+  /// image upload needs its chat service). A cached conversation that Twilio reports closed (50377) or gone
+  /// (404) is evicted, resolved afresh, and the message sent once more: the refused write did not happen.
+  async fn to_conversation<'s, F, Fut>(&'s self, customer: &Customer, build: F) -> Result<Sent>
+  where
+    F: Fn(&ConversationInfo) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
+  {
+    let conversation = self.resolver.resolve(customer).await?;
+    let params = build(&conversation).await?;
+    match self.post(&conversation.sid, params).await {
+      Err(error) if error.is_not_found() || error.has_code(50377) => {
+        self.resolver.evict(customer).await;
+        let fresh = self.resolver.resolve(customer).await?;
+        let params = build(&fresh).await?;
+        Sent::from_resource(self.post(&fresh.sid, params).await?, Some(&fresh))
+      }
+      result => Sent::from_resource(result?, Some(&conversation)),
+    }
+  }
+
+  /// Posts a conversation message at most once: a lost answer is checked before any repeat.
+  async fn post(&self, conversation_sid: &str, mut params: Vec<(String, String)>) -> Result<Value> {
+    let key = uuid::Uuid::new_v4().to_string();
+    params.push(pair("Attributes", json!({ IDEMPOTENCY_ATTRIBUTE: key }).to_string()));
+    let mut attempt = 0;
+    loop {
+      let error = match self.api.create_message(conversation_sid, params.clone()).await {
+        Ok(resource) => return Ok(resource),
+        Err(error) => error,
+      };
+      if !error.is_ambiguous() || attempt >= self.api.http().policy().max_retries {
+        return Err(error);
+      }
+      attempt += 1;
+      tokio::time::sleep(backoff(attempt)).await;
+      match self.landed(conversation_sid, &key).await {
+        Ok(Some(resource)) => return Ok(resource),
+        Ok(None) => {}
+        // Unable to tell whether it landed: report the failure rather than risk sending it twice.
+        Err(_) => return Err(error),
+      }
+    }
+  }
+
+  async fn landed(&self, conversation_sid: &str, key: &str) -> Result<Option<Value>> {
+    let recent = self.api.recent_messages(conversation_sid, LOOKBACK).await?;
+    Ok(recent.into_iter().find(|message| {
+      message["attributes"]
+        .as_str()
+        .and_then(|a| serde_json::from_str::<Value>(a).ok())
+        .is_some_and(|a| a[IDEMPOTENCY_ATTRIBUTE] == key)
+    }))
+  }
+}

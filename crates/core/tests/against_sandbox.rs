@@ -1,0 +1,390 @@
+//! The core against the sandbox over real HTTP: the resolver's call counts and races, the sends, faults.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use twilio_core::{Client, Config, Options, Secret};
+use twilio_sandbox::{Sandbox, SandboxConfig, DEFAULT_TEMPLATE_SID};
+
+const PHONE: &str = "+1234567890";
+
+struct Setup {
+  sandbox: Sandbox,
+  http: reqwest::Client,
+}
+
+impl Setup {
+  async fn new() -> Self {
+    Self {
+      sandbox: Sandbox::start(SandboxConfig::default()).await.unwrap(),
+      http: reqwest::Client::new(),
+    }
+  }
+
+  fn client(&self, tweak: impl FnOnce(&mut Options)) -> Client {
+    let mut options = Options {
+      account_sid: Some(self.sandbox.account_sid()),
+      auth_token: Some(Secret::new(self.sandbox.auth_token())),
+      base_url: Some(self.sandbox.url().to_string()),
+      ..Default::default()
+    };
+    tweak(&mut options);
+    Client::new(Config::resolve(options, |_| None).unwrap()).unwrap()
+  }
+
+  fn requests(&self) -> Vec<(String, String)> {
+    self
+      .sandbox
+      .received_requests()
+      .into_iter()
+      .map(|r| (r.method, r.path))
+      .collect()
+  }
+
+  fn clear(&self) {
+    self.sandbox.state().log.clear();
+  }
+
+  async fn control(&self, path: &str, body: Value) -> Value {
+    let response = self
+      .http
+      .post(format!("{}/__sandbox{path}", self.sandbox.url()))
+      .json(&body)
+      .send()
+      .await
+      .unwrap();
+    response.json().await.unwrap()
+  }
+
+  fn conversations(&self) -> usize {
+    self.sandbox.state().conversations.len()
+  }
+
+  fn messages_in(&self, unique_name: &str) -> Vec<String> {
+    let state = self.sandbox.state();
+    let conversation = state.find_conversation(unique_name).expect("conversation exists");
+    conversation
+      .messages
+      .iter()
+      .map(|m| m.body.clone().unwrap_or_default())
+      .collect()
+  }
+}
+
+#[tokio::test]
+async fn a_first_message_takes_three_calls_a_cold_one_two_and_a_warm_one_one() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  client.send_message(PHONE, "first", None).await.unwrap();
+  assert_eq!(s.requests().len(), 3, "{:?}", s.requests());
+  s.clear();
+  client.send_message(PHONE, "warm", None).await.unwrap();
+  assert_eq!(s.requests().len(), 1);
+  s.clear();
+  let cold = s.client(|_| {});
+  cold.send_message(PHONE, "cold", None).await.unwrap();
+  assert_eq!(s.requests().len(), 2, "{:?}", s.requests());
+  assert_eq!(s.messages_in("whatsapp_1234567890"), ["first", "warm", "cold"]);
+}
+
+#[tokio::test]
+async fn a_customer_whose_conversation_is_older_than_120_others_is_found() {
+  let s = Setup::new().await;
+  let mut seeds = vec![
+    json!({"unique_name": "whatsapp_1234567890", "date_created": "2020-01-01T00:00:00Z",
+    "participants": [{"address": "whatsapp:+1234567890", "proxy_address": "whatsapp:+14155238886"}, {"identity": "system"}]}),
+  ];
+  seeds.extend((0..120).map(|i| json!({"unique_name": format!("other_{i}")})));
+  s.control("/conversations", Value::Array(seeds)).await;
+  let client = s.client(|_| {});
+  client.send_message(PHONE, "hello", None).await.unwrap();
+  assert_eq!(s.messages_in("whatsapp_1234567890"), ["hello"]);
+  assert_eq!(s.conversations(), 121);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_first_messages_make_one_conversation_and_fifty_messages() {
+  let s = Setup::new().await;
+  let client = Arc::new(s.client(|_| {}));
+  let sends = (0..50).map(|i| {
+    let client = client.clone();
+    tokio::spawn(async move { client.send_message(PHONE, &format!("m{i}"), None).await })
+  });
+  for result in futures::future::join_all(sends).await {
+    result.unwrap().unwrap();
+  }
+  assert_eq!(s.conversations(), 1);
+  assert_eq!(s.messages_in("whatsapp_1234567890").len(), 50);
+  let creates = s
+    .requests()
+    .iter()
+    .filter(|(_, p)| p.ends_with("ConversationWithParticipants"))
+    .count();
+  assert_eq!(creates, 1, "single flight");
+}
+
+#[tokio::test]
+async fn clients_racing_like_separate_processes_end_in_one_conversation() {
+  let s = Setup::new().await;
+  s.control("/latency", json!({"ms": 30})).await;
+  let clients: Vec<Arc<Client>> = (0..4).map(|_| Arc::new(s.client(|_| {}))).collect();
+  let sends = clients.iter().flat_map(|client| {
+    (0..5).map(move |i| {
+      let client = client.clone();
+      tokio::spawn(async move { client.send_message(PHONE, &format!("m{i}"), None).await })
+    })
+  });
+  for result in futures::future::join_all(sends).await {
+    result.unwrap().unwrap();
+  }
+  assert_eq!(s.conversations(), 1);
+  assert_eq!(s.messages_in("whatsapp_1234567890").len(), 20);
+}
+
+#[tokio::test]
+async fn a_binding_held_by_another_conversation_is_used_and_no_orphan_is_left() {
+  let s = Setup::new().await;
+  s.control(
+    "/conversations",
+    json!({"unique_name": "legacy-support-thread",
+    "participants": [{"address": "whatsapp:+1234567890", "proxy_address": "whatsapp:+14155238886"}]}),
+  )
+  .await;
+  let client = s.client(|_| {});
+  let sent = client.send_message(PHONE, "hello", None).await.unwrap();
+  assert_eq!(s.conversations(), 1, "no orphan");
+  assert_eq!(s.messages_in("legacy-support-thread"), ["hello"]);
+  assert_eq!(
+    sent.conversation_sid,
+    Some(
+      s.sandbox
+        .state()
+        .find_conversation("legacy-support-thread")
+        .unwrap()
+        .sid
+        .clone()
+    )
+  );
+}
+
+#[tokio::test]
+async fn a_closed_conversation_is_never_reused_and_its_successor_is_found_next_time() {
+  let s = Setup::new().await;
+  s.control(
+    "/conversations",
+    json!({"unique_name": "whatsapp_1234567890", "state": "closed",
+    "participants": [{"address": "whatsapp:+1234567890", "proxy_address": "whatsapp:+14155238886"}]}),
+  )
+  .await;
+  let client = s.client(|_| {});
+  client.send_message(PHONE, "one", None).await.unwrap();
+  assert_eq!(s.messages_in("whatsapp_1234567890_2"), ["one"]);
+  let later = s.client(|_| {});
+  assert_eq!(
+    later.get_conversation(PHONE).await.unwrap(),
+    Some(
+      s.sandbox
+        .state()
+        .find_conversation("whatsapp_1234567890_2")
+        .unwrap()
+        .sid
+        .clone()
+    )
+  );
+  later.send_message(PHONE, "two", None).await.unwrap();
+  assert_eq!(s.messages_in("whatsapp_1234567890_2"), ["one", "two"]);
+  assert_eq!(s.conversations(), 2);
+}
+
+#[tokio::test]
+async fn a_conversation_closed_behind_the_cache_is_noticed_on_the_next_send() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  let first = client.send_message(PHONE, "one", None).await.unwrap();
+  s.control("/conversations/whatsapp_1234567890", json!({"state": "closed"}))
+    .await;
+  let second = client.send_message(PHONE, "two", None).await.unwrap();
+  assert_ne!(first.conversation_sid, second.conversation_sid);
+  assert_eq!(s.messages_in("whatsapp_1234567890_2"), ["two"]);
+}
+
+#[tokio::test]
+async fn a_conversation_deleted_behind_the_cache_is_recreated() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  client.send_message(PHONE, "one", None).await.unwrap();
+  s.http
+    .delete(format!(
+      "{}/__sandbox/conversations/whatsapp_1234567890",
+      s.sandbox.url()
+    ))
+    .send()
+    .await
+    .unwrap();
+  client.send_message(PHONE, "two", None).await.unwrap();
+  assert_eq!(s.messages_in("whatsapp_1234567890"), ["two"]);
+}
+
+#[tokio::test]
+async fn get_conversation_never_creates() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  assert_eq!(client.get_conversation(PHONE).await.unwrap(), None);
+  assert_eq!(s.conversations(), 0);
+}
+
+#[tokio::test]
+async fn a_template_is_a_message_of_the_conversation() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  let sent = client
+    .send_template_message(PHONE, DEFAULT_TEMPLATE_SID, Some(r#"{"1":"12/1","2":"3pm"}"#))
+    .await
+    .unwrap();
+  assert_eq!(
+    sent.body.as_deref(),
+    Some("Your appointment is coming up on 12/1 at 3pm")
+  );
+  assert_eq!(
+    s.messages_in("whatsapp_1234567890"),
+    ["Your appointment is coming up on 12/1 at 3pm"]
+  );
+}
+
+#[tokio::test]
+async fn an_image_by_url_is_uploaded_and_sent_with_its_caption() {
+  let s = Setup::new().await;
+  let client = s.client(|o| o.media_allow_private_hosts = Some(true));
+  let url = format!("{}/__sandbox/image.png", s.sandbox.url());
+  let sent = client.send_image_by_url(PHONE, &url, Some("look")).await.unwrap();
+  assert_eq!(sent.data["media"][0]["content_type"], "image/png");
+  assert_eq!(sent.body.as_deref(), Some("look"));
+  let refused = s.client(|_| {}).send_image_by_url(PHONE, &url, None).await.unwrap_err();
+  assert_eq!(refused.code(), "MEDIA_HOST_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_is_repeated_and_the_message_lands_once() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  s.control(
+    "/faults",
+    json!({"method": "POST", "path": "/Messages$", "status": 429, "times": 2}),
+  )
+  .await;
+  client.send_message(PHONE, "once", None).await.unwrap();
+  assert_eq!(s.messages_in("whatsapp_1234567890"), ["once"]);
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_checked_and_the_message_is_not_sent_twice() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  client.send_message(PHONE, "warm-up", None).await.unwrap();
+  s.control(
+    "/faults",
+    json!({"method": "POST", "path": "/Messages$", "drop": "after"}),
+  )
+  .await;
+  let sent = client.send_message(PHONE, "exactly once", None).await.unwrap();
+  assert_eq!(s.messages_in("whatsapp_1234567890"), ["warm-up", "exactly once"]);
+  assert_eq!(sent.body.as_deref(), Some("exactly once"));
+}
+
+#[tokio::test]
+async fn a_dropped_request_is_sent_again() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  client.send_message(PHONE, "warm-up", None).await.unwrap();
+  s.control(
+    "/faults",
+    json!({"method": "POST", "path": "/Messages$", "drop": "before"}),
+  )
+  .await;
+  client.send_message(PHONE, "delivered", None).await.unwrap();
+  assert_eq!(s.messages_in("whatsapp_1234567890"), ["warm-up", "delivered"]);
+}
+
+#[tokio::test]
+async fn a_503_on_each_step_of_the_resolver_is_survived() {
+  for (method, path) in [
+    ("GET", "/Conversations/whatsapp_"),
+    ("POST", "ConversationWithParticipants"),
+  ] {
+    let s = Setup::new().await;
+    s.control("/faults", json!({"method": method, "path": path, "status": 503}))
+      .await;
+    s.client(|_| {}).send_message(PHONE, "hi", None).await.unwrap();
+    assert_eq!(s.messages_in("whatsapp_1234567890"), ["hi"], "{method} {path}");
+  }
+}
+
+#[tokio::test]
+async fn a_slow_twilio_does_not_hold_the_caller_past_the_deadline() {
+  let s = Setup::new().await;
+  s.control("/faults", json!({"path": ".", "latency_ms": 5000, "times": 100}))
+    .await;
+  let client = s.client(|o| {
+    o.timeout_ms = Some(200);
+    o.deadline_ms = Some(600);
+  });
+  let started = std::time::Instant::now();
+  let error = client.send_message(PHONE, "hi", None).await.unwrap_err();
+  assert!(
+    started.elapsed() < std::time::Duration::from_millis(1500),
+    "{:?}",
+    started.elapsed()
+  );
+  assert_eq!(error.code(), "TIMEOUT");
+}
+
+#[tokio::test]
+async fn bad_input_makes_no_request() {
+  let s = Setup::new().await;
+  let client = s.client(|_| {});
+  assert_eq!(
+    client.send_message("", "x", None).await.unwrap_err().code(),
+    "INVALID_PHONE_NUMBER"
+  );
+  assert_eq!(
+    client.send_message(PHONE, "", None).await.unwrap_err().code(),
+    "INVALID_TEXT"
+  );
+  assert_eq!(
+    client
+      .send_template_message(PHONE, "HX1", None)
+      .await
+      .unwrap_err()
+      .code(),
+    "INVALID_CONTENT_SID"
+  );
+  assert_eq!(
+    client
+      .send_image_by_url(PHONE, "ftp://x/y", None)
+      .await
+      .unwrap_err()
+      .code(),
+    "INVALID_MEDIA_URL"
+  );
+  assert!(s.requests().is_empty());
+}
+
+#[tokio::test]
+async fn messaging_delivery_sends_what_the_old_module_sent_and_passes_the_contract_check() {
+  let s = Setup::new().await;
+  let client = s.client(|o| o.delivery = Some("messaging".into()));
+  let sent = client
+    .send_template_message(PHONE, DEFAULT_TEMPLATE_SID, Some(r#"{"1":"a","2":"b"}"#))
+    .await
+    .unwrap();
+  assert!(sent.message_sid.starts_with("SM"));
+  let image = client
+    .send_image_by_url(PHONE, "https://example.com/a.png", Some("cap"))
+    .await
+    .unwrap();
+  assert_eq!(image.data["numMedia"], "1");
+  let log = s.sandbox.received_requests();
+  assert!(log.iter().all(|r| r.status == 201), "{log:?}");
+  assert_eq!(log[0].params["From"], "whatsapp:+14155238886");
+  assert_eq!(log[0].params["To"], "whatsapp:+1234567890");
+}
