@@ -230,11 +230,14 @@ impl Messages {
     })
   }
 
+  /// A Messages.json send, as the old module made it: the customer's conversation is still found or created
+  /// (so the binding exists and replies land in it) and its SID reported, though the message is not in it.
   async fn through_messaging(&self, customer: &Customer, mut params: Vec<(String, String)>) -> Result<Sent> {
+    let conversation = self.resolver.resolve(customer).await?;
     params.insert(0, pair("To", customer.address()));
     params.insert(0, pair("From", self.config.sender_address()));
     let resource = self.api.send_messaging(params).await?;
-    Sent::from_resource(resource, None)
+    Sent::from_resource(resource, Some(&conversation))
   }
 
   /// Sends one message into the customer's conversation. `build` makes the parameters for a conversation (an

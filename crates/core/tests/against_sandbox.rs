@@ -383,8 +383,16 @@ async fn messaging_delivery_sends_what_the_old_module_sent_and_passes_the_contra
     .await
     .unwrap();
   assert_eq!(image.data["numMedia"], "1");
-  let log = s.sandbox.received_requests();
-  assert!(log.iter().all(|r| r.status == 201), "{log:?}");
-  assert_eq!(log[0].params["From"], "whatsapp:+14155238886");
-  assert_eq!(log[0].params["To"], "whatsapp:+1234567890");
+  assert!(sent.conversation_sid.is_some());
+  let sends: Vec<_> = s
+    .sandbox
+    .received_requests()
+    .into_iter()
+    .filter(|r| r.path.ends_with("Messages.json"))
+    .collect();
+  assert_eq!(sends.len(), 2);
+  assert!(sends.iter().all(|r| r.status == 201), "{sends:?}");
+  assert_eq!(sends[0].params["From"], "whatsapp:+14155238886");
+  assert_eq!(sends[0].params["To"], "whatsapp:+1234567890");
+  assert_eq!(sends[1].params["MediaUrl"], "https://example.com/a.png");
 }

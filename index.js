@@ -1,0 +1,324 @@
+"use strict";
+
+// The legacy `twilio-api-client` class over the native client. Everything Twilio-facing (validation,
+// conversation lookup, caching, HTTP, retries) happens in Rust; this file gives the class its exact shape:
+// names, defaults, result objects, thrown errors, logging.
+
+const {
+  NativeClient,
+  contentType,
+  formatWhatsappNumber,
+  maskNumber,
+} = require("./binding.js");
+
+const OPTION_NAMES = [
+  "accountSid",
+  "authToken",
+  "apiKey",
+  "apiSecret",
+  "whatsappNumber",
+  "systemIdentity",
+  "baseUrl",
+  "region",
+  "edge",
+  "timeoutMs",
+  "maxRetries",
+  "deadlineMs",
+  "cacheTtlMs",
+  "cacheMaxEntries",
+  "delivery",
+  "mediaAllowPrivateHosts",
+  "mediaMaxBytes",
+  "chatServiceSid",
+];
+const READY_MESSAGE = "Twilio API client is ready (Conversations API enabled)";
+const LOG_PREFIX = "[twilio-api-client]";
+
+// Only TWILIO_* variables cross into Rust, read once at construction.
+function twilioEnvironment() {
+  const env = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name.startsWith("TWILIO_") && typeof value === "string")
+      env[name] = value;
+  }
+  return env;
+}
+
+function isPlainObject(value) {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+// Native arguments: `undefined` becomes null; anything napi cannot carry is described by its type so the
+// core answers "must be a string, got …" instead of the call throwing.
+function arg(value) {
+  if (value === undefined || value === null) return null;
+  if (
+    typeof value === "string" ||
+    typeof value === "number" ||
+    typeof value === "boolean"
+  )
+    return value;
+  if (Array.isArray(value)) return [];
+  if (typeof value === "object") return {};
+  return 0;
+}
+
+// Content variables go to Twilio as a JSON string: a plain object is serialised as the old module did, a string
+// is passed for the core to check, anything else is refused by the core.
+function variablesArg(value) {
+  if (isPlainObject(value)) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return [];
+    }
+  }
+  return arg(value);
+}
+
+// twilio-node's presentation: camelCase keys (done in Rust) and Date objects for date fields.
+function present(resource) {
+  if (!isPlainObject(resource)) return resource;
+  const out = {};
+  for (const [key, value] of Object.entries(resource)) {
+    out[key] =
+      key.startsWith("date") && typeof value === "string"
+        ? new Date(value)
+        : value;
+  }
+  return out;
+}
+
+function failure(error) {
+  return {
+    success: false,
+    error: error.message,
+    code: error.twilioCode ?? error.code,
+  };
+}
+
+function sent(value) {
+  return {
+    success: true,
+    messageSid: value.messageSid,
+    conversationSid: value.conversationSid,
+    status: "sent",
+    data: present(value.data),
+  };
+}
+
+// findOrCreateConversation rejects: a TypeError for bad input, else an error shaped like twilio-node's
+// RestException (`status`, numeric `code`, `moreInfo`, `details`) or carrying a string `code`.
+function rejection(error) {
+  const thrown =
+    error.kind === "input"
+      ? new TypeError(error.message)
+      : new Error(error.message);
+  thrown.code = error.twilioCode ?? error.code;
+  if (error.status !== undefined && error.status !== null)
+    thrown.status = error.status;
+  if (error.moreInfo) thrown.moreInfo = error.moreInfo;
+  if (error.details !== undefined && error.details !== null)
+    thrown.details = error.details;
+  return thrown;
+}
+
+function resolveLogger(logger) {
+  if (logger === false) return null;
+  if (logger === undefined || logger === null) return console;
+  if (typeof logger !== "object" || typeof logger.error !== "function") {
+    throw new TypeError(
+      "logger must have an error() method (console, pino and winston do), or be false",
+    );
+  }
+  return logger;
+}
+
+function masked(value) {
+  return typeof value === "string" || typeof value === "number"
+    ? maskNumber(String(value))
+    : undefined;
+}
+
+class TwilioApiClient {
+  #native;
+  #logger;
+
+  constructor(options = {}) {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("TwilioApiClient options must be an object");
+    }
+    const { logger, ...rest } = options;
+    const native = {};
+    for (const [name, value] of Object.entries(rest)) {
+      if (!OPTION_NAMES.includes(name))
+        throw new TypeError(`Unknown TwilioApiClient option: ${name}`);
+      if (value !== undefined && value !== null) native[name] = value;
+    }
+    this.#logger = resolveLogger(logger);
+    try {
+      this.#native = new NativeClient(native, twilioEnvironment());
+    } catch (error) {
+      throw new Error(error.message);
+    }
+    this.accountSid = this.#native.accountSid;
+    this.whatsappNumber = this.#native.whatsappNumber;
+    this.systemIdentity = this.#native.systemIdentity;
+  }
+
+  // Runs a native call; an argument napi cannot convert becomes a failure. Failures are logged with context,
+  // never with message text or full numbers.
+  async #run(operation, to, call) {
+    let outcome;
+    try {
+      outcome = await call();
+    } catch (error) {
+      outcome = {
+        ok: false,
+        error: {
+          message: String(error?.message ?? error),
+          code: "INVALID_ARGUMENT",
+          kind: "input",
+        },
+      };
+    }
+    if (!outcome.ok && this.#logger) {
+      const { error } = outcome;
+      this.#logger.error(
+        `${LOG_PREFIX} ${operation} failed: ${error.message}`,
+        {
+          operation,
+          to: masked(to),
+          code: error.twilioCode ?? error.code,
+          status: error.status,
+        },
+      );
+    }
+    return outcome;
+  }
+
+  formatWhatsAppNumber(phoneNumber) {
+    const outcome = formatWhatsappNumber(arg(phoneNumber));
+    if (!outcome.ok) throw new TypeError(outcome.error.message);
+    return outcome.value;
+  }
+
+  async findOrCreateConversation(phoneNumber) {
+    const outcome = await this.#run(
+      "findOrCreateConversation",
+      phoneNumber,
+      () => this.#native.findOrCreateConversation(arg(phoneNumber)),
+    );
+    if (!outcome.ok) throw rejection(outcome.error);
+    return outcome.value;
+  }
+
+  async getConversation(phoneNumber) {
+    const outcome = await this.#run("getConversation", phoneNumber, () =>
+      this.#native.getConversation(arg(phoneNumber)),
+    );
+    return outcome.ok ? outcome.value : null;
+  }
+
+  async sendMessage(to, text, author = null) {
+    const outcome = await this.#run("sendMessage", to, () =>
+      this.#native.sendMessage(arg(to), arg(text), arg(author)),
+    );
+    return outcome.ok ? sent(outcome.value) : failure(outcome.error);
+  }
+
+  async sendTemplateMessage(phoneNumber, contentSid, contentVariables = {}) {
+    const outcome = await this.#run("sendTemplateMessage", phoneNumber, () =>
+      this.#native.sendTemplateMessage(
+        arg(phoneNumber),
+        arg(contentSid),
+        variablesArg(contentVariables),
+      ),
+    );
+    if (!outcome.ok) return failure(outcome.error);
+    const result = sent(outcome.value);
+    return { ...result, body: outcome.value.body, data: result.data };
+  }
+
+  async sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
+    const outcome = await this.#run("sendImageMessage", to, () =>
+      this.#native.sendImageMessage(
+        arg(to),
+        arg(imagePath),
+        arg(caption),
+        arg(baseUrl),
+      ),
+    );
+    return outcome.ok ? sent(outcome.value) : failure(outcome.error);
+  }
+
+  async sendImageMessageByUrl(to, mediaUrl, caption = null) {
+    const outcome = await this.#run("sendImageMessageByUrl", to, () =>
+      this.#native.sendImageMessageByUrl(arg(to), arg(mediaUrl), arg(caption)),
+    );
+    return outcome.ok ? sent(outcome.value) : failure(outcome.error);
+  }
+
+  async uploadMedia(filePath) {
+    const outcome = await this.#run("uploadMedia", undefined, () =>
+      this.#native.uploadMedia(arg(filePath)),
+    );
+    if (!outcome.ok) return failure(outcome.error);
+    const { data, ...media } = outcome.value;
+    return { success: true, ...media, data: present(data) };
+  }
+
+  getContentType(filePath) {
+    if (typeof filePath !== "string") {
+      throw new TypeError(
+        `The "filePath" argument must be of type string. Received ${typeof filePath}`,
+      );
+    }
+    return contentType(filePath);
+  }
+
+  validateConfig() {
+    const missing = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"].filter(
+      (name) => !process.env[name],
+    );
+    if (missing.length > 0) {
+      return {
+        valid: false,
+        missing,
+        error: `Missing required environment variables: ${missing.join(", ")}`,
+      };
+    }
+    return {
+      valid: true,
+      config: {
+        hasAccountSid: true,
+        hasAuthToken: true,
+        whatsappNumber: process.env.TWILIO_WHATSAPP_NUMBER || "Not configured",
+      },
+    };
+  }
+
+  async testConnection() {
+    const outcome = await this.#run("testConnection", undefined, () =>
+      this.#native.testConnection(),
+    );
+    if (!outcome.ok) return failure(outcome.error);
+    return {
+      success: true,
+      message: READY_MESSAGE,
+      accountSid: outcome.value.accountSid,
+      accountName: outcome.value.accountName,
+    };
+  }
+
+  /** How many conversations the cache holds (for monitoring). */
+  cachedConversations() {
+    return this.#native.cachedConversations();
+  }
+}
+
+module.exports = TwilioApiClient;
+module.exports.TwilioApiClient = TwilioApiClient;
+module.exports.default = TwilioApiClient;

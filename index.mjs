@@ -1,0 +1,4 @@
+import TwilioApiClient from "./index.js";
+
+export { TwilioApiClient };
+export default TwilioApiClient;

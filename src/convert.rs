@@ -1,0 +1,212 @@
+//! Conversions across the boundary: JS options into core options, JS arguments into checked strings, core
+//! results and errors into `Outcome` objects. Nothing here throws for bad input: it becomes a failure.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
+use napi_derive::napi;
+use serde_json::{json, Value};
+use twilio_core::messages::{Sent, Uploaded};
+use twilio_core::{Error, Options, Secret};
+
+/// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
+#[napi(object)]
+#[derive(Default)]
+pub struct ClientOptions {
+  pub account_sid: Option<String>,
+  pub auth_token: Option<String>,
+  pub api_key: Option<String>,
+  pub api_secret: Option<String>,
+  pub whatsapp_number: Option<String>,
+  pub system_identity: Option<String>,
+  pub base_url: Option<String>,
+  pub region: Option<String>,
+  pub edge: Option<String>,
+  pub timeout_ms: Option<f64>,
+  pub max_retries: Option<f64>,
+  pub deadline_ms: Option<f64>,
+  pub cache_ttl_ms: Option<f64>,
+  pub cache_max_entries: Option<f64>,
+  pub delivery: Option<String>,
+  pub media_allow_private_hosts: Option<bool>,
+  pub media_max_bytes: Option<f64>,
+  pub chat_service_sid: Option<String>,
+}
+
+fn whole(value: Option<f64>, name: &str) -> Result<Option<u64>, Error> {
+  match value {
+    None => Ok(None),
+    Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(Some(n as u64)),
+    Some(n) => Err(Error::Config {
+      message: format!("{name} must be a non-negative whole number, not {n}"),
+    }),
+  }
+}
+
+impl ClientOptions {
+  pub fn into_core(self) -> Result<Options, Error> {
+    Ok(Options {
+      account_sid: self.account_sid,
+      auth_token: self.auth_token.map(Secret::new),
+      api_key: self.api_key,
+      api_secret: self.api_secret.map(Secret::new),
+      whatsapp_number: self.whatsapp_number,
+      system_identity: self.system_identity,
+      base_url: self.base_url,
+      region: self.region,
+      edge: self.edge,
+      timeout_ms: whole(self.timeout_ms, "timeoutMs")?,
+      max_retries: whole(self.max_retries, "maxRetries")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+      deadline_ms: whole(self.deadline_ms, "deadlineMs")?,
+      cache_ttl_ms: whole(self.cache_ttl_ms, "cacheTtlMs")?,
+      cache_max_entries: whole(self.cache_max_entries, "cacheMaxEntries")?,
+      delivery: self.delivery,
+      media_allow_private_hosts: self.media_allow_private_hosts,
+      media_max_bytes: whole(self.media_max_bytes, "mediaMaxBytes")?,
+      chat_service_sid: self.chat_service_sid,
+    })
+  }
+}
+
+/// The environment as JS passes it (only `TWILIO_*` names), looked up by the core's config.
+pub fn env_lookup(env: HashMap<String, String>) -> impl Fn(&str) -> Option<String> {
+  move |name| env.get(name).cloned()
+}
+
+/// Why a call failed, with Twilio's fields when Twilio answered.
+#[napi(object)]
+pub struct Failure {
+  pub message: String,
+  /// Twilio's numeric code as text, or a stable code of this package (`INVALID_PHONE_NUMBER`, `TIMEOUT`, …).
+  pub code: String,
+  pub twilio_code: Option<u32>,
+  pub status: Option<u32>,
+  pub more_info: Option<String>,
+  pub details: Option<Value>,
+  /// `api`, `transport`, `timeout`, `decode`, `input`, `config` or `internal`.
+  pub kind: String,
+}
+
+impl From<&Error> for Failure {
+  fn from(error: &Error) -> Self {
+    let (more_info, details) = match error {
+      Error::Api { more_info, details, .. } => (more_info.clone(), details.clone()),
+      _ => (None, None),
+    };
+    Self {
+      message: error.to_string(),
+      code: error.code(),
+      twilio_code: error.twilio_code(),
+      status: error.status().map(u32::from),
+      more_info,
+      details,
+      kind: error.kind().to_string(),
+    }
+  }
+}
+
+/// A call's result: `ok` with a `value`, or an `error`. The JS entry turns it into the legacy shapes.
+#[napi(object)]
+pub struct Outcome {
+  pub ok: bool,
+  pub value: Option<Value>,
+  pub error: Option<Failure>,
+}
+
+impl Outcome {
+  pub fn of(result: Result<Value, Error>) -> Self {
+    match result {
+      Ok(value) => Self {
+        ok: true,
+        value: Some(value),
+        error: None,
+      },
+      Err(error) => Self {
+        ok: false,
+        value: None,
+        error: Some(Failure::from(&error)),
+      },
+    }
+  }
+}
+
+/// Runs a core call; a panic becomes a failed outcome instead of taking the Node process down.
+pub async fn guarded<F>(call: F) -> Outcome
+where
+  F: Future<Output = Result<Value, Error>>,
+{
+  match AssertUnwindSafe(call).catch_unwind().await {
+    Ok(result) => Outcome::of(result),
+    Err(panic) => {
+      let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic in the native client".to_string());
+      Outcome::of(Err(Error::Internal { message }))
+    }
+  }
+}
+
+fn type_name(value: &Value) -> &'static str {
+  match value {
+    Value::Null => "null",
+    Value::Bool(_) => "boolean",
+    Value::Number(_) => "number",
+    Value::String(_) => "string",
+    Value::Array(_) => "array",
+    Value::Object(_) => "object",
+  }
+}
+
+/// A required string argument.
+pub fn string<'a>(value: &'a Value, name: &str, code: &'static str) -> Result<&'a str, Error> {
+  value
+    .as_str()
+    .ok_or_else(|| Error::invalid(code, format!("{name} must be a string, got {}", type_name(value))))
+}
+
+/// An optional string argument: `null`/`undefined` is absent.
+pub fn optional_string<'a>(value: &'a Value, name: &str, code: &'static str) -> Result<Option<&'a str>, Error> {
+  match value {
+    Value::Null => Ok(None),
+    other => string(other, name, code).map(Some),
+  }
+}
+
+/// Content variables: the JS entry turns a plain object into JSON text; anything else that is not text is refused.
+pub fn variables(value: &Value) -> Result<Option<&str>, Error> {
+  match value {
+    Value::Null => Ok(None),
+    Value::String(text) => Ok(Some(text)),
+    other => Err(Error::invalid(
+      "INVALID_CONTENT_VARIABLES",
+      format!(
+        "contentVariables must be a plain object or a JSON object string, got {}",
+        type_name(other)
+      ),
+    )),
+  }
+}
+
+pub fn sent(sent: Sent) -> Value {
+  json!({
+    "messageSid": sent.message_sid,
+    "conversationSid": sent.conversation_sid,
+    "body": sent.body,
+    "data": sent.data,
+  })
+}
+
+pub fn uploaded(uploaded: Uploaded) -> Value {
+  json!({
+    "mediaSid": uploaded.media_sid,
+    "serviceSid": uploaded.service_sid,
+    "contentType": uploaded.content_type,
+    "filename": uploaded.filename,
+    "size": uploaded.size,
+    "data": uploaded.data,
+  })
+}
