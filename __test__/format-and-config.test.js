@@ -1,0 +1,95 @@
+"use strict";
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { TwilioApiClient, withEnv, NO_TWILIO_ENV } = require("./helpers.js");
+
+const client = new TwilioApiClient({
+  accountSid: "AC1",
+  authToken: "t",
+  logger: false,
+});
+
+test("formatWhatsAppNumber drops a whatsapp: prefix in any case and ensures a leading +", () => {
+  for (const input of [
+    "+1234567890",
+    "1234567890",
+    "whatsapp:+1234567890",
+    "WhatsApp:1234567890",
+    "+1 (234) 567-890",
+  ]) {
+    assert.equal(
+      client.formatWhatsAppNumber(input),
+      "whatsapp:+1234567890",
+      input,
+    );
+  }
+});
+
+test("formatWhatsAppNumber throws a TypeError for what is not a phone number", () => {
+  for (const input of ["", "abc", null, undefined, 42, "+12"]) {
+    assert.throws(
+      () => client.formatWhatsAppNumber(input),
+      TypeError,
+      String(input),
+    );
+  }
+});
+
+test("getContentType maps the extension, in any case, as the old module did", () => {
+  const cases = {
+    "a.jpg": "image/jpeg",
+    "b.JPEG": "image/jpeg",
+    "c.png": "image/png",
+    "d.GIF": "image/gif",
+    "e.pdf": "application/pdf",
+    "f.webp": "application/octet-stream",
+    noext: "application/octet-stream",
+  };
+  for (const [file, type] of Object.entries(cases))
+    assert.equal(client.getContentType(file), type, file);
+  assert.throws(() => client.getContentType(undefined), TypeError);
+});
+
+test("validateConfig names the missing variables, reading the environment at call time", () => {
+  withEnv(NO_TWILIO_ENV, () => {
+    assert.deepEqual(client.validateConfig(), {
+      valid: false,
+      missing: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
+      error:
+        "Missing required environment variables: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN",
+    });
+  });
+  withEnv({ ...NO_TWILIO_ENV, TWILIO_ACCOUNT_SID: "AC1" }, () => {
+    assert.deepEqual(client.validateConfig().missing, ["TWILIO_AUTH_TOKEN"]);
+  });
+});
+
+test("validateConfig reports a valid configuration and the sender, or 'Not configured'", () => {
+  withEnv(
+    { ...NO_TWILIO_ENV, TWILIO_ACCOUNT_SID: "AC1", TWILIO_AUTH_TOKEN: "t" },
+    () => {
+      assert.deepEqual(client.validateConfig(), {
+        valid: true,
+        config: {
+          hasAccountSid: true,
+          hasAuthToken: true,
+          whatsappNumber: "Not configured",
+        },
+      });
+    },
+  );
+  withEnv(
+    {
+      ...NO_TWILIO_ENV,
+      TWILIO_ACCOUNT_SID: "AC1",
+      TWILIO_AUTH_TOKEN: "t",
+      TWILIO_WHATSAPP_NUMBER: "+15550001111",
+    },
+    () =>
+      assert.equal(
+        client.validateConfig().config.whatsappNumber,
+        "+15550001111",
+      ),
+  );
+});

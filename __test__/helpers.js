@@ -1,0 +1,90 @@
+"use strict";
+
+// Shared by the suites: one sandbox per test file, clients pointed at it, a logger that records.
+
+const { before, after, beforeEach } = require("node:test");
+const { startSandbox } = require("../sandbox.js");
+const TwilioApiClient = require("..");
+
+const PHONE = "+1234567890";
+const ADDRESS = "whatsapp:+1234567890";
+const SENDER = "whatsapp:+14155238886";
+
+function recordingLogger() {
+  const entries = [];
+  const record = (level) => (message, context) =>
+    entries.push({ level, message, context });
+  return {
+    entries,
+    error: record("error"),
+    warn: record("warn"),
+    info: record("info"),
+    debug: record("debug"),
+  };
+}
+
+/** Starts one sandbox for the file, resets it before each test, and stops it at the end. */
+function useSandbox() {
+  const box = { sandbox: null, logger: null };
+  before(async () => {
+    box.sandbox = await startSandbox();
+  });
+  after(async () => {
+    await box.sandbox.stop();
+  });
+  beforeEach(async () => {
+    await box.sandbox.reset();
+    box.logger = recordingLogger();
+  });
+  box.client = (options = {}) =>
+    new TwilioApiClient({
+      accountSid: box.sandbox.accountSid,
+      authToken: box.sandbox.authToken,
+      baseUrl: box.sandbox.url,
+      logger: box.logger,
+      ...options,
+    });
+  /** The Twilio requests the sandbox has seen, as `METHOD path` lines. */
+  box.calls = async () =>
+    (await box.sandbox.requests()).map((r) => `${r.method} ${r.path}`);
+  box.conversation = async (uniqueName) => {
+    const state = await box.sandbox.state();
+    return state.conversations.find((c) => c.unique_name === uniqueName);
+  };
+  return box;
+}
+
+/** Runs `fn` with these environment variables set (undefined deletes one), then restores the environment. */
+function withEnv(vars, fn) {
+  const saved = {};
+  for (const [name, value] of Object.entries(vars)) {
+    saved[name] = process.env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  try {
+    return fn();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+const NO_TWILIO_ENV = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((name) => name.startsWith("TWILIO_"))
+    .map((name) => [name, undefined]),
+);
+
+module.exports = {
+  PHONE,
+  ADDRESS,
+  SENDER,
+  TwilioApiClient,
+  useSandbox,
+  recordingLogger,
+  withEnv,
+  NO_TWILIO_ENV,
+};

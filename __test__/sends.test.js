@@ -1,0 +1,194 @@
+"use strict";
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { PHONE, useSandbox } = require("./helpers.js");
+
+const box = useSandbox();
+const PNG = path.join(
+  __dirname,
+  "..",
+  "crates",
+  "sandbox",
+  "assets",
+  "sample.png",
+);
+
+test("sendMessage resolves { success, messageSid, conversationSid, status: 'sent', data }", async () => {
+  const result = await box.client().sendMessage(PHONE, "Hello!");
+  assert.equal(result.success, true);
+  assert.match(result.messageSid, /^IM[0-9a-f]{32}$/);
+  assert.match(result.conversationSid, /^CH[0-9a-f]{32}$/);
+  assert.equal(result.status, "sent");
+  assert.equal(result.data.sid, result.messageSid);
+  assert.equal(result.data.body, "Hello!");
+});
+
+test("data is presented as twilio-node does: camelCase keys and Date objects", async () => {
+  const { data } = await box.client().sendMessage(PHONE, "Hello!");
+  assert.equal(data.conversationSid.slice(0, 2), "CH");
+  assert.equal(data.accountSid, box.sandbox.accountSid);
+  assert.ok(
+    data.dateCreated instanceof Date &&
+      !Number.isNaN(data.dateCreated.getTime()),
+  );
+  assert.ok(data.dateUpdated instanceof Date);
+  assert.equal(data.index, 0);
+  assert.equal(data.date_created, undefined);
+});
+
+test("the author defaults to the system identity and can be given", async () => {
+  const client = box.client({ systemIdentity: "support-bot" });
+  assert.equal(
+    (await client.sendMessage(PHONE, "a")).data.author,
+    "support-bot",
+  );
+  assert.equal(
+    (await client.sendMessage(PHONE, "b", "agent-7")).data.author,
+    "agent-7",
+  );
+});
+
+test("sendTemplateMessage sends ContentSid and ContentVariables as a JSON string, and returns the body", async () => {
+  const result = await box
+    .client()
+    .sendTemplateMessage(PHONE, box.sandbox.templateSid, {
+      1: "12/1",
+      2: "3pm",
+    });
+  assert.equal(result.success, true);
+  assert.equal(result.body, "Your appointment is coming up on 12/1 at 3pm");
+  const send = (await box.sandbox.requests()).at(-1);
+  assert.equal(send.params.ContentSid, box.sandbox.templateSid);
+  assert.equal(send.params.ContentVariables, '{"1":"12/1","2":"3pm"}');
+});
+
+test("sendTemplateMessage sends no ContentVariables when they are empty", async () => {
+  const template = await box.sandbox.template({
+    body: "Thanks for your order",
+  });
+  const result = await box.client().sendTemplateMessage(PHONE, template.sid);
+  assert.equal(result.body, "Thanks for your order");
+  const send = (await box.sandbox.requests()).at(-1);
+  assert.equal(send.params.ContentVariables, undefined);
+});
+
+test("sendTemplateMessage accepts the variables as a JSON object string", async () => {
+  const result = await box
+    .client()
+    .sendTemplateMessage(
+      PHONE,
+      box.sandbox.templateSid,
+      '{"1":"Mon","2":"9am"}',
+    );
+  assert.equal(result.body, "Your appointment is coming up on Mon at 9am");
+});
+
+test("a Twilio refusal resolves to { success: false, error, code } with Twilio's numeric code", async () => {
+  const result = await box
+    .client()
+    .sendTemplateMessage(PHONE, "HXffffffffffffffffffffffffffffffff");
+  assert.deepEqual(result, {
+    success: false,
+    error: "Invalid content SID",
+    code: 50526,
+  });
+});
+
+test("sendImageMessageByUrl uploads the media and makes the caption the message body", async () => {
+  const result = await box
+    .client({ mediaAllowPrivateHosts: true })
+    .sendImageMessageByUrl(PHONE, box.sandbox.imageUrl, "Look");
+  assert.equal(result.success, true, result.error);
+  assert.equal(result.data.body, "Look");
+  assert.equal(result.data.media[0].content_type, "image/png");
+  assert.match(result.data.media[0].sid, /^ME/);
+});
+
+test("sendImageMessage without baseUrl uploads the local file into the conversation", async () => {
+  const result = await box.client().sendImageMessage(PHONE, PNG, "From disk");
+  assert.equal(result.success, true, result.error);
+  assert.equal(result.data.body, "From disk");
+  assert.equal(result.data.media[0].filename, "sample.png");
+  const upload = (await box.sandbox.requests()).find((r) =>
+    r.path.endsWith("/Media"),
+  );
+  assert.equal(upload.params.content_type, "image/png");
+});
+
+test("sendImageMessage with a missing file fails with 'Image file not found: <path>'", async () => {
+  const result = await box
+    .client()
+    .sendImageMessage(PHONE, "/no/such/image.png");
+  assert.deepEqual(result, {
+    success: false,
+    error: "Image file not found: /no/such/image.png",
+    code: "FILE_NOT_FOUND",
+  });
+  assert.deepEqual(await box.calls(), []);
+});
+
+test("uploadMedia uploads a local file and answers its media SID", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "upload-"));
+  const file = path.join(dir, "invoice.pdf");
+  fs.writeFileSync(file, "%PDF-1.4 test");
+  const result = await box.client().uploadMedia(file);
+  assert.equal(result.success, true, result.error);
+  assert.match(result.mediaSid, /^ME[0-9a-f]{32}$/);
+  assert.equal(result.contentType, "application/pdf");
+  assert.equal(result.size, 13);
+  assert.equal(result.filename, "invoice.pdf");
+  assert.equal(result.serviceSid, box.sandbox.chatServiceSid);
+  assert.ok(result.data.dateCreated instanceof Date);
+});
+
+test("getConversation answers null without creating anything, then the SID once one exists", async () => {
+  const client = box.client();
+  assert.equal(await client.getConversation(PHONE), null);
+  assert.equal((await box.sandbox.state()).conversations.length, 0);
+  const sid = await client.findOrCreateConversation(PHONE);
+  assert.equal(await box.client().getConversation(PHONE), sid);
+});
+
+test("getConversation answers null on error", async () => {
+  const client = box.client({ authToken: "wrong" });
+  assert.equal(await client.getConversation(PHONE), null);
+});
+
+test("testConnection fetches the account, then probes the Conversations API", async () => {
+  const result = await box.client().testConnection();
+  assert.deepEqual(result, {
+    success: true,
+    message: "Twilio API client is ready (Conversations API enabled)",
+    accountSid: box.sandbox.accountSid,
+    accountName: "Twilio Sandbox Account",
+  });
+  const calls = await box.calls();
+  assert.deepEqual(calls, [
+    `GET /2010-04-01/Accounts/${box.sandbox.accountSid}.json`,
+    "GET /v1/Configuration",
+  ]);
+});
+
+test("testConnection reports a failure as { success: false, error }", async () => {
+  const result = await box.client({ authToken: "wrong" }).testConnection();
+  assert.equal(result.success, false);
+  assert.equal(result.error, "Authenticate");
+  assert.equal(result.code, 20003);
+});
+
+test("findOrCreateConversation rejects with an error shaped like twilio-node's RestException", async () => {
+  await assert.rejects(
+    box.client({ authToken: "wrong" }).findOrCreateConversation(PHONE),
+    (error) => {
+      assert.equal(error.message, "Authenticate");
+      assert.equal(error.code, 20003);
+      assert.equal(error.status, 401);
+      assert.equal(error.moreInfo, "https://www.twilio.com/docs/errors/20003");
+      return true;
+    },
+  );
+});

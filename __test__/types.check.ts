@@ -1,0 +1,53 @@
+// Compiled by `tsc` in `npm test`: the hand-written types describe the legacy surface and the new options.
+import TwilioApiClient = require("..");
+import type { SendSuccess, Failure, TwilioApiClientOptions } from "..";
+import { startSandbox } from "../sandbox";
+
+const options: TwilioApiClientOptions = {
+  timeoutMs: 5000,
+  delivery: "messaging",
+  logger: false,
+};
+const client = new TwilioApiClient(options);
+const sameClass: typeof TwilioApiClient = TwilioApiClient.default;
+const alsoSame: typeof TwilioApiClient = TwilioApiClient.TwilioApiClient;
+
+async function use(): Promise<void> {
+  const result: SendSuccess | Failure = await client.sendMessage(
+    "+1234567890",
+    "hi",
+  );
+  if (result.success) {
+    const sid: string = result.messageSid;
+    const created: Date = result.data.dateCreated;
+    void sid;
+    void created;
+  } else {
+    const code: number | string = result.code;
+    void code;
+  }
+  const template = await client.sendTemplateMessage(
+    "+1234567890",
+    "HX0123456789abcdef0123456789abcdef",
+    { 1: "a" },
+  );
+  if (template.success) {
+    const body: string | null = template.body;
+    void body;
+  }
+  const sid: string = await client.findOrCreateConversation("+1234567890");
+  const found: string | null = await client.getConversation("+1234567890");
+  const config = client.validateConfig();
+  if (!config.valid) {
+    const missing: string[] = config.missing;
+    void missing;
+  }
+  const sandbox = await startSandbox({ port: 0 });
+  await sandbox.fault({ path: "Messages$", status: 429, retry_after: 1 });
+  await sandbox.stop();
+  void sid;
+  void found;
+  void sameClass;
+  void alsoSame;
+}
+void use;

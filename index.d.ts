@@ -1,0 +1,167 @@
+declare class TwilioApiClient {
+  constructor(options?: TwilioApiClient.TwilioApiClientOptions);
+  readonly accountSid: string;
+  readonly whatsappNumber: string;
+  readonly systemIdentity: string;
+  formatWhatsAppNumber(phoneNumber: string): string;
+  findOrCreateConversation(phoneNumber: string): Promise<string>;
+  getConversation(phoneNumber: string): Promise<string | null>;
+  sendMessage(
+    to: string,
+    text: string,
+    author?: string | null,
+  ): Promise<TwilioApiClient.SendSuccess | TwilioApiClient.Failure>;
+  sendTemplateMessage(
+    phoneNumber: string,
+    contentSid: string,
+    contentVariables?: Record<string, unknown> | string,
+  ): Promise<TwilioApiClient.TemplateSuccess | TwilioApiClient.Failure>;
+  sendImageMessage(
+    to: string,
+    imagePath: string,
+    caption?: string | null,
+    baseUrl?: string | null,
+  ): Promise<TwilioApiClient.SendSuccess | TwilioApiClient.Failure>;
+  sendImageMessageByUrl(
+    to: string,
+    mediaUrl: string,
+    caption?: string | null,
+  ): Promise<TwilioApiClient.SendSuccess | TwilioApiClient.Failure>;
+  uploadMedia(
+    filePath: string,
+  ): Promise<TwilioApiClient.UploadSuccess | TwilioApiClient.Failure>;
+  getContentType(filePath: string): string;
+  validateConfig(): TwilioApiClient.ValidateConfigResult;
+  testConnection(): Promise<TwilioApiClient.TestConnectionResult>;
+  /** How many conversations the cache holds now. */
+  cachedConversations(): Promise<number>;
+}
+
+declare namespace TwilioApiClient {
+  /** Anything with the methods of `console`, pino or winston. */
+  export interface Logger {
+    error(message: string, context?: Record<string, unknown>): void;
+    warn?(message: string, context?: Record<string, unknown>): void;
+    info?(message: string, context?: Record<string, unknown>): void;
+    debug?(message: string, context?: Record<string, unknown>): void;
+  }
+
+  /**
+   * Every option is optional and has an environment variable; an option wins over its variable, the variable
+   * over the default.
+   */
+  export interface TwilioApiClientOptions {
+    /** `TWILIO_ACCOUNT_SID` (required, here or in the environment). */
+    accountSid?: string;
+    /** `TWILIO_AUTH_TOKEN` (required unless apiKey/apiSecret are given). Kept in native memory only. */
+    authToken?: string;
+    /** `TWILIO_API_KEY`: an `SK…` API key, used with apiSecret instead of the auth token. */
+    apiKey?: string;
+    /** `TWILIO_API_SECRET` */
+    apiSecret?: string;
+    /** `TWILIO_WHATSAPP_NUMBER`: the sender, default `+14155238886` (Twilio's WhatsApp sandbox). */
+    whatsappNumber?: string;
+    /** `TWILIO_SYSTEM_IDENTITY`: the system participant and default author, default `system`. */
+    systemIdentity?: string;
+    /** `TWILIO_BASE_URL`: one origin serving every Twilio host by path (the sandbox); plain http only to loopback. */
+    baseUrl?: string;
+    /** `TWILIO_REGION`, e.g. `ie1`. */
+    region?: string;
+    /** `TWILIO_EDGE`, e.g. `dublin`. */
+    edge?: string;
+    /** `TWILIO_TIMEOUT_MS`: per request, default 30000. */
+    timeoutMs?: number;
+    /** `TWILIO_MAX_RETRIES`: default 3. */
+    maxRetries?: number;
+    /** `TWILIO_DEADLINE_MS`: per call, retries and waits included, default 90000. */
+    deadlineMs?: number;
+    /** `TWILIO_CACHE_TTL_MS`: how long a conversation stays cached, default 300000 (5 minutes). */
+    cacheTtlMs?: number;
+    /** `TWILIO_CACHE_MAX_ENTRIES`: default 100000. */
+    cacheMaxEntries?: number;
+    /** `TWILIO_DELIVERY`: `conversations` (default) or `messaging` (templates and images via Messages.json). */
+    delivery?: "conversations" | "messaging";
+    /** `TWILIO_MEDIA_ALLOW_PRIVATE=1`: let media URLs point at private, loopback and link-local hosts. */
+    mediaAllowPrivateHosts?: boolean;
+    /** `TWILIO_MEDIA_MAX_BYTES`: largest media fetched or uploaded, default 16 MiB. */
+    mediaMaxBytes?: number;
+    /** `TWILIO_CHAT_SERVICE_SID`: the Conversations service for uploadMedia; asked of Twilio when unset. */
+    chatServiceSid?: string;
+    /** Where failures are logged (default `console`); `false` for nowhere. */
+    logger?: Logger | false;
+  }
+
+  /** A Twilio resource as twilio-node presents it: camelCase keys, `Date` objects for dates. */
+  export interface TwilioResource {
+    sid: string;
+    accountSid: string;
+    dateCreated: Date;
+    dateUpdated: Date;
+    body?: string | null;
+    [key: string]: unknown;
+  }
+
+  export interface SendSuccess {
+    success: true;
+    messageSid: string;
+    conversationSid: string;
+    status: "sent";
+    data: TwilioResource;
+  }
+
+  export interface TemplateSuccess extends SendSuccess {
+    /** The rendered template text. */
+    body: string | null;
+  }
+
+  export interface Failure {
+    success: false;
+    /** A readable reason. */
+    error: string;
+    /** Twilio's numeric error code when Twilio answered, else a stable code such as `INVALID_PHONE_NUMBER`. */
+    code: number | string;
+  }
+
+  export interface UploadSuccess {
+    success: true;
+    mediaSid: string;
+    serviceSid: string;
+    contentType: string;
+    filename: string;
+    size: number;
+    data: TwilioResource;
+  }
+
+  export type ValidateConfigResult =
+    | { valid: false; missing: string[]; error: string }
+    | {
+        valid: true;
+        config: {
+          hasAccountSid: boolean;
+          hasAuthToken: boolean;
+          whatsappNumber: string;
+        };
+      };
+
+  export type TestConnectionResult =
+    | {
+        success: true;
+        message: string;
+        accountSid: string;
+        accountName: string;
+      }
+    | Failure;
+
+  /** What `findOrCreateConversation` rejects with (a TypeError for bad input). */
+  export interface TwilioError extends Error {
+    code: number | string;
+    status?: number;
+    moreInfo?: string;
+    details?: unknown;
+  }
+
+  const _TwilioApiClient: typeof TwilioApiClient;
+  export { _TwilioApiClient as TwilioApiClient, _TwilioApiClient as default };
+}
+
+export = TwilioApiClient;
