@@ -1,0 +1,150 @@
+"use strict";
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { PHONE, useSandbox } = require("./helpers.js");
+
+const box = useSandbox();
+const HX = "HX0123456789abcdef0123456789abcdef";
+
+test("defect 6: nine bad calls make no request and each fails with a clear reason and a stable code", async () => {
+  const client = box.client();
+  const results = await Promise.all([
+    client.sendMessage("", "hi"),
+    client.sendMessage("not-a-number", "hi"),
+    client.sendMessage(null, "hi"),
+    client.sendMessage(PHONE, ""),
+    client.sendMessage(PHONE, "x".repeat(1601)),
+    client.sendTemplateMessage(PHONE, "HX123"),
+    client.sendTemplateMessage(PHONE, HX, ["not", "an", "object"]),
+    client.sendImageMessageByUrl(PHONE, "ftp://example.com/a.png"),
+    client.sendImageMessageByUrl(PHONE, "http://127.0.0.1/secret.png"),
+  ]);
+  assert.deepEqual(
+    results.map((r) => [r.success, r.code]),
+    [
+      [false, "INVALID_PHONE_NUMBER"],
+      [false, "INVALID_PHONE_NUMBER"],
+      [false, "INVALID_PHONE_NUMBER"],
+      [false, "INVALID_TEXT"],
+      [false, "TEXT_TOO_LONG"],
+      [false, "INVALID_CONTENT_SID"],
+      [false, "INVALID_CONTENT_VARIABLES"],
+      [false, "INVALID_MEDIA_URL"],
+      [false, "MEDIA_HOST_NOT_ALLOWED"],
+    ],
+  );
+  for (const result of results)
+    assert.ok(result.error.length > 10, result.error);
+  assert.deepEqual(await box.calls(), []);
+});
+
+test("a message of exactly 1600 characters is accepted", async () => {
+  const result = await box.client().sendMessage(PHONE, "é".repeat(1600));
+  assert.equal(result.success, true, result.error);
+});
+
+test("findOrCreateConversation rejects bad input with a TypeError and makes no request", async () => {
+  await assert.rejects(box.client().findOrCreateConversation("12"), (error) => {
+    assert.ok(error instanceof TypeError);
+    assert.equal(error.code, "INVALID_PHONE_NUMBER");
+    return true;
+  });
+  assert.deepEqual(await box.calls(), []);
+});
+
+// Wrong types and values, each at every argument it could reach.
+const HOSTILE = [
+  ["null", null],
+  ["undefined", undefined],
+  ["a number", 1234567890],
+  ["NaN", NaN],
+  ["an object", { number: PHONE }],
+  ["an array", [PHONE]],
+  ["a function", () => PHONE],
+  ["a symbol", Symbol("phone")],
+  ["a bigint", 1234567890n],
+  ["a huge string", "9".repeat(1_000_000)],
+  ["a NUL byte", "+1234567890\0"],
+  ["a newline", "+1234\n567890"],
+  ["Arabic-Indic digits", "+١٢٣٤٥٦٧٨٩٠"],
+  ["full-width digits", "+１２３４５６７８９０"],
+  ["an odd-case prefix without digits", "WhAtSaPp:"],
+  ["a prefix twice", "whatsapp:whatsapp:+1234567890"],
+  ["a Date", new Date()],
+];
+
+test("hostile phone numbers fail clearly without a request or a crash", async () => {
+  const client = box.client();
+  for (const [name, value] of HOSTILE) {
+    for (const call of [
+      () => client.sendMessage(value, "hi"),
+      () => client.sendTemplateMessage(value, HX),
+      () => client.sendImageMessageByUrl(value, "https://example.com/a.png"),
+      () => client.getConversation(value),
+    ]) {
+      const result = await call();
+      if (result === null) continue;
+      assert.equal(result.success, false, name);
+      assert.equal(typeof result.error, "string", name);
+      assert.equal(typeof result.code, "string", name);
+    }
+    await assert.rejects(
+      client.findOrCreateConversation(value),
+      TypeError,
+      name,
+    );
+  }
+  assert.deepEqual(await box.calls(), []);
+});
+
+test("hostile texts, SIDs, variables and URLs fail clearly without a request", async () => {
+  const client = box.client();
+  const texts = HOSTILE.filter(
+    ([name]) =>
+      ![
+        "a newline",
+        "Arabic-Indic digits",
+        "full-width digits",
+        "an odd-case prefix without digits",
+        "a prefix twice",
+      ].includes(name),
+  );
+  for (const [name, value] of texts) {
+    const result = await client.sendMessage(PHONE, value);
+    assert.equal(result.success, false, `text: ${name}`);
+    const sid = await client.sendTemplateMessage(PHONE, value);
+    assert.equal(sid.success, false, `contentSid: ${name}`);
+    const url = await client.sendImageMessageByUrl(PHONE, value);
+    assert.equal(url.success, false, `mediaUrl: ${name}`);
+  }
+  for (const variables of [
+    42,
+    "not json",
+    "[1]",
+    new Map([["1", "a"]]),
+    [1, 2],
+    () => 1,
+  ]) {
+    const result = await client.sendTemplateMessage(PHONE, HX, variables);
+    assert.equal(result.code, "INVALID_CONTENT_VARIABLES", String(variables));
+  }
+  for (const author of [42, {}, "", "x".repeat(300), "a\0b"]) {
+    const result = await client.sendMessage(PHONE, "hi", author);
+    assert.equal(result.code, "INVALID_AUTHOR", String(author));
+  }
+  assert.deepEqual(await box.calls(), []);
+});
+
+test("odd-case whatsapp: prefixes and separators are accepted as the same customer", async () => {
+  const client = box.client();
+  const sids = new Set();
+  for (const input of [
+    "WHATSAPP:+1234567890",
+    "whatsapp: +1 234 567 890",
+    "+1.234.567.890",
+  ]) {
+    sids.add(await client.findOrCreateConversation(input));
+  }
+  assert.equal(sids.size, 1);
+});

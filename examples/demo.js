@@ -1,0 +1,117 @@
+"use strict";
+
+// The documented example: a template, a text and an image to +1234567890, then the conversation as a transcript.
+// Against the embedded sandbox by default; against real Twilio with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and
+// TWILIO_WHATSAPP_NUMBER set and `-- --to +<number>` (optionally `--template HX…` and `--image https://…`).
+
+const TwilioApiClient = require("..");
+const { startSandbox } = require("../sandbox.js");
+
+function option(name) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+}
+
+async function main() {
+  const to = option("to");
+  const live = Boolean(to);
+  if (
+    live &&
+    !(process.env.TWILIO_ACCOUNT_SID && process.env.TWILIO_AUTH_TOKEN)
+  ) {
+    throw new Error(
+      "--to talks to real Twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_NUMBER",
+    );
+  }
+  const sandbox = live ? null : await startSandbox();
+  const client = live
+    ? new TwilioApiClient()
+    : new TwilioApiClient({
+        accountSid: sandbox.accountSid,
+        authToken: sandbox.authToken,
+        baseUrl: sandbox.url,
+        mediaAllowPrivateHosts: true,
+      });
+  const phone = to ?? "+1234567890";
+  const templateSid = option("template") ?? sandbox?.templateSid;
+  const imageUrl = option("image") ?? sandbox?.imageUrl;
+  console.log(
+    live
+      ? `Talking to Twilio as ${client.accountSid}`
+      : `Sandbox at ${sandbox.url} (no Twilio account needed)`,
+  );
+
+  const steps = [
+    [
+      "sendTemplateMessage",
+      () =>
+        client.sendTemplateMessage(phone, templateSid, { 1: "12/1", 2: "3pm" }),
+    ],
+    [
+      "sendMessage",
+      () =>
+        client.sendMessage(
+          phone,
+          "Reply YES to confirm, or call us to reschedule.",
+        ),
+    ],
+    [
+      "sendImageMessageByUrl",
+      () =>
+        client.sendImageMessageByUrl(phone, imageUrl, "Here is your booking"),
+    ],
+  ];
+  let seen = 0;
+  for (const [name, step] of steps) {
+    const result = await step();
+    const outcome = result.success
+      ? `${result.messageSid} in ${result.conversationSid}`
+      : `FAILED: ${result.error}`;
+    console.log(`\n${name}: ${outcome}`);
+    if (sandbox) {
+      const calls = (await sandbox.requests()).slice(seen);
+      seen += calls.length;
+      console.log(`  Twilio API calls (${calls.length}):`);
+      for (const call of calls)
+        console.log(`    ${call.method} ${call.path} -> ${call.status}`);
+    }
+    if (!result.success) process.exitCode = 1;
+  }
+
+  if (sandbox) {
+    const { conversations } = await sandbox.state();
+    for (const conversation of conversations) {
+      console.log(
+        `\nConversation ${conversation.unique_name} "${conversation.friendly_name}" (${conversation.sid}, ${conversation.state})`,
+      );
+      console.log("  Participants:");
+      for (const p of conversation.participants) {
+        const who = p.messaging_binding
+          ? `${p.messaging_binding.address} via ${p.messaging_binding.proxy_address}`
+          : `identity ${p.identity}`;
+        console.log(`    ${p.sid}  ${who}`);
+      }
+      console.log("  Messages:");
+      for (const m of conversation.messages) {
+        const extras = [
+          m.content_sid ? `template ${m.content_sid}` : null,
+          ...(m.media ?? []).map(
+            (media) =>
+              `media ${media.sid} ${media.content_type} ${media.size} bytes`,
+          ),
+        ].filter(Boolean);
+        console.log(
+          `    #${m.index} ${m.author}: ${m.body ?? ""}${extras.length ? `  [${extras.join(", ")}]` : ""}`,
+        );
+      }
+    }
+    await sandbox.stop();
+  } else {
+    console.log(`\nConversation: ${await client.getConversation(phone)}`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error.message);
+  process.exit(1);
+});
