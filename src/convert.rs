@@ -210,3 +210,37 @@ pub fn uploaded(uploaded: Uploaded) -> Value {
     "data": uploaded.data,
   })
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn a_panic_in_a_call_becomes_a_failed_outcome() {
+    let outcome = futures::executor::block_on(guarded(async {
+      let nothing: Option<Value> = None;
+      Ok(nothing.expect("a bug"))
+    }));
+    assert!(!outcome.ok);
+    let failure = outcome.error.expect("a failure");
+    assert_eq!(failure.code, "INTERNAL_ERROR");
+    assert_eq!(failure.message, "Internal error: a bug");
+  }
+
+  #[test]
+  fn wrong_argument_types_are_input_failures_naming_the_argument() {
+    let error = string(&json!(42), "to", "INVALID_PHONE_NUMBER").unwrap_err();
+    assert_eq!(error.to_string(), "to must be a string, got number");
+    assert_eq!(error.code(), "INVALID_PHONE_NUMBER");
+    assert_eq!(optional_string(&Value::Null, "author", "INVALID_AUTHOR").unwrap(), None);
+    assert_eq!(variables(&json!([1])).unwrap_err().code(), "INVALID_CONTENT_VARIABLES");
+  }
+
+  #[test]
+  fn option_numbers_must_be_whole_and_non_negative() {
+    assert_eq!(whole(Some(0.0), "maxRetries").unwrap(), Some(0));
+    for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY] {
+      assert!(whole(Some(bad), "timeoutMs").is_err(), "{bad}");
+    }
+  }
+}

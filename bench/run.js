@@ -1,0 +1,282 @@
+"use strict";
+
+// npm run bench: the native client against a twilio-node peer (bench/peer.js), both in the same run, against a
+// sandbox in its own process. Each measurement runs one client in its own process (bench/runner.js). Writes
+// bench/results/README.md (table) and bench/results/chart.svg. A benchmark, never a test: nothing is asserted.
+
+const { execFileSync, execFile } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { promisify } = require("node:util");
+const { startSandbox, sandboxBinary } = require("../sandbox.js");
+
+const run = promisify(execFile);
+const RESULTS = path.join(__dirname, "results");
+const QUICK = process.argv.includes("--quick");
+const scale = (n) => (QUICK ? Math.max(20, Math.round(n / 10)) : n);
+
+const SCENARIOS = [
+  {
+    name: "steady, concurrency 64",
+    scenario: "steady",
+    warm: true,
+    numbers: 200,
+    sends: scale(10_000),
+    concurrency: 64,
+  },
+  {
+    name: "steady, concurrency 256",
+    scenario: "steady",
+    warm: true,
+    numbers: 200,
+    sends: scale(10_000),
+    concurrency: 256,
+  },
+  {
+    name: "first contact, 1,000 numbers",
+    scenario: "first-contact",
+    warm: false,
+    numbers: scale(1_000),
+    sends: scale(1_000),
+    concurrency: 64,
+  },
+  {
+    name: "cold send, 100 ms latency",
+    scenario: "latency-cold",
+    warm: false,
+    numbers: scale(200),
+    sends: scale(200),
+    concurrency: 20,
+    latency: 100,
+  },
+  {
+    name: "warm send, 100 ms latency",
+    scenario: "latency-warm",
+    warm: true,
+    numbers: 200,
+    sends: scale(400),
+    concurrency: 20,
+    latency: 100,
+  },
+  {
+    name: "100,000 cached conversations",
+    scenario: "cache-memory",
+    warm: false,
+    numbers: scale(100_000),
+    sends: scale(100_000),
+    concurrency: 256,
+    seed: true,
+  },
+];
+
+async function measure(sandbox, client, spec, prefix) {
+  const config = {
+    ...spec,
+    client,
+    prefix,
+    sandbox: {
+      url: sandbox.url,
+      accountSid: sandbox.accountSid,
+      authToken: sandbox.authToken,
+    },
+  };
+  const { stdout } = await run(
+    process.execPath,
+    ["--expose-gc", path.join(__dirname, "runner.js"), JSON.stringify(config)],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return JSON.parse(stdout.trim().split("\n").pop());
+}
+
+async function seed(sandbox, count, prefix) {
+  const batch = 5_000;
+  for (let start = 0; start < count; start += batch) {
+    const seeds = [];
+    for (let i = start; i < Math.min(count, start + batch); i++) {
+      const digits = `1${prefix}${String(1_000_000 + i).slice(1)}`;
+      seeds.push({
+        unique_name: `whatsapp_${digits}`,
+        friendly_name: `Chat with +${digits}`,
+      });
+    }
+    await sandbox.seed(seeds);
+  }
+}
+
+async function ceiling(sandbox) {
+  const conversations = (
+    await sandbox.seed(
+      Array.from({ length: 200 }, (_, i) => ({ unique_name: `load_${i}` })),
+    )
+  ).conversations;
+  const load = path.join(
+    path.dirname(sandboxBinary()),
+    process.platform === "win32"
+      ? "twilio-sandbox-load.exe"
+      : "twilio-sandbox-load",
+  );
+  const { stdout } = await run(load, [
+    sandbox.url,
+    sandbox.accountSid,
+    sandbox.authToken,
+    String(scale(20_000)),
+    "64",
+    ...conversations.map((c) => c.sid),
+  ]);
+  return JSON.parse(stdout);
+}
+
+function machine() {
+  const rustc = (() => {
+    try {
+      return execFileSync("rustc", ["--version"]).toString().trim();
+    } catch {
+      return "rustc unknown";
+    }
+  })();
+  return `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, ${rustc}`;
+}
+
+const fmt = (n, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString("en-US", {
+        maximumFractionDigits: digits,
+        minimumFractionDigits: digits,
+      })
+    : "–";
+
+function table(rows, reference) {
+  const lines = [
+    "| scenario | client | ops/s | client CPU µs/op | peak RSS MiB | API calls/op | p50 ms | p99 ms | failures |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const { name, native, peer } of rows) {
+    for (const r of [native, peer]) {
+      lines.push(
+        `| ${name} | ${r.client === "native" ? "native (this package)" : "twilio-node peer"} | ${fmt(r.perSecond)} | ${fmt(r.cpuMicrosPerOp)} | ${fmt(r.peakRssMiB)} | ${fmt(r.callsPerOp, 2)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${r.failures} |`,
+      );
+    }
+    lines.push(
+      `| ${name} | **native / peer** | **${fmt(native.perSecond / peer.perSecond, 2)}×** | **${fmt(native.cpuMicrosPerOp / peer.cpuMicrosPerOp, 2)}×** | ${fmt(native.peakRssMiB / peer.peakRssMiB, 2)}× | | | | |`,
+    );
+  }
+  lines.push(
+    `| sandbox ceiling (Rust keep-alive loop, 64 connections) | reference | ${fmt(reference.perSecond)} | ${fmt(reference.cpuMicrosPerRequest)} | | 1.00 | | | ${reference.failures} |`,
+  );
+  return lines.join("\n");
+}
+
+function chart(rows, reference) {
+  const bars = rows
+    .filter((r) => !r.name.startsWith("100,000"))
+    .flatMap((r) => [
+      {
+        label: `${r.name}: native`,
+        value: r.native.perSecond,
+        color: "#d9480f",
+      },
+      {
+        label: `${r.name}: twilio-node`,
+        value: r.peer.perSecond,
+        color: "#1c7ed6",
+      },
+    ]);
+  bars.push({
+    label: "sandbox ceiling (Rust loop)",
+    value: reference.perSecond,
+    color: "#868e96",
+  });
+  const max = Math.max(...bars.map((b) => b.value));
+  const width = 900;
+  const left = 330;
+  const rowHeight = 26;
+  const height = 50 + bars.length * rowHeight;
+  const body = bars
+    .map((b, i) => {
+      const y = 40 + i * rowHeight;
+      const w = Math.max(1, ((width - left - 90) * b.value) / max);
+      return `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${b.label}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="18" fill="${b.color}"/><text x="${left + w + 6}" y="${y + 15}">${fmt(b.value)}/s</text>`;
+    })
+    .join("\n");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+<text x="10" y="22" font-size="15" font-weight="bold">Messages (operations) per second, native vs twilio-node peer, same sandbox</text>
+${body}
+</svg>
+`;
+}
+
+async function main() {
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const sandbox = await startSandbox();
+  const rows = [];
+  try {
+    let prefix = 100;
+    for (const spec of SCENARIOS) {
+      const results = {};
+      for (const client of ["native", "peer"]) {
+        await sandbox.reset();
+        if (spec.seed) await seed(sandbox, spec.numbers, prefix);
+        await sandbox.latency(0);
+        if (spec.latency) await sandbox.latency(spec.latency);
+        // Warm-up sends happen inside the runner; latency applies to both phases.
+        results[client] = await measure(sandbox, client, spec, prefix);
+        prefix++;
+        console.log(
+          `${spec.name} / ${client}: ${fmt(results[client].perSecond)} ops/s, ${fmt(results[client].cpuMicrosPerOp)} µs CPU/op, ${fmt(results[client].callsPerOp, 2)} calls/op, p50 ${fmt(results[client].p50Ms, 1)} ms, p99 ${fmt(results[client].p99Ms, 1)} ms, RSS +${fmt(results[client].rssGrowthMiB, 1)} MiB`,
+        );
+      }
+      rows.push({ name: spec.name, ...results });
+    }
+    await sandbox.reset();
+    const reference = await ceiling(sandbox);
+    console.log(
+      `sandbox ceiling: ${fmt(reference.perSecond)} requests/s, ${fmt(reference.cpuMicrosPerRequest)} µs CPU/request`,
+    );
+
+    const steady = rows.filter((r) => r.name.startsWith("steady"));
+    const memory = rows.find((r) => r.name.startsWith("100,000"));
+    const targets = [
+      `- Client CPU per steady-state message, native / peer: ${steady.map((r) => fmt(r.native.cpuMicrosPerOp / r.peer.cpuMicrosPerOp, 2)).join(" and ")} (target ≤ 0.20).`,
+      `- Throughput, native / peer: ${steady.map((r) => fmt(r.native.perSecond / r.peer.perSecond, 2) + "×").join(" and ")} (target ≥ 3×); native / sandbox ceiling: ${steady.map((r) => fmt((100 * r.native.perSecond) / reference.perSecond) + "%").join(" and ")} (target ≥ 80%).`,
+      `- RSS growth for ${fmt(memory.native.operations)} cached conversations: native ${fmt(memory.native.rssGrowthMiB, 1)} MiB, peer ${fmt(memory.peer.rssGrowthMiB, 1)} MiB (target ≤ 50 MB).`,
+    ];
+    const markdown = `# Benchmark results
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}${QUICK ? " (quick run, reduced sizes)" : ""}.
+The sandbox runs in its own process on the same machine; each client runs alone in its own process, and its CPU is
+\`process.cpuUsage()\` of that process (all threads) over the measured phase. API calls are counted at the sandbox.
+Steady-state scenarios send to 200 conversations the client has already cached; \`first contact\` sends one message
+to each of 1,000 new numbers; the latency scenarios add 100 ms to every sandbox answer; \`100,000 cached
+conversations\` looks up that many seeded conversations and reports the RSS growth in the last column of the run log.
+
+${table(rows, reference)}
+
+![chart](chart.svg)
+
+Against the targets:
+
+${targets.join("\n")}
+
+Reproduce with \`npm run bench\` (\`npm run bench -- --quick\` for a short run).
+`;
+    fs.writeFileSync(path.join(RESULTS, "README.md"), markdown);
+    fs.writeFileSync(path.join(RESULTS, "chart.svg"), chart(rows, reference));
+    fs.writeFileSync(
+      path.join(RESULTS, "results.json"),
+      JSON.stringify({ machine: machine(), rows, reference }, null, 2),
+    );
+    console.log(
+      `\n${targets.join("\n")}\n\nWrote ${path.relative(process.cwd(), RESULTS)}/README.md and chart.svg`,
+    );
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

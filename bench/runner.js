@@ -1,0 +1,101 @@
+"use strict";
+
+// One measured client in its own process, so that process.cpuUsage() (all threads) and the peak RSS are the
+// client's alone. Prints one JSON line.
+
+const TwilioApiClient = require("..");
+const { TwilioNodePeer } = require("./peer.js");
+
+const config = JSON.parse(process.argv[2]);
+const { sandbox } = config;
+
+function makeClient() {
+  const options = {
+    accountSid: sandbox.accountSid,
+    authToken: sandbox.authToken,
+    baseUrl: sandbox.url,
+  };
+  return config.client === "native"
+    ? new TwilioApiClient({ ...options, logger: false })
+    : new TwilioNodePeer(options);
+}
+
+const phone = (prefix, i) => `+1${prefix}${String(1_000_000 + i).slice(1)}`;
+
+async function control(method, route) {
+  const response = await fetch(`${sandbox.url}/__sandbox${route}`, { method });
+  return response.json();
+}
+
+async function pool(count, concurrency, task) {
+  let next = 0;
+  const latencies = [];
+  let failures = 0;
+  async function worker() {
+    while (next < count) {
+      const i = next++;
+      const started = process.hrtime.bigint();
+      const ok = await task(i);
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (!ok) failures++;
+    }
+  }
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, worker),
+  );
+  return { latencies, failures };
+}
+
+function percentile(sorted, p) {
+  return sorted.length
+    ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+    : 0;
+}
+
+async function main() {
+  const client = makeClient();
+  const { scenario, concurrency, numbers, sends, prefix } = config;
+  const send = (i) =>
+    client
+      .sendMessage(phone(prefix, i % numbers), `bench ${i}`)
+      .then((r) => r.success);
+  if (config.warm) await pool(numbers, concurrency, send);
+  global.gc?.();
+  await control("DELETE", "/requests");
+  const rssBefore = process.memoryUsage().rss;
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const task =
+    scenario === "cache-memory"
+      ? (i) =>
+          client.getConversation(phone(prefix, i)).then((sid) => Boolean(sid))
+      : send;
+  const { latencies, failures } = await pool(sends, concurrency, task);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  global.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const rssAfter = process.memoryUsage().rss;
+  const calls = (await control("GET", "/requests")).requests.length;
+  latencies.sort((a, b) => a - b);
+  const result = {
+    client: config.client,
+    scenario,
+    operations: sends,
+    failures,
+    seconds,
+    perSecond: sends / seconds,
+    cpuMicrosPerOp: (cpu.user + cpu.system) / sends,
+    callsPerOp: calls / sends,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    rssGrowthMiB: (rssAfter - rssBefore) / 1024 / 1024,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+  process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
