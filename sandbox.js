@@ -101,6 +101,8 @@ class SandboxHandle {
     return new Promise((resolve) => {
       if (this.process.exitCode !== null || this.process.signalCode !== null)
         return resolve();
+      // Held until the sandbox has exited, so that code after `await stop()` runs.
+      this.process.ref();
       this.process.once("exit", () => resolve());
       this.process.kill("SIGTERM");
     });

@@ -97,5 +97,6 @@ async fn main() -> ExitCode {
   let _ = out.flush();
   drop(out);
   sandbox.serve_until(stopped(exit_on_stdin_close)).await;
-  ExitCode::SUCCESS
+  // Exit now: returning would wait for the blocking thread still reading standard input.
+  std::process::exit(0)
 }
