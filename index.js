@@ -173,7 +173,12 @@ class TwilioApiClient {
   async #run(operation, to, call) {
     let outcome;
     try {
-      outcome = await call();
+      const native = await call();
+      outcome = {
+        ok: native.ok,
+        value: native.ok ? JSON.parse(native.json) : undefined,
+        error: native.error,
+      };
     } catch (error) {
       outcome = {
         ok: false,
@@ -202,7 +207,7 @@ class TwilioApiClient {
   formatWhatsAppNumber(phoneNumber) {
     const outcome = formatWhatsappNumber(arg(phoneNumber));
     if (!outcome.ok) throw new TypeError(outcome.error.message);
-    return outcome.value;
+    return JSON.parse(outcome.json);
   }
 
   async findOrCreateConversation(phoneNumber) {

@@ -33,6 +33,8 @@ pub struct Operation {
   pub method: String,
   pub template: String,
   segments: Vec<Segment>,
+  /// How many segments are literal: the more, the more specific the template.
+  literals: usize,
   query: Vec<ParamDef>,
   form: Vec<ParamDef>,
   responses: Vec<(u16, Option<Value>)>,
@@ -132,10 +134,12 @@ impl Contract {
                 .collect()
             })
             .unwrap_or_default();
+          let segments = parse_template(template);
           operations.push(Operation {
             method: method.to_uppercase(),
             template: template.clone(),
-            segments: parse_template(template),
+            literals: segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count(),
+            segments,
             query,
             form,
             responses,
@@ -148,16 +152,18 @@ impl Contract {
 
   /// The operation for a request, preferring the template with the most literal segments.
   pub fn find(&self, method: &str, path: &str) -> Option<&Operation> {
+    let parts = split(path);
     self
       .operations
       .iter()
-      .filter(|op| op.method == method && op.matches(path))
-      .max_by_key(|op| op.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count())
+      .filter(|op| op.method == method && op.matches(&parts))
+      .max_by_key(|op| op.literals)
   }
 
   /// Whether Twilio defines the path at all, with any method.
   pub fn knows_path(&self, path: &str) -> bool {
-    self.operations.iter().any(|op| op.matches(path))
+    let parts = split(path);
+    self.operations.iter().any(|op| op.matches(&parts))
   }
 }
 
@@ -175,9 +181,12 @@ fn parse_template(template: &str) -> Vec<Segment> {
     .collect()
 }
 
+fn split(path: &str) -> Vec<&str> {
+  path.trim_start_matches('/').split('/').collect()
+}
+
 impl Operation {
-  fn matches(&self, path: &str) -> bool {
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+  fn matches(&self, parts: &[&str]) -> bool {
     parts.len() == self.segments.len()
       && parts.iter().zip(&self.segments).all(|(part, seg)| match seg {
         Segment::Literal(lit) => lit == part,
