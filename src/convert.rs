@@ -217,12 +217,13 @@ pub fn uploaded(uploaded: Uploaded) -> Value {
 mod tests {
   use super::*;
 
+  fn buggy() -> Result<Value, Error> {
+    panic!("a bug")
+  }
+
   #[test]
   fn a_panic_in_a_call_becomes_a_failed_outcome() {
-    let outcome = futures::executor::block_on(guarded(async {
-      let nothing: Option<Value> = None;
-      Ok(nothing.expect("a bug"))
-    }));
+    let outcome = futures::executor::block_on(guarded(async { buggy() }));
     assert!(!outcome.ok);
     let failure = outcome.error.expect("a failure");
     assert_eq!(failure.code, "INTERNAL_ERROR");

@@ -9,4 +9,4 @@
 mod client;
 mod convert;
 
-pub use client::NativeClient;
+pub use client::{content_type, format_whatsapp_number, mask_number, NativeClient};

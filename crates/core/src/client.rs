@@ -64,14 +64,14 @@ impl Client {
   pub async fn find_or_create_conversation(&self, phone: &str) -> Result<String> {
     let customer = Customer::parse(phone)?;
     self
-      .within_deadline(async { Ok(self.resolver.resolve(&customer).await?.sid.clone()) })
+      .within_deadline(async { Ok(self.resolver.resolve(&customer).await?.sid) })
       .await
   }
 
   pub async fn get_conversation(&self, phone: &str) -> Result<Option<String>> {
     let customer = Customer::parse(phone)?;
     self
-      .within_deadline(async { Ok(self.resolver.find(&customer).await?.map(|c| c.sid.clone())) })
+      .within_deadline(async { Ok(self.resolver.find(&customer).await?.map(|c| c.sid)) })
       .await
   }
 

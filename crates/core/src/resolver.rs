@@ -7,7 +7,7 @@
 //! 50425) is served in that conversation. A closed conversation is never reused: the customer gets the next
 //! generation (`whatsapp_<digits>_2`, …), which the next lookup finds through ParticipantConversations.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use moka::future::Cache;
 use serde_json::json;
@@ -20,9 +20,49 @@ use crate::phone::Customer;
 /// Creation attempts before giving up (each lost race or closed generation costs one).
 const MAX_CREATE_ATTEMPTS: u32 = 5;
 
+/// A conversation SID in 16 bytes when it has Twilio's usual form (`CH` and 32 lowercase hex digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sid {
+  Hex(u128),
+  Text(Arc<str>),
+}
+
+impl Sid {
+  fn new(sid: &str) -> Self {
+    sid
+      .strip_prefix("CH")
+      .filter(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+      .and_then(|hex| u128::from_str_radix(hex, 16).ok())
+      .map_or_else(|| Self::Text(sid.into()), Self::Hex)
+  }
+
+  fn text(&self) -> String {
+    match self {
+      Self::Hex(value) => format!("CH{value:032x}"),
+      Self::Text(text) => text.to_string(),
+    }
+  }
+}
+
+/// What the cache keeps of a conversation: what later calls need, compactly (100,000 entries are a target of
+/// this client). Closed conversations are never cached, so the state is one of the open ones.
+#[derive(Debug, Clone)]
+struct Cached {
+  sid: Sid,
+  /// Shared by every conversation of the service.
+  chat_service_sid: Arc<str>,
+  state: Arc<str>,
+}
+
+/// The cache key `conv_whatsapp:+<digits>` ([`Customer::cache_key`]), kept as its digits (E.164 numbers have at most 15, and never start
+/// with 0, so the number is the key).
+type Key = u64;
+
 pub struct Resolver {
   api: Arc<Api>,
-  cache: Cache<String, Arc<ConversationInfo>>,
+  cache: Cache<Key, Cached>,
+  /// Chat service SIDs and states seen, so that cache entries share them.
+  interned: Mutex<Vec<Arc<str>>>,
   sender: String,
   system_identity: String,
 }
@@ -43,6 +83,10 @@ fn holder_in_message(error: &Error) -> Option<String> {
   (sid.len() == 34 && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())).then_some(sid)
 }
 
+fn key(customer: &Customer) -> Key {
+  customer.digits().parse().unwrap_or(0)
+}
+
 impl Resolver {
   pub fn new(api: Arc<Api>, config: &Config) -> Self {
     Self {
@@ -51,37 +95,68 @@ impl Resolver {
         .max_capacity(config.cache_max_entries)
         .time_to_live(config.cache_ttl)
         .build(),
+      interned: Mutex::new(Vec::new()),
       sender: config.sender_address(),
       system_identity: config.system_identity.clone(),
     }
   }
 
+  fn intern(&self, text: &str) -> Arc<str> {
+    let mut interned = self.interned.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(found) = interned.iter().find(|known| known.as_ref() == text) {
+      return found.clone();
+    }
+    let new: Arc<str> = text.into();
+    // Services and states are few; the bound only guards against a misbehaving answer.
+    if interned.len() < 64 {
+      interned.push(new.clone());
+    }
+    new
+  }
+
+  fn compact(&self, conversation: &ConversationInfo) -> Cached {
+    Cached {
+      sid: Sid::new(&conversation.sid),
+      chat_service_sid: self.intern(&conversation.chat_service_sid),
+      state: self.intern(&conversation.state),
+    }
+  }
+
+  /// The cache does not keep the unique name: no send needs it.
+  fn expand(cached: &Cached) -> ConversationInfo {
+    ConversationInfo {
+      sid: cached.sid.text(),
+      chat_service_sid: cached.chat_service_sid.to_string(),
+      unique_name: None,
+      state: cached.state.to_string(),
+    }
+  }
+
   /// The customer's conversation, created when there is none. Concurrent calls for one customer share one
   /// lookup; a failure is not cached.
-  pub async fn resolve(&self, customer: &Customer) -> Result<Arc<ConversationInfo>> {
-    self
+  pub async fn resolve(&self, customer: &Customer) -> Result<ConversationInfo> {
+    let cached = self
       .cache
-      .try_get_with(customer.cache_key(), async {
+      .try_get_with(key(customer), async {
         let conversation = match self.lookup(customer).await? {
           Lookup::Found(conversation) => conversation,
           Lookup::Missing { generation } => self.create(customer, generation).await?,
         };
-        Ok::<_, Error>(Arc::new(conversation))
+        Ok::<_, Error>(self.compact(&conversation))
       })
       .await
-      .map_err(|shared| (*shared).clone())
+      .map_err(|shared| (*shared).clone())?;
+    Ok(Self::expand(&cached))
   }
 
   /// The customer's conversation if one exists; never creates anything.
-  pub async fn find(&self, customer: &Customer) -> Result<Option<Arc<ConversationInfo>>> {
-    let key = customer.cache_key();
-    if let Some(hit) = self.cache.get(&key).await {
-      return Ok(Some(hit));
+  pub async fn find(&self, customer: &Customer) -> Result<Option<ConversationInfo>> {
+    if let Some(hit) = self.cache.get(&key(customer)).await {
+      return Ok(Some(Self::expand(&hit)));
     }
     match self.lookup(customer).await? {
       Lookup::Found(conversation) => {
-        let conversation = Arc::new(conversation);
-        self.cache.insert(key, conversation.clone()).await;
+        self.cache.insert(key(customer), self.compact(&conversation)).await;
         Ok(Some(conversation))
       }
       Lookup::Missing { .. } => Ok(None),
@@ -90,7 +165,7 @@ impl Resolver {
 
   /// Forgets the customer's conversation, e.g. after Twilio reported it closed or gone.
   pub async fn evict(&self, customer: &Customer) {
-    self.cache.invalidate(&customer.cache_key()).await;
+    self.cache.invalidate(&key(customer)).await;
   }
 
   pub async fn cached_entries(&self) -> u64 {
@@ -189,6 +264,19 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn sids_are_kept_in_16_bytes_and_given_back_unchanged() {
+    for sid in [
+      "CH0123456789abcdef0123456789abcdef",
+      "CH00000000000000000000000000000000",
+      "CH0123456789ABCDEF0123456789abcdef",
+      "odd",
+    ] {
+      assert_eq!(Sid::new(sid).text(), sid);
+    }
+    assert!(matches!(Sid::new("CH0123456789abcdef0123456789abcdef"), Sid::Hex(_)));
+  }
 
   #[test]
   fn the_holder_is_read_from_a_50416_message() {
