@@ -20,10 +20,11 @@ use crate::phone::Customer;
 /// Creation attempts before giving up (each lost race or closed generation costs one).
 const MAX_CREATE_ATTEMPTS: u32 = 5;
 
-/// A conversation SID in 16 bytes when it has Twilio's usual form (`CH` and 32 lowercase hex digits).
+/// A conversation SID in 16 bytes when it has Twilio's usual form (`CH` and 32 lowercase hex digits). Bytes
+/// rather than a `u128`, whose 16-byte alignment would pad every cache entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Sid {
-  Hex(u128),
+  Hex([u8; 16]),
   Text(Arc<str>),
 }
 
@@ -33,25 +34,51 @@ impl Sid {
       .strip_prefix("CH")
       .filter(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
       .and_then(|hex| u128::from_str_radix(hex, 16).ok())
-      .map_or_else(|| Self::Text(sid.into()), Self::Hex)
+      .map_or_else(|| Self::Text(sid.into()), |value| Self::Hex(value.to_be_bytes()))
   }
 
   fn text(&self) -> String {
     match self {
-      Self::Hex(value) => format!("CH{value:032x}"),
+      Self::Hex(bytes) => format!("CH{:032x}", u128::from_be_bytes(*bytes)),
       Self::Text(text) => text.to_string(),
     }
   }
 }
 
+/// The open states a cached conversation can be in (closed ones are never cached).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OpenState {
+  Active,
+  Inactive,
+  Initializing,
+}
+
+impl OpenState {
+  fn new(state: &str) -> Self {
+    match state {
+      "inactive" => Self::Inactive,
+      "initializing" => Self::Initializing,
+      _ => Self::Active,
+    }
+  }
+
+  fn as_str(self) -> &'static str {
+    match self {
+      Self::Active => "active",
+      Self::Inactive => "inactive",
+      Self::Initializing => "initializing",
+    }
+  }
+}
+
 /// What the cache keeps of a conversation: what later calls need, compactly (100,000 entries are a target of
-/// this client). Closed conversations are never cached, so the state is one of the open ones.
+/// this client).
 #[derive(Debug, Clone)]
 struct Cached {
   sid: Sid,
   /// Shared by every conversation of the service.
   chat_service_sid: Arc<str>,
-  state: Arc<str>,
+  state: OpenState,
 }
 
 /// The cache key `conv_whatsapp:+<digits>` ([`Customer::cache_key`]), kept as its digits (E.164 numbers have at most 15, and never start
@@ -61,7 +88,7 @@ type Key = u64;
 pub struct Resolver {
   api: Arc<Api>,
   cache: Cache<Key, Cached>,
-  /// Chat service SIDs and states seen, so that cache entries share them.
+  /// Chat service SIDs seen, so that cache entries share them.
   interned: Mutex<Vec<Arc<str>>>,
   sender: String,
   system_identity: String,
@@ -107,7 +134,7 @@ impl Resolver {
       return found.clone();
     }
     let new: Arc<str> = text.into();
-    // Services and states are few; the bound only guards against a misbehaving answer.
+    // Services are few; the bound only guards against a misbehaving answer.
     if interned.len() < 64 {
       interned.push(new.clone());
     }
@@ -118,7 +145,7 @@ impl Resolver {
     Cached {
       sid: Sid::new(&conversation.sid),
       chat_service_sid: self.intern(&conversation.chat_service_sid),
-      state: self.intern(&conversation.state),
+      state: OpenState::new(&conversation.state),
     }
   }
 
@@ -128,7 +155,7 @@ impl Resolver {
       sid: cached.sid.text(),
       chat_service_sid: cached.chat_service_sid.to_string(),
       unique_name: None,
-      state: cached.state.to_string(),
+      state: cached.state.as_str().to_string(),
     }
   }
 
@@ -276,6 +303,7 @@ mod tests {
       assert_eq!(Sid::new(sid).text(), sid);
     }
     assert!(matches!(Sid::new("CH0123456789abcdef0123456789abcdef"), Sid::Hex(_)));
+    assert_eq!(std::mem::size_of::<Cached>(), 48);
   }
 
   #[test]
