@@ -20,7 +20,7 @@ impl ConversationInfo {
   pub fn from_json(value: &Value) -> Result<Self> {
     let text = |key: &str| value[key].as_str().map(str::to_string);
     Ok(Self {
-      sid: text("sid").ok_or_else(|| decode_error(value))?,
+      sid: Error::field(value, "sid", 200)?,
       chat_service_sid: text("chat_service_sid").unwrap_or_default(),
       unique_name: text("unique_name"),
       state: text("state").unwrap_or_else(|| "active".to_string()),
@@ -37,13 +37,6 @@ impl ConversationInfo {
 pub struct ParticipantConversation {
   pub conversation: ConversationInfo,
   pub proxy_address: Option<String>,
-}
-
-fn decode_error(value: &Value) -> Error {
-  Error::Decode {
-    status: 200,
-    body: value.to_string().chars().take(200).collect(),
-  }
 }
 
 /// The most pages of ParticipantConversations followed for one address.
@@ -157,10 +150,7 @@ impl Api {
       let key = page["meta"]["key"].as_str().unwrap_or("conversations");
       for record in page[key].as_array().into_iter().flatten() {
         let conversation = ConversationInfo {
-          sid: record["conversation_sid"]
-            .as_str()
-            .ok_or_else(|| decode_error(record))?
-            .to_string(),
+          sid: Error::field(record, "conversation_sid", 200)?,
           chat_service_sid: record["chat_service_sid"].as_str().unwrap_or_default().to_string(),
           unique_name: record["conversation_unique_name"].as_str().map(str::to_string),
           state: record["conversation_state"].as_str().unwrap_or("active").to_string(),

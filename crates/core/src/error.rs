@@ -44,6 +44,22 @@ impl Error {
     }
   }
 
+  /// A 2xx answer that lacks what the client needs; keeps an excerpt of the body.
+  pub fn unexpected(status: u16, body: &str) -> Self {
+    Self::Decode {
+      status,
+      body: body.chars().take(200).collect(),
+    }
+  }
+
+  /// The text field `key` of a Twilio answer, or a decode error.
+  pub fn field(resource: &Value, key: &str, status: u16) -> Result<String> {
+    resource[key]
+      .as_str()
+      .map(str::to_string)
+      .ok_or_else(|| Self::unexpected(status, &resource.to_string()))
+  }
+
   /// Parses Twilio's `{code, message, more_info, status, details}`; a body that is not JSON (as a load balancer
   /// sends on 502) keeps the HTTP status and a short excerpt.
   pub fn from_response(status: u16, body: &[u8]) -> Self {

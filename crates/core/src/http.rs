@@ -261,10 +261,8 @@ impl Http {
     if response.body.is_empty() {
       return Ok(Value::Null);
     }
-    serde_json::from_slice(&response.body).map_err(|_| Error::Decode {
-      status: response.status,
-      body: String::from_utf8_lossy(&response.body).chars().take(200).collect(),
-    })
+    serde_json::from_slice(&response.body)
+      .map_err(|_| Error::unexpected(response.status, &String::from_utf8_lossy(&response.body)))
   }
 }
 

@@ -35,13 +35,7 @@ pub struct Sent {
 
 impl Sent {
   fn from_resource(resource: Value, conversation: Option<&ConversationInfo>) -> Result<Self> {
-    let message_sid = resource["sid"]
-      .as_str()
-      .map(str::to_string)
-      .ok_or_else(|| Error::Decode {
-        status: 201,
-        body: resource.to_string().chars().take(200).collect(),
-      })?;
+    let message_sid = Error::field(&resource, "sid", 201)?;
     Ok(Self {
       message_sid,
       conversation_sid: resource["conversation_sid"]
@@ -195,13 +189,7 @@ impl Messages {
       .default_service
       .get_or_try_init(|| async {
         let configuration = self.api.configuration().await?;
-        configuration["default_chat_service_sid"]
-          .as_str()
-          .map(str::to_string)
-          .ok_or_else(|| Error::Decode {
-            status: 200,
-            body: configuration.to_string().chars().take(200).collect(),
-          })
+        Error::field(&configuration, "default_chat_service_sid", 200)
       })
       .await
       .cloned()
@@ -213,13 +201,7 @@ impl Messages {
       .api
       .upload_media(service_sid, &file.content_type, &file.filename, file.bytes)
       .await?;
-    let media_sid = resource["sid"]
-      .as_str()
-      .map(str::to_string)
-      .ok_or_else(|| Error::Decode {
-        status: 201,
-        body: resource.to_string().chars().take(200).collect(),
-      })?;
+    let media_sid = Error::field(&resource, "sid", 201)?;
     Ok(Uploaded {
       media_sid,
       service_sid: service_sid.to_string(),

@@ -68,13 +68,7 @@ async fn a_connection_dropped_before_processing_changes_nothing() {
     json!({"method": "POST", "path": "^/v1/Conversations$", "drop": "before"}),
   )
   .await;
-  let sent = h
-    .http
-    .post(h.url("/v1/Conversations"))
-    .basic_auth(h.account(), Some(h.sandbox.auth_token()))
-    .form(&[("UniqueName", "a")])
-    .send()
-    .await;
+  let sent = h.try_create("a").await;
   assert!(sent.is_err(), "the client hears nothing");
   assert_eq!(h.get("/v1/Conversations/a").await.status, 404);
   let log = h.sandbox.received_requests();
@@ -89,13 +83,7 @@ async fn a_response_dropped_after_the_write_leaves_the_write_in_place() {
     json!({"method": "POST", "path": "^/v1/Conversations$", "drop": "after"}),
   )
   .await;
-  let sent = h
-    .http
-    .post(h.url("/v1/Conversations"))
-    .basic_auth(h.account(), Some(h.sandbox.auth_token()))
-    .form(&[("UniqueName", "a")])
-    .send()
-    .await;
+  let sent = h.try_create("a").await;
   assert!(sent.is_err(), "the client hears nothing");
   assert_eq!(
     h.get("/v1/Conversations/a").await.status,

@@ -68,6 +68,15 @@ impl Harness {
     self.send(self.authed(self.http.post(self.url(path))).form(form)).await
   }
 
+  /// A conversation create whose answer may never come (for the connection-drop faults).
+  pub async fn try_create(&self, unique_name: &str) -> reqwest::Result<reqwest::Response> {
+    self
+      .authed(self.http.post(self.url("/v1/Conversations")))
+      .form(&[("UniqueName", unique_name)])
+      .send()
+      .await
+  }
+
   pub async fn control(&self, path: &str, body: Value) -> Answer {
     self
       .send(self.http.post(self.url(&format!("/__sandbox{path}"))).json(&body))
