@@ -171,6 +171,22 @@ fn base_origin(value: &str) -> Result<String> {
   Ok(value.trim_end_matches('/').to_string())
 }
 
+/// A region or edge becomes part of a host name: lowercase letters, digits and dashes only.
+fn host_label(value: Option<String>, name: &str) -> Result<Option<String>> {
+  match value {
+    Some(label)
+      if !label
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+    {
+      Err(Error::Config {
+        message: format!("{name} must be lowercase letters, digits and dashes, like 'ie1' or 'dublin', not '{label}'"),
+      })
+    }
+    other => Ok(other),
+  }
+}
+
 fn twilio_hosts(region: Option<String>, edge: Option<String>) -> Hosts {
   // As twilio-node does: an edge without a region means us1.
   let region = region.or_else(|| edge.as_ref().map(|_| "us1".to_string()));
@@ -237,8 +253,8 @@ impl Config {
         }
       }
       None => twilio_hosts(
-        non_empty(options.region).or_else(|| env("TWILIO_REGION")),
-        non_empty(options.edge).or_else(|| env("TWILIO_EDGE")),
+        host_label(non_empty(options.region).or_else(|| env("TWILIO_REGION")), "region")?,
+        host_label(non_empty(options.edge).or_else(|| env("TWILIO_EDGE")), "edge")?,
       ),
     };
 
@@ -430,6 +446,22 @@ mod tests {
     )
     .unwrap();
     assert_eq!(edge_only.hosts.api, "https://api.sydney.us1.twilio.com");
+  }
+
+  #[test]
+  fn a_region_or_edge_that_is_not_a_host_label_is_refused() {
+    let error = resolve(
+      Options {
+        region: Some("ie1/../x".into()),
+        ..Default::default()
+      },
+      &CREDENTIALS,
+    )
+    .unwrap_err();
+    assert_eq!(
+      error.to_string(),
+      "region must be lowercase letters, digits and dashes, like 'ie1' or 'dublin', not 'ie1/../x'"
+    );
   }
 
   #[test]

@@ -67,7 +67,11 @@ fn url(origin: &str, segments: &[&str]) -> String {
     }
     return url;
   }
-  let mut url = url::Url::parse(origin).expect("origins are validated by the config");
+  // Origins are validated by the config; should one not parse, the encoded segments are still joined.
+  let Ok(mut url) = url::Url::parse(origin) else {
+    let encoded: Vec<String> = segments.iter().map(|s| crate::media::encode_uri_component(s)).collect();
+    return format!("{}/{}", origin.trim_end_matches('/'), encoded.join("/"));
+  };
   url
     .path_segments_mut()
     .map(|mut path| {

@@ -1,6 +1,6 @@
 //! Checks on everything a caller hands in, made before any request: a failure here means nothing was sent.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 
@@ -71,11 +71,6 @@ pub fn content_variables(value: Option<&str>) -> Result<Option<String>> {
       "contentVariables must be a plain object or a JSON object string",
     )),
   }
-}
-
-/// Content variables given as an object.
-pub fn content_variables_map(map: &Map<String, Value>) -> Option<String> {
-  (!map.is_empty()).then(|| Value::Object(map.clone()).to_string())
 }
 
 /// An http(s) URL with a host.
