@@ -192,16 +192,27 @@ impl Api {
     self.http.json(&request).await
   }
 
-  /// The newest messages of a conversation, newest first.
-  pub async fn recent_messages(&self, conversation_sid: &str, count: u32) -> Result<Vec<Value>> {
-    let mut url = url::Url::parse(&self.conversations(&["Conversations", conversation_sid, "Messages"]))
-      .map_err(|e| Error::Config { message: e.to_string() })?;
-    url
-      .query_pairs_mut()
-      .append_pair("Order", "desc")
-      .append_pair("PageSize", &count.to_string());
-    let page = self.http.json(&Request::get(url.to_string())).await?;
-    Ok(page["messages"].as_array().cloned().unwrap_or_default())
+  /// The newest message of a conversation that `matches`, reading back page by page (newest first) through
+  /// at most `max_pages` pages of 100.
+  pub async fn find_recent_message(
+    &self,
+    conversation_sid: &str,
+    max_pages: usize,
+    matches: impl Fn(&Value) -> bool,
+  ) -> Result<Option<Value>> {
+    let mut next = Some(format!(
+      "{}?Order=desc&PageSize=100",
+      self.conversations(&["Conversations", conversation_sid, "Messages"])
+    ));
+    for _ in 0..max_pages {
+      let Some(page_url) = next.take() else { break };
+      let page = self.http.json(&Request::get(page_url)).await?;
+      if let Some(found) = page["messages"].as_array().into_iter().flatten().find(|m| matches(m)) {
+        return Ok(Some(found.clone()));
+      }
+      next = page["meta"]["next_page_url"].as_str().map(|u| self.same_origin(u));
+    }
+    Ok(None)
   }
 
   /// POST /2010-04-01/Accounts/{AccountSid}/Messages.json

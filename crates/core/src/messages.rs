@@ -19,8 +19,9 @@ use crate::phone::Customer;
 use crate::present;
 use crate::resolver::Resolver;
 
-/// How many of the newest messages are read to find one whose answer was lost.
-const LOOKBACK: u32 = 50;
+/// How many pages of 100 of the newest messages are read to find one whose answer was lost: a busy
+/// conversation may have received many messages since.
+const LOOKBACK_PAGES: usize = 10;
 pub const IDEMPOTENCY_ATTRIBUTE: &str = "idempotency_key";
 
 /// A message that was sent.
@@ -268,12 +269,14 @@ impl Messages {
   }
 
   async fn landed(&self, conversation_sid: &str, key: &str) -> Result<Option<Value>> {
-    let recent = self.api.recent_messages(conversation_sid, LOOKBACK).await?;
-    Ok(recent.into_iter().find(|message| {
-      message["attributes"]
-        .as_str()
-        .and_then(|a| serde_json::from_str::<Value>(a).ok())
-        .is_some_and(|a| a[IDEMPOTENCY_ATTRIBUTE] == key)
-    }))
+    self
+      .api
+      .find_recent_message(conversation_sid, LOOKBACK_PAGES, |message| {
+        message["attributes"]
+          .as_str()
+          .and_then(|a| serde_json::from_str::<Value>(a).ok())
+          .is_some_and(|a| a[IDEMPOTENCY_ATTRIBUTE] == key)
+      })
+      .await
   }
 }

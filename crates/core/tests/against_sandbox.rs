@@ -396,3 +396,39 @@ async fn messaging_delivery_sends_what_the_old_module_sent_and_passes_the_contra
   assert_eq!(sends[0].params["To"], "whatsapp:+1234567890");
   assert_eq!(sends[1].params["MediaUrl"], "https://example.com/a.png");
 }
+
+#[tokio::test]
+async fn a_lost_answer_is_found_even_under_many_newer_messages() {
+  let s = Setup::new().await;
+  let sender = Arc::new(s.client(|_| {}));
+  let others = Arc::new(s.client(|_| {}));
+  sender.send_message(PHONE, "warm-up", None).await.unwrap();
+  others.send_message(PHONE, "warm-up 2", None).await.unwrap();
+  s.control(
+    "/faults",
+    json!({"method": "POST", "path": "/Messages$", "drop": "after"}),
+  )
+  .await;
+  // The check that follows the lost answer is held back while 150 newer messages land on top of it.
+  s.control(
+    "/faults",
+    json!({"method": "GET", "path": "/Messages$", "latency_ms": 600}),
+  )
+  .await;
+  let needle = tokio::spawn({
+    let sender = sender.clone();
+    async move { sender.send_message(PHONE, "needle", None).await }
+  });
+  tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+  let burst = (0..150).map(|i| {
+    let others = others.clone();
+    tokio::spawn(async move { others.send_message(PHONE, &format!("newer {i}"), None).await })
+  });
+  for sent in futures::future::join_all(burst).await {
+    sent.unwrap().unwrap();
+  }
+  needle.await.unwrap().unwrap();
+  let bodies = s.messages_in("whatsapp_1234567890");
+  assert_eq!(bodies.iter().filter(|b| *b == "needle").count(), 1, "sent exactly once");
+  assert_eq!(bodies.len(), 153);
+}
