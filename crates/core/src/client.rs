@@ -1,6 +1,8 @@
 //! The facade the binding wraps: one per JS instance, holding the config, one HTTP client, the resolver
 //! (and its cache) and the sends.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -52,8 +54,9 @@ impl Client {
     &self.config
   }
 
-  /// Bounds a whole call, retries and waits included, by the configured deadline.
-  async fn within_deadline<T>(&self, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+  /// Bounds a whole call, retries and waits included, by the configured deadline. The call arrives boxed:
+  /// its state machine is kilobytes large, and the binding and the runtime move the outer future around.
+  async fn within_deadline<T>(&self, call: Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>) -> Result<T> {
     tokio::time::timeout(self.config.deadline, call)
       .await
       .unwrap_or(Err(crate::Error::Timeout {
@@ -63,32 +66,30 @@ impl Client {
 
   pub async fn find_or_create_conversation(&self, phone: &str) -> Result<String> {
     let customer = Customer::parse(phone)?;
-    self
-      .within_deadline(async { Ok(self.resolver.resolve(&customer).await?.sid) })
-      .await
+    let call = async { Ok(self.resolver.resolve(&customer).await?.sid) };
+    self.within_deadline(Box::pin(call)).await
   }
 
   pub async fn get_conversation(&self, phone: &str) -> Result<Option<String>> {
     let customer = Customer::parse(phone)?;
-    self
-      .within_deadline(async { Ok(self.resolver.find(&customer).await?.map(|c| c.sid)) })
-      .await
+    let call = async { Ok(self.resolver.find(&customer).await?.map(|c| c.sid)) };
+    self.within_deadline(Box::pin(call)).await
   }
 
   pub async fn send_message(&self, to: &str, text: &str, author: Option<&str>) -> Result<Sent> {
-    self.within_deadline(self.messages.text(to, text, author)).await
+    self
+      .within_deadline(Box::pin(self.messages.text(to, text, author)))
+      .await
   }
 
   pub async fn send_template_message(&self, to: &str, content_sid: &str, variables: Option<&str>) -> Result<Sent> {
-    self
-      .within_deadline(self.messages.template(to, content_sid, variables))
-      .await
+    let call = self.messages.template(to, content_sid, variables);
+    self.within_deadline(Box::pin(call)).await
   }
 
   pub async fn send_image_by_url(&self, to: &str, url: &str, caption: Option<&str>) -> Result<Sent> {
-    self
-      .within_deadline(self.messages.image(to, ImageSource::Url(url), caption))
-      .await
+    let call = self.messages.image(to, ImageSource::Url(url), caption);
+    self.within_deadline(Box::pin(call)).await
   }
 
   pub async fn send_image_file(
@@ -98,27 +99,25 @@ impl Client {
     caption: Option<&str>,
     base_url: Option<&str>,
   ) -> Result<Sent> {
-    self
-      .within_deadline(self.messages.image(to, ImageSource::File { path, base_url }, caption))
-      .await
+    let call = self.messages.image(to, ImageSource::File { path, base_url }, caption);
+    self.within_deadline(Box::pin(call)).await
   }
 
   pub async fn upload_media(&self, path: &str) -> Result<Uploaded> {
-    self.within_deadline(self.messages.upload_file(path)).await
+    self.within_deadline(Box::pin(self.messages.upload_file(path))).await
   }
 
   /// Fetches the account, then probes the Conversations API.
   pub async fn test_connection(&self) -> Result<Value> {
-    self
-      .within_deadline(async {
-        let account = self.api.fetch_account().await?;
-        self.api.configuration().await?;
-        Ok(json!({
-          "accountSid": account["sid"].as_str().unwrap_or(&self.config.account_sid),
-          "accountName": account["friendly_name"],
-        }))
-      })
-      .await
+    let call = async {
+      let account = self.api.fetch_account().await?;
+      self.api.configuration().await?;
+      Ok(json!({
+        "accountSid": account["sid"].as_str().unwrap_or(&self.config.account_sid),
+        "accountName": account["friendly_name"],
+      }))
+    };
+    self.within_deadline(Box::pin(call)).await
   }
 
   pub async fn cached_conversations(&self) -> u64 {
