@@ -243,8 +243,7 @@ class TwilioApiClient {
       ),
     );
     if (!outcome.ok) return failure(outcome.error);
-    const result = sent(outcome.value);
-    return { ...result, body: outcome.value.body, data: result.data };
+    return { ...sent(outcome.value), body: outcome.value.body };
   }
 
   async sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
