@@ -1,5 +1,7 @@
 //! Twilio's endpoints as typed calls: paths, parameters, and the fields read back.
 
+use std::ops::ControlFlow;
+
 use bytes::Bytes;
 use serde_json::Value;
 
@@ -81,6 +83,14 @@ fn url(origin: &str, segments: &[&str]) -> String {
   url.to_string()
 }
 
+/// `url` with the pairs as its (form-encoded) query.
+fn with_query(url: String, pairs: &[(&str, &str)]) -> String {
+  let query = url::form_urlencoded::Serializer::new(String::new())
+    .extend_pairs(pairs)
+    .finish();
+  format!("{url}?{query}")
+}
+
 fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
   pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
@@ -138,37 +148,54 @@ impl Api {
 
   /// GET /v1/ParticipantConversations?Address=…, every page.
   pub async fn participant_conversations(&self, address: &str) -> Result<Vec<ParticipantConversation>> {
-    let mut next = Some({
-      let mut first = url::Url::parse(&self.conversations(&["ParticipantConversations"]))
-        .map_err(|e| Error::Config { message: e.to_string() })?;
-      first
-        .query_pairs_mut()
-        .append_pair("Address", address)
-        .append_pair("PageSize", "50");
-      first.to_string()
-    });
+    let first = with_query(
+      self.conversations(&["ParticipantConversations"]),
+      &[("Address", address), ("PageSize", "50")],
+    );
     let mut found = Vec::new();
-    for _ in 0..MAX_PAGES {
+    self
+      .read_pages(first, "conversations", MAX_PAGES, |records| {
+        for record in records {
+          let conversation = ConversationInfo {
+            sid: Error::field(record, "conversation_sid", 200)?,
+            chat_service_sid: record["chat_service_sid"].as_str().unwrap_or_default().to_string(),
+            unique_name: record["conversation_unique_name"].as_str().map(str::to_string),
+            state: record["conversation_state"].as_str().unwrap_or("active").to_string(),
+          };
+          found.push(ParticipantConversation {
+            conversation,
+            proxy_address: record["participant_messaging_binding"]["proxy_address"]
+              .as_str()
+              .map(str::to_string),
+          });
+        }
+        Ok(ControlFlow::<()>::Continue(()))
+      })
+      .await?;
+    Ok(found)
+  }
+
+  /// Reads a list page by page, following `meta.next_page_url` through at most `max_pages` pages, and hands each
+  /// page's records (found through `meta.key`, else `default_key`) to `visit` until it breaks with a value.
+  async fn read_pages<T>(
+    &self,
+    first: String,
+    default_key: &str,
+    max_pages: usize,
+    mut visit: impl FnMut(&[Value]) -> Result<ControlFlow<T>>,
+  ) -> Result<Option<T>> {
+    let mut next = Some(first);
+    for _ in 0..max_pages {
       let Some(page_url) = next.take() else { break };
       let page = self.http.json(&Request::get(page_url)).await?;
-      let key = page["meta"]["key"].as_str().unwrap_or("conversations");
-      for record in page[key].as_array().into_iter().flatten() {
-        let conversation = ConversationInfo {
-          sid: Error::field(record, "conversation_sid", 200)?,
-          chat_service_sid: record["chat_service_sid"].as_str().unwrap_or_default().to_string(),
-          unique_name: record["conversation_unique_name"].as_str().map(str::to_string),
-          state: record["conversation_state"].as_str().unwrap_or("active").to_string(),
-        };
-        found.push(ParticipantConversation {
-          conversation,
-          proxy_address: record["participant_messaging_binding"]["proxy_address"]
-            .as_str()
-            .map(str::to_string),
-        });
+      let key = page["meta"]["key"].as_str().unwrap_or(default_key);
+      let records = page[key].as_array().map(Vec::as_slice).unwrap_or_default();
+      if let ControlFlow::Break(found) = visit(records)? {
+        return Ok(Some(found));
       }
       next = page["meta"]["next_page_url"].as_str().map(|u| self.same_origin(u));
     }
-    Ok(found)
+    Ok(None)
   }
 
   /// Twilio's page URLs name its own host; the next page is asked of the origin this client talks to.
@@ -200,19 +227,18 @@ impl Api {
     max_pages: usize,
     matches: impl Fn(&Value) -> bool,
   ) -> Result<Option<Value>> {
-    let mut next = Some(format!(
-      "{}?Order=desc&PageSize=100",
-      self.conversations(&["Conversations", conversation_sid, "Messages"])
-    ));
-    for _ in 0..max_pages {
-      let Some(page_url) = next.take() else { break };
-      let page = self.http.json(&Request::get(page_url)).await?;
-      if let Some(found) = page["messages"].as_array().into_iter().flatten().find(|m| matches(m)) {
-        return Ok(Some(found.clone()));
-      }
-      next = page["meta"]["next_page_url"].as_str().map(|u| self.same_origin(u));
-    }
-    Ok(None)
+    let first = with_query(
+      self.conversations(&["Conversations", conversation_sid, "Messages"]),
+      &[("Order", "desc"), ("PageSize", "100")],
+    );
+    self
+      .read_pages(first, "messages", max_pages, |records| {
+        Ok(match records.iter().find(|m| matches(m)) {
+          Some(found) => ControlFlow::Break(found.clone()),
+          None => ControlFlow::Continue(()),
+        })
+      })
+      .await
   }
 
   /// POST /2010-04-01/Accounts/{AccountSid}/Messages.json
@@ -249,12 +275,12 @@ impl Api {
     filename: &str,
     bytes: Bytes,
   ) -> Result<Value> {
-    let mut url = url::Url::parse(&url(&self.hosts.media, &["v1", "Services", service_sid, "Media"]))
-      .map_err(|e| Error::Config { message: e.to_string() })?;
-    url.query_pairs_mut().append_pair("Filename", filename);
     let request = Request {
       method: Method::Post,
-      url: url.to_string(),
+      url: with_query(
+        url(&self.hosts.media, &["v1", "Services", service_sid, "Media"]),
+        &[("Filename", filename)],
+      ),
       body: Body::Bytes {
         content_type: content_type.to_string(),
         bytes,
@@ -269,6 +295,17 @@ impl Api {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn queries_are_form_encoded() {
+    assert_eq!(
+      with_query(
+        "http://x/v1/ParticipantConversations".into(),
+        &[("Address", "whatsapp:+1 2")]
+      ),
+      "http://x/v1/ParticipantConversations?Address=whatsapp%3A%2B1+2"
+    );
+  }
 
   #[test]
   fn path_segments_are_encoded() {
