@@ -13,7 +13,7 @@ use moka::future::Cache;
 use serde_json::json;
 
 use crate::config::Config;
-use crate::endpoints::{Api, ConversationInfo};
+use crate::endpoints::{Api, ConversationInfo, ParticipantConversation};
 use crate::error::{Error, Result};
 use crate::phone::Customer;
 
@@ -212,11 +212,8 @@ impl Resolver {
   /// The first conversation was closed: find its open successor, or say which generation comes next.
   async fn after_close(&self, customer: &Customer) -> Result<Lookup> {
     let records = self.api.participant_conversations(&customer.address()).await?;
-    if let Some(open) = records
-      .iter()
-      .find(|r| !r.conversation.is_closed() && r.proxy_address.as_deref() == Some(self.sender.as_str()))
-    {
-      return Ok(Lookup::Found(open.conversation.clone()));
+    if let Some(open) = self.open_with_our_sender(&records) {
+      return Ok(Lookup::Found(open.clone()));
     }
     let latest = records
       .iter()
@@ -279,12 +276,16 @@ impl Resolver {
       }
     }
     let records = self.api.participant_conversations(&customer.address()).await?;
-    Ok(
-      records
-        .into_iter()
-        .find(|r| !r.conversation.is_closed() && r.proxy_address.as_deref() == Some(self.sender.as_str()))
-        .map(|r| r.conversation),
-    )
+    Ok(self.open_with_our_sender(&records).cloned())
+  }
+
+  /// The customer's open conversation with our sender among ParticipantConversations records: Twilio lists
+  /// closed ones and other proxy addresses too.
+  fn open_with_our_sender<'r>(&self, records: &'r [ParticipantConversation]) -> Option<&'r ConversationInfo> {
+    records
+      .iter()
+      .find(|r| !r.conversation.is_closed() && r.proxy_address.as_deref() == Some(self.sender.as_str()))
+      .map(|r| &r.conversation)
   }
 }
 
