@@ -46,8 +46,9 @@ fn too_large(max: u64) -> Error {
   )
 }
 
-/// Reads a local file; a missing one fails with the old module's message.
-pub async fn read_file(path: &str, max_bytes: u64) -> Result<MediaFile> {
+/// Checks that a local file exists, is a file, and is not empty or too large; a missing one fails with the
+/// old module's message.
+pub async fn check_file(path: &str, max_bytes: u64) -> Result<()> {
   let not_found = || Error::invalid("FILE_NOT_FOUND", format!("Image file not found: {path}"));
   if path.is_empty() || path.contains('\0') {
     return Err(not_found());
@@ -62,6 +63,12 @@ pub async fn read_file(path: &str, max_bytes: u64) -> Result<MediaFile> {
   if metadata.len() == 0 {
     return Err(Error::invalid("EMPTY_FILE", format!("Image file is empty: {path}")));
   }
+  Ok(())
+}
+
+/// Reads a local file after [`check_file`].
+pub async fn read_file(path: &str, max_bytes: u64) -> Result<MediaFile> {
+  check_file(path, max_bytes).await?;
   let bytes = tokio::fs::read(path)
     .await
     .map_err(|e| Error::invalid("FILE_UNREADABLE", format!("Cannot read image file {path}: {e}")))?;

@@ -66,6 +66,12 @@ pub enum ImageSource<'a> {
   File { path: &'a str, base_url: Option<&'a str> },
 }
 
+/// How an image leaves: uploaded and sent as a conversation message, or by URL through Messages.json.
+enum Outbound {
+  Upload(MediaFile),
+  Url(String),
+}
+
 pub struct Messages {
   api: Arc<Api>,
   resolver: Arc<Resolver>,
@@ -124,33 +130,33 @@ impl Messages {
       .map(crate::input::caption)
       .transpose()?
       .filter(|c| !c.is_empty());
-    let media =
-      match (&source, self.config.delivery) {
-        (ImageSource::Url(url), Delivery::Messaging) => Err(crate::input::media_url(url)?.to_string()),
-        (ImageSource::Url(url), Delivery::Conversations) => {
-          let url = crate::input::media_url(url)?;
-          Ok(self.fetcher.fetch(&url).await?)
-        }
-        (ImageSource::File { path, base_url }, delivery) => {
-          let file = media::read_file(path, self.config.media_max_bytes).await?;
-          match (delivery, base_url) {
-            // The old module's public URL for the file, for Messages.json which only takes URLs.
-            (Delivery::Messaging, Some(base)) => Err(format!(
-              "{}/images/{}",
-              base.trim_end_matches('/'),
-              media::encode_uri_component(media::basename(path))
-            )),
-            (Delivery::Messaging, None) => return Err(Error::invalid(
-              "BASE_URL_REQUIRED",
-              "With delivery 'messaging', sendImageMessage needs a baseUrl: Messages.json only takes public media URLs",
-            )),
-            // In a conversation the file itself is uploaded: no public URL needed.
-            (Delivery::Conversations, _) => Ok(file),
-          }
-        }
-      };
-    match media {
-      Ok(file) => {
+    let outbound = match (source, self.config.delivery) {
+      (ImageSource::Url(url), Delivery::Messaging) => Outbound::Url(crate::input::media_url(url)?.to_string()),
+      (ImageSource::Url(url), Delivery::Conversations) => {
+        Outbound::Upload(self.fetcher.fetch(&crate::input::media_url(url)?).await?)
+      }
+      // In a conversation the file itself is uploaded: no public URL needed.
+      (ImageSource::File { path, .. }, Delivery::Conversations) => {
+        Outbound::Upload(media::read_file(path, self.config.media_max_bytes).await?)
+      }
+      // Messages.json only takes URLs: the old module's public URL for the file, which must exist here.
+      (ImageSource::File { path, base_url }, Delivery::Messaging) => {
+        media::check_file(path, self.config.media_max_bytes).await?;
+        let base = base_url.ok_or_else(|| {
+          Error::invalid(
+            "BASE_URL_REQUIRED",
+            "With delivery 'messaging', sendImageMessage needs a baseUrl: Messages.json only takes public media URLs",
+          )
+        })?;
+        Outbound::Url(format!(
+          "{}/images/{}",
+          base.trim_end_matches('/'),
+          media::encode_uri_component(media::basename(path))
+        ))
+      }
+    };
+    match outbound {
+      Outbound::Upload(file) => {
         self
           .to_conversation(&customer, |conversation| {
             let file = file.clone();
@@ -167,7 +173,7 @@ impl Messages {
           })
           .await
       }
-      Err(media_url) => {
+      Outbound::Url(media_url) => {
         let mut params = vec![pair("MediaUrl", media_url)];
         params.extend(caption.map(|c| pair("Body", c)));
         self.through_messaging(&customer, params).await
