@@ -14,6 +14,7 @@ use crate::contract::contract;
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{DropWhen, FaultAction};
 use crate::params::Params;
+use crate::render::Ctx;
 use crate::state::{LogEntry, State};
 use crate::{control, routes};
 
@@ -30,6 +31,18 @@ impl Shared {
   pub fn lock(&self) -> MutexGuard<'_, State> {
     // A panic while holding the lock must not take the whole sandbox down with it.
     self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+  }
+}
+
+impl Shared {
+  /// What renderings need: this origin, the account, and the path prefix of the request (`/v1`, a service's, or
+  /// none for hosts that are not Conversations).
+  pub fn ctx<'a>(&'a self, state: &'a State, prefix: impl Into<String>) -> Ctx<'a> {
+    Ctx {
+      base: &self.base,
+      account: &state.account,
+      prefix: prefix.into(),
+    }
   }
 }
 

@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 
 use crate::app::{App, Incoming, CONTROL_PREFIX};
 use crate::faults::{Fault, FaultSpec};
-use crate::render::Ctx;
 use crate::sid::new_sid;
 use crate::state::{Binding, ConvState, ConversationInput, MessageInput, ParticipantInput, State, Template};
 
@@ -165,17 +164,9 @@ fn info(app: &App) -> Response {
   )
 }
 
-fn ctx<'a>(app: &'a App, state: &'a State) -> Ctx<'a> {
-  Ctx {
-    base: &app.base,
-    account: &state.account,
-    prefix: "/v1".to_string(),
-  }
-}
-
 fn dump(app: &App) -> Response {
   let state = app.lock();
-  let ctx = ctx(app, &state);
+  let ctx = app.ctx(&state, "/v1");
   let conversations: Vec<Value> = state
     .order
     .iter()
@@ -278,7 +269,7 @@ fn seed_conversations(app: &App, incoming: &Incoming) -> ControlResult {
   let mut created = Vec::new();
   for seed in seeds {
     let sid = seed_one(&mut state, seed).map_err(Refusal::from)?;
-    created.push(ctx(app, &state).conversation(&state.conversations[&sid]));
+    created.push(app.ctx(&state, "/v1").conversation(&state.conversations[&sid]));
   }
   Ok(reply(StatusCode::CREATED, json!({ "conversations": created })))
 }
@@ -305,7 +296,10 @@ fn change_conversation(app: &App, incoming: &Incoming, id: &str) -> ControlResul
     )
     .map_err(Refusal::from)?
     .clone();
-  Ok(reply(StatusCode::OK, ctx(app, &state).conversation(&conversation)))
+  Ok(reply(
+    StatusCode::OK,
+    app.ctx(&state, "/v1").conversation(&conversation),
+  ))
 }
 
 fn seed_template(app: &App, incoming: &Incoming) -> ControlResult {

@@ -103,11 +103,7 @@ impl Request<'_> {
   where
     Self: 's,
   {
-    Ctx {
-      base: &self.app.base,
-      account: &state.account,
-      prefix: self.prefix.clone(),
-    }
+    self.app.ctx(state, self.prefix.as_str())
   }
 
   fn value(&self, i: usize) -> &str {

@@ -7,7 +7,6 @@ use bytes::Bytes;
 
 use crate::app::{App, Incoming, Reply};
 use crate::error::{ApiError, ApiResult};
-use crate::render::Ctx;
 
 /// Answers the request when it is a Media Content Service path, else `None`.
 pub fn route(app: &App, incoming: &Incoming) -> ApiResult<Option<Reply>> {
@@ -32,11 +31,7 @@ pub fn route(app: &App, incoming: &Incoming) -> ApiResult<Option<Reply>> {
       Ok(Some(if content {
         Reply::Bytes(media.content_type.clone(), media.bytes.clone())
       } else {
-        let ctx = Ctx {
-          base: &app.base,
-          account: &state.account,
-          prefix: String::new(),
-        };
+        let ctx = app.ctx(&state, "");
         Reply::Json(StatusCode::OK, ctx.media(media))
       }))
     }
@@ -67,11 +62,7 @@ fn upload(app: &App, incoming: &Incoming, service: &str) -> ApiResult<Reply> {
   let media = state
     .add_media(service, content_type, filename, category, bytes)?
     .clone();
-  let ctx = Ctx {
-    base: &app.base,
-    account: &state.account,
-    prefix: String::new(),
-  };
+  let ctx = app.ctx(&state, "");
   Ok(Reply::Json(StatusCode::CREATED, ctx.media(&media)))
 }
 

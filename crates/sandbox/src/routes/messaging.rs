@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::app::{App, Incoming, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
-use crate::render::{rfc2822, Ctx};
+use crate::render::rfc2822;
 use crate::state::SmsInput;
 
 fn own_account(app: &App, incoming: &Incoming, sid: Option<&String>) -> ApiResult<()> {
@@ -31,11 +31,7 @@ pub fn create_message(app: &App, incoming: &Incoming, values: &[String], form: &
   };
   let mut state = app.lock();
   let message = state.send_sms(input)?.clone();
-  let ctx = Ctx {
-    base: &app.base,
-    account: &state.account,
-    prefix: String::new(),
-  };
+  let ctx = app.ctx(&state, "");
   Ok(Reply::Json(StatusCode::CREATED, ctx.sms(&message)))
 }
 
