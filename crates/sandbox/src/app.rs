@@ -28,9 +28,12 @@ pub struct Shared {
 }
 
 impl Shared {
+  /// The state, with every timer that came due on the sandbox's clock applied.
   pub fn lock(&self) -> MutexGuard<'_, State> {
     // A panic while holding the lock must not take the whole sandbox down with it.
-    self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    state.tick();
+    state
   }
 }
 

@@ -1,5 +1,5 @@
 //! The control API, under `/__sandbox/` and never under a Twilio path: reset, state dump, request log, seeds,
-//! latency, faults, API keys, and a sample image for media-by-URL tests. It needs no credentials and its
+//! latency, faults, limits, the clock, API keys, and a sample image for media-by-URL tests. It needs no credentials and its
 //! requests are not logged.
 
 use axum::http::{header, Method, StatusCode};
@@ -51,6 +51,14 @@ struct SeedTemplate {
 #[derive(Deserialize)]
 struct Latency {
   ms: u64,
+}
+
+/// Moves the sandbox's clock forward: an ISO-8601 duration (`PT24H`) or milliseconds.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+  advance: Option<String>,
+  advance_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +144,15 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
       app.lock().faults.clear();
       Ok(reply(StatusCode::OK, json!({ "faults": [] })))
     }
+    (&Method::GET, ["limits"]) => Ok(limits(app)),
+    (&Method::POST, ["limits"]) => parse::<Value>(&incoming).and_then(|patch| {
+      let mut state = app.lock();
+      state.limits = state.limits.patched(&patch).map_err(bad)?;
+      drop(state);
+      Ok(limits(app))
+    }),
+    (&Method::GET, ["clock"]) => Ok(clock(app)),
+    (&Method::POST, ["clock"]) => advance_clock(app, &incoming),
     (&Method::POST, ["api-keys"]) => {
       let (sid, secret) = app.lock().add_api_key();
       Ok(reply(StatusCode::CREATED, json!({ "sid": sid, "secret": secret })))
@@ -147,6 +164,31 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
     )),
   };
   result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The limits in force, and how many writes the rate limit has refused since the last reset.
+fn limits(app: &App) -> Response {
+  let state = app.lock();
+  let mut body = state.limits.to_json();
+  body["refused_writes"] = json!(state.rates.refused());
+  reply(StatusCode::OK, body)
+}
+
+fn clock(app: &App) -> Response {
+  reply(StatusCode::OK, json!({ "now": crate::render::iso(app.lock().now()) }))
+}
+
+/// Advances the clock; the timers that come due fire on the next lock, before anything reads the state.
+fn advance_clock(app: &App, incoming: &Incoming) -> ControlResult {
+  let change: ClockChange = parse(incoming)?;
+  let by = match (change.advance.as_deref(), change.advance_ms) {
+    (Some(text), None) => crate::state::clock::parse_duration(text)
+      .ok_or_else(|| bad("advance is an ISO 8601 duration such as PT10M or P1D"))?,
+    (None, Some(ms)) => chrono::Duration::milliseconds(i64::try_from(ms).map_err(|_| bad("advance_ms is too large"))?),
+    _ => return Err(bad("give one of advance (ISO 8601 duration) or advance_ms")),
+  };
+  app.lock().clock.advance(by);
+  Ok(clock(app))
 }
 
 fn info(app: &App) -> Response {
@@ -204,6 +246,7 @@ fn seed_one(state: &mut State, seed: SeedConversation) -> Result<String, crate::
       attributes: seed.attributes,
       state: initial,
       date_created: seed.date_created,
+      ..Default::default()
     })?
     .sid
     .clone();

@@ -2,7 +2,7 @@
 //! (Conversations v1, Programmable Messaging's Messages.json, the Media Content Service), on one origin,
 //! enforcing Twilio's rules with Twilio's error bodies, checking every request against Twilio's OpenAPI
 //! descriptions, and steerable through a control API under `/__sandbox/` (reset, state, request log, seeds,
-//! latency, faults).
+//! latency, faults, limits, clock).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -28,4 +28,4 @@ pub mod state;
 pub use error::ApiError;
 pub use faults::{DropWhen, FaultSpec};
 pub use server::{Sandbox, SandboxConfig};
-pub use state::{LogEntry, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};
+pub use state::{Limits, LogEntry, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};

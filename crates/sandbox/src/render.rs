@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::params::Params;
-use crate::state::{Account, Conversation, Media, Message, Participant, SmsMessage};
+use crate::state::{Account, Conversation, Media, Message, Participant, SmsMessage, Timers};
 
 /// What a rendering needs besides the resource: the origin, the account, and the path prefix of the request
 /// (`/v1` or `/v1/Services/IS…`).
@@ -21,6 +21,17 @@ pub fn iso(date: DateTime<Utc>) -> String {
 
 pub fn rfc2822(date: DateTime<Utc>) -> String {
   date.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+}
+
+/// `{}` without timers, else both dates (`null` for one not set).
+fn timers(timers: &Timers) -> Value {
+  if !timers.is_set() {
+    return json!({});
+  }
+  json!({
+    "date_inactive": timers.date_inactive.map(iso),
+    "date_closed": timers.date_closed.map(iso),
+  })
 }
 
 impl Ctx<'_> {
@@ -41,7 +52,7 @@ impl Ctx<'_> {
       "state": c.state.as_str(),
       "date_created": iso(c.date_created),
       "date_updated": iso(c.date_updated),
-      "timers": {},
+      "timers": timers(&c.timers),
       "url": url,
       "links": {
         "participants": format!("{url}/Participants"),
@@ -134,7 +145,7 @@ impl Ctx<'_> {
       "conversation_date_updated": iso(c.date_updated),
       "conversation_created_by": "system",
       "conversation_state": c.state.as_str(),
-      "conversation_timers": {},
+      "conversation_timers": timers(&c.timers),
       "links": {
         "participant": self.url(&format!("/Conversations/{}/Participants/{}", c.sid, p.sid)),
         "conversation": self.url(&format!("/Conversations/{}", c.sid)),

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::{dispatch, ConnectionKill, Shared};
 use crate::sid::new_sid;
-use crate::state::{Account, LogEntry, State};
+use crate::state::{Account, Limits, LogEntry, State};
 
 #[derive(Debug, Clone, Default)]
 pub struct SandboxConfig {
@@ -22,6 +22,8 @@ pub struct SandboxConfig {
   pub host: Option<IpAddr>,
   pub account_sid: Option<String>,
   pub auth_token: Option<String>,
+  /// Twilio's documented limits by default; see [`Limits`].
+  pub limits: Limits,
 }
 
 /// A running sandbox. Dropping it stops the server and closes its connections.
@@ -47,7 +49,7 @@ impl Sandbox {
       messaging_service_sid: new_sid("MG"),
     };
     let shared = Arc::new(Shared {
-      state: Mutex::new(State::new(account)),
+      state: Mutex::new(State::new(account, config.limits)),
       base: url.clone(),
     });
     let router = Router::new().fallback(dispatch).with_state(shared.clone());

@@ -1,4 +1,8 @@
-//! `twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token …] [--exit-on-stdin-close]`
+//! `twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token …] [--limit NAME=N|off]… [--no-limits]
+//! [--exit-on-stdin-close]`
+//!
+//! Twilio's documented limits are enforced by default; `--limit writes_per_second=off` switches one off,
+//! `--limit conversations_per_identity=50` changes one, `--no-limits` switches them all off.
 //!
 //! Prints `TWILIO_BASE_URL=http://127.0.0.1:N` as its first line, then the credentials it accepts, and serves
 //! until it is stopped (Ctrl-C, SIGTERM, or the end of standard input with `--exit-on-stdin-close`).
@@ -6,11 +10,31 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use serde_json::Value;
 use tokio::io::AsyncReadExt;
-use twilio_sandbox::{Sandbox, SandboxConfig, DEFAULT_TEMPLATE_SID};
+use twilio_sandbox::{Limits, Sandbox, SandboxConfig, DEFAULT_TEMPLATE_SID};
 
-const USAGE: &str =
-  "usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN] [--exit-on-stdin-close]";
+const USAGE: &str = "usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN] \
+[--limit NAME=N|off]… [--no-limits] [--exit-on-stdin-close]
+limits: conversations_per_identity participants_per_conversation non_chat_participants participants_per_request
+        writes_per_second conversation_attributes_bytes message_attributes_bytes participant_attributes_bytes
+        initializing_ms";
+
+/// `NAME=N` or `NAME=off` applied to the limits.
+fn limit(limits: &Limits, spec: &str) -> Result<Limits, String> {
+  let (name, value) = spec
+    .split_once('=')
+    .ok_or_else(|| format!("--limit takes NAME=N or NAME=off, not {spec}"))?;
+  let value = match value {
+    "off" => Value::Null,
+    number => Value::from(
+      number
+        .parse::<u64>()
+        .map_err(|_| format!("--limit {name} takes a whole number or off"))?,
+    ),
+  };
+  limits.patched(&serde_json::json!({ name: value }))
+}
 
 fn parse_args() -> Result<(SandboxConfig, bool), String> {
   let mut config = SandboxConfig::default();
@@ -33,6 +57,8 @@ fn parse_args() -> Result<(SandboxConfig, bool), String> {
       }
       "--account-sid" => config.account_sid = Some(value("--account-sid")?),
       "--auth-token" => config.auth_token = Some(value("--auth-token")?),
+      "--limit" => config.limits = limit(&config.limits, &value("--limit")?)?,
+      "--no-limits" => config.limits = Limits::none(),
       "--exit-on-stdin-close" => exit_on_stdin_close = true,
       "--help" | "-h" => return Err(String::new()),
       other => return Err(format!("unknown argument {other}")),

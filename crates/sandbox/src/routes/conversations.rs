@@ -2,14 +2,15 @@
 //! ParticipantConversations and Configuration.
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use crate::app::{App, Incoming, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::render::{page, Ctx};
-use crate::state::{Binding, ConvState, ConversationInput, MessageInput, ParticipantInput};
+use crate::state::clock::timer;
+use crate::state::{Binding, ConvState, ConversationInput, MessageInput, ParticipantInput, State};
 
 pub struct Request<'a> {
   pub app: &'a App,
@@ -43,6 +44,20 @@ fn conversation_input(form: &Params) -> ApiResult<ConversationInput> {
     friendly_name: form.get("FriendlyName").map(str::to_string),
     attributes: form.get("Attributes").map(str::to_string),
     state: form.get("State").map(ConvState::parse).transpose()?,
+    timer_inactive: timer(
+      form.get("Timers.Inactive"),
+      "Timers.Inactive",
+      Duration::minutes(1),
+      50375,
+      "TimeToInactive should be >= 1 minute",
+    )?,
+    timer_closed: timer(
+      form.get("Timers.Closed"),
+      "Timers.Closed",
+      Duration::minutes(10),
+      50376,
+      "TimeToClosed should be >= 10 minutes",
+    )?,
     date_created: date(form.get("DateCreated"), "DateCreated")?,
   })
 }
@@ -99,7 +114,7 @@ fn participant_json(text: &str) -> ApiResult<ParticipantInput> {
 }
 
 impl Request<'_> {
-  fn ctx<'s>(&self, state: &'s crate::state::State) -> Ctx<'s>
+  fn ctx<'s>(&self, state: &'s State) -> Ctx<'s>
   where
     Self: 's,
   {
@@ -214,7 +229,13 @@ impl Request<'_> {
       .sid
       .clone();
     let conversation = &state.conversations[&sid];
-    Ok(created(self.ctx(&state).conversation(conversation)))
+    let body = self.ctx(&state).conversation(conversation);
+    // Twilio answers 202 while it is still adding the participants.
+    Ok(if conversation.state == ConvState::Initializing {
+      Reply::Json(StatusCode::ACCEPTED, body)
+    } else {
+      created(body)
+    })
   }
 
   pub fn create_participant(&self) -> ApiResult<Reply> {

@@ -8,6 +8,7 @@ pub mod messaging;
 use crate::app::{App, Incoming, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
+use crate::state::RateKey;
 
 const SERVICE_PREFIX: &str = "/v1/Services/{ChatServiceSid}";
 
@@ -26,6 +27,21 @@ pub fn path_values(template: &str, path: &str) -> Vec<String> {
     .collect()
 }
 
+/// What a write counts against in Twilio's actions-per-second limits: conversation creation and deletion
+/// against the service; a conversation's updates, participants and messages against that conversation.
+fn write_key(method: &str, template: &str, values: &[String]) -> Option<RateKey> {
+  let conversation = || values.first().map(|sid| RateKey::Conversation(sid.clone()));
+  match (method, template) {
+    ("GET", _) => None,
+    ("POST", "/v1/Conversations" | "/v1/ConversationWithParticipants") | ("DELETE", "/v1/Conversations/{Sid}") => {
+      Some(RateKey::Service)
+    }
+    (_, "/v1/Conversations/{Sid}") => conversation(),
+    (_, t) if t.starts_with("/v1/Conversations/{ConversationSid}/") => conversation(),
+    _ => None,
+  }
+}
+
 /// Routes one request; `None` when Twilio defines the operation but the sandbox does not emulate it.
 pub fn twilio(app: &App, incoming: &Incoming, template: &str, form: &Params) -> ApiResult<Option<Reply>> {
   let mut values = path_values(template, &incoming.path);
@@ -39,6 +55,9 @@ pub fn twilio(app: &App, incoming: &Incoming, template: &str, form: &Params) -> 
     }
     _ => (template.to_string(), "/v1".to_string()),
   };
+  if let Some(key) = write_key(incoming.method.as_str(), &template, &values) {
+    app.lock().admit_write(key)?;
+  }
   let request = conversations::Request {
     app,
     incoming,
