@@ -87,6 +87,25 @@ declare namespace TwilioApiClient {
     mediaMaxBytes?: number;
     /** `TWILIO_CHAT_SERVICE_SID`: the Conversations service for uploadMedia; asked of Twilio when unset. */
     chatServiceSid?: string;
+    /**
+     * `TWILIO_SYSTEM_PARTICIPANT`: whether the system identity joins the conversations the client creates.
+     * `auto` (default): it joins while Twilio accepts it; when Twilio refuses it (its limit of 1,000 active or
+     * inactive conversations per identity) conversations are created without it for 10 minutes, one warning is
+     * logged, and messages are still delivered. `always`: it joins or the conversation is not created. `never`.
+     */
+    systemParticipant?: "auto" | "always" | "never";
+    /** Timers set on every conversation the client creates (ISO-8601 durations, checked at construction). */
+    conversationTimers?: {
+      /** `TWILIO_CONVERSATION_INACTIVE_AFTER`: idle time before `inactive`, at least `PT1M`. */
+      inactiveAfter?: string;
+      /** `TWILIO_CONVERSATION_CLOSED_AFTER`: idle time before `closed`, at least `PT10M`. */
+      closedAfter?: string;
+    };
+    /**
+     * `TWILIO_WRITES_PER_SECOND`: most writes per second this process sends to one conversation, and most
+     * conversation creations per second; default 30 (Twilio's limit); 0 turns pacing off.
+     */
+    writesPerSecond?: number;
     /** Where failures are logged (default `console`); `false` for nowhere. */
     logger?: Logger | false;
   }

@@ -30,7 +30,11 @@ const OPTION_NAMES = [
   "mediaAllowPrivateHosts",
   "mediaMaxBytes",
   "chatServiceSid",
+  "systemParticipant",
+  "conversationTimers",
+  "writesPerSecond",
 ];
+const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
 const READY_MESSAGE = "Twilio API client is ready (Conversations API enabled)";
 const LOG_PREFIX = "[twilio-api-client]";
 
@@ -125,6 +129,22 @@ function rejection(error) {
   return thrown;
 }
 
+// The timers' values are checked in Rust; their shape here, so that a misspelt key is not silently ignored.
+function checkTimers(timers) {
+  if (!isPlainObject(timers))
+    throw new TypeError(
+      "conversationTimers must be an object like { inactiveAfter: 'PT30M', closedAfter: 'P1D' }",
+    );
+  for (const [name, value] of Object.entries(timers)) {
+    if (!TIMER_NAMES.includes(name))
+      throw new TypeError(`Unknown conversationTimers option: ${name}`);
+    if (value !== undefined && value !== null && typeof value !== "string")
+      throw new TypeError(
+        `conversationTimers.${name} must be an ISO-8601 duration string such as 'PT30M'`,
+      );
+  }
+}
+
 function resolveLogger(logger) {
   if (logger === false) return null;
   if (logger === undefined || logger === null) return console;
@@ -157,6 +177,8 @@ class TwilioApiClient {
         throw new TypeError(`Unknown TwilioApiClient option: ${name}`);
       if (value !== undefined && value !== null) native[name] = value;
     }
+    if (native.conversationTimers !== undefined)
+      checkTimers(native.conversationTimers);
     this.#logger = resolveLogger(logger);
     try {
       this.#native = new NativeClient(native, twilioEnvironment());
@@ -174,6 +196,7 @@ class TwilioApiClient {
     let outcome;
     try {
       const native = await call();
+      if (native.warnings) this.#warn(operation, native.warnings);
       outcome = {
         ok: native.ok,
         value: native.ok ? JSON.parse(native.json) : undefined,
@@ -202,6 +225,17 @@ class TwilioApiClient {
       );
     }
     return outcome;
+  }
+
+  // Warnings the core raised once per event (never per message): to logger.warn, else logger.error.
+  #warn(operation, warnings) {
+    if (!this.#logger) return;
+    const log =
+      typeof this.#logger.warn === "function"
+        ? this.#logger.warn
+        : this.#logger.error;
+    for (const warning of warnings)
+      log.call(this.#logger, `${LOG_PREFIX} ${warning}`, { operation });
   }
 
   formatWhatsAppNumber(phoneNumber) {

@@ -54,7 +54,7 @@ impl NativeClient {
   #[napi]
   pub async fn find_or_create_conversation(&self, phone_number: Value) -> Outcome {
     let client = self.inner.clone();
-    guarded(async move {
+    guarded(client.notices().clone(), async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.find_or_create_conversation(phone).await.map(Value::String)
     })
@@ -64,7 +64,7 @@ impl NativeClient {
   #[napi]
   pub async fn get_conversation(&self, phone_number: Value) -> Outcome {
     let client = self.inner.clone();
-    guarded(async move {
+    guarded(client.notices().clone(), async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       Ok(
         client
@@ -80,7 +80,7 @@ impl NativeClient {
   #[napi]
   pub async fn send_message(&self, to: Value, text: Value, author: Value) -> Outcome {
     let client = self.inner.clone();
-    guarded(async move {
+    guarded(client.notices().clone(), async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let text = string(&text, "text", "INVALID_TEXT")?;
       let author = optional_string(&author, "author", "INVALID_AUTHOR")?;
@@ -93,7 +93,7 @@ impl NativeClient {
   #[napi]
   pub async fn send_template_message(&self, to: Value, content_sid: Value, content_variables: Value) -> Outcome {
     let client = self.inner.clone();
-    guarded(async move {
+    guarded(client.notices().clone(), async move {
       let to = string(&to, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
       let variables = variables(&content_variables)?;
@@ -105,7 +105,7 @@ impl NativeClient {
   #[napi]
   pub async fn send_image_message(&self, to: Value, image_path: Value, caption: Value, base_url: Value) -> Outcome {
     let client = self.inner.clone();
-    guarded(async move {
+    guarded(client.notices().clone(), async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let path = string(&image_path, "imagePath", "FILE_NOT_FOUND")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
@@ -118,7 +118,7 @@ impl NativeClient {
   #[napi]
   pub async fn send_image_message_by_url(&self, to: Value, media_url: Value, caption: Value) -> Outcome {
     let client = self.inner.clone();
-    guarded(async move {
+    guarded(client.notices().clone(), async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let url = string(&media_url, "mediaUrl", "INVALID_MEDIA_URL")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
@@ -130,7 +130,7 @@ impl NativeClient {
   #[napi]
   pub async fn upload_media(&self, file_path: Value) -> Outcome {
     let client = self.inner.clone();
-    guarded(async move {
+    guarded(client.notices().clone(), async move {
       let path = string(&file_path, "filePath", "FILE_NOT_FOUND")?;
       client.upload_media(path).await.map(uploaded)
     })
@@ -140,7 +140,7 @@ impl NativeClient {
   #[napi]
   pub async fn test_connection(&self) -> Outcome {
     let client = self.inner.clone();
-    guarded(async move { client.test_connection().await }).await
+    guarded(client.notices().clone(), async move { client.test_connection().await }).await
   }
 
   /// How many conversations the cache holds now.

@@ -8,7 +8,10 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use napi_derive::napi;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use twilio_core::messages::{Sent, Uploaded};
+
+use twilio_core::notices::Notices;
 use twilio_core::{Error, Options, Secret};
 
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
@@ -33,6 +36,17 @@ pub struct ClientOptions {
   pub media_allow_private_hosts: Option<bool>,
   pub media_max_bytes: Option<f64>,
   pub chat_service_sid: Option<String>,
+  pub system_participant: Option<String>,
+  pub conversation_timers: Option<ConversationTimerOptions>,
+  pub writes_per_second: Option<f64>,
+}
+
+/// `conversationTimers`: ISO-8601 durations set on every conversation the client creates.
+#[napi(object)]
+#[derive(Default)]
+pub struct ConversationTimerOptions {
+  pub inactive_after: Option<String>,
+  pub closed_after: Option<String>,
 }
 
 fn whole(value: Option<f64>, name: &str) -> Result<Option<u64>, Error> {
@@ -66,6 +80,11 @@ impl ClientOptions {
       media_allow_private_hosts: self.media_allow_private_hosts,
       media_max_bytes: whole(self.media_max_bytes, "mediaMaxBytes")?,
       chat_service_sid: self.chat_service_sid,
+      system_participant: self.system_participant,
+      inactive_after: self.conversation_timers.as_ref().and_then(|t| t.inactive_after.clone()),
+      closed_after: self.conversation_timers.and_then(|t| t.closed_after),
+      writes_per_second: whole(self.writes_per_second, "writesPerSecond")?
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
     })
   }
 }
@@ -115,6 +134,8 @@ pub struct Outcome {
   /// property by property through napi.
   pub json: Option<String>,
   pub error: Option<Failure>,
+  /// Warnings raised during the call (once per event), for the caller's logger.
+  pub warnings: Option<Vec<String>>,
 }
 
 impl Outcome {
@@ -124,22 +145,25 @@ impl Outcome {
         ok: true,
         json: Some(value.to_string()),
         error: None,
+        warnings: None,
       },
       Err(error) => Self {
         ok: false,
         json: None,
         error: Some(Failure::from(&error)),
+        warnings: None,
       },
     }
   }
 }
 
-/// Runs a core call; a panic becomes a failed outcome instead of taking the Node process down.
-pub async fn guarded<F>(call: F) -> Outcome
+/// Runs a core call; a panic becomes a failed outcome instead of taking the Node process down. The client's
+/// pending warnings travel with the outcome.
+pub async fn guarded<F>(notices: Arc<Notices>, call: F) -> Outcome
 where
   F: Future<Output = Result<Value, Error>>,
 {
-  match AssertUnwindSafe(call).catch_unwind().await {
+  let mut outcome = match AssertUnwindSafe(call).catch_unwind().await {
     Ok(result) => Outcome::of(result),
     Err(panic) => {
       let message = panic
@@ -149,7 +173,9 @@ where
         .unwrap_or_else(|| "a panic in the native client".to_string());
       Outcome::of(Err(Error::Internal { message }))
     }
-  }
+  };
+  outcome.warnings = Some(notices.take()).filter(|w| !w.is_empty());
+  outcome
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -223,7 +249,7 @@ mod tests {
 
   #[test]
   fn a_panic_in_a_call_becomes_a_failed_outcome() {
-    let outcome = futures::executor::block_on(guarded(async { buggy() }));
+    let outcome = futures::executor::block_on(guarded(Arc::default(), async { buggy() }));
     assert!(!outcome.ok);
     let failure = outcome.error.expect("a failure");
     assert_eq!(failure.code, "INTERNAL_ERROR");

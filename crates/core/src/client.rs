@@ -12,6 +12,8 @@ use crate::endpoints::Api;
 use crate::error::Result;
 use crate::http::{Http, ReqwestTransport, RetryPolicy, Transport};
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
+use crate::notices::Notices;
+use crate::pacing::Pacer;
 use crate::phone::Customer;
 use crate::resolver::Resolver;
 
@@ -20,6 +22,7 @@ pub struct Client {
   api: Arc<Api>,
   resolver: Arc<Resolver>,
   messages: Messages,
+  notices: Arc<Notices>,
 }
 
 impl Client {
@@ -36,22 +39,29 @@ impl Client {
     };
     let config = Arc::new(config);
     let api = Arc::new(Api::new(
-      Http::new(transport, policy),
+      Http::new(transport, policy, Pacer::new(config.writes_per_second)),
       config.hosts.clone(),
       config.account_sid.clone(),
     ));
-    let resolver = Arc::new(Resolver::new(api.clone(), &config));
+    let notices = Arc::new(Notices::default());
+    let resolver = Arc::new(Resolver::new(api.clone(), &config, notices.clone()));
     let messages = Messages::new(api.clone(), resolver.clone(), config.clone())?;
     Ok(Self {
       config,
       api,
       resolver,
       messages,
+      notices,
     })
   }
 
   pub fn config(&self) -> &Config {
     &self.config
+  }
+
+  /// Warnings for the caller's logger, raised since they were last taken.
+  pub fn notices(&self) -> &Arc<Notices> {
+    &self.notices
   }
 
   /// Bounds a whole call, retries and waits included, by the configured deadline. The call arrives boxed:

@@ -18,6 +18,12 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
 pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
 /// WhatsApp's media size limit.
 pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 16 * 1024 * 1024;
+/// Twilio's limit on writes per second to one conversation, and on conversation creations per service.
+pub const DEFAULT_WRITES_PER_SECOND: u32 = 30;
+/// Twilio's minimum for `Timers.Inactive`.
+pub const MIN_INACTIVE_AFTER: Duration = Duration::from_secs(60);
+/// Twilio's minimum for `Timers.Closed`.
+pub const MIN_CLOSED_AFTER: Duration = Duration::from_secs(600);
 pub const MISSING_CREDENTIALS: &str = "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required in environment variables";
 
 /// Every option the client takes; each is optional and also has an environment variable.
@@ -59,6 +65,14 @@ pub struct Options {
   pub media_max_bytes: Option<u64>,
   /// `TWILIO_CHAT_SERVICE_SID`: the Conversations service for media uploads; asked of Twilio when unset.
   pub chat_service_sid: Option<String>,
+  /// `TWILIO_SYSTEM_PARTICIPANT`: `auto` (default), `always` or `never`.
+  pub system_participant: Option<String>,
+  /// `TWILIO_CONVERSATION_INACTIVE_AFTER`: an ISO-8601 duration of at least a minute (`PT30M`).
+  pub inactive_after: Option<String>,
+  /// `TWILIO_CONVERSATION_CLOSED_AFTER`: an ISO-8601 duration of at least ten minutes (`P1D`).
+  pub closed_after: Option<String>,
+  /// `TWILIO_WRITES_PER_SECOND`: default 30; 0 turns pacing off.
+  pub writes_per_second: Option<u32>,
 }
 
 /// A credential that never shows itself: `Debug` and `Display` print `[redacted]`.
@@ -104,6 +118,86 @@ impl Delivery {
   }
 }
 
+/// Whether the system identity joins the conversations the client creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemParticipant {
+  /// It joins while Twilio accepts it; when Twilio refuses a conversation because of it (its limit of 1,000
+  /// conversations per identity), the conversation is made without it for a while.
+  Auto,
+  /// It joins, or the conversation is not created.
+  Always,
+  /// It never joins: messages are still authored by it, which Twilio allows without membership.
+  Never,
+}
+
+impl SystemParticipant {
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Self::Auto => "auto",
+      Self::Always => "always",
+      Self::Never => "never",
+    }
+  }
+}
+
+/// The timers set on every conversation the client creates, as Twilio takes them (ISO-8601 durations).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationTimers {
+  pub inactive_after: Option<String>,
+  pub closed_after: Option<String>,
+}
+
+impl ConversationTimers {
+  pub fn is_empty(&self) -> bool {
+    self.inactive_after.is_none() && self.closed_after.is_none()
+  }
+}
+
+/// Seconds in an ISO-8601 duration of days, hours, minutes and seconds (`P1DT2H`, `PT10M`, `PT90S`): the forms
+/// Twilio's timers take. Years, months and weeks have no fixed length and are refused.
+pub fn duration_seconds(text: &str) -> Option<u64> {
+  let body = text.strip_prefix('P')?;
+  let (days, time) = body.split_once('T').unwrap_or((body, ""));
+  if body.is_empty() || body.ends_with('T') {
+    return None;
+  }
+  let mut seconds = 0u64;
+  for (part, units) in [
+    (days, &[('D', 86_400u64)][..]),
+    (time, &[('H', 3_600), ('M', 60), ('S', 1)][..]),
+  ] {
+    let mut rest = part;
+    let mut allowed = units;
+    while !rest.is_empty() {
+      let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+      let unit = rest[digits..].chars().next()?;
+      let at = allowed.iter().position(|(u, _)| *u == unit)?;
+      let value: u64 = rest[..digits].parse().ok()?;
+      seconds = seconds.checked_add(value.checked_mul(allowed[at].1)?)?;
+      allowed = &allowed[at + 1..];
+      rest = &rest[digits + 1..];
+    }
+  }
+  Some(seconds)
+}
+
+/// A timer option: a duration Twilio accepts, at least `minimum`.
+fn timer_option(value: Option<String>, name: &str, minimum: Duration) -> Result<Option<String>> {
+  let Some(text) = value else { return Ok(None) };
+  match duration_seconds(&text) {
+    Some(seconds) if seconds >= minimum.as_secs() => Ok(Some(text)),
+    Some(_) => Err(Error::Config {
+      message: format!(
+        "{name} must be at least {} minute(s), Twilio's minimum, not '{text}'",
+        minimum.as_secs() / 60
+      ),
+    }),
+    None => Err(Error::Config {
+      message: format!("{name} must be an ISO-8601 duration such as 'PT30M' or 'P1D', not '{text}'"),
+    }),
+  }
+}
+
 /// Where each Twilio host is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hosts {
@@ -130,6 +224,10 @@ pub struct Config {
   pub media_allow_private_hosts: bool,
   pub media_max_bytes: u64,
   pub chat_service_sid: Option<String>,
+  pub system_participant: SystemParticipant,
+  pub conversation_timers: ConversationTimers,
+  /// Writes per second to one conversation, and conversation creations per second; 0 for no pacing.
+  pub writes_per_second: u32,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -270,6 +368,31 @@ impl Config {
         })
       }
     };
+    let system_participant = match non_empty(options.system_participant)
+      .or_else(|| env("TWILIO_SYSTEM_PARTICIPANT"))
+      .as_deref()
+    {
+      None | Some("auto") => SystemParticipant::Auto,
+      Some("always") => SystemParticipant::Always,
+      Some("never") => SystemParticipant::Never,
+      Some(other) => {
+        return Err(Error::Config {
+          message: format!("systemParticipant must be 'auto', 'always' or 'never', not '{other}'"),
+        })
+      }
+    };
+    let conversation_timers = ConversationTimers {
+      inactive_after: timer_option(
+        non_empty(options.inactive_after).or_else(|| env("TWILIO_CONVERSATION_INACTIVE_AFTER")),
+        "conversationTimers.inactiveAfter",
+        MIN_INACTIVE_AFTER,
+      )?,
+      closed_after: timer_option(
+        non_empty(options.closed_after).or_else(|| env("TWILIO_CONVERSATION_CLOSED_AFTER")),
+        "conversationTimers.closedAfter",
+        MIN_CLOSED_AFTER,
+      )?,
+    };
     let media_allow_private_hosts = options
       .media_allow_private_hosts
       .unwrap_or_else(|| matches!(env("TWILIO_MEDIA_ALLOW_PRIVATE").as_deref(), Some("1" | "true")));
@@ -313,6 +436,14 @@ impl Config {
       media_max_bytes: number(options.media_max_bytes, env("TWILIO_MEDIA_MAX_BYTES"), "mediaMaxBytes")?
         .unwrap_or(DEFAULT_MEDIA_MAX_BYTES),
       chat_service_sid: non_empty(options.chat_service_sid).or_else(|| env("TWILIO_CHAT_SERVICE_SID")),
+      system_participant,
+      conversation_timers,
+      writes_per_second: number(
+        options.writes_per_second,
+        env("TWILIO_WRITES_PER_SECOND"),
+        "writesPerSecond",
+      )?
+      .unwrap_or(DEFAULT_WRITES_PER_SECOND),
     })
   }
 
@@ -334,6 +465,86 @@ mod tests {
   }
 
   const CREDENTIALS: [(&str, &str); 2] = [("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_AUTH_TOKEN", "token")];
+
+  #[test]
+  fn iso_durations_are_read_in_seconds() {
+    assert_eq!(duration_seconds("PT10M"), Some(600));
+    assert_eq!(duration_seconds("P1DT1H1M1S"), Some(90_061));
+    assert_eq!(duration_seconds("P2D"), Some(172_800));
+    for bad in [
+      "", "P", "PT", "PT10", "10M", "P1M", "P1W", "PT1S1M", "PTM", "PT-1M", "pt10m",
+    ] {
+      assert_eq!(duration_seconds(bad), None, "{bad}");
+    }
+  }
+
+  #[test]
+  fn timers_below_twilios_minimums_or_not_iso_are_refused_at_construction() {
+    let with = |inactive: &str, closed: &str| {
+      resolve(
+        Options {
+          inactive_after: Some(inactive.into()),
+          closed_after: Some(closed.into()),
+          ..Default::default()
+        },
+        &CREDENTIALS,
+      )
+    };
+    let config = with("PT1M", "PT10M").unwrap();
+    assert_eq!(config.conversation_timers.inactive_after.as_deref(), Some("PT1M"));
+    assert!(with("PT59S", "PT10M")
+      .unwrap_err()
+      .to_string()
+      .contains("at least 1 minute"));
+    assert!(with("PT1M", "PT9M")
+      .unwrap_err()
+      .to_string()
+      .contains("at least 10 minute"));
+    assert!(with("30 minutes", "PT10M")
+      .unwrap_err()
+      .to_string()
+      .contains("ISO-8601"));
+    let from_env = resolve(
+      Options::default(),
+      &[
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("TWILIO_CONVERSATION_CLOSED_AFTER", "P1D"),
+      ],
+    )
+    .unwrap();
+    assert_eq!(from_env.conversation_timers.closed_after.as_deref(), Some("P1D"));
+  }
+
+  #[test]
+  fn system_participant_and_pacing_have_defaults_options_and_environment_variables() {
+    let config = resolve(Options::default(), &CREDENTIALS).unwrap();
+    assert_eq!(config.system_participant, SystemParticipant::Auto);
+    assert_eq!(config.writes_per_second, DEFAULT_WRITES_PER_SECOND);
+    let config = resolve(
+      Options {
+        system_participant: Some("never".into()),
+        ..Default::default()
+      },
+      &[
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("TWILIO_SYSTEM_PARTICIPANT", "always"),
+        ("TWILIO_WRITES_PER_SECOND", "0"),
+      ],
+    )
+    .unwrap();
+    assert_eq!(config.system_participant, SystemParticipant::Never);
+    assert_eq!(config.writes_per_second, 0);
+    let bad = resolve(
+      Options {
+        system_participant: Some("sometimes".into()),
+        ..Default::default()
+      },
+      &CREDENTIALS,
+    );
+    assert!(bad.unwrap_err().to_string().contains("'auto', 'always' or 'never'"));
+  }
 
   #[test]
   fn missing_credentials_give_the_old_modules_message() {

@@ -5,9 +5,10 @@ use std::ops::ControlFlow;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::config::Hosts;
+use crate::config::{ConversationTimers, Hosts};
 use crate::error::{Error, Result};
 use crate::http::{Body, Http, Method, Request};
+use crate::pacing::PaceKey;
 
 /// The fields of a Conversation the client needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,11 @@ impl ConversationInfo {
 
   pub fn is_closed(&self) -> bool {
     self.state == "closed"
+  }
+
+  /// Twilio is still adding the participants of a ConversationWithParticipants: it cannot be written yet.
+  pub fn is_initializing(&self) -> bool {
+    self.state == "initializing"
   }
 }
 
@@ -125,24 +131,35 @@ impl Api {
     ConversationInfo::from_json(&value)
   }
 
-  /// POST /v1/ConversationWithParticipants: the conversation and its participants in one call. A repeat is
-  /// detected by Twilio (50353 for the unique name), so it is safe to retry.
+  /// POST /v1/ConversationWithParticipants: the conversation, its timers and its participants in one call. A
+  /// repeat is detected by Twilio (50353 for the unique name), so it is safe to retry.
   pub async fn create_conversation_with_participants(
     &self,
     unique_name: &str,
     friendly_name: &str,
+    timers: &ConversationTimers,
     participants: &[String],
   ) -> Result<ConversationInfo> {
     let mut params = form(&[("UniqueName", unique_name), ("FriendlyName", friendly_name)]);
+    if !timers.is_empty() {
+      // Twilio refuses timers on a new conversation without its state (50382).
+      params.push(("State".to_string(), "active".to_string()));
+    }
+    params.extend(
+      timers
+        .inactive_after
+        .iter()
+        .map(|t| ("Timers.Inactive".to_string(), t.clone())),
+    );
+    params.extend(
+      timers
+        .closed_after
+        .iter()
+        .map(|t| ("Timers.Closed".to_string(), t.clone())),
+    );
     params.extend(participants.iter().map(|p| ("Participant".to_string(), p.clone())));
-    let value = self
-      .http
-      .json(&Request::post_form(
-        self.conversations(&["ConversationWithParticipants"]),
-        params,
-        true,
-      ))
-      .await?;
+    let request = Request::post_form(self.conversations(&["ConversationWithParticipants"]), params, true);
+    let value = self.http.json(&request.paced(PaceKey::Service)).await?;
     ConversationInfo::from_json(&value)
   }
 
@@ -215,7 +232,8 @@ impl Api {
       self.conversations(&["Conversations", conversation_sid, "Messages"]),
       params,
       false,
-    );
+    )
+    .paced(PaceKey::Conversation(conversation_sid.to_string()));
     self.http.json(&request).await
   }
 
@@ -287,6 +305,7 @@ impl Api {
       },
       // An upload repeated after a lost answer leaves an unattached copy, never a second message.
       idempotent: true,
+      pace: None,
     };
     self.http.json(&request).await
   }

@@ -4,6 +4,10 @@
 //! Twilio sends it, else exponential backoff with full jitter); a connection that could not be opened carried
 //! nothing, so it is repeated too. A gateway error (502/503/504), a timeout or a lost answer may have taken
 //! effect: only idempotent requests are repeated here, the rest go back to the caller marked ambiguous.
+//!
+//! A write that Twilio limits per second waits for its turn in the [`Pacer`] before each attempt. A 429 that
+//! comes all the same (from writes of other processes) is repeated until the deadline rather than after
+//! `max_retries` quick attempts: Twilio did not process it, and the limit frees up within a second.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::config::{Config, Secret};
 use crate::error::{Error, Result};
+use crate::pacing::{PaceKey, Pacer};
 
 /// The first backoff step; it doubles per attempt up to `BACKOFF_CAP`, with full jitter.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(100);
@@ -44,6 +49,8 @@ pub struct Request {
   pub body: Body,
   /// Repeating it cannot do harm (a read, or a creation Twilio detects as a repeat).
   pub idempotent: bool,
+  /// What Twilio counts this write against, when it limits it per second.
+  pub pace: Option<PaceKey>,
 }
 
 impl Request {
@@ -53,6 +60,7 @@ impl Request {
       url,
       body: Body::Empty,
       idempotent: true,
+      pace: None,
     }
   }
 
@@ -62,7 +70,14 @@ impl Request {
       url,
       body: Body::Form(form),
       idempotent,
+      pace: None,
     }
+  }
+
+  /// This request, counted against `key` by Twilio's writes-per-second limits.
+  pub fn paced(mut self, key: PaceKey) -> Self {
+    self.pace = Some(key);
+    self
   }
 }
 
@@ -192,11 +207,12 @@ pub struct RetryPolicy {
   pub deadline: Duration,
 }
 
-/// Sends requests through a transport with retries, within a deadline per call.
+/// Sends requests through a transport with retries and pacing, within a deadline per call.
 #[derive(Clone)]
 pub struct Http {
   transport: Arc<dyn Transport>,
   policy: RetryPolicy,
+  pacer: Option<Arc<Pacer>>,
 }
 
 /// Full jitter: a random wait between 0 and the capped exponential step.
@@ -209,8 +225,12 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 impl Http {
-  pub fn new(transport: Arc<dyn Transport>, policy: RetryPolicy) -> Self {
-    Self { transport, policy }
+  pub fn new(transport: Arc<dyn Transport>, policy: RetryPolicy, pacer: Option<Pacer>) -> Self {
+    Self {
+      transport,
+      policy,
+      pacer: pacer.map(Arc::new),
+    }
   }
 
   pub fn policy(&self) -> RetryPolicy {
@@ -222,6 +242,15 @@ impl Http {
     let deadline = Instant::now() + self.policy.deadline;
     let mut attempt = 0u32;
     loop {
+      if let (Some(pacer), Some(key)) = (&self.pacer, &request.pace) {
+        let turn = pacer.reserve(key);
+        if turn >= deadline {
+          return Err(Error::Timeout {
+            after: self.policy.deadline,
+          });
+        }
+        tokio::time::sleep_until(turn).await;
+      }
       let remaining = deadline.saturating_duration_since(Instant::now());
       let wait_limit = remaining.min(self.policy.timeout);
       let outcome = match tokio::time::timeout(wait_limit, self.transport.send(request)).await {
@@ -243,7 +272,8 @@ impl Http {
         Err(TransportError::Lost(message)) => (Error::Transport { message, sent: true }, request.idempotent, None),
         Err(TransportError::Timeout) => (Error::Timeout { after: wait_limit }, request.idempotent, None),
       };
-      if !repeat || attempt >= self.policy.max_retries {
+      let rate_limited = error.status() == Some(429) && self.policy.max_retries > 0;
+      if !repeat || (attempt >= self.policy.max_retries && !rate_limited) {
         return Err(error);
       }
       let wait = hint.unwrap_or_else(|| backoff(attempt));
@@ -284,7 +314,7 @@ mod tests {
       timeout: Duration::from_secs(5),
       deadline: Duration::from_secs(30),
     };
-    (Http::new(Arc::new(transport), policy), calls)
+    (Http::new(Arc::new(transport), policy, None), calls)
   }
 
   fn answer(status: u16, body: &str) -> std::result::Result<Response, TransportError> {
@@ -344,12 +374,74 @@ mod tests {
 
   #[tokio::test(start_paused = true)]
   async fn retries_stop_at_max_retries() {
-    let (http, calls) = http(2, |_| {
-      answer(429, r#"{"code":20429,"message":"Too Many Requests","status":429}"#)
-    });
-    let error = http.json(&post()).await.unwrap_err();
-    assert_eq!(error.twilio_code(), Some(20429));
+    let (http, calls) = http(2, |_| answer(503, "down"));
+    assert!(http.json(&Request::get("http://x".into())).await.is_err());
     assert_eq!(calls.load(Ordering::SeqCst), 3);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_429_is_repeated_past_max_retries_until_the_deadline() {
+    let (patient, calls) = http(2, |n| {
+      if n < 10 {
+        answer(429, r#"{"code":20429,"message":"Too Many Requests","status":429}"#)
+      } else {
+        answer(201, "{}")
+      }
+    });
+    assert!(patient.json(&post()).await.is_ok());
+    assert_eq!(calls.load(Ordering::SeqCst), 11);
+    let (refused, calls) = http(2, |_| answer(429, r#"{"code":20429,"status":429}"#));
+    let started = Instant::now();
+    let error = refused.json(&post()).await.unwrap_err();
+    assert_eq!(error.twilio_code(), Some(20429));
+    assert!(
+      calls.load(Ordering::SeqCst) >= 5,
+      "retried past max_retries, until the deadline"
+    );
+    assert!(started.elapsed() <= Duration::from_secs(30));
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn with_max_retries_0_a_429_is_not_repeated() {
+    let (http, calls) = http(0, |_| answer(429, r#"{"code":20429,"status":429}"#));
+    assert!(http.json(&post()).await.is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn paced_writes_start_at_most_rate_per_window() {
+    let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    let transport = FnTransport(move |_: &Request| {
+      seen.lock().unwrap().push(Instant::now());
+      answer(201, "{}")
+    });
+    let policy = RetryPolicy {
+      max_retries: 3,
+      timeout: Duration::from_secs(5),
+      deadline: Duration::from_secs(30),
+    };
+    let http = Http::new(Arc::new(transport), policy, Pacer::new(3));
+    let start = Instant::now();
+    let request = post().paced(PaceKey::Conversation("CH1".into()));
+    let sends = (0..7).map(|_| http.json(&request));
+    for result in futures::future::join_all(sends).await {
+      assert!(result.is_ok());
+    }
+    let window = crate::pacing::WINDOW;
+    let offsets: Vec<Duration> = calls.lock().unwrap().iter().map(|t| *t - start).collect();
+    assert_eq!(
+      offsets,
+      [
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+        window,
+        window,
+        window,
+        window * 2
+      ]
+    );
   }
 
   #[tokio::test(start_paused = true)]

@@ -3,6 +3,8 @@
 //! - [`config`]: options resolved once (option, environment, named constant), the secret type.
 //! - [`http`]: the transport seam, reqwest, retries within a deadline.
 //! - [`endpoints`]: Twilio's endpoints as typed calls.
+//! - [`pacing`]: at most Twilio's writes per second, per conversation and per service.
+//! - [`notices`]: warnings for the caller's logger (once per event, never per message).
 //! - [`resolver`]: the customer's conversation, found or created, cached, single-flight.
 //! - [`messages`]: the sends (text, template, image) in either delivery mode.
 //! - [`media`]: media from a URL or a file, guarded, and uploads to the Media Content Service.
@@ -19,11 +21,13 @@ pub mod http;
 pub mod input;
 pub mod media;
 pub mod messages;
+pub mod notices;
+pub mod pacing;
 pub mod phone;
 pub mod present;
 pub mod resolver;
 
 pub use client::Client;
-pub use config::{Config, Delivery, Options, Secret};
+pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemParticipant};
 pub use error::{Error, Result};
 pub use phone::Customer;

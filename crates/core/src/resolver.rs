@@ -6,19 +6,34 @@
 //! 50353 and fetches the winner's conversation. A customer whose binding another conversation holds (50416 /
 //! 50425) is served in that conversation. A closed conversation is never reused: the customer gets the next
 //! generation (`whatsapp_<digits>_2`, …), which the next lookup finds through ParticipantConversations.
+//!
+//! The system identity joins each new conversation while Twilio accepts it. Twilio lets one identity be in at
+//! most 1,000 active or inactive conversations; when it refuses a creation that succeeds without the identity,
+//! the customer's conversation is made without it, one warning is raised, and new conversations are made
+//! without it for [`SYSTEM_PARTICIPANT_PAUSE`] (option `systemParticipant: 'auto'`). A conversation Twilio is
+//! still initializing is waited for before anyone writes to it.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use moka::future::Cache;
 use serde_json::json;
+use tokio::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Config, ConversationTimers, SystemParticipant};
 use crate::endpoints::{Api, ConversationInfo, ParticipantConversation};
 use crate::error::{Error, Result};
+use crate::notices::Notices;
 use crate::phone::Customer;
 
-/// Creation attempts before giving up (each lost race or closed generation costs one).
+/// Creation attempts before giving up (each lost race, closed generation or refused system identity costs one).
 const MAX_CREATE_ATTEMPTS: u32 = 5;
+/// How long new conversations are made without the system identity after Twilio refused it: long enough not
+/// to spend a doomed request on every new customer, short enough to take it back once conversations close.
+pub const SYSTEM_PARTICIPANT_PAUSE: Duration = Duration::from_secs(600);
+/// The first wait for an initializing conversation; it doubles up to [`INITIALIZING_POLL_CAP`].
+const INITIALIZING_POLL: Duration = Duration::from_millis(100);
+const INITIALIZING_POLL_CAP: Duration = Duration::from_secs(2);
 
 /// A conversation SID in 16 bytes when it has Twilio's usual form (`CH` and 32 lowercase hex digits). Bytes
 /// rather than a `u128`, whose 16-byte alignment would pad every cache entry.
@@ -92,6 +107,11 @@ pub struct Resolver {
   interned: Mutex<Vec<Arc<str>>>,
   sender: String,
   system_identity: String,
+  system_participant: SystemParticipant,
+  /// Until when new conversations are made without the system identity (`auto` only).
+  system_paused_until: Mutex<Option<Instant>>,
+  timers: ConversationTimers,
+  notices: Arc<Notices>,
 }
 
 enum Lookup {
@@ -110,12 +130,20 @@ fn holder_in_message(error: &Error) -> Option<String> {
   (sid.len() == 34 && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())).then_some(sid)
 }
 
+/// A refusal that may be the system identity's fault: Twilio answered 4xx to the creation, and it is none of
+/// the conflicts the resolver handles (a lost race, a binding held elsewhere), nor a rate limit or bad credentials.
+fn may_be_the_system_identity(error: &Error) -> bool {
+  matches!(error, Error::Api { status: 400..=499, .. })
+    && !matches!(error.status(), Some(401 | 429))
+    && ![50353, 50416, 50425].iter().any(|code| error.has_code(*code))
+}
+
 fn key(customer: &Customer) -> Key {
   customer.digits().parse().unwrap_or(0)
 }
 
 impl Resolver {
-  pub fn new(api: Arc<Api>, config: &Config) -> Self {
+  pub fn new(api: Arc<Api>, config: &Config, notices: Arc<Notices>) -> Self {
     Self {
       api,
       cache: Cache::builder()
@@ -125,6 +153,10 @@ impl Resolver {
       interned: Mutex::new(Vec::new()),
       sender: config.sender_address(),
       system_identity: config.system_identity.clone(),
+      system_participant: config.system_participant,
+      system_paused_until: Mutex::new(None),
+      timers: config.conversation_timers.clone(),
+      notices,
     }
   }
 
@@ -169,6 +201,7 @@ impl Resolver {
           Lookup::Found(conversation) => conversation,
           Lookup::Missing { generation } => self.create(customer, generation).await?,
         };
+        let conversation = self.ready(conversation).await?;
         Ok::<_, Error>(self.compact(&conversation))
       })
       .await
@@ -224,24 +257,82 @@ impl Resolver {
     Ok(Lookup::Missing { generation: latest + 1 })
   }
 
-  fn participants(&self, customer: &Customer) -> [String; 2] {
-    [
-      json!({ "messaging_binding": { "address": customer.address(), "proxy_address": self.sender } }).to_string(),
-      json!({ "identity": self.system_identity }).to_string(),
-    ]
+  /// Waits, within the call's deadline, until Twilio has finished initializing the conversation.
+  async fn ready(&self, mut conversation: ConversationInfo) -> Result<ConversationInfo> {
+    let mut wait = INITIALIZING_POLL;
+    while conversation.is_initializing() {
+      tokio::time::sleep(wait).await;
+      wait = (wait * 2).min(INITIALIZING_POLL_CAP);
+      conversation = self.api.fetch_conversation(&conversation.sid).await?;
+    }
+    Ok(conversation)
+  }
+
+  fn participants(&self, customer: &Customer, with_system: bool) -> Vec<String> {
+    let mut participants =
+      vec![json!({ "messaging_binding": { "address": customer.address(), "proxy_address": self.sender } }).to_string()];
+    if with_system {
+      participants.push(json!({ "identity": self.system_identity }).to_string());
+    }
+    participants
+  }
+
+  /// Whether a new conversation gets the system identity now.
+  fn offer_system(&self) -> bool {
+    match self.system_participant {
+      SystemParticipant::Always => true,
+      SystemParticipant::Never => false,
+      SystemParticipant::Auto => self
+        .system_paused_until
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .is_none_or(|until| Instant::now() >= until),
+    }
+  }
+
+  /// Twilio refused the system identity: leave it out for a while, and say so once (concurrent creations that
+  /// fell back at the same time do not repeat the warning).
+  fn pause_system(&self, refusal: &Error) {
+    let now = Instant::now();
+    let mut paused = self
+      .system_paused_until
+      .lock()
+      .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let already = paused.is_some_and(|until| now < until);
+    *paused = Some(now + SYSTEM_PARTICIPANT_PAUSE);
+    drop(paused);
+    if !already {
+      self.notices.warn(format!(
+        "Twilio refused a conversation with the system participant '{}' ({}, HTTP {}), most likely because that \
+         identity is in 1,000 active or inactive conversations, Twilio's limit. Conversations are created without it \
+         for the next {} minutes; messages are still delivered. Close idle conversations (option conversationTimers) \
+         to stay under the limit.",
+        self.system_identity,
+        refusal.code(),
+        refusal.status().unwrap_or(0),
+        SYSTEM_PARTICIPANT_PAUSE.as_secs() / 60,
+      ));
+    }
   }
 
   async fn create(&self, customer: &Customer, mut generation: u32) -> Result<ConversationInfo> {
-    let participants = self.participants(customer);
+    let mut with_system = self.offer_system();
+    let mut system_refused = None;
     let mut last_error = None;
     for _ in 0..MAX_CREATE_ATTEMPTS {
       let name = customer.unique_name(generation);
+      let participants = self.participants(customer, with_system);
       let error = match self
         .api
-        .create_conversation_with_participants(&name, &customer.friendly_name(), &participants)
+        .create_conversation_with_participants(&name, &customer.friendly_name(), &self.timers, &participants)
         .await
       {
-        Ok(conversation) => return Ok(conversation),
+        Ok(conversation) => {
+          if let Some(refusal) = &system_refused {
+            self.pause_system(refusal);
+          }
+          return Ok(conversation);
+        }
         Err(error) => error,
       };
       if error.has_code(50353) {
@@ -256,6 +347,11 @@ impl Resolver {
         if let Some(holder) = self.binding_holder(customer, &error).await? {
           return Ok(holder);
         }
+      } else if with_system && self.system_participant == SystemParticipant::Auto && may_be_the_system_identity(&error)
+      {
+        // Tried again without it: if that goes through, the identity was the cause.
+        with_system = false;
+        system_refused = Some(error.clone());
       } else {
         return Err(error);
       }

@@ -1,0 +1,51 @@
+//! Warnings the caller's logger should see, such as Twilio refusing the system participant. Each is raised once
+//! per event (not once per message), queued here, and taken by the binding after the call that raised it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// More than this many unread warnings are dropped: a caller that never reads them must not grow memory.
+const MAX_PENDING: usize = 16;
+
+#[derive(Default)]
+pub struct Notices {
+  pending: Mutex<Vec<String>>,
+  /// Lets the common case (nothing to say) skip the lock.
+  any: AtomicBool,
+}
+
+impl Notices {
+  pub fn warn(&self, message: String) {
+    let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if pending.len() < MAX_PENDING {
+      pending.push(message);
+    }
+    self.any.store(true, Ordering::Release);
+  }
+
+  /// Every warning raised since the last call, oldest first.
+  pub fn take(&self) -> Vec<String> {
+    if !self.any.swap(false, Ordering::AcqRel) {
+      return Vec::new();
+    }
+    std::mem::take(&mut *self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn warnings_are_taken_once_and_bounded() {
+    let notices = Notices::default();
+    assert!(notices.take().is_empty());
+    for i in 0..100 {
+      notices.warn(format!("w{i}"));
+    }
+    let taken = notices.take();
+    assert_eq!(taken.len(), MAX_PENDING);
+    assert_eq!(taken[0], "w0");
+    assert!(notices.take().is_empty());
+  }
+}
