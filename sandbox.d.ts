@@ -3,6 +3,8 @@ export interface SandboxOptions {
   port?: number;
   accountSid?: string;
   authToken?: string;
+  /** Limits to start with instead of Twilio's (`null` switches one off); a reset returns to these. */
+  limits?: Partial<Limits>;
 }
 
 export interface FaultSpec {
@@ -60,7 +62,23 @@ export interface Sandbox {
   latency(ms: number): Promise<unknown>;
   fault(spec: FaultSpec): Promise<unknown>;
   clearFaults(): Promise<unknown>;
+  limits(patch?: Partial<Limits>): Promise<Limits & { refused_writes: number }>;
+  advanceClock(by: string): Promise<{ now: string }>;
   stop(): Promise<void>;
+}
+
+/** Twilio's documented limits, each on by default at Twilio's value; `null` switches one off. */
+export interface Limits {
+  conversations_per_identity: number | null;
+  participants_per_conversation: number | null;
+  non_chat_participants: number | null;
+  participants_per_request: number | null;
+  writes_per_second: number | null;
+  conversation_attributes_bytes: number | null;
+  message_attributes_bytes: number | null;
+  participant_attributes_bytes: number | null;
+  /** How long ConversationWithParticipants answers 202 `initializing`; off (`null`) by default. */
+  initializing_ms: number | null;
 }
 
 export function startSandbox(options?: SandboxOptions): Promise<Sandbox>;

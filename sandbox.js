@@ -96,6 +96,16 @@ class SandboxHandle {
   clearFaults() {
     return this.control("DELETE", "/faults");
   }
+  /** The limits in force (and `refused_writes`), after applying `patch` when one is given. */
+  limits(patch) {
+    return patch === undefined
+      ? this.control("GET", "/limits")
+      : this.control("POST", "/limits", patch);
+  }
+  /** Moves the sandbox's clock forward by an ISO-8601 duration (`PT10M`); due timers fire. */
+  advanceClock(by) {
+    return this.control("POST", "/clock", { advance: by });
+  }
 
   stop() {
     return new Promise((resolve) => {
@@ -116,6 +126,8 @@ function startSandbox(options = {}) {
   const args = ["--port", String(options.port ?? 0), "--exit-on-stdin-close"];
   if (options.accountSid) args.push("--account-sid", options.accountSid);
   if (options.authToken) args.push("--auth-token", options.authToken);
+  for (const [name, value] of Object.entries(options.limits ?? {}))
+    args.push("--limit", `${name}=${value === null ? "off" : value}`);
   const child = spawn(sandboxBinary(), args, {
     stdio: ["pipe", "pipe", "inherit"],
   });

@@ -3,73 +3,12 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use twilio_core::{Client, Config, Options, Secret};
-use twilio_sandbox::{Sandbox, SandboxConfig, DEFAULT_TEMPLATE_SID};
+use twilio_core::Client;
+use twilio_sandbox::DEFAULT_TEMPLATE_SID;
 
-const PHONE: &str = "+1234567890";
+mod common;
 
-struct Setup {
-  sandbox: Sandbox,
-  http: reqwest::Client,
-}
-
-impl Setup {
-  async fn new() -> Self {
-    Self {
-      sandbox: Sandbox::start(SandboxConfig::default()).await.unwrap(),
-      http: reqwest::Client::new(),
-    }
-  }
-
-  fn client(&self, tweak: impl FnOnce(&mut Options)) -> Client {
-    let mut options = Options {
-      account_sid: Some(self.sandbox.account_sid()),
-      auth_token: Some(Secret::new(self.sandbox.auth_token())),
-      base_url: Some(self.sandbox.url().to_string()),
-      ..Default::default()
-    };
-    tweak(&mut options);
-    Client::new(Config::resolve(options, |_| None).unwrap()).unwrap()
-  }
-
-  fn requests(&self) -> Vec<(String, String)> {
-    self
-      .sandbox
-      .received_requests()
-      .into_iter()
-      .map(|r| (r.method, r.path))
-      .collect()
-  }
-
-  fn clear(&self) {
-    self.sandbox.state().log.clear();
-  }
-
-  async fn control(&self, path: &str, body: Value) -> Value {
-    let response = self
-      .http
-      .post(format!("{}/__sandbox{path}", self.sandbox.url()))
-      .json(&body)
-      .send()
-      .await
-      .unwrap();
-    response.json().await.unwrap()
-  }
-
-  fn conversations(&self) -> usize {
-    self.sandbox.state().conversations.len()
-  }
-
-  fn messages_in(&self, unique_name: &str) -> Vec<String> {
-    let state = self.sandbox.state();
-    let conversation = state.find_conversation(unique_name).expect("conversation exists");
-    conversation
-      .messages
-      .iter()
-      .map(|m| m.body.clone().unwrap_or_default())
-      .collect()
-  }
-}
+use common::{Setup, PHONE};
 
 #[tokio::test]
 async fn a_first_message_takes_three_calls_a_cold_one_two_and_a_warm_one_one() {
