@@ -37,3 +37,21 @@ test("4 processes x 10 concurrent first contacts end in one conversation with al
   const bodies = new Set(state.conversations[0].messages.map((m) => m.body));
   assert.equal(bodies.size, 40, "each message exactly once");
 });
+
+test("4 processes x 40 messages to one conversation, past Twilio's 30 writes per second: every message once", async () => {
+  const phone = "+15550004141";
+  const client = box.client();
+  assert.equal((await client.sendMessage(phone, "opening")).success, true);
+  const reports = await processes(4, 40, phone);
+  assert.deepEqual(
+    reports.map((r) => r.failed),
+    [[], [], [], []],
+  );
+  const [conversation] = (await box.sandbox.state()).conversations;
+  const bodies = conversation.messages.map((m) => m.body);
+  assert.equal(bodies.length, 161);
+  assert.equal(new Set(bodies).size, 161, "each message exactly once");
+  const { refused_writes } = await box.sandbox.limits();
+  assert.ok(refused_writes > 0, "the processes together went past the limit");
+  console.log(`4 processes x 40 messages: ${refused_writes} answered 429`);
+});
