@@ -7,6 +7,8 @@ mod common;
 use common::{Harness, CUSTOMER, SENDER};
 use serde_json::{json, Value};
 
+const SYSTEM: &str = r#"{"identity":"system"}"#;
+
 fn customer(n: usize) -> String {
   format!("whatsapp:+1555{n:07}")
 }
@@ -37,6 +39,16 @@ impl Harness {
     self.get("/v1/Conversations?PageSize=100").await.body["conversations"]
       .as_array()
       .map_or(0, Vec::len)
+  }
+
+  /// ConversationWithParticipants for a customer and the system identity, with no unique name.
+  async fn with_system(&self, address: &str) -> common::Answer {
+    self
+      .post(
+        "/v1/ConversationWithParticipants",
+        &[("Participant", &with_binding(address)), ("Participant", SYSTEM)],
+      )
+      .await
   }
 
   async fn message(&self, sid: &str) -> common::Answer {
@@ -93,7 +105,7 @@ async fn conversation_with_participants_over_the_identity_limit_is_refused_whole
       &[
         ("UniqueName", "third"),
         ("Participant", &with_binding(&customer(3))),
-        ("Participant", r#"{"identity":"system"}"#),
+        ("Participant", SYSTEM),
       ],
     )
     .await;
@@ -116,16 +128,7 @@ async fn closing_a_conversation_frees_its_identity_slot_and_deleting_one_does_to
   h.limits(json!({ "conversations_per_identity": 2 })).await;
   let first = h.conversation("first", &customer(1)).await;
   let second = h.conversation("second", &customer(2)).await;
-  let create_third = || async {
-    h.post(
-      "/v1/ConversationWithParticipants",
-      &[
-        ("Participant", &with_binding(&customer(3))),
-        ("Participant", r#"{"identity":"system"}"#),
-      ],
-    )
-    .await
-  };
+  let create_third = || async { h.with_system(&customer(3)).await };
   assert_eq!(create_third().await.status, 403);
   // An inactive conversation still counts.
   h.post(&format!("/v1/Conversations/{first}"), &[("State", "inactive")])
@@ -136,15 +139,7 @@ async fn closing_a_conversation_frees_its_identity_slot_and_deleting_one_does_to
   let third = create_third().await;
   assert_eq!(third.status, 201, "{}", third.body);
   h.delete(&format!("/v1/Conversations/{second}")).await;
-  let fourth = h
-    .post(
-      "/v1/ConversationWithParticipants",
-      &[
-        ("Participant", &with_binding(&customer(4))),
-        ("Participant", r#"{"identity":"system"}"#),
-      ],
-    )
-    .await;
+  let fourth = h.with_system(&customer(4)).await;
   assert_eq!(fourth.status, 201, "{}", fourth.body);
 }
 
@@ -399,7 +394,7 @@ async fn timers_run_on_the_sandbox_clock_a_message_wakes_the_conversation_and_cl
         ("Timers.Inactive", "PT1M"),
         ("Timers.Closed", "PT10M"),
         ("Participant", &participant),
-        ("Participant", r#"{"identity":"system"}"#),
+        ("Participant", SYSTEM),
       ],
     )
     .await;
@@ -416,15 +411,7 @@ async fn timers_run_on_the_sandbox_clock_a_message_wakes_the_conversation_and_cl
   assert_eq!(h.get("/v1/Conversations/timed").await.body["state"], "closed");
   assert_eq!(Harness::code(&h.message(&sid).await), 50377);
   // The binding and the identity's slot are free for the customer's next conversation.
-  let next = h
-    .post(
-      "/v1/ConversationWithParticipants",
-      &[
-        ("Participant", &participant),
-        ("Participant", r#"{"identity":"system"}"#),
-      ],
-    )
-    .await;
+  let next = h.with_system(CUSTOMER).await;
   assert_eq!(next.status, 201, "{}", next.body);
 }
 
