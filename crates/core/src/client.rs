@@ -67,11 +67,7 @@ impl Client {
   /// Bounds a whole call, retries and waits included, by the configured deadline. The call arrives boxed:
   /// its state machine is kilobytes large, and the binding and the runtime move the outer future around.
   async fn within_deadline<T>(&self, call: Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>) -> Result<T> {
-    tokio::time::timeout(self.config.deadline, call)
-      .await
-      .unwrap_or(Err(crate::Error::Timeout {
-        after: self.config.deadline,
-      }))
+    crate::http::within_deadline(self.config.deadline, call).await
   }
 
   pub async fn find_or_create_conversation(&self, phone: &str) -> Result<String> {

@@ -9,6 +9,7 @@
 //! comes all the same (from writes of other processes) is repeated until the deadline rather than after
 //! `max_retries` quick attempts: Twilio did not process it, and the limit frees up within a second.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -207,7 +208,24 @@ pub struct RetryPolicy {
   pub deadline: Duration,
 }
 
-/// Sends requests through a transport with retries and pacing, within a deadline per call.
+tokio::task_local! {
+  /// When the client's current call must be done: every request, retry and wait of the call shares it.
+  static CALL_DEADLINE: Instant;
+}
+
+/// Runs one call of the client under one deadline, `limit` from now: the call ends with a timeout when it passes,
+/// and every request the call makes plans its retries and waits against the same instant.
+pub async fn within_deadline<T>(limit: Duration, call: impl Future<Output = Result<T>>) -> Result<T> {
+  let deadline = Instant::now() + limit;
+  let bounded = async move {
+    tokio::time::timeout_at(deadline, call)
+      .await
+      .unwrap_or(Err(Error::Timeout { after: limit }))
+  };
+  CALL_DEADLINE.scope(deadline, bounded).await
+}
+
+/// Sends requests through a transport with retries and pacing, within the deadline of the call they belong to.
 #[derive(Clone)]
 pub struct Http {
   transport: Arc<dyn Transport>,
@@ -237,9 +255,16 @@ impl Http {
     self.policy
   }
 
+  /// The call's deadline; a request made outside any call (a unit test) gets one of its own.
+  fn deadline(&self) -> Instant {
+    CALL_DEADLINE
+      .try_with(|deadline| *deadline)
+      .unwrap_or_else(|_| Instant::now() + self.policy.deadline)
+  }
+
   /// The response of a successful (2xx) request, after the retries the policy allows.
   pub async fn execute(&self, request: &Request) -> Result<Response> {
-    let deadline = Instant::now() + self.policy.deadline;
+    let deadline = self.deadline();
     let mut attempt = 0u32;
     loop {
       if let (Some(pacer), Some(key)) = (&self.pacer, &request.pace) {
@@ -455,6 +480,39 @@ mod tests {
     });
     assert!(http.json(&post()).await.is_err());
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn the_requests_of_one_call_share_its_deadline() {
+    let (http, calls) = http(3, |_| {
+      Ok(Response {
+        status: 429,
+        retry_after: Some(Duration::from_millis(1500)),
+        body: Bytes::from_static(br#"{"code":20429,"status":429}"#),
+      })
+    });
+    let call = async {
+      // Earlier requests of the same call took a second of its two.
+      tokio::time::sleep(Duration::from_secs(1)).await;
+      http.json(&post()).await
+    };
+    let error = within_deadline(Duration::from_secs(2), call).await.unwrap_err();
+    assert_eq!(
+      error.twilio_code(),
+      Some(20429),
+      "the wait that no longer fits is not started: {error:?}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_call_past_its_deadline_times_out() {
+    let call = async {
+      tokio::time::sleep(Duration::from_secs(5)).await;
+      Ok(())
+    };
+    let error = within_deadline(Duration::from_secs(2), call).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout { after } if after == Duration::from_secs(2)));
   }
 
   #[tokio::test(start_paused = true)]

@@ -66,9 +66,13 @@ impl Customer {
     format!("whatsapp:+{}", self.digits)
   }
 
-  /// `conv_whatsapp:+1234567890`
-  pub fn cache_key(&self) -> String {
-    format!("conv_whatsapp:+{}", self.digits)
+  /// The number as an integer: one per customer, since E.164 numbers have at most 15 digits and never start
+  /// with 0 (both checked by [`Customer::parse`]).
+  pub fn number(&self) -> u64 {
+    self
+      .digits
+      .bytes()
+      .fold(0u64, |number, digit| number * 10 + u64::from(digit - b'0'))
   }
 
   /// `whatsapp_1234567890` for the first conversation, `whatsapp_1234567890_2` for the one after a close.
@@ -117,7 +121,7 @@ mod tests {
     ] {
       let customer = Customer::parse(input).unwrap();
       assert_eq!(customer.address(), "whatsapp:+1234567890", "{input}");
-      assert_eq!(customer.cache_key(), "conv_whatsapp:+1234567890");
+      assert_eq!(customer.number(), 1_234_567_890);
       assert_eq!(customer.unique_name(1), "whatsapp_1234567890");
       assert_eq!(customer.friendly_name(), "Chat with +1234567890");
     }
@@ -172,6 +176,8 @@ mod tests {
       for input in [digits.clone(), format!("+{digits}"), format!("whatsapp:+{digits}"), format!("WHATSAPP:{digits}")] {
         let customer = Customer::parse(&input).unwrap();
         proptest::prop_assert_eq!(customer.digits(), digits.as_str());
+        // The cache key: the number itself, distinct for every customer.
+        proptest::prop_assert_eq!(customer.number().to_string(), digits.clone());
       }
     }
   }

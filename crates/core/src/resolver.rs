@@ -96,8 +96,7 @@ struct Cached {
   state: OpenState,
 }
 
-/// The cache key `conv_whatsapp:+<digits>` ([`Customer::cache_key`]), kept as its digits (E.164 numbers have at most 15, and never start
-/// with 0, so the number is the key).
+/// The old module's cache key `conv_whatsapp:+<digits>`, kept as the number itself ([`Customer::number`]).
 type Key = u64;
 
 pub struct Resolver {
@@ -139,7 +138,7 @@ fn may_be_the_system_identity(error: &Error) -> bool {
 }
 
 fn key(customer: &Customer) -> Key {
-  customer.digits().parse().unwrap_or(0)
+  customer.number()
 }
 
 impl Resolver {
