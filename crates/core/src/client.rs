@@ -116,7 +116,7 @@ impl Client {
   /// Fetches the account, then probes the Conversations API.
   pub async fn test_connection(&self) -> Result<Value> {
     let call = async {
-      let account = self.api.fetch_account().await?;
+      let account = self.api.fetch_account().await?.value;
       self.api.configuration().await?;
       Ok(json!({
         "accountSid": account["sid"].as_str().unwrap_or(&self.config.account_sid),

@@ -3,49 +3,14 @@
 use std::ops::ControlFlow;
 
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::config::{ConversationTimers, Hosts};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::{Body, Http, Method, Request};
 use crate::pacing::PaceKey;
-
-/// The fields of a Conversation the client needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConversationInfo {
-  pub sid: String,
-  pub chat_service_sid: String,
-  pub unique_name: Option<String>,
-  pub state: String,
-}
-
-impl ConversationInfo {
-  pub fn from_json(value: &Value) -> Result<Self> {
-    let text = |key: &str| value[key].as_str().map(str::to_string);
-    Ok(Self {
-      sid: Error::field(value, "sid", 200)?,
-      chat_service_sid: text("chat_service_sid").unwrap_or_default(),
-      unique_name: text("unique_name"),
-      state: text("state").unwrap_or_else(|| "active".to_string()),
-    })
-  }
-
-  pub fn is_closed(&self) -> bool {
-    self.state == "closed"
-  }
-
-  /// Twilio is still adding the participants of a ConversationWithParticipants: it cannot be written yet.
-  pub fn is_initializing(&self) -> bool {
-    self.state == "initializing"
-  }
-}
-
-/// One record of ParticipantConversations.
-#[derive(Debug, Clone)]
-pub struct ParticipantConversation {
-  pub conversation: ConversationInfo,
-  pub proxy_address: Option<String>,
-}
+use crate::resources::{Answer, Configuration, ConversationInfo, Page, ParticipantConversation};
 
 /// The most pages of ParticipantConversations followed for one address.
 const MAX_PAGES: usize = 20;
@@ -122,13 +87,12 @@ impl Api {
 
   /// GET /v1/Conversations/{SidOrUniqueName}
   pub async fn fetch_conversation(&self, sid_or_unique_name: &str) -> Result<ConversationInfo> {
-    let value = self
+    self
       .http
-      .json(&Request::get(
+      .decode(&Request::get(
         self.conversations(&["Conversations", sid_or_unique_name]),
       ))
-      .await?;
-    ConversationInfo::from_json(&value)
+      .await
   }
 
   /// POST /v1/ConversationWithParticipants: the conversation, its timers and its participants in one call. A
@@ -159,8 +123,7 @@ impl Api {
     );
     params.extend(participants.iter().map(|p| ("Participant".to_string(), p.clone())));
     let request = Request::post_form(self.conversations(&["ConversationWithParticipants"]), params, true);
-    let value = self.http.json(&request.paced(PaceKey::Service)).await?;
-    ConversationInfo::from_json(&value)
+    self.http.decode(&request.paced(PaceKey::Service)).await
   }
 
   /// GET /v1/ParticipantConversations?Address=…, every page.
@@ -171,46 +134,36 @@ impl Api {
     );
     let mut found = Vec::new();
     self
-      .read_pages(first, "conversations", MAX_PAGES, |records| {
-        for record in records {
-          let conversation = ConversationInfo {
-            sid: Error::field(record, "conversation_sid", 200)?,
-            chat_service_sid: record["chat_service_sid"].as_str().unwrap_or_default().to_string(),
-            unique_name: record["conversation_unique_name"].as_str().map(str::to_string),
-            state: record["conversation_state"].as_str().unwrap_or("active").to_string(),
-          };
-          found.push(ParticipantConversation {
-            conversation,
-            proxy_address: record["participant_messaging_binding"]["proxy_address"]
-              .as_str()
-              .map(str::to_string),
-          });
-        }
-        Ok(ControlFlow::<()>::Continue(()))
-      })
+      .read_pages(
+        first,
+        "conversations",
+        MAX_PAGES,
+        |records: Vec<ParticipantConversation>| {
+          found.extend(records);
+          ControlFlow::<()>::Continue(())
+        },
+      )
       .await?;
     Ok(found)
   }
 
   /// Reads a list page by page, following `meta.next_page_url` through at most `max_pages` pages, and hands each
   /// page's records (found through `meta.key`, else `default_key`) to `visit` until it breaks with a value.
-  async fn read_pages<T>(
+  async fn read_pages<R: DeserializeOwned, T>(
     &self,
     first: String,
     default_key: &str,
     max_pages: usize,
-    mut visit: impl FnMut(&[Value]) -> Result<ControlFlow<T>>,
+    mut visit: impl FnMut(Vec<R>) -> ControlFlow<T>,
   ) -> Result<Option<T>> {
     let mut next = Some(first);
     for _ in 0..max_pages {
       let Some(page_url) = next.take() else { break };
-      let page = self.http.json(&Request::get(page_url)).await?;
-      let key = page["meta"]["key"].as_str().unwrap_or(default_key);
-      let records = page[key].as_array().map(Vec::as_slice).unwrap_or_default();
-      if let ControlFlow::Break(found) = visit(records)? {
+      let mut page: Page<R> = self.http.decode(&Request::get(page_url)).await?;
+      next = page.meta.next_page_url.as_deref().map(|u| self.same_origin(u));
+      if let ControlFlow::Break(found) = visit(page.take_records(default_key)) {
         return Ok(Some(found));
       }
-      next = page["meta"]["next_page_url"].as_str().map(|u| self.same_origin(u));
     }
     Ok(None)
   }
@@ -227,7 +180,7 @@ impl Api {
   }
 
   /// POST /v1/Conversations/{Sid}/Messages. Not idempotent: the caller checks before repeating.
-  pub async fn create_message(&self, conversation_sid: &str, params: Vec<(String, String)>) -> Result<Value> {
+  pub async fn create_message(&self, conversation_sid: &str, params: Vec<(String, String)>) -> Result<Answer> {
     let request = Request::post_form(
       self.conversations(&["Conversations", conversation_sid, "Messages"]),
       params,
@@ -250,17 +203,17 @@ impl Api {
       &[("Order", "desc"), ("PageSize", "100")],
     );
     self
-      .read_pages(first, "messages", max_pages, |records| {
-        Ok(match records.iter().find(|m| matches(m)) {
-          Some(found) => ControlFlow::Break(found.clone()),
+      .read_pages(first, "messages", max_pages, |records: Vec<Value>| {
+        match records.into_iter().find(|m| matches(m)) {
+          Some(found) => ControlFlow::Break(found),
           None => ControlFlow::Continue(()),
-        })
+        }
       })
       .await
   }
 
   /// POST /2010-04-01/Accounts/{AccountSid}/Messages.json
-  pub async fn send_messaging(&self, params: Vec<(String, String)>) -> Result<Value> {
+  pub async fn send_messaging(&self, params: Vec<(String, String)>) -> Result<Answer> {
     let url = url(
       &self.hosts.api,
       &["2010-04-01", "Accounts", &self.account_sid, "Messages.json"],
@@ -269,7 +222,7 @@ impl Api {
   }
 
   /// GET /2010-04-01/Accounts/{AccountSid}.json
-  pub async fn fetch_account(&self) -> Result<Value> {
+  pub async fn fetch_account(&self) -> Result<Answer> {
     let url = url(
       &self.hosts.api,
       &["2010-04-01", "Accounts", &format!("{}.json", self.account_sid)],
@@ -278,10 +231,10 @@ impl Api {
   }
 
   /// GET /v1/Configuration
-  pub async fn configuration(&self) -> Result<Value> {
+  pub async fn configuration(&self) -> Result<Configuration> {
     self
       .http
-      .json(&Request::get(self.conversations(&["Configuration"])))
+      .decode(&Request::get(self.conversations(&["Configuration"])))
       .await
   }
 
@@ -292,7 +245,7 @@ impl Api {
     content_type: &str,
     filename: &str,
     bytes: Bytes,
-  ) -> Result<Value> {
+  ) -> Result<Answer> {
     let request = Request {
       method: Method::Post,
       url: with_query(

@@ -21,9 +21,10 @@ pub enum Error {
   Transport { message: String, sent: bool },
   #[error("Twilio did not answer within {} ms", .after.as_millis())]
   Timeout { after: Duration },
-  /// Twilio answered 2xx with a body that is not the JSON expected.
-  #[error("Unexpected answer from Twilio (HTTP {status})")]
-  Decode { status: u16, body: String },
+  /// Twilio answered 2xx with a body that is not the JSON expected: the status it came with, serde's reason,
+  /// and an excerpt of the body.
+  #[error("Unexpected answer from Twilio (HTTP {status}): {reason}")]
+  Decode { status: u16, reason: String, body: String },
   /// Bad input: nothing was sent.
   #[error("{message}")]
   InvalidInput { code: &'static str, message: String },
@@ -44,20 +45,13 @@ impl Error {
     }
   }
 
-  /// A 2xx answer that lacks what the client needs; keeps an excerpt of the body.
-  pub fn unexpected(status: u16, body: &str) -> Self {
+  /// A 2xx answer that does not hold what the client needs; keeps serde's reason and an excerpt of the body.
+  pub fn decode(status: u16, body: &str, reason: &serde_json::Error) -> Self {
     Self::Decode {
       status,
+      reason: reason.to_string(),
       body: body.chars().take(200).collect(),
     }
-  }
-
-  /// The text field `key` of a Twilio answer, or a decode error.
-  pub fn field(resource: &Value, key: &str, status: u16) -> Result<String> {
-    resource[key]
-      .as_str()
-      .map(str::to_string)
-      .ok_or_else(|| Self::unexpected(status, &resource.to_string()))
   }
 
   /// Parses Twilio's `{code, message, more_info, status, details}`; a body that is not JSON (as a load balancer

@@ -16,12 +16,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use rand::Rng;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::config::{Config, Secret};
 use crate::error::{Error, Result};
 use crate::pacing::{PaceKey, Pacer};
+use crate::resources::Answer;
 
 /// The first backoff step; it doubles per attempt up to `BACKOFF_CAP`, with full jitter.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(100);
@@ -310,15 +312,29 @@ impl Http {
     }
   }
 
-  /// The JSON body of a successful request (`null` for 204).
-  pub async fn json(&self, request: &Request) -> Result<Value> {
+  /// The JSON body of a successful request (`null` for 204), with its status.
+  pub async fn json(&self, request: &Request) -> Result<Answer> {
     let response = self.execute(request).await?;
-    if response.body.is_empty() {
-      return Ok(Value::Null);
-    }
-    serde_json::from_slice(&response.body)
-      .map_err(|_| Error::unexpected(response.status, &String::from_utf8_lossy(&response.body)))
+    let value = if response.body.is_empty() {
+      Value::Null
+    } else {
+      serde_json::from_slice(&response.body).map_err(|e| decode_error(&response, &e))?
+    };
+    Ok(Answer {
+      status: response.status,
+      value,
+    })
   }
+
+  /// The typed record of a successful request's body.
+  pub async fn decode<T: DeserializeOwned>(&self, request: &Request) -> Result<T> {
+    let response = self.execute(request).await?;
+    serde_json::from_slice(&response.body).map_err(|e| decode_error(&response, &e))
+  }
+}
+
+fn decode_error(response: &Response, reason: &serde_json::Error) -> Error {
+  Error::decode(response.status, &String::from_utf8_lossy(&response.body), reason)
 }
 
 #[cfg(test)]
@@ -368,7 +384,7 @@ mod tests {
       }
     });
     let started = Instant::now();
-    assert_eq!(http.json(&post()).await.unwrap()["sid"], "IM1");
+    assert_eq!(http.json(&post()).await.unwrap().value["sid"], "IM1");
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert!(started.elapsed() >= Duration::from_secs(2));
   }

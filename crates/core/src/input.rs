@@ -50,8 +50,7 @@ pub fn author(value: &str) -> Result<&str> {
 
 /// `HX` and 32 hex digits.
 pub fn content_sid(value: &str) -> Result<&str> {
-  let ok = value.len() == 34 && value.starts_with("HX") && value[2..].bytes().all(|b| b.is_ascii_hexdigit());
-  if !ok {
+  if !crate::resources::is_sid(value, "HX") {
     return Err(Error::invalid(
       "INVALID_CONTENT_SID",
       "contentSid must be HX followed by 32 hexadecimal digits",

@@ -2,7 +2,7 @@
 //!
 //! - [`config`]: options resolved once (option, environment, named constant), the secret type.
 //! - [`http`]: the transport seam, reqwest, retries within a deadline.
-//! - [`endpoints`]: Twilio's endpoints as typed calls.
+//! - [`endpoints`]: Twilio's endpoints as typed calls; [`resources`]: their answers as typed records.
 //! - [`pacing`]: at most Twilio's writes per second, per conversation and per service.
 //! - [`notices`]: warnings for the caller's logger (once per event, never per message).
 //! - [`resolver`]: the customer's conversation, found or created, cached, single-flight.
@@ -26,6 +26,7 @@ pub mod pacing;
 pub mod phone;
 pub mod present;
 pub mod resolver;
+pub mod resources;
 
 pub use client::Client;
 pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemParticipant};

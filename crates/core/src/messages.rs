@@ -11,13 +11,14 @@ use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
 use crate::config::{Config, Delivery};
-use crate::endpoints::{Api, ConversationInfo};
+use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::http::backoff;
 use crate::media::{self, MediaFetcher, MediaFile};
 use crate::phone::Customer;
 use crate::present;
 use crate::resolver::Resolver;
+use crate::resources::{Answer, ConversationInfo, MediaRecord, MessageRecord};
 
 /// How many pages of 100 of the newest messages are read to find one whose answer was lost: a busy
 /// conversation may have received many messages since.
@@ -35,16 +36,13 @@ pub struct Sent {
 }
 
 impl Sent {
-  fn from_resource(resource: Value, conversation: Option<&ConversationInfo>) -> Result<Self> {
-    let message_sid = Error::field(&resource, "sid", 201)?;
+  fn from_answer(answer: Answer, conversation: &ConversationInfo) -> Result<Self> {
+    let record: MessageRecord = answer.record()?;
     Ok(Self {
-      message_sid,
-      conversation_sid: resource["conversation_sid"]
-        .as_str()
-        .map(str::to_string)
-        .or_else(|| conversation.map(|c| c.sid.clone())),
-      body: resource["body"].as_str().map(str::to_string),
-      data: present::resource(resource),
+      message_sid: record.sid,
+      conversation_sid: Some(record.conversation_sid.unwrap_or_else(|| conversation.sid.clone())),
+      body: record.body,
+      data: present::resource(answer.value),
     })
   }
 }
@@ -194,28 +192,25 @@ impl Messages {
     }
     self
       .default_service
-      .get_or_try_init(|| async {
-        let configuration = self.api.configuration().await?;
-        Error::field(&configuration, "default_chat_service_sid", 200)
-      })
+      .get_or_try_init(|| async { Ok(self.api.configuration().await?.default_chat_service_sid) })
       .await
       .cloned()
   }
 
   async fn upload_to(&self, service_sid: &str, file: MediaFile) -> Result<Uploaded> {
     let size = file.bytes.len();
-    let resource = self
+    let answer = self
       .api
       .upload_media(service_sid, &file.content_type, &file.filename, file.bytes)
       .await?;
-    let media_sid = Error::field(&resource, "sid", 201)?;
+    let record: MediaRecord = answer.record()?;
     Ok(Uploaded {
-      media_sid,
+      media_sid: record.sid,
       service_sid: service_sid.to_string(),
       content_type: file.content_type,
       filename: file.filename,
       size,
-      data: present::resource(resource),
+      data: present::resource(answer.value),
     })
   }
 
@@ -225,8 +220,7 @@ impl Messages {
     let conversation = self.resolver.resolve(customer).await?;
     params.insert(0, pair("To", customer.address()));
     params.insert(0, pair("From", self.config.sender_address()));
-    let resource = self.api.send_messaging(params).await?;
-    Sent::from_resource(resource, Some(&conversation))
+    Sent::from_answer(self.api.send_messaging(params).await?, &conversation)
   }
 
   /// Sends one message into the customer's conversation. `build` makes the parameters for a conversation (an
@@ -244,14 +238,14 @@ impl Messages {
         self.resolver.evict(customer).await;
         let fresh = self.resolver.resolve(customer).await?;
         let params = build(&fresh).await?;
-        Sent::from_resource(self.post(&fresh.sid, params).await?, Some(&fresh))
+        Sent::from_answer(self.post(&fresh.sid, params).await?, &fresh)
       }
-      result => Sent::from_resource(result?, Some(&conversation)),
+      result => Sent::from_answer(result?, &conversation),
     }
   }
 
   /// Posts a conversation message at most once: a lost answer is checked before any repeat.
-  async fn post(&self, conversation_sid: &str, mut params: Vec<(String, String)>) -> Result<Value> {
+  async fn post(&self, conversation_sid: &str, mut params: Vec<(String, String)>) -> Result<Answer> {
     let key = uuid::Uuid::new_v4().to_string();
     params.push(pair("Attributes", json!({ IDEMPOTENCY_ATTRIBUTE: key }).to_string()));
     let mut attempt = 0;
@@ -266,7 +260,8 @@ impl Messages {
       attempt += 1;
       tokio::time::sleep(backoff(attempt)).await;
       match self.landed(conversation_sid, &key).await {
-        Ok(Some(resource)) => return Ok(resource),
+        // A message found in a page of the list, which Twilio answered 200.
+        Ok(Some(value)) => return Ok(Answer { status: 200, value }),
         Ok(None) => {}
         // Unable to tell whether it landed: report the failure rather than risk sending it twice.
         Err(_) => return Err(error),

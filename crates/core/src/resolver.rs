@@ -21,10 +21,11 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::config::{Config, ConversationTimers, SystemParticipant};
-use crate::endpoints::{Api, ConversationInfo, ParticipantConversation};
+use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::notices::Notices;
 use crate::phone::Customer;
+use crate::resources::{is_sid, sid_in, ConversationInfo, ParticipantConversation};
 
 /// Creation attempts before giving up (each lost race, closed generation or refused system identity costs one).
 const MAX_CREATE_ATTEMPTS: u32 = 5;
@@ -45,10 +46,10 @@ enum Sid {
 
 impl Sid {
   fn new(sid: &str) -> Self {
-    sid
-      .strip_prefix("CH")
-      .filter(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-      .and_then(|hex| u128::from_str_radix(hex, 16).ok())
+    // Only lowercase hex is packed, so that the SID given back is the very text Twilio sent.
+    Some(sid)
+      .filter(|sid| is_sid(sid, "CH") && !sid.as_bytes()[2..].iter().any(u8::is_ascii_uppercase))
+      .and_then(|sid| u128::from_str_radix(&sid[2..], 16).ok())
       .map_or_else(|| Self::Text(sid.into()), |value| Self::Hex(value.to_be_bytes()))
   }
 
@@ -124,9 +125,7 @@ enum Lookup {
 /// The conversation SID a 50416 message ends with.
 fn holder_in_message(error: &Error) -> Option<String> {
   let Error::Api { message, .. } = error else { return None };
-  let start = message.find("Conversation CH")? + "Conversation ".len();
-  let sid: String = message[start..].chars().take(34).collect();
-  (sid.len() == 34 && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())).then_some(sid)
+  sid_in(message, "CH")
 }
 
 /// A refusal that may be the system identity's fault: Twilio answered 4xx to the creation, and it is none of
