@@ -46,11 +46,6 @@ impl NativeClient {
     self.inner.config().system_identity.clone()
   }
 
-  #[napi(getter)]
-  pub fn delivery(&self) -> String {
-    self.inner.config().delivery.as_str().to_string()
-  }
-
   #[napi]
   pub async fn find_or_create_conversation(&self, phone_number: Value) -> Outcome {
     let client = self.inner.clone();
@@ -163,11 +158,11 @@ pub fn format_whatsapp_number(phone_number: Value) -> Outcome {
 /// The content type the old module gave a file name.
 #[napi]
 pub fn content_type(file_path: String) -> String {
-  twilio_core::media::content_type_for(&file_path).to_string()
+  twilio_core::content_type_for(&file_path).to_string()
 }
 
 /// `…7890`: what logs may show of a number.
 #[napi]
 pub fn mask_number(phone_number: String) -> String {
-  twilio_core::phone::mask(&phone_number)
+  twilio_core::mask(&phone_number)
 }

@@ -9,9 +9,9 @@ use futures::FutureExt;
 use napi_derive::napi;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use twilio_core::messages::{Sent, Uploaded};
+use twilio_core::{Sent, Uploaded};
 
-use twilio_core::notices::Notices;
+use twilio_core::Notices;
 use twilio_core::{Error, Options, Secret};
 
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.

@@ -109,15 +109,6 @@ pub enum Delivery {
   Messaging,
 }
 
-impl Delivery {
-  pub fn as_str(self) -> &'static str {
-    match self {
-      Self::Conversations => "conversations",
-      Self::Messaging => "messaging",
-    }
-  }
-}
-
 /// Whether the system identity joins the conversations the client creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SystemParticipant {
@@ -128,16 +119,6 @@ pub enum SystemParticipant {
   Always,
   /// It never joins: messages are still authored by it, which Twilio allows without membership.
   Never,
-}
-
-impl SystemParticipant {
-  pub fn as_str(self) -> &'static str {
-    match self {
-      Self::Auto => "auto",
-      Self::Always => "always",
-      Self::Never => "never",
-    }
-  }
 }
 
 /// The timers set on every conversation the client creates, as Twilio takes them (ISO-8601 durations).

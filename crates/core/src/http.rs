@@ -35,7 +35,6 @@ pub const USER_AGENT: &str = concat!("twilio-api-client-rs/", env!("CARGO_PKG_VE
 pub enum Method {
   Get,
   Post,
-  Delete,
 }
 
 #[derive(Debug, Clone)]
@@ -105,19 +104,6 @@ pub trait Transport: Send + Sync {
   fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>>;
 }
 
-/// A transport from a closure, for unit tests of decoding, error mapping and retry timing.
-pub struct FnTransport<F>(pub F);
-
-impl<F> Transport for FnTransport<F>
-where
-  F: Fn(&Request) -> std::result::Result<Response, TransportError> + Send + Sync,
-{
-  fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>> {
-    let result = (self.0)(request);
-    Box::pin(async move { result })
-  }
-}
-
 /// The real transport: one pooled reqwest client, Basic auth on every request.
 pub struct ReqwestTransport {
   client: reqwest::Client,
@@ -176,7 +162,6 @@ impl Transport for ReqwestTransport {
       let method = match request.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
-        Method::Delete => reqwest::Method::DELETE,
       };
       let mut builder = self
         .client
@@ -342,6 +327,19 @@ mod tests {
   use std::sync::atomic::{AtomicU32, Ordering};
 
   use super::*;
+
+  /// A transport from a closure, for unit tests of decoding, error mapping and retry timing.
+  struct FnTransport<F>(pub F);
+
+  impl<F> Transport for FnTransport<F>
+  where
+    F: Fn(&Request) -> std::result::Result<Response, TransportError> + Send + Sync,
+  {
+    fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>> {
+      let result = (self.0)(request);
+      Box::pin(async move { result })
+    }
+  }
 
   fn http(
     max_retries: u32,

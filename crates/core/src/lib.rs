@@ -13,22 +13,25 @@
 
 #![deny(clippy::all)]
 
-pub mod client;
-pub mod config;
-pub mod endpoints;
-pub mod error;
-pub mod http;
-pub mod input;
-pub mod media;
-pub mod messages;
-pub mod notices;
-pub mod pacing;
-pub mod phone;
-pub mod present;
-pub mod resolver;
-pub mod resources;
+mod client;
+mod config;
+mod endpoints;
+mod error;
+mod http;
+mod input;
+mod media;
+mod messages;
+mod notices;
+mod pacing;
+mod phone;
+mod present;
+mod resolver;
+mod resources;
 
 pub use client::Client;
 pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemParticipant};
 pub use error::{Error, Result};
-pub use phone::Customer;
+pub use media::content_type_for;
+pub use messages::{Sent, Uploaded};
+pub use notices::Notices;
+pub use phone::{mask, Customer};

@@ -68,7 +68,8 @@ impl Pacer {
   }
 
   /// How many keys hold recent reservations (for tests of the memory bound).
-  pub fn keys(&self) -> usize {
+  #[cfg(test)]
+  fn keys(&self) -> usize {
     self
       .windows
       .lock()

@@ -13,16 +13,16 @@
 
 #![deny(clippy::all)]
 
-pub mod app;
+mod app;
 pub mod contract;
-pub mod control;
-pub mod error;
-pub mod faults;
-pub mod params;
-pub mod render;
-pub mod routes;
-pub mod server;
-pub mod sid;
+mod control;
+mod error;
+mod faults;
+mod params;
+mod render;
+mod routes;
+mod server;
+mod sid;
 pub mod state;
 
 pub use error::ApiError;
