@@ -54,32 +54,16 @@ function isPlainObject(value) {
   return proto === Object.prototype || proto === null;
 }
 
-// Native arguments: `undefined` becomes null; anything napi cannot carry is described by its type so the
-// core answers "must be a string, got …" instead of the call throwing.
-function arg(value) {
-  if (value === undefined || value === null) return null;
-  if (
-    typeof value === "string" ||
-    typeof value === "number" ||
-    typeof value === "boolean"
-  )
-    return value;
-  if (Array.isArray(value)) return [];
-  if (typeof value === "object") return {};
-  return 0;
-}
-
-// Content variables go to Twilio as a JSON string: a plain object is serialised as the old module did, a string
-// is passed for the core to check, anything else is refused by the core.
+// Content variables go to Twilio as a JSON string: a plain object is serialised as the old module did; anything
+// else crosses as it is, for the core to check (a string) or refuse by its kind.
 function variablesArg(value) {
-  if (isPlainObject(value)) {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return [];
-    }
+  if (!isPlainObject(value)) return value;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    // A cycle or a throwing toJSON: refused by the core as what it is.
+    return value;
   }
-  return arg(value);
 }
 
 // twilio-node's presentation: camelCase keys (done in Rust) and Date objects for date fields.
@@ -239,7 +223,7 @@ class TwilioApiClient {
   }
 
   formatWhatsAppNumber(phoneNumber) {
-    const outcome = formatWhatsappNumber(arg(phoneNumber));
+    const outcome = formatWhatsappNumber(phoneNumber);
     if (!outcome.ok) throw new TypeError(outcome.error.message);
     return JSON.parse(outcome.json);
   }
@@ -248,7 +232,7 @@ class TwilioApiClient {
     const outcome = await this.#run(
       "findOrCreateConversation",
       phoneNumber,
-      () => this.#native.findOrCreateConversation(arg(phoneNumber)),
+      () => this.#native.findOrCreateConversation(phoneNumber),
     );
     if (!outcome.ok) throw rejection(outcome.error);
     return outcome.value;
@@ -256,14 +240,14 @@ class TwilioApiClient {
 
   async getConversation(phoneNumber) {
     const outcome = await this.#run("getConversation", phoneNumber, () =>
-      this.#native.getConversation(arg(phoneNumber)),
+      this.#native.getConversation(phoneNumber),
     );
     return outcome.ok ? outcome.value : null;
   }
 
   async sendMessage(to, text, author = null) {
     const outcome = await this.#run("sendMessage", to, () =>
-      this.#native.sendMessage(arg(to), arg(text), arg(author)),
+      this.#native.sendMessage(to, text, author),
     );
     return outcome.ok ? sent(outcome.value) : failure(outcome.error);
   }
@@ -271,8 +255,8 @@ class TwilioApiClient {
   async sendTemplateMessage(phoneNumber, contentSid, contentVariables = {}) {
     const outcome = await this.#run("sendTemplateMessage", phoneNumber, () =>
       this.#native.sendTemplateMessage(
-        arg(phoneNumber),
-        arg(contentSid),
+        phoneNumber,
+        contentSid,
         variablesArg(contentVariables),
       ),
     );
@@ -282,26 +266,21 @@ class TwilioApiClient {
 
   async sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
     const outcome = await this.#run("sendImageMessage", to, () =>
-      this.#native.sendImageMessage(
-        arg(to),
-        arg(imagePath),
-        arg(caption),
-        arg(baseUrl),
-      ),
+      this.#native.sendImageMessage(to, imagePath, caption, baseUrl),
     );
     return outcome.ok ? sent(outcome.value) : failure(outcome.error);
   }
 
   async sendImageMessageByUrl(to, mediaUrl, caption = null) {
     const outcome = await this.#run("sendImageMessageByUrl", to, () =>
-      this.#native.sendImageMessageByUrl(arg(to), arg(mediaUrl), arg(caption)),
+      this.#native.sendImageMessageByUrl(to, mediaUrl, caption),
     );
     return outcome.ok ? sent(outcome.value) : failure(outcome.error);
   }
 
   async uploadMedia(filePath) {
     const outcome = await this.#run("uploadMedia", undefined, () =>
-      this.#native.uploadMedia(arg(filePath)),
+      this.#native.uploadMedia(filePath),
     );
     if (!outcome.ok) return failure(outcome.error);
     const { data, ...media } = outcome.value;

@@ -12,6 +12,8 @@ export interface FaultSpec {
   /** A regular expression matched against the request path. */
   path: string;
   after?: number;
+  /** With `status`: the request takes effect first, then the status answers in place of its own. */
+  after_write?: boolean;
   times?: number;
   probability?: number;
   status?: number;
@@ -25,6 +27,8 @@ export interface FaultSpec {
 
 export interface LoggedRequest {
   seq: number;
+  /** When the sandbox answered, on its clock (ISO-8601 with milliseconds). */
+  at: string;
   method: string;
   path: string;
   query: Record<string, string | string[]>;

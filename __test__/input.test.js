@@ -74,24 +74,58 @@ const HOSTILE = [
   ["a Date", new Date()],
 ];
 
-test("hostile phone numbers fail clearly without a request or a crash", async () => {
+// What each wrong type is called in the message; values of the right type are refused for their content.
+const GOT = new Map([
+  [null, "got null"],
+  [undefined, "got undefined"],
+  [1234567890, "got a number (1234567890)"],
+  [NaN, "got a number (NaN)"],
+]);
+function expectedText(value) {
+  if (GOT.has(value)) return GOT.get(value);
+  if (typeof value === "string") return "Invalid phone number";
+  if (typeof value === "function") return "got a function";
+  if (typeof value === "symbol") return "got a symbol";
+  if (typeof value === "bigint") return "got a bigint";
+  if (Array.isArray(value)) return "got an array";
+  if (value instanceof Date) return "got a Date";
+  return "got an object";
+}
+
+test("hostile phone numbers fail with INVALID_PHONE_NUMBER and a message naming what was given, without a request", async () => {
   const client = box.client();
   for (const [name, value] of HOSTILE) {
-    for (const call of [
-      () => client.sendMessage(value, "hi"),
-      () => client.sendTemplateMessage(value, HX),
-      () => client.sendImageMessageByUrl(value, "https://example.com/a.png"),
-      () => client.getConversation(value),
+    const expected = expectedText(value);
+    for (const [method, call] of [
+      ["sendMessage", () => client.sendMessage(value, "hi")],
+      ["sendTemplateMessage", () => client.sendTemplateMessage(value, HX)],
+      [
+        "sendImageMessageByUrl",
+        () => client.sendImageMessageByUrl(value, "https://example.com/a.png"),
+      ],
     ]) {
       const result = await call();
-      if (result === null) continue;
-      assert.equal(result.success, false, name);
-      assert.equal(typeof result.error, "string", name);
-      assert.equal(typeof result.code, "string", name);
+      assert.equal(result.success, false, `${method}: ${name}`);
+      assert.equal(result.code, "INVALID_PHONE_NUMBER", `${method}: ${name}`);
+      assert.ok(
+        result.error.includes(expected),
+        `${method}: ${name}: ${result.error}`,
+      );
     }
+    // getConversation answers null for any failure; its log line carries the code.
+    box.logger.entries.length = 0;
+    assert.equal(await client.getConversation(value), null, name);
+    assert.deepEqual(
+      box.logger.entries.map((e) => e.context.code),
+      ["INVALID_PHONE_NUMBER"],
+      name,
+    );
     await assert.rejects(
       client.findOrCreateConversation(value),
-      TypeError,
+      (error) =>
+        error instanceof TypeError &&
+        error.code === "INVALID_PHONE_NUMBER" &&
+        error.message.includes(expected),
       name,
     );
   }

@@ -8,7 +8,9 @@ use napi_derive::napi;
 use serde_json::Value;
 use twilio_core::{Client, Config, Customer, Error};
 
-use crate::convert::{env_lookup, guarded, optional_string, sent, string, uploaded, variables, ClientOptions, Outcome};
+use crate::convert::{
+  env_lookup, guarded, optional_string, sent, string, uploaded, variables, ClientOptions, JsArg, Outcome,
+};
 
 #[napi]
 pub struct NativeClient {
@@ -47,7 +49,7 @@ impl NativeClient {
   }
 
   #[napi]
-  pub async fn find_or_create_conversation(&self, phone_number: Value) -> Outcome {
+  pub async fn find_or_create_conversation(&self, phone_number: JsArg) -> Outcome {
     let client = self.inner.clone();
     guarded(client.notices().clone(), async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
@@ -57,7 +59,7 @@ impl NativeClient {
   }
 
   #[napi]
-  pub async fn get_conversation(&self, phone_number: Value) -> Outcome {
+  pub async fn get_conversation(&self, phone_number: JsArg) -> Outcome {
     let client = self.inner.clone();
     guarded(client.notices().clone(), async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
@@ -73,7 +75,7 @@ impl NativeClient {
   }
 
   #[napi]
-  pub async fn send_message(&self, to: Value, text: Value, author: Value) -> Outcome {
+  pub async fn send_message(&self, to: JsArg, text: JsArg, author: JsArg) -> Outcome {
     let client = self.inner.clone();
     guarded(client.notices().clone(), async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
@@ -86,7 +88,7 @@ impl NativeClient {
 
   /// `content_variables` arrives as a JSON text (the JS entry serialises plain objects) or null.
   #[napi]
-  pub async fn send_template_message(&self, to: Value, content_sid: Value, content_variables: Value) -> Outcome {
+  pub async fn send_template_message(&self, to: JsArg, content_sid: JsArg, content_variables: JsArg) -> Outcome {
     let client = self.inner.clone();
     guarded(client.notices().clone(), async move {
       let to = string(&to, "phoneNumber", "INVALID_PHONE_NUMBER")?;
@@ -98,7 +100,7 @@ impl NativeClient {
   }
 
   #[napi]
-  pub async fn send_image_message(&self, to: Value, image_path: Value, caption: Value, base_url: Value) -> Outcome {
+  pub async fn send_image_message(&self, to: JsArg, image_path: JsArg, caption: JsArg, base_url: JsArg) -> Outcome {
     let client = self.inner.clone();
     guarded(client.notices().clone(), async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
@@ -111,7 +113,7 @@ impl NativeClient {
   }
 
   #[napi]
-  pub async fn send_image_message_by_url(&self, to: Value, media_url: Value, caption: Value) -> Outcome {
+  pub async fn send_image_message_by_url(&self, to: JsArg, media_url: JsArg, caption: JsArg) -> Outcome {
     let client = self.inner.clone();
     guarded(client.notices().clone(), async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
@@ -123,7 +125,7 @@ impl NativeClient {
   }
 
   #[napi]
-  pub async fn upload_media(&self, file_path: Value) -> Outcome {
+  pub async fn upload_media(&self, file_path: JsArg) -> Outcome {
     let client = self.inner.clone();
     guarded(client.notices().clone(), async move {
       let path = string(&file_path, "filePath", "FILE_NOT_FOUND")?;
@@ -147,7 +149,7 @@ impl NativeClient {
 
 /// `whatsapp:+<digits>` for any accepted spelling of a number; a failure for anything else.
 #[napi]
-pub fn format_whatsapp_number(phone_number: Value) -> Outcome {
+pub fn format_whatsapp_number(phone_number: JsArg) -> Outcome {
   Outcome::of(
     string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")
       .and_then(Customer::parse)

@@ -6,6 +6,8 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
+use napi::bindgen_prelude::{FromNapiValue, TypeName, ValidateNapiValue, ValueType};
+use napi::sys;
 use napi_derive::napi;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -178,42 +180,105 @@ where
   outcome
 }
 
-fn type_name(value: &Value) -> &'static str {
-  match value {
-    Value::Null => "null",
-    Value::Bool(_) => "boolean",
-    Value::Number(_) => "number",
-    Value::String(_) => "string",
-    Value::Array(_) => "array",
-    Value::Object(_) => "object",
+/// A JavaScript argument as it came, read by its JS type so that a refusal can name what it got (a function
+/// is a function, NaN is NaN), instead of passing through JSON, which has neither.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsArg {
+  /// `undefined` or `null`, by name.
+  Absent(&'static str),
+  Text(String),
+  Number(f64),
+  Boolean(bool),
+  /// Any other value, by kind: `symbol`, `function`, `bigint`, `array`, `Date`, `object`.
+  Other(&'static str),
+}
+
+impl TypeName for JsArg {
+  fn type_name() -> &'static str {
+    "unknown"
+  }
+
+  fn value_type() -> ValueType {
+    ValueType::Unknown
+  }
+}
+
+impl ValidateNapiValue for JsArg {}
+
+impl FromNapiValue for JsArg {
+  unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+    Ok(match napi::type_of!(env, value)? {
+      ValueType::Undefined => Self::Absent("undefined"),
+      ValueType::Null => Self::Absent("null"),
+      ValueType::String => Self::Text(unsafe { String::from_napi_value(env, value)? }),
+      ValueType::Number => Self::Number(unsafe { f64::from_napi_value(env, value)? }),
+      ValueType::Boolean => Self::Boolean(unsafe { bool::from_napi_value(env, value)? }),
+      ValueType::Symbol => Self::Other("symbol"),
+      ValueType::Function => Self::Other("function"),
+      ValueType::BigInt => Self::Other("bigint"),
+      ValueType::Object => Self::Other(unsafe { object_kind(env, value) }),
+      _ => Self::Other("value of an unknown kind"),
+    })
+  }
+}
+
+/// `array`, `Date` or `object`.
+unsafe fn object_kind(env: sys::napi_env, value: sys::napi_value) -> &'static str {
+  let mut yes = false;
+  if unsafe { sys::napi_is_array(env, value, &mut yes) } == sys::Status::napi_ok && yes {
+    return "array";
+  }
+  if unsafe { sys::napi_is_date(env, value, &mut yes) } == sys::Status::napi_ok && yes {
+    return "Date";
+  }
+  "object"
+}
+
+impl JsArg {
+  /// What the value was, for a message: `a number (NaN)`, `a function`, `null`.
+  fn described(&self) -> String {
+    match self {
+      Self::Absent(name) => (*name).to_string(),
+      Self::Text(_) => "a string".to_string(),
+      // JavaScript's spelling of the infinities; Rust's Display already writes NaN and -0 as JS does.
+      Self::Number(n) if n.is_infinite() => format!("a number ({}Infinity)", if *n < 0.0 { "-" } else { "" }),
+      Self::Number(n) => format!("a number ({n})"),
+      Self::Boolean(b) => format!("a boolean ({b})"),
+      Self::Other(kind @ ("array" | "object")) => format!("an {kind}"),
+      Self::Other(kind) => format!("a {kind}"),
+    }
   }
 }
 
 /// A required string argument.
-pub fn string<'a>(value: &'a Value, name: &str, code: &'static str) -> Result<&'a str, Error> {
-  value
-    .as_str()
-    .ok_or_else(|| Error::invalid(code, format!("{name} must be a string, got {}", type_name(value))))
+pub fn string<'a>(value: &'a JsArg, name: &str, code: &'static str) -> Result<&'a str, Error> {
+  match value {
+    JsArg::Text(text) => Ok(text),
+    other => Err(Error::invalid(
+      code,
+      format!("{name} must be a string, got {}", other.described()),
+    )),
+  }
 }
 
 /// An optional string argument: `null`/`undefined` is absent.
-pub fn optional_string<'a>(value: &'a Value, name: &str, code: &'static str) -> Result<Option<&'a str>, Error> {
+pub fn optional_string<'a>(value: &'a JsArg, name: &str, code: &'static str) -> Result<Option<&'a str>, Error> {
   match value {
-    Value::Null => Ok(None),
+    JsArg::Absent(_) => Ok(None),
     other => string(other, name, code).map(Some),
   }
 }
 
 /// Content variables: the JS entry turns a plain object into JSON text; anything else that is not text is refused.
-pub fn variables(value: &Value) -> Result<Option<&str>, Error> {
+pub fn variables(value: &JsArg) -> Result<Option<&str>, Error> {
   match value {
-    Value::Null => Ok(None),
-    Value::String(text) => Ok(Some(text)),
+    JsArg::Absent(_) => Ok(None),
+    JsArg::Text(text) => Ok(Some(text)),
     other => Err(Error::invalid(
       "INVALID_CONTENT_VARIABLES",
       format!(
         "contentVariables must be a plain object or a JSON object string, got {}",
-        type_name(other)
+        other.described()
       ),
     )),
   }
@@ -257,12 +322,21 @@ mod tests {
   }
 
   #[test]
-  fn wrong_argument_types_are_input_failures_naming_the_argument() {
-    let error = string(&json!(42), "to", "INVALID_PHONE_NUMBER").unwrap_err();
-    assert_eq!(error.to_string(), "to must be a string, got number");
+  fn wrong_argument_types_are_input_failures_naming_the_argument_and_what_it_got() {
+    let error = string(&JsArg::Number(f64::NAN), "to", "INVALID_PHONE_NUMBER").unwrap_err();
+    assert_eq!(error.to_string(), "to must be a string, got a number (NaN)");
     assert_eq!(error.code(), "INVALID_PHONE_NUMBER");
-    assert_eq!(optional_string(&Value::Null, "author", "INVALID_AUTHOR").unwrap(), None);
-    assert_eq!(variables(&json!([1])).unwrap_err().code(), "INVALID_CONTENT_VARIABLES");
+    let error = string(&JsArg::Other("function"), "to", "INVALID_PHONE_NUMBER").unwrap_err();
+    assert_eq!(error.to_string(), "to must be a string, got a function");
+    assert_eq!(
+      optional_string(&JsArg::Absent("undefined"), "author", "INVALID_AUTHOR").unwrap(),
+      None
+    );
+    let error = variables(&JsArg::Other("array")).unwrap_err();
+    assert_eq!(error.code(), "INVALID_CONTENT_VARIABLES");
+    assert!(error.to_string().ends_with("got an array"));
+    let error = string(&JsArg::Number(f64::NEG_INFINITY), "to", "INVALID_PHONE_NUMBER").unwrap_err();
+    assert_eq!(error.to_string(), "to must be a string, got a number (-Infinity)");
   }
 
   #[test]

@@ -133,14 +133,30 @@ impl ReqwestTransport {
   }
 }
 
-fn classify(error: &reqwest::Error) -> TransportError {
-  if error.is_connect() {
-    TransportError::NotSent(error.to_string())
-  } else if error.is_timeout() {
+fn classify(error: reqwest::Error) -> TransportError {
+  if error.is_timeout() {
     TransportError::Timeout
+  } else if error.is_connect() {
+    TransportError::NotSent(describe(error))
   } else {
-    TransportError::Lost(error.to_string())
+    TransportError::Lost(describe(error))
   }
+}
+
+/// What went wrong, with its causes (refused, reset, DNS) but without the URL: its path names the customer.
+fn describe(error: reqwest::Error) -> String {
+  let error = error.without_url();
+  let mut text = error.to_string();
+  let mut cause = std::error::Error::source(&error);
+  while let Some(inner) = cause {
+    let more = inner.to_string();
+    if !text.contains(&more) {
+      text.push_str(": ");
+      text.push_str(&more);
+    }
+    cause = inner.source();
+  }
+  text
 }
 
 /// Retry-After in seconds; an HTTP date is not used (Twilio sends seconds where it sends the header at all).
@@ -175,10 +191,10 @@ impl Transport for ReqwestTransport {
           .header(reqwest::header::CONTENT_TYPE, content_type)
           .body(bytes.clone()),
       };
-      let response = builder.send().await.map_err(|e| classify(&e))?;
+      let response = builder.send().await.map_err(classify)?;
       let status = response.status().as_u16();
       let retry_after = retry_after(response.headers());
-      let body = response.bytes().await.map_err(|e| classify(&e))?;
+      let body = response.bytes().await.map_err(classify)?;
       Ok(Response {
         status,
         retry_after,

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 use crate::contract::contract;
 use crate::error::{ApiError, ApiResult};
-use crate::faults::{DropWhen, FaultAction};
+use crate::faults::{DropWhen, FaultAction, Injected};
 use crate::params::Params;
 use crate::render::Ctx;
 use crate::state::{LogEntry, State};
@@ -138,25 +138,11 @@ pub async fn dispatch(AxumState(app): AxumState<App>, request: Request) -> Respo
   let label = fault.as_ref().map(FaultAction::label);
   match fault {
     Some(FaultAction::Respond {
-      status,
-      retry_after,
-      code,
-      message,
-      raw_body,
+      answer,
+      after_write: false,
     }) => {
-      log(&app, &incoming, status, label);
-      let mut response = match raw_body {
-        Some(text) => (
-          StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-          text,
-        )
-          .into_response(),
-        None => ApiError::new(status, code, message).into_response(),
-      };
-      if let Some(seconds) = retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
-      }
-      return response;
+      log(&app, &incoming, answer.status, label);
+      return injected(answer);
     }
     Some(FaultAction::Drop(DropWhen::Before)) => {
       log(&app, &incoming, 0, label);
@@ -172,13 +158,30 @@ pub async fn dispatch(AxumState(app): AxumState<App>, request: Request) -> Respo
     Err(error) => error.status.as_u16(),
   };
   log(&app, &incoming, status, label);
-  if matches!(fault, Some(FaultAction::Drop(DropWhen::After))) {
-    return drop_connection(kill).await;
+  match fault {
+    Some(FaultAction::Drop(DropWhen::After)) => drop_connection(kill).await,
+    Some(FaultAction::Respond { answer, .. }) => injected(answer),
+    _ => match reply {
+      Ok(reply) => reply.into_response(),
+      Err(error) => error.into_response(),
+    },
   }
-  match reply {
-    Ok(reply) => reply.into_response(),
-    Err(error) => error.into_response(),
+}
+
+/// The answer a `status` fault gives: Twilio's error body, or the raw body given, and Retry-After when set.
+fn injected(answer: Injected) -> Response {
+  let mut response = match answer.raw_body {
+    Some(text) => (
+      StatusCode::from_u16(answer.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+      text,
+    )
+      .into_response(),
+    None => ApiError::new(answer.status, answer.code, answer.message).into_response(),
+  };
+  if let Some(seconds) = answer.retry_after {
+    response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
   }
+  response
 }
 
 async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
@@ -209,8 +212,10 @@ fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) {
   };
   let mut state = app.lock();
   let seq = state.next_seq();
+  let at = crate::render::iso_millis(state.now());
   state.log.push(LogEntry {
     seq,
+    at,
     method: incoming.method.to_string(),
     path: incoming.path.clone(),
     query: incoming.query.to_json(),

@@ -30,6 +30,10 @@ pub struct FaultSpec {
   pub probability: Option<f64>,
   /// Answer with this status instead of processing the request.
   pub status: Option<u16>,
+  /// With `status`: process the request first, then answer the status in place of its own (a gateway error
+  /// after the write took effect).
+  #[serde(default)]
+  pub after_write: bool,
   /// Seconds for a Retry-After header on that answer.
   pub retry_after: Option<u64>,
   pub code: Option<u32>,
@@ -41,14 +45,22 @@ pub struct FaultSpec {
   pub drop: Option<DropWhen>,
 }
 
+/// The answer a `status` rule gives in place of Twilio's.
+#[derive(Debug, Clone)]
+pub struct Injected {
+  pub status: u16,
+  pub retry_after: Option<u64>,
+  pub code: u32,
+  pub message: String,
+  pub raw_body: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub enum FaultAction {
+  /// Answers `answer`; with `after_write` only after the request took effect.
   Respond {
-    status: u16,
-    retry_after: Option<u64>,
-    code: u32,
-    message: String,
-    raw_body: Option<String>,
+    answer: Injected,
+    after_write: bool,
   },
   Delay(u64),
   Drop(DropWhen),
@@ -57,7 +69,11 @@ pub enum FaultAction {
 impl FaultAction {
   pub fn label(&self) -> String {
     match self {
-      Self::Respond { status, .. } => format!("status {status}"),
+      Self::Respond {
+        answer,
+        after_write: true,
+      } => format!("status {} after the write", answer.status),
+      Self::Respond { answer, .. } => format!("status {}", answer.status),
       Self::Delay(ms) => format!("latency {ms}ms"),
       Self::Drop(DropWhen::Before) => "drop before".to_string(),
       Self::Drop(DropWhen::After) => "drop after".to_string(),
@@ -136,11 +152,14 @@ impl Fault {
         .to_string()
       });
       FaultAction::Respond {
-        status,
-        retry_after: spec.retry_after,
-        code,
-        message,
-        raw_body: spec.raw_body.clone(),
+        answer: Injected {
+          status,
+          retry_after: spec.retry_after,
+          code,
+          message,
+          raw_body: spec.raw_body.clone(),
+        },
+        after_write: spec.after_write,
       }
     } else if let Some(when) = spec.drop {
       FaultAction::Drop(when)
@@ -157,6 +176,7 @@ impl Fault {
       "times": self.spec.times,
       "probability": self.spec.probability,
       "status": self.spec.status,
+      "after_write": self.spec.after_write,
       "latency_ms": self.spec.latency_ms,
       "drop": self.spec.drop.map(|d| if d == DropWhen::Before { "before" } else { "after" }),
       "seen": self.seen,
@@ -184,9 +204,12 @@ mod tests {
     assert!(matches!(
       fault.fire("POST", "/v1/Conversations/CH1/Messages"),
       Some(FaultAction::Respond {
-        status: 503,
-        code: 20503,
-        ..
+        answer: Injected {
+          status: 503,
+          code: 20503,
+          ..
+        },
+        after_write: false,
       })
     ));
     assert!(fault.fire("POST", "/v1/Conversations/CH1/Messages").is_none());

@@ -19,6 +19,11 @@ pub fn iso(date: DateTime<Utc>) -> String {
   date.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// ISO-8601 with milliseconds, for the request log.
+pub fn iso_millis(date: DateTime<Utc>) -> String {
+  date.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 pub fn rfc2822(date: DateTime<Utc>) -> String {
   date.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
 }

@@ -29,6 +29,8 @@ use crate::sid::new_sid;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LogEntry {
   pub seq: u64,
+  /// When the sandbox answered, on its clock, to the millisecond.
+  pub at: String,
   pub method: String,
   pub path: String,
   pub query: Value,
