@@ -15,10 +15,14 @@ async function processes(count, perProcess, phone) {
   const env = { ...process.env, ...NO_TWILIO_ENV, ...box.sandbox.env() };
   for (const name of Object.keys(env))
     if (env[name] === undefined) delete env[name];
+  // Every process starts sending at the same moment, once all have had time to load.
+  const startAt = String(Date.now() + 1500);
   const runs = Array.from({ length: count }, (_, p) =>
-    run(process.execPath, [FIXTURE, phone, String(perProcess), `p${p}`], {
-      env,
-    }),
+    run(
+      process.execPath,
+      [FIXTURE, phone, String(perProcess), `p${p}`, startAt],
+      { env },
+    ),
   );
   return (await Promise.all(runs)).map(({ stdout }) => JSON.parse(stdout));
 }
@@ -36,6 +40,13 @@ test("4 processes x 10 concurrent first contacts end in one conversation with al
   assert.equal(state.conversations[0].messages.length, 40);
   const bodies = new Set(state.conversations[0].messages.map((m) => m.body));
   assert.equal(bodies.size, 40, "each message exactly once");
+  const lostRaces = (await box.sandbox.requests()).filter(
+    (r) => r.path === "/v1/ConversationWithParticipants" && r.status === 409,
+  );
+  assert.ok(
+    lostRaces.length >= 1,
+    "the processes raced, and the losers got 50353",
+  );
 });
 
 test("4 processes x 40 messages to one conversation, past Twilio's 30 writes per second: every message once", async () => {

@@ -172,16 +172,24 @@ mod tests {
   }
 
   #[test]
-  fn a_refused_connection_is_not_ambiguous_but_a_lost_answer_is() {
-    let refused = Error::Transport {
-      message: "refused".into(),
-      sent: false,
-    };
-    let lost = Error::Transport {
-      message: "reset".into(),
-      sent: true,
-    };
-    assert!(!refused.is_ambiguous());
-    assert!(lost.is_ambiguous());
+  fn only_answers_that_may_have_taken_effect_are_ambiguous() {
+    let ambiguous = |error: Error| error.is_ambiguous();
+    assert!(!ambiguous(Error::Transport {
+      message: String::new(),
+      sent: false
+    }));
+    assert!(ambiguous(Error::Transport {
+      message: String::new(),
+      sent: true
+    }));
+    assert!(ambiguous(Error::Timeout {
+      after: std::time::Duration::ZERO
+    }));
+    for status in [502, 503, 504] {
+      assert!(ambiguous(Error::from_response(status, b"")), "{status}");
+    }
+    for status in [400, 404, 409, 429, 500] {
+      assert!(!ambiguous(Error::from_response(status, b"")), "{status}");
+    }
   }
 }

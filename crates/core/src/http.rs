@@ -104,6 +104,21 @@ pub trait Transport: Send + Sync {
   fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>>;
 }
 
+/// A transport from a closure, for unit tests of decoding, error mapping and retry timing.
+#[cfg(test)]
+pub(crate) struct FnTransport<F>(pub F);
+
+#[cfg(test)]
+impl<F> Transport for FnTransport<F>
+where
+  F: Fn(&Request) -> std::result::Result<Response, TransportError> + Send + Sync,
+{
+  fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>> {
+    let result = (self.0)(request);
+    Box::pin(async move { result })
+  }
+}
+
 /// The real transport: one pooled reqwest client, Basic auth on every request.
 pub struct ReqwestTransport {
   client: reqwest::Client,
@@ -344,19 +359,6 @@ mod tests {
 
   use super::*;
 
-  /// A transport from a closure, for unit tests of decoding, error mapping and retry timing.
-  struct FnTransport<F>(pub F);
-
-  impl<F> Transport for FnTransport<F>
-  where
-    F: Fn(&Request) -> std::result::Result<Response, TransportError> + Send + Sync,
-  {
-    fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>> {
-      let result = (self.0)(request);
-      Box::pin(async move { result })
-    }
-  }
-
   fn http(
     max_retries: u32,
     respond: impl Fn(u32) -> std::result::Result<Response, TransportError> + Send + Sync + 'static,
@@ -561,13 +563,57 @@ mod tests {
   }
 
   #[test]
-  fn backoff_waits_stay_under_the_capped_exponential_step() {
-    for attempt in 0..10 {
-      let step = BACKOFF_BASE.saturating_mul(2u32.pow(attempt)).min(BACKOFF_CAP);
-      for _ in 0..20 {
-        assert!(backoff(attempt) <= step);
-      }
+  fn backoff_doubles_from_100_ms_to_a_3_s_cap_with_full_jitter() {
+    for (attempt, step_ms) in [(0, 100), (1, 200), (2, 400), (3, 800), (4, 1600), (5, 3000), (9, 3000)] {
+      let waits: Vec<Duration> = (0..400).map(|_| backoff(attempt)).collect();
+      let longest = waits.iter().max().copied().unwrap_or_default();
+      let shortest = waits.iter().min().copied().unwrap_or_default();
+      assert!(
+        longest <= Duration::from_millis(step_ms),
+        "attempt {attempt}: {longest:?}"
+      );
+      assert!(
+        longest >= Duration::from_millis(step_ms * 3 / 4),
+        "attempt {attempt} reaches its step"
+      );
+      assert!(
+        shortest <= Duration::from_millis(step_ms / 4),
+        "attempt {attempt} is jittered down to near 0"
+      );
     }
+  }
+
+  #[tokio::test]
+  async fn a_refused_connection_is_not_sent_and_keeps_its_cause_without_the_url() {
+    let error = reqwest::Client::new()
+      .get("http://127.0.0.1:9/v1/Conversations/whatsapp_15551234567")
+      .send()
+      .await
+      .unwrap_err();
+    let TransportError::NotSent(text) = classify(error) else {
+      panic!("a refused connection carried nothing")
+    };
+    assert!(text.to_lowercase().contains("connect"), "{text}");
+    assert!(!text.contains("15551234567") && !text.contains("127.0.0.1"), "{text}");
+  }
+
+  #[tokio::test]
+  async fn a_connection_closed_without_an_answer_is_a_lost_answer() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+      let (mut socket, _) = listener.accept().await.unwrap();
+      let mut request = [0u8; 1024];
+      let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut request).await;
+      drop(socket);
+    });
+    let error = reqwest::Client::new()
+      .post(format!("http://{address}/v1/Conversations/CH1/Messages"))
+      .body("Body=hi")
+      .send()
+      .await
+      .unwrap_err();
+    assert!(matches!(classify(error), TransportError::Lost(_)));
   }
 
   #[tokio::test]

@@ -94,6 +94,9 @@ struct Cached {
   sid: Sid,
   /// Shared by every conversation of the service.
   chat_service_sid: Arc<str>,
+  /// When the entry expires, in milliseconds since the resolver's epoch, on tokio's clock (moka's own TTL,
+  /// on the same schedule, only frees the memory).
+  expires_ms: u64,
   state: OpenState,
 }
 
@@ -103,6 +106,9 @@ type Key = u64;
 pub struct Resolver {
   api: Arc<Api>,
   cache: Cache<Key, Cached>,
+  ttl: Duration,
+  /// The instant expiry times count from.
+  epoch: Instant,
   /// Chat service SIDs seen, so that cache entries share them.
   interned: Mutex<Vec<Arc<str>>>,
   sender: String,
@@ -148,6 +154,8 @@ impl Resolver {
         .max_capacity(config.cache_max_entries)
         .time_to_live(config.cache_ttl)
         .build(),
+      ttl: config.cache_ttl,
+      epoch: Instant::now(),
       interned: Mutex::new(Vec::new()),
       sender: config.sender_address(),
       system_identity: config.system_identity.clone(),
@@ -171,10 +179,16 @@ impl Resolver {
     new
   }
 
+  fn now_ms(&self) -> u64 {
+    u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+  }
+
   fn compact(&self, conversation: &ConversationInfo) -> Cached {
+    let ttl_ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
     Cached {
       sid: Sid::new(&conversation.sid),
       chat_service_sid: self.intern(&conversation.chat_service_sid),
+      expires_ms: self.now_ms().saturating_add(ttl_ms),
       state: OpenState::new(&conversation.state),
     }
   }
@@ -192,6 +206,9 @@ impl Resolver {
   /// The customer's conversation, created when there is none. Concurrent calls for one customer share one
   /// lookup; a failure is not cached.
   pub async fn resolve(&self, customer: &Customer) -> Result<ConversationInfo> {
+    if let Some(hit) = self.fresh(customer).await {
+      return Ok(Self::expand(&hit));
+    }
     let cached = self
       .cache
       .try_get_with(key(customer), async {
@@ -209,7 +226,7 @@ impl Resolver {
 
   /// The customer's conversation if one exists; never creates anything.
   pub async fn find(&self, customer: &Customer) -> Result<Option<ConversationInfo>> {
-    if let Some(hit) = self.cache.get(&key(customer)).await {
+    if let Some(hit) = self.fresh(customer).await {
       return Ok(Some(Self::expand(&hit)));
     }
     match self.lookup(customer).await? {
@@ -219,6 +236,16 @@ impl Resolver {
       }
       Lookup::Missing { .. } => Ok(None),
     }
+  }
+
+  /// The customer's cached conversation while its time to live lasts; an expired one is dropped.
+  async fn fresh(&self, customer: &Customer) -> Option<Cached> {
+    let hit = self.cache.get(&key(customer)).await?;
+    if hit.expires_ms > self.now_ms() {
+      return Some(hit);
+    }
+    self.cache.invalidate(&key(customer)).await;
+    None
   }
 
   /// Forgets the customer's conversation, e.g. after Twilio reported it closed or gone.
@@ -398,7 +425,62 @@ mod tests {
       assert_eq!(Sid::new(sid).text(), sid);
     }
     assert!(matches!(Sid::new("CH0123456789abcdef0123456789abcdef"), Sid::Hex(_)));
-    assert_eq!(std::mem::size_of::<Cached>(), 48);
+    assert_eq!(std::mem::size_of::<Cached>(), 56);
+  }
+
+  /// A resolver whose Twilio knows one conversation for every number, and counts the requests.
+  fn resolver_over_twilio(ttl_ms: u64) -> (Resolver, Arc<std::sync::atomic::AtomicU32>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use crate::http::{FnTransport, Http, Response, RetryPolicy};
+
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = calls.clone();
+    let transport = FnTransport(move |_: &crate::http::Request| {
+      counter.fetch_add(1, Ordering::SeqCst);
+      Ok(Response {
+        status: 200,
+        retry_after: None,
+        body: bytes::Bytes::from_static(br#"{"sid":"CH0123456789abcdef0123456789abcdef","state":"active"}"#),
+      })
+    });
+    let config = Config::resolve(
+      crate::Options {
+        account_sid: Some("AC1".into()),
+        auth_token: Some(crate::Secret::new("token")),
+        cache_ttl_ms: Some(ttl_ms),
+        ..Default::default()
+      },
+      |_| None,
+    )
+    .unwrap();
+    let policy = RetryPolicy {
+      max_retries: 0,
+      timeout: Duration::from_secs(5),
+      deadline: Duration::from_secs(5),
+    };
+    let api = Api::new(
+      Http::new(Arc::new(transport), policy, None),
+      config.hosts.clone(),
+      "AC1".into(),
+    );
+    (Resolver::new(Arc::new(api), &config, Arc::default()), calls)
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_conversation_is_cached_for_its_time_to_live_then_looked_up_again() {
+    use std::sync::atomic::Ordering;
+
+    let (resolver, calls) = resolver_over_twilio(300);
+    let customer = Customer::parse("+1234567890").unwrap();
+    resolver.resolve(&customer).await.unwrap();
+    tokio::time::advance(Duration::from_millis(299)).await;
+    resolver.resolve(&customer).await.unwrap();
+    assert!(resolver.find(&customer).await.unwrap().is_some());
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "served from the cache");
+    tokio::time::advance(Duration::from_millis(2)).await;
+    resolver.resolve(&customer).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "expired: looked up again");
   }
 
   #[test]

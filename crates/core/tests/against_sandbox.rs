@@ -78,6 +78,16 @@ async fn clients_racing_like_separate_processes_end_in_one_conversation() {
   }
   assert_eq!(s.conversations(), 1);
   assert_eq!(s.messages_in("whatsapp_1234567890").len(), 20);
+  let lost_races = s
+    .sandbox
+    .received_requests()
+    .iter()
+    .filter(|r| r.path == "/v1/ConversationWithParticipants" && r.status == 409)
+    .count();
+  assert!(
+    (1..=3).contains(&lost_races),
+    "the race happened and was lost with 50353: {lost_races}"
+  );
 }
 
 #[tokio::test]
@@ -267,13 +277,8 @@ async fn a_slow_twilio_does_not_hold_the_caller_past_the_deadline() {
     o.timeout_ms = Some(200);
     o.deadline_ms = Some(600);
   });
-  let started = std::time::Instant::now();
+  // How soon is proven on tokio's paused clock (http.rs); here, that the real transport ends in TIMEOUT.
   let error = client.send_message(PHONE, "hi", None).await.unwrap_err();
-  assert!(
-    started.elapsed() < std::time::Duration::from_millis(1500),
-    "{:?}",
-    started.elapsed()
-  );
   assert_eq!(error.code(), "TIMEOUT");
 }
 
@@ -339,8 +344,10 @@ async fn messaging_delivery_sends_what_the_old_module_sent_and_passes_the_contra
 #[tokio::test]
 async fn a_lost_answer_is_found_even_under_many_newer_messages() {
   let s = Setup::new().await;
+  // The burst must land within the held-back check: no rate limit here, and no pacing for the other sender.
+  s.control("/limits", json!({"writes_per_second": null})).await;
   let sender = Arc::new(s.client(|_| {}));
-  let others = Arc::new(s.client(|_| {}));
+  let others = Arc::new(s.client(|o| o.writes_per_second = Some(0)));
   sender.send_message(PHONE, "warm-up", None).await.unwrap();
   others.send_message(PHONE, "warm-up 2", None).await.unwrap();
   s.control(
@@ -370,4 +377,10 @@ async fn a_lost_answer_is_found_even_under_many_newer_messages() {
   let bodies = s.messages_in("whatsapp_1234567890");
   assert_eq!(bodies.iter().filter(|b| *b == "needle").count(), 1, "sent exactly once");
   assert_eq!(bodies.len(), 153);
+  let second_page = s
+    .sandbox
+    .received_requests()
+    .iter()
+    .any(|r| r.method == "GET" && r.path.ends_with("/Messages") && r.query["Page"] == "1");
+  assert!(second_page, "the check read past its first page");
 }
