@@ -169,9 +169,14 @@ class TwilioApiClient {
     } catch (error) {
       throw new Error(error.message);
     }
-    this.accountSid = this.#native.accountSid;
-    this.whatsappNumber = this.#native.whatsappNumber;
-    this.systemIdentity = this.#native.systemIdentity;
+    // The fields the old module exposed, for reading: assigning one would not change the client.
+    for (const name of ["accountSid", "whatsappNumber", "systemIdentity"]) {
+      Object.defineProperty(this, name, {
+        value: this.#native[name],
+        enumerable: true,
+        writable: false,
+      });
+    }
   }
 
   // Runs a native call; an argument napi cannot convert becomes a failure. Failures are logged with context,
@@ -296,6 +301,9 @@ class TwilioApiClient {
     return contentType(filePath);
   }
 
+  // The old module's contract, kept as it was: it judges the environment at call time, whatever the client was
+  // built from. Constructor options, API-key auth and the default sender are not considered, so a client built
+  // from options or with TWILIO_API_KEY can work while this reports TWILIO_AUTH_TOKEN missing.
   validateConfig() {
     const missing = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"].filter(
       (name) => !process.env[name],

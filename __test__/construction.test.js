@@ -36,6 +36,26 @@ test("new TwilioApiClient() reads the environment at construction, with the old 
   assert.equal(client.systemIdentity, "system");
 });
 
+test("accountSid, whatsappNumber and systemIdentity are for reading: assigning one throws and changes nothing", () => {
+  const client = new TwilioApiClient({
+    accountSid: "AC1",
+    authToken: "t",
+    logger: false,
+  });
+  for (const name of ["accountSid", "whatsappNumber", "systemIdentity"]) {
+    const before = client[name];
+    assert.throws(() => {
+      client[name] = "changed";
+    }, TypeError);
+    assert.equal(client[name], before);
+  }
+  assert.deepEqual(Object.keys(client), [
+    "accountSid",
+    "whatsappNumber",
+    "systemIdentity",
+  ]);
+});
+
 test("TWILIO_WHATSAPP_NUMBER and TWILIO_SYSTEM_IDENTITY set the sender and the system identity", () => {
   const client = withEnv(
     {

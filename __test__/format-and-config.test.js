@@ -93,3 +93,31 @@ test("validateConfig reports a valid configuration and the sender, or 'Not confi
       ),
   );
 });
+
+test("validateConfig keeps the old module's contract: the environment only, not the client's options or API key", () => {
+  withEnv(
+    {
+      ...NO_TWILIO_ENV,
+      TWILIO_ACCOUNT_SID: "AC1",
+      TWILIO_API_KEY: "SK1",
+      TWILIO_API_SECRET: "s",
+    },
+    () => {
+      const fromKey = new TwilioApiClient({ logger: false });
+      assert.equal(
+        fromKey.accountSid,
+        "AC1",
+        "the client itself is configured",
+      );
+      assert.deepEqual(fromKey.validateConfig().missing, ["TWILIO_AUTH_TOKEN"]);
+    },
+  );
+  withEnv(NO_TWILIO_ENV, () => {
+    const fromOptions = new TwilioApiClient({
+      accountSid: "AC1",
+      authToken: "t",
+      logger: false,
+    });
+    assert.equal(fromOptions.validateConfig().valid, false);
+  });
+});

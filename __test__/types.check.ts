@@ -9,6 +9,8 @@ const options: TwilioApiClientOptions = {
   logger: false,
 };
 const client = new TwilioApiClient(options);
+// @ts-expect-error: the instance fields are declared readonly, as they are at run time.
+client.accountSid = "AC0";
 const sameClass: typeof TwilioApiClient = TwilioApiClient.default;
 const alsoSame: typeof TwilioApiClient = TwilioApiClient.TwilioApiClient;
 
