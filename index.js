@@ -9,31 +9,10 @@ const {
   contentType,
   formatWhatsappNumber,
   maskNumber,
+  optionNames,
 } = require("./binding.js");
 
-const OPTION_NAMES = [
-  "accountSid",
-  "authToken",
-  "apiKey",
-  "apiSecret",
-  "whatsappNumber",
-  "systemIdentity",
-  "baseUrl",
-  "region",
-  "edge",
-  "timeoutMs",
-  "maxRetries",
-  "deadlineMs",
-  "cacheTtlMs",
-  "cacheMaxEntries",
-  "delivery",
-  "mediaAllowPrivateHosts",
-  "mediaMaxBytes",
-  "chatServiceSid",
-  "systemParticipant",
-  "conversationTimers",
-  "writesPerSecond",
-];
+const OPTION_NAMES = optionNames();
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
 const READY_MESSAGE = "Twilio API client is ready (Conversations API enabled)";
 const LOG_PREFIX = "[twilio-api-client]";

@@ -157,6 +157,12 @@ pub fn format_whatsapp_number(phone_number: JsArg) -> Outcome {
   )
 }
 
+/// The names `new TwilioApiClient(options)` takes, besides the JS-only `logger`.
+#[napi]
+pub fn option_names() -> Vec<&'static str> {
+  crate::convert::OPTION_NAMES.to_vec()
+}
+
 /// The content type the old module gave a file name.
 #[napi]
 pub fn content_type(file_path: String) -> String {

@@ -16,6 +16,33 @@ use twilio_core::{Sent, Uploaded};
 use twilio_core::Notices;
 use twilio_core::{Error, Options, Secret};
 
+/// The constructor's option names, as JS spells them: the fields of [`ClientOptions`], in order. The JS entry
+/// refuses any other name; `__test__/options.test.js` fails when this list, the struct (through the generated
+/// `binding.d.ts`), `index.d.ts` or the README's table disagree.
+pub const OPTION_NAMES: &[&str] = &[
+  "accountSid",
+  "authToken",
+  "apiKey",
+  "apiSecret",
+  "whatsappNumber",
+  "systemIdentity",
+  "baseUrl",
+  "region",
+  "edge",
+  "timeoutMs",
+  "maxRetries",
+  "deadlineMs",
+  "cacheTtlMs",
+  "cacheMaxEntries",
+  "delivery",
+  "mediaAllowPrivateHosts",
+  "mediaMaxBytes",
+  "chatServiceSid",
+  "systemParticipant",
+  "conversationTimers",
+  "writesPerSecond",
+];
+
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
 #[napi(object)]
 #[derive(Default)]
