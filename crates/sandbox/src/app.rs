@@ -1,5 +1,5 @@
-//! The one entry point every request goes through: control API, latency, faults, authentication, the
-//! contract check, the route, and the request log.
+//! The one entry point every request goes through: control API, latency, faults, authentication, the route
+//! (matched once, in `routes`), the contract check, and the request log.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -152,7 +152,7 @@ pub async fn dispatch(AxumState(app): AxumState<App>, request: Request) -> Respo
     _ => {}
   }
 
-  let reply = answer(&app, &incoming);
+  let reply = answer(&app, &incoming).await;
   let status = match &reply {
     Ok(reply) => reply.status(),
     Err(error) => error.status.as_u16(),
@@ -242,14 +242,14 @@ fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<()> {
   }
 }
 
-fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
+/// Authenticates, finds the route (one match), checks the request against Twilio's description of the
+/// operation, and runs its handler.
+async fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
   authenticate(app, &incoming.headers)?;
-  if let Some(reply) = routes::media::route(app, incoming)? {
-    return Ok(reply);
-  }
   let method = incoming.method.as_str();
-  let Some(op) = contract().find(method, &incoming.path) else {
-    if contract().knows_path(&incoming.path) {
+  let Some(matched) = routes::find(method, &incoming.path) else {
+    let elsewhere = routes::serves_path(&incoming.path) || contract().knows_path(&incoming.path);
+    if elsewhere && contract().find(method, &incoming.path).is_none() {
       return Err(ApiError::new(
         405,
         20004,
@@ -259,9 +259,16 @@ fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
     return Err(not_emulated(incoming));
   };
   let form = incoming.form();
-  op.check_request(&incoming.query, &form)
-    .map_err(|why| ApiError::bad_request(20001, why))?;
-  routes::twilio(app, incoming, &op.template, &form)?.ok_or_else(|| not_emulated(incoming))
+  if matched.entry.described {
+    let template = matched.entry.template.text();
+    let operation = contract()
+      .operation(method, template)
+      .ok_or_else(|| ApiError::new(500, 20500, format!("Twilio's description has no {method} {template}")))?;
+    operation
+      .check_request(&incoming.query, &form)
+      .map_err(|why| ApiError::bad_request(20001, why))?;
+  }
+  routes::answer(app, incoming, matched, &form).await
 }
 
 fn not_emulated(incoming: &Incoming) -> ApiError {

@@ -9,17 +9,12 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::params::Params;
+use crate::template::Template;
 
 const SPECS: [&str; 2] = [
   include_str!("../openapi/twilio_conversations_v1.json"),
   include_str!("../openapi/twilio_api_v2010.json"),
 ];
-
-#[derive(Debug)]
-enum Segment {
-  Literal(String),
-  Param { prefix: String, suffix: String },
-}
 
 #[derive(Debug)]
 struct ParamDef {
@@ -31,10 +26,7 @@ struct ParamDef {
 #[derive(Debug)]
 pub struct Operation {
   pub method: String,
-  pub template: String,
-  segments: Vec<Segment>,
-  /// How many segments are literal: the more, the more specific the template.
-  literals: usize,
+  pub template: Template,
   query: Vec<ParamDef>,
   form: Vec<ParamDef>,
   responses: Vec<(u16, Option<Value>)>,
@@ -134,12 +126,9 @@ impl Contract {
                 .collect()
             })
             .unwrap_or_default();
-          let segments = parse_template(template);
           operations.push(Operation {
             method: method.to_uppercase(),
-            template: template.clone(),
-            literals: segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count(),
-            segments,
+            template: Template::parse(template),
             query,
             form,
             responses,
@@ -152,55 +141,31 @@ impl Contract {
 
   /// The operation for a request, preferring the template with the most literal segments.
   pub fn find(&self, method: &str, path: &str) -> Option<&Operation> {
-    let parts = split(path);
     self
       .operations
       .iter()
-      .filter(|op| op.method == method && op.matches(&parts))
-      .max_by_key(|op| op.literals)
+      .filter(|op| op.method == method && op.template.capture(path).is_some())
+      .max_by_key(|op| op.template.literals())
+  }
+
+  /// The operation Twilio describes at exactly this method and template.
+  pub fn operation(&self, method: &str, template: &str) -> Option<&Operation> {
+    self
+      .operations
+      .iter()
+      .find(|op| op.method == method && op.template.text() == template)
   }
 
   /// Whether Twilio defines the path at all, with any method.
   pub fn knows_path(&self, path: &str) -> bool {
-    let parts = split(path);
-    self.operations.iter().any(|op| op.matches(&parts))
+    self.operations.iter().any(|op| op.template.capture(path).is_some())
   }
-}
-
-fn parse_template(template: &str) -> Vec<Segment> {
-  template
-    .trim_start_matches('/')
-    .split('/')
-    .map(|seg| match (seg.find('{'), seg.find('}')) {
-      (Some(open), Some(close)) => Segment::Param {
-        prefix: seg[..open].to_string(),
-        suffix: seg[close + 1..].to_string(),
-      },
-      _ => Segment::Literal(seg.to_string()),
-    })
-    .collect()
-}
-
-fn split(path: &str) -> Vec<&str> {
-  path.trim_start_matches('/').split('/').collect()
 }
 
 impl Operation {
-  fn matches(&self, parts: &[&str]) -> bool {
-    parts.len() == self.segments.len()
-      && parts.iter().zip(&self.segments).all(|(part, seg)| match seg {
-        Segment::Literal(lit) => lit == part,
-        Segment::Param { prefix, suffix } => {
-          part.len() > prefix.len() + suffix.len()
-            && part.starts_with(prefix.as_str())
-            && part.ends_with(suffix.as_str())
-        }
-      })
-  }
-
   /// Checks query and form parameters against the description; the error names the parameter.
   pub fn check_request(&self, query: &Params, form: &Params) -> Result<(), String> {
-    let where_ = format!("{} {}", self.method, self.template);
+    let where_ = format!("{} {}", self.method, self.template.text());
     check_params(&self.query, query, "query parameter", &where_)?;
     check_params(&self.form, form, "parameter", &where_)
   }
@@ -215,7 +180,8 @@ impl Operation {
     let Some((_, schema)) = self.responses.iter().find(|(code, _)| *code == status) else {
       return vec![format!(
         "{} {} does not declare status {status}",
-        self.method, self.template
+        self.method,
+        self.template.text()
       )];
     };
     match schema {
@@ -362,14 +328,16 @@ mod tests {
       contract()
         .find("GET", "/v1/Services/IS1/Configuration")
         .unwrap()
-        .template,
+        .template
+        .text(),
       "/v1/Services/{ChatServiceSid}/Configuration"
     );
     assert_eq!(
       contract()
         .find("GET", "/2010-04-01/Accounts/AC1.json")
         .unwrap()
-        .template,
+        .template
+        .text(),
       "/2010-04-01/Accounts/{Sid}.json"
     );
   }

@@ -24,8 +24,10 @@ mod routes;
 mod server;
 mod sid;
 pub mod state;
+mod template;
 
 pub use error::ApiError;
 pub use faults::{DropWhen, FaultSpec};
+pub use routes::described_operations;
 pub use server::{Sandbox, SandboxConfig};
 pub use state::{Limits, LogEntry, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};

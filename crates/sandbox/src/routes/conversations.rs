@@ -142,14 +142,11 @@ impl Request<'_> {
     }))
   }
 
-  pub fn service_configuration(&self) -> ApiResult<Reply> {
+  pub fn service_configuration(&self) -> Reply {
     let state = self.app.lock();
-    let service = self.value(0);
-    if service != state.account.chat_service_sid {
-      return Err(ApiError::not_found(&self.incoming.path));
-    }
+    let service = &state.account.chat_service_sid;
     let url = format!("{}/v1/Services/{service}/Configuration", self.app.base);
-    Ok(ok(json!({
+    ok(json!({
       "chat_service_sid": service,
       "default_conversation_creator_role_sid": null,
       "default_conversation_role_sid": null,
@@ -157,7 +154,7 @@ impl Request<'_> {
       "url": url,
       "links": { "notifications": format!("{url}/Notifications"), "webhooks": format!("{url}/Webhooks") },
       "reachability_enabled": false,
-    })))
+    }))
   }
 
   pub fn create_conversation(&self) -> ApiResult<Reply> {

@@ -1,61 +1,251 @@
-//! Twilio's routes, found by the OpenAPI template the contract check matched. Service-scoped paths
-//! (`/v1/Services/{IS}/…`) are the same operations on the default service.
+//! Every operation the sandbox emulates, in one typed table: its method, its template as Twilio's OpenAPI files
+//! write it, and its handler. A request is matched once; the values of the template's `{…}` segments come out of
+//! that match. Service-scoped paths (`/v1/Services/{IS}/…`) are the same operations on the default service.
 
 pub mod conversations;
 pub mod media;
 pub mod messaging;
 
+use std::sync::OnceLock;
+
 use crate::app::{App, Incoming, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::state::RateKey;
+use crate::template::Template;
 
 const SERVICE_PREFIX: &str = "/v1/Services/{ChatServiceSid}";
 
-/// The values of a template's `{…}` segments, in order.
-pub fn path_values(template: &str, path: &str) -> Vec<String> {
-  template
-    .trim_start_matches('/')
-    .split('/')
-    .zip(path.trim_start_matches('/').split('/'))
-    .filter_map(|(seg, part)| {
-      let open = seg.find('{')?;
-      let close = seg.find('}')?;
-      let suffix = &seg[close + 1..];
-      Some(part[open..part.len() - suffix.len()].to_string())
-    })
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+  Configuration,
+  ServiceConfiguration,
+  CreateConversation,
+  ListConversations,
+  FetchConversation,
+  UpdateConversation,
+  DeleteConversation,
+  CreateWithParticipants,
+  CreateParticipant,
+  ListParticipants,
+  FetchParticipant,
+  DeleteParticipant,
+  CreateMessage,
+  ListMessages,
+  FetchMessage,
+  ParticipantConversations,
+  SendSms,
+  FetchAccount,
+  UploadMedia,
+  FetchMedia,
+  MediaContent,
+}
+
+/// Where a route is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+  /// At its template only.
+  Exact,
+  /// At its template and under `/v1/Services/{ChatServiceSid}` (a Conversations resource).
+  AlsoService,
+  /// At its template, which Twilio's OpenAPI files do not describe (the Media Content Service): no contract check.
+  Undescribed,
+}
+
+use Route::*;
+use Scope::*;
+
+const TABLE: &[(&str, &str, Route, Scope)] = &[
+  ("GET", "/v1/Configuration", Configuration, Exact),
+  (
+    "GET",
+    "/v1/Services/{ChatServiceSid}/Configuration",
+    ServiceConfiguration,
+    Exact,
+  ),
+  ("POST", "/v1/Conversations", CreateConversation, AlsoService),
+  ("GET", "/v1/Conversations", ListConversations, AlsoService),
+  ("GET", "/v1/Conversations/{Sid}", FetchConversation, AlsoService),
+  ("POST", "/v1/Conversations/{Sid}", UpdateConversation, AlsoService),
+  ("DELETE", "/v1/Conversations/{Sid}", DeleteConversation, AlsoService),
+  (
+    "POST",
+    "/v1/ConversationWithParticipants",
+    CreateWithParticipants,
+    AlsoService,
+  ),
+  (
+    "POST",
+    "/v1/Conversations/{ConversationSid}/Participants",
+    CreateParticipant,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/Conversations/{ConversationSid}/Participants",
+    ListParticipants,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/Conversations/{ConversationSid}/Participants/{Sid}",
+    FetchParticipant,
+    AlsoService,
+  ),
+  (
+    "DELETE",
+    "/v1/Conversations/{ConversationSid}/Participants/{Sid}",
+    DeleteParticipant,
+    AlsoService,
+  ),
+  (
+    "POST",
+    "/v1/Conversations/{ConversationSid}/Messages",
+    CreateMessage,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/Conversations/{ConversationSid}/Messages",
+    ListMessages,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/Conversations/{ConversationSid}/Messages/{Sid}",
+    FetchMessage,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/ParticipantConversations",
+    ParticipantConversations,
+    AlsoService,
+  ),
+  (
+    "POST",
+    "/2010-04-01/Accounts/{AccountSid}/Messages.json",
+    SendSms,
+    Exact,
+  ),
+  ("GET", "/2010-04-01/Accounts/{Sid}.json", FetchAccount, Exact),
+  ("POST", "/v1/Services/{ChatServiceSid}/Media", UploadMedia, Undescribed),
+  (
+    "GET",
+    "/v1/Services/{ChatServiceSid}/Media/{Sid}",
+    FetchMedia,
+    Undescribed,
+  ),
+  (
+    "GET",
+    "/v1/Services/{ChatServiceSid}/Media/{Sid}/Content",
+    MediaContent,
+    Undescribed,
+  ),
+];
+
+/// One row of the table, its template parsed.
+pub struct Entry {
+  pub method: &'static str,
+  pub template: Template,
+  pub route: Route,
+  /// Served under a service: the first value is the service's SID.
+  service_scoped: bool,
+  /// Checked against Twilio's OpenAPI description.
+  pub described: bool,
+}
+
+/// The table with every template parsed, built once per process; service-scoped forms are rows of their own.
+pub fn table() -> &'static [Entry] {
+  static ENTRIES: OnceLock<Vec<Entry>> = OnceLock::new();
+  ENTRIES.get_or_init(|| {
+    let mut entries = Vec::new();
+    for &(method, template, route, scope) in TABLE {
+      let described = scope != Undescribed;
+      entries.push(Entry {
+        method,
+        template: Template::parse(template),
+        route,
+        service_scoped: template.starts_with(SERVICE_PREFIX),
+        described,
+      });
+      if scope == AlsoService {
+        let scoped = format!("{SERVICE_PREFIX}{}", template.trim_start_matches("/v1"));
+        entries.push(Entry {
+          method,
+          template: Template::parse(&scoped),
+          route,
+          service_scoped: true,
+          described,
+        });
+      }
+    }
+    entries
+  })
+}
+
+/// A request matched to its row.
+pub struct Matched {
+  pub entry: &'static Entry,
+  /// The template's values, the service's SID taken out.
+  pub values: Vec<String>,
+  /// The service a service-scoped request names.
+  service: Option<String>,
+}
+
+/// The row for a request: the most specific template that fits, of its method. `None` when no row fits; the
+/// caller tells a path served with other methods (405) from one not emulated (404).
+pub fn find(method: &str, path: &str) -> Option<Matched> {
+  let (entry, mut values) = table()
+    .iter()
+    .filter(|entry| entry.method == method)
+    .filter_map(|entry| entry.template.capture(path).map(|values| (entry, values)))
+    .max_by_key(|(entry, _)| entry.template.literals())?;
+  let service = (entry.service_scoped && !values.is_empty()).then(|| values.remove(0));
+  Some(Matched { entry, values, service })
+}
+
+/// Every operation served that Twilio's OpenAPI files describe, as (method, template).
+pub fn described_operations() -> Vec<(&'static str, &'static str)> {
+  table()
+    .iter()
+    .filter(|entry| entry.described)
+    .map(|entry| (entry.method, entry.template.text()))
     .collect()
+}
+
+/// Whether some row serves this path, with any method.
+pub fn serves_path(path: &str) -> bool {
+  table().iter().any(|entry| entry.template.capture(path).is_some())
 }
 
 /// What a write counts against in Twilio's actions-per-second limits: conversation creation and deletion
 /// against the service; a conversation's updates, participants and messages against that conversation.
-fn write_key(method: &str, template: &str, values: &[String]) -> Option<RateKey> {
+fn write_key(route: Route, values: &[String]) -> Option<RateKey> {
   let conversation = || values.first().map(|sid| RateKey::Conversation(sid.clone()));
-  match (method, template) {
-    ("GET", _) => None,
-    ("POST", "/v1/Conversations" | "/v1/ConversationWithParticipants") | ("DELETE", "/v1/Conversations/{Sid}") => {
-      Some(RateKey::Service)
-    }
-    (_, "/v1/Conversations/{Sid}") => conversation(),
-    (_, t) if t.starts_with("/v1/Conversations/{ConversationSid}/") => conversation(),
+  match route {
+    CreateConversation | CreateWithParticipants | DeleteConversation => Some(RateKey::Service),
+    UpdateConversation | CreateParticipant | DeleteParticipant | CreateMessage => conversation(),
     _ => None,
   }
 }
 
-/// Routes one request; `None` when Twilio defines the operation but the sandbox does not emulate it.
-pub fn twilio(app: &App, incoming: &Incoming, template: &str, form: &Params) -> ApiResult<Option<Reply>> {
-  let mut values = path_values(template, &incoming.path);
-  let (template, prefix) = match template.strip_prefix(SERVICE_PREFIX) {
-    Some(rest) if rest != "/Configuration" && !values.is_empty() => {
-      let service = values.remove(0);
-      if service != app.lock().account.chat_service_sid {
-        return Err(ApiError::not_found(&incoming.path));
-      }
-      (format!("/v1{rest}"), format!("/v1/Services/{service}"))
+/// Answers a matched request.
+pub async fn answer(app: &App, incoming: &Incoming, matched: Matched, form: &Params) -> ApiResult<Reply> {
+  let Matched { entry, values, service } = matched;
+  // Only the default service is emulated.
+  if let Some(service) = &service {
+    if *service != app.lock().account.chat_service_sid {
+      return Err(ApiError::not_found(&incoming.path));
     }
-    _ => (template.to_string(), "/v1".to_string()),
+  }
+  // URLs in the answer keep the scope the request used.
+  let prefix = match &service {
+    Some(service) => format!("/v1/Services/{service}"),
+    None => "/v1".to_string(),
   };
-  if let Some(key) = write_key(incoming.method.as_str(), &template, &values) {
+  let value = |i: usize| values.get(i).map_or("", String::as_str);
+  if let Some(key) = write_key(entry.route, &values) {
     app.lock().admit_write(key)?;
   }
   let request = conversations::Request {
@@ -65,28 +255,27 @@ pub fn twilio(app: &App, incoming: &Incoming, template: &str, form: &Params) -> 
     values: &values,
     prefix,
   };
-  let method = incoming.method.as_str();
-  Ok(Some(match (method, template.as_str()) {
-    ("GET", "/v1/Configuration") => request.configuration(),
-    ("GET", "/v1/Services/{ChatServiceSid}/Configuration") => request.service_configuration()?,
-    ("POST", "/v1/Conversations") => request.create_conversation()?,
-    ("GET", "/v1/Conversations") => request.list_conversations(),
-    ("GET", "/v1/Conversations/{Sid}") => request.fetch_conversation()?,
-    ("POST", "/v1/Conversations/{Sid}") => request.update_conversation()?,
-    ("DELETE", "/v1/Conversations/{Sid}") => request.delete_conversation()?,
-    ("POST", "/v1/ConversationWithParticipants") => request.create_with_participants()?,
-    ("POST", "/v1/Conversations/{ConversationSid}/Participants") => request.create_participant()?,
-    ("GET", "/v1/Conversations/{ConversationSid}/Participants") => request.list_participants()?,
-    ("GET", "/v1/Conversations/{ConversationSid}/Participants/{Sid}") => request.fetch_participant()?,
-    ("DELETE", "/v1/Conversations/{ConversationSid}/Participants/{Sid}") => request.delete_participant()?,
-    ("POST", "/v1/Conversations/{ConversationSid}/Messages") => request.create_message()?,
-    ("GET", "/v1/Conversations/{ConversationSid}/Messages") => request.list_messages()?,
-    ("GET", "/v1/Conversations/{ConversationSid}/Messages/{Sid}") => request.fetch_message()?,
-    ("GET", "/v1/ParticipantConversations") => request.participant_conversations()?,
-    ("POST", "/2010-04-01/Accounts/{AccountSid}/Messages.json") => {
-      messaging::create_message(app, incoming, &values, form)?
-    }
-    ("GET", "/2010-04-01/Accounts/{Sid}.json") => messaging::fetch_account(app, incoming, &values)?,
-    _ => return Ok(None),
-  }))
+  Ok(match entry.route {
+    Configuration => request.configuration(),
+    ServiceConfiguration => request.service_configuration(),
+    CreateConversation => request.create_conversation()?,
+    ListConversations => request.list_conversations(),
+    FetchConversation => request.fetch_conversation()?,
+    UpdateConversation => request.update_conversation()?,
+    DeleteConversation => request.delete_conversation()?,
+    CreateWithParticipants => request.create_with_participants()?,
+    CreateParticipant => request.create_participant()?,
+    ListParticipants => request.list_participants()?,
+    FetchParticipant => request.fetch_participant()?,
+    DeleteParticipant => request.delete_participant()?,
+    CreateMessage => request.create_message()?,
+    ListMessages => request.list_messages()?,
+    FetchMessage => request.fetch_message()?,
+    ParticipantConversations => request.participant_conversations()?,
+    SendSms => messaging::create_message(app, incoming, &values, form)?,
+    FetchAccount => messaging::fetch_account(app, incoming, &values)?,
+    UploadMedia => media::upload(app, incoming).await?,
+    FetchMedia => media::fetch(app, incoming, value(0), false)?,
+    MediaContent => media::fetch(app, incoming, value(0), true)?,
+  })
 }
