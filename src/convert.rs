@@ -367,6 +367,17 @@ mod tests {
   }
 
   #[test]
+  fn option_names_are_unique_camel_case_and_what_js_is_given() {
+    let names = crate::client::option_names();
+    assert_eq!(names, OPTION_NAMES);
+    let unique: std::collections::BTreeSet<_> = names.iter().collect();
+    assert_eq!(unique.len(), names.len());
+    assert!(names
+      .iter()
+      .all(|n| n.starts_with(|c: char| c.is_ascii_lowercase()) && n.chars().all(|c| c.is_ascii_alphanumeric())));
+  }
+
+  #[test]
   fn option_numbers_must_be_whole_and_non_negative() {
     assert_eq!(whole(Some(0.0), "maxRetries").unwrap(), Some(0));
     for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY] {
