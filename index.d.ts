@@ -167,12 +167,21 @@ declare namespace TwilioApiClient {
         success: true;
         message: string;
         accountSid: string;
-        accountName: string;
+        accountName: string | null;
       }
     | Failure;
 
-  /** What `findOrCreateConversation` rejects with (a TypeError for bad input). */
+  /** What `findOrCreateConversation` rejects with (a TypeError with a string `code` for bad input). */
   export interface TwilioError extends Error {
+    code: number | string;
+    status?: number;
+    moreInfo?: string;
+    details?: unknown;
+  }
+
+  /** The class of the errors `findOrCreateConversation` rejects with when Twilio or the network failed. */
+  export class TwilioApiError extends Error implements TwilioError {
+    name: "TwilioApiError";
     code: number | string;
     status?: number;
     moreInfo?: string;

@@ -11,10 +11,19 @@ const {
   maskNumber,
   optionNames,
 } = require("./binding.js");
+const {
+  TwilioApiError,
+  nativeFailure,
+  failed,
+  thrown,
+  sent,
+  templateSent,
+  uploaded,
+  connected,
+} = require("./results.js");
 
 const OPTION_NAMES = optionNames();
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
-const READY_MESSAGE = "Twilio API client is ready (Conversations API enabled)";
 const LOG_PREFIX = "[twilio-api-client]";
 
 // Only TWILIO_* variables cross into Rust, read once at construction.
@@ -43,53 +52,6 @@ function variablesArg(value) {
     // A cycle or a throwing toJSON: refused by the core as what it is.
     return value;
   }
-}
-
-// twilio-node's presentation: camelCase keys (done in Rust) and Date objects for date fields.
-function present(resource) {
-  if (!isPlainObject(resource)) return resource;
-  const out = {};
-  for (const [key, value] of Object.entries(resource)) {
-    out[key] =
-      key.startsWith("date") && typeof value === "string"
-        ? new Date(value)
-        : value;
-  }
-  return out;
-}
-
-function failure(error) {
-  return {
-    success: false,
-    error: error.message,
-    code: error.twilioCode ?? error.code,
-  };
-}
-
-function sent(value) {
-  return {
-    success: true,
-    messageSid: value.messageSid,
-    conversationSid: value.conversationSid,
-    status: "sent",
-    data: present(value.data),
-  };
-}
-
-// findOrCreateConversation rejects: a TypeError for bad input, else an error shaped like twilio-node's
-// RestException (`status`, numeric `code`, `moreInfo`, `details`) or carrying a string `code`.
-function rejection(error) {
-  const thrown =
-    error.kind === "input"
-      ? new TypeError(error.message)
-      : new Error(error.message);
-  thrown.code = error.twilioCode ?? error.code;
-  if (error.status !== undefined && error.status !== null)
-    thrown.status = error.status;
-  if (error.moreInfo) thrown.moreInfo = error.moreInfo;
-  if (error.details !== undefined && error.details !== null)
-    thrown.details = error.details;
-  return thrown;
 }
 
 // The timers' values are checked in Rust; their shape here, so that a misspelt key is not silently ignored.
@@ -158,41 +120,27 @@ class TwilioApiClient {
     }
   }
 
-  // Runs a native call; an argument napi cannot convert becomes a failure. Failures are logged with context,
-  // never with message text or full numbers.
+  // Runs a native call. A failure is logged with context, never with message text or full numbers, and comes
+  // back as the native client's one error shape; warnings the call raised go to the logger.
   async #run(operation, to, call) {
-    let outcome;
     try {
-      const native = await call();
-      if (native.warnings) this.#warn(operation, native.warnings);
-      outcome = {
-        ok: native.ok,
-        value: native.ok ? JSON.parse(native.json) : undefined,
-        error: native.error,
-      };
+      return { ok: true, value: await call() };
     } catch (error) {
-      outcome = {
-        ok: false,
-        error: {
-          message: String(error?.message ?? error),
-          code: "INVALID_ARGUMENT",
-          kind: "input",
-        },
-      };
-    }
-    if (!outcome.ok && this.#logger) {
-      const { error } = outcome;
-      this.#logger.error(
-        `${LOG_PREFIX} ${operation} failed: ${error.message}`,
+      const failure = nativeFailure(error);
+      this.#logger?.error(
+        `${LOG_PREFIX} ${operation} failed: ${failure.message}`,
         {
           operation,
           to: masked(to),
-          code: error.twilioCode ?? error.code,
-          status: error.status,
+          code: failure.twilioCode ?? failure.code,
+          status: failure.status,
         },
       );
+      return { ok: false, failure };
+    } finally {
+      const warnings = this.#native.takeWarnings();
+      if (warnings) this.#warn(operation, warnings);
     }
-    return outcome;
   }
 
   // Warnings the core raised once per event (never per message): to logger.warn, else logger.error.
@@ -206,10 +154,18 @@ class TwilioApiClient {
       log.call(this.#logger, `${LOG_PREFIX} ${warning}`, { operation });
   }
 
+  // A send: the success in its legacy shape, or `{ success: false, error, code }`.
+  async #send(operation, to, call, shape = sent) {
+    const outcome = await this.#run(operation, to, call);
+    return outcome.ok ? shape(outcome.value) : failed(outcome.failure);
+  }
+
   formatWhatsAppNumber(phoneNumber) {
-    const outcome = formatWhatsappNumber(phoneNumber);
-    if (!outcome.ok) throw new TypeError(outcome.error.message);
-    return JSON.parse(outcome.json);
+    try {
+      return formatWhatsappNumber(phoneNumber);
+    } catch (error) {
+      throw thrown(nativeFailure(error));
+    }
   }
 
   async findOrCreateConversation(phoneNumber) {
@@ -218,7 +174,7 @@ class TwilioApiClient {
       phoneNumber,
       () => this.#native.findOrCreateConversation(phoneNumber),
     );
-    if (!outcome.ok) throw rejection(outcome.error);
+    if (!outcome.ok) throw thrown(outcome.failure);
     return outcome.value;
   }
 
@@ -229,46 +185,45 @@ class TwilioApiClient {
     return outcome.ok ? outcome.value : null;
   }
 
-  async sendMessage(to, text, author = null) {
-    const outcome = await this.#run("sendMessage", to, () =>
+  sendMessage(to, text, author = null) {
+    return this.#send("sendMessage", to, () =>
       this.#native.sendMessage(to, text, author),
     );
-    return outcome.ok ? sent(outcome.value) : failure(outcome.error);
   }
 
-  async sendTemplateMessage(phoneNumber, contentSid, contentVariables = {}) {
-    const outcome = await this.#run("sendTemplateMessage", phoneNumber, () =>
-      this.#native.sendTemplateMessage(
-        phoneNumber,
-        contentSid,
-        variablesArg(contentVariables),
-      ),
+  sendTemplateMessage(phoneNumber, contentSid, contentVariables = {}) {
+    return this.#send(
+      "sendTemplateMessage",
+      phoneNumber,
+      () =>
+        this.#native.sendTemplateMessage(
+          phoneNumber,
+          contentSid,
+          variablesArg(contentVariables),
+        ),
+      templateSent,
     );
-    if (!outcome.ok) return failure(outcome.error);
-    return { ...sent(outcome.value), body: outcome.value.body };
   }
 
-  async sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
-    const outcome = await this.#run("sendImageMessage", to, () =>
+  sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
+    return this.#send("sendImageMessage", to, () =>
       this.#native.sendImageMessage(to, imagePath, caption, baseUrl),
     );
-    return outcome.ok ? sent(outcome.value) : failure(outcome.error);
   }
 
-  async sendImageMessageByUrl(to, mediaUrl, caption = null) {
-    const outcome = await this.#run("sendImageMessageByUrl", to, () =>
+  sendImageMessageByUrl(to, mediaUrl, caption = null) {
+    return this.#send("sendImageMessageByUrl", to, () =>
       this.#native.sendImageMessageByUrl(to, mediaUrl, caption),
     );
-    return outcome.ok ? sent(outcome.value) : failure(outcome.error);
   }
 
-  async uploadMedia(filePath) {
-    const outcome = await this.#run("uploadMedia", undefined, () =>
-      this.#native.uploadMedia(filePath),
+  uploadMedia(filePath) {
+    return this.#send(
+      "uploadMedia",
+      undefined,
+      () => this.#native.uploadMedia(filePath),
+      uploaded,
     );
-    if (!outcome.ok) return failure(outcome.error);
-    const { data, ...media } = outcome.value;
-    return { success: true, ...media, data: present(data) };
   }
 
   getContentType(filePath) {
@@ -304,17 +259,13 @@ class TwilioApiClient {
     };
   }
 
-  async testConnection() {
-    const outcome = await this.#run("testConnection", undefined, () =>
-      this.#native.testConnection(),
+  testConnection() {
+    return this.#send(
+      "testConnection",
+      undefined,
+      () => this.#native.testConnection(),
+      connected,
     );
-    if (!outcome.ok) return failure(outcome.error);
-    return {
-      success: true,
-      message: READY_MESSAGE,
-      accountSid: outcome.value.accountSid,
-      accountName: outcome.value.accountName,
-    };
   }
 
   /** How many conversations the cache holds (for monitoring). */
@@ -326,3 +277,4 @@ class TwilioApiClient {
 module.exports = TwilioApiClient;
 module.exports.TwilioApiClient = TwilioApiClient;
 module.exports.default = TwilioApiClient;
+module.exports.TwilioApiError = TwilioApiError;

@@ -5,7 +5,7 @@ const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { PHONE, useSandbox } = require("./helpers.js");
+const { PHONE, TwilioApiClient, useSandbox } = require("./helpers.js");
 
 const box = useSandbox();
 const PNG = path.join(
@@ -184,6 +184,8 @@ test("findOrCreateConversation rejects with an error shaped like twilio-node's R
   await assert.rejects(
     box.client({ authToken: "wrong" }).findOrCreateConversation(PHONE),
     (error) => {
+      assert.ok(error instanceof TwilioApiClient.TwilioApiError);
+      assert.equal(error.name, "TwilioApiError");
       assert.equal(error.message, "Authenticate");
       assert.equal(error.code, 20003);
       assert.equal(error.status, 401);

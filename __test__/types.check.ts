@@ -13,6 +13,9 @@ const client = new TwilioApiClient(options);
 client.accountSid = "AC0";
 const sameClass: typeof TwilioApiClient = TwilioApiClient.default;
 const alsoSame: typeof TwilioApiClient = TwilioApiClient.TwilioApiClient;
+const apiError: TwilioApiClient.TwilioError =
+  new TwilioApiClient.TwilioApiError();
+void apiError;
 
 async function use(): Promise<void> {
   const result: SendSuccess | Failure = await client.sendMessage(

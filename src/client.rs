@@ -1,16 +1,15 @@
-//! `NativeClient`: each method converts its arguments, awaits the core, and maps the result.
+//! `NativeClient`: each method converts its arguments, runs the core call, and settles with a typed result or
+//! the error object `results::js_error` builds.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use serde_json::Value;
 use twilio_core::{Client, Config, Customer, Error};
 
-use crate::convert::{
-  env_lookup, guarded, optional_string, sent, string, uploaded, variables, ClientOptions, JsArg, Outcome,
-};
+use crate::convert::{env_lookup, optional_string, string, variables, ClientOptions, JsArg};
+use crate::results::{js_error, settle, Connection, SentMessage, UploadedMedia};
 
 #[napi]
 pub struct NativeClient {
@@ -48,96 +47,134 @@ impl NativeClient {
     self.inner.config().system_identity.clone()
   }
 
+  /// Warnings raised since the last call (once per event, never per message), for the JS logger.
   #[napi]
-  pub async fn find_or_create_conversation(&self, phone_number: JsArg) -> Outcome {
-    let client = self.inner.clone();
-    guarded(client.notices().clone(), async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
-      client.find_or_create_conversation(phone).await.map(Value::String)
-    })
-    .await
+  pub fn take_warnings(&self) -> Option<Vec<String>> {
+    Some(self.inner.notices().take()).filter(|warnings| !warnings.is_empty())
   }
 
-  #[napi]
-  pub async fn get_conversation(&self, phone_number: JsArg) -> Outcome {
+  #[napi(ts_return_type = "Promise<string>")]
+  pub fn find_or_create_conversation<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+  ) -> Result<PromiseRaw<'env, String>> {
     let client = self.inner.clone();
-    guarded(client.notices().clone(), async move {
+    settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
-      Ok(
-        client
-          .get_conversation(phone)
-          .await?
-          .map(Value::String)
-          .unwrap_or(Value::Null),
-      )
+      client.find_or_create_conversation(phone).await
     })
-    .await
   }
 
-  #[napi]
-  pub async fn send_message(&self, to: JsArg, text: JsArg, author: JsArg) -> Outcome {
+  #[napi(ts_return_type = "Promise<string | null>")]
+  pub fn get_conversation<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+  ) -> Result<PromiseRaw<'env, Option<String>>> {
     let client = self.inner.clone();
-    guarded(client.notices().clone(), async move {
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      client.get_conversation(phone).await
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<SentMessage>")]
+  pub fn send_message<'env>(
+    &self,
+    env: &'env Env,
+    to: JsArg,
+    text: JsArg,
+    author: JsArg,
+  ) -> Result<PromiseRaw<'env, SentMessage>> {
+    let client = self.inner.clone();
+    settle(env, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let text = string(&text, "text", "INVALID_TEXT")?;
       let author = optional_string(&author, "author", "INVALID_AUTHOR")?;
-      client.send_message(to, text, author).await.map(sent)
+      client.send_message(to, text, author).await.map(SentMessage::from)
     })
-    .await
   }
 
-  /// `content_variables` arrives as a JSON text (the JS entry serialises plain objects) or null.
-  #[napi]
-  pub async fn send_template_message(&self, to: JsArg, content_sid: JsArg, content_variables: JsArg) -> Outcome {
+  /// `content_variables` arrives as a JSON text (the JS entry serialises plain objects) or as it was given.
+  #[napi(ts_return_type = "Promise<SentMessage>")]
+  pub fn send_template_message<'env>(
+    &self,
+    env: &'env Env,
+    to: JsArg,
+    content_sid: JsArg,
+    content_variables: JsArg,
+  ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
-    guarded(client.notices().clone(), async move {
+    settle(env, async move {
       let to = string(&to, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
       let variables = variables(&content_variables)?;
-      client.send_template_message(to, content_sid, variables).await.map(sent)
+      client
+        .send_template_message(to, content_sid, variables)
+        .await
+        .map(SentMessage::from)
     })
-    .await
   }
 
-  #[napi]
-  pub async fn send_image_message(&self, to: JsArg, image_path: JsArg, caption: JsArg, base_url: JsArg) -> Outcome {
+  #[napi(ts_return_type = "Promise<SentMessage>")]
+  pub fn send_image_message<'env>(
+    &self,
+    env: &'env Env,
+    to: JsArg,
+    image_path: JsArg,
+    caption: JsArg,
+    base_url: JsArg,
+  ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
-    guarded(client.notices().clone(), async move {
+    settle(env, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let path = string(&image_path, "imagePath", "FILE_NOT_FOUND")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
       let base_url = optional_string(&base_url, "baseUrl", "INVALID_MEDIA_URL")?;
-      client.send_image_file(to, path, caption, base_url).await.map(sent)
+      client
+        .send_image_file(to, path, caption, base_url)
+        .await
+        .map(SentMessage::from)
     })
-    .await
   }
 
-  #[napi]
-  pub async fn send_image_message_by_url(&self, to: JsArg, media_url: JsArg, caption: JsArg) -> Outcome {
+  #[napi(ts_return_type = "Promise<SentMessage>")]
+  pub fn send_image_message_by_url<'env>(
+    &self,
+    env: &'env Env,
+    to: JsArg,
+    media_url: JsArg,
+    caption: JsArg,
+  ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
-    guarded(client.notices().clone(), async move {
+    settle(env, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let url = string(&media_url, "mediaUrl", "INVALID_MEDIA_URL")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
-      client.send_image_by_url(to, url, caption).await.map(sent)
+      client.send_image_by_url(to, url, caption).await.map(SentMessage::from)
     })
-    .await
   }
 
-  #[napi]
-  pub async fn upload_media(&self, file_path: JsArg) -> Outcome {
+  #[napi(ts_return_type = "Promise<UploadedMedia>")]
+  pub fn upload_media<'env>(&self, env: &'env Env, file_path: JsArg) -> Result<PromiseRaw<'env, UploadedMedia>> {
     let client = self.inner.clone();
-    guarded(client.notices().clone(), async move {
+    settle(env, async move {
       let path = string(&file_path, "filePath", "FILE_NOT_FOUND")?;
-      client.upload_media(path).await.map(uploaded)
+      client.upload_media(path).await.map(UploadedMedia::from)
     })
-    .await
   }
 
-  #[napi]
-  pub async fn test_connection(&self) -> Outcome {
+  #[napi(ts_return_type = "Promise<Connection>")]
+  pub fn test_connection<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Connection>> {
     let client = self.inner.clone();
-    guarded(client.notices().clone(), async move { client.test_connection().await }).await
+    settle(env, async move {
+      let (account_sid, account_name) = client.test_connection().await?;
+      Ok(Connection {
+        account_sid,
+        account_name,
+      })
+    })
   }
 
   /// How many conversations the cache holds now.
@@ -147,14 +184,13 @@ impl NativeClient {
   }
 }
 
-/// `whatsapp:+<digits>` for any accepted spelling of a number; a failure for anything else.
+/// `whatsapp:+<digits>` for any accepted spelling of a number; throws the error [`js_error`] builds otherwise.
 #[napi]
-pub fn format_whatsapp_number(phone_number: JsArg) -> Outcome {
-  Outcome::of(
-    string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")
-      .and_then(Customer::parse)
-      .map(|customer| Value::String(customer.address())),
-  )
+pub fn format_whatsapp_number(env: &Env, phone_number: JsArg) -> Result<String> {
+  string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")
+    .and_then(Customer::parse)
+    .map(|customer| customer.address())
+    .map_err(|error| js_error(env, &error))
 }
 
 /// The names `new TwilioApiClient(options)` takes, besides the JS-only `logger`.

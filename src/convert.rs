@@ -1,19 +1,11 @@
-//! Conversions across the boundary: JS options into core options, JS arguments into checked strings, core
-//! results and errors into `Outcome` objects. Nothing here throws for bad input: it becomes a failure.
+//! Conversions into the core: JS options into core options, JS arguments into checked strings. Nothing here
+//! throws for bad input: it becomes an input error the caller sees as a failure.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 
-use futures::FutureExt;
 use napi::bindgen_prelude::{FromNapiValue, TypeName, ValidateNapiValue, ValueType};
 use napi::sys;
 use napi_derive::napi;
-use serde_json::{json, Value};
-use std::sync::Arc;
-use twilio_core::{Sent, Uploaded};
-
-use twilio_core::Notices;
 use twilio_core::{Error, Options, Secret};
 
 /// The constructor's option names, as JS spells them: the fields of [`ClientOptions`], in order. The JS entry
@@ -123,90 +115,6 @@ pub fn env_lookup(env: HashMap<String, String>) -> impl Fn(&str) -> Option<Strin
   move |name| env.get(name).cloned()
 }
 
-/// Why a call failed, with Twilio's fields when Twilio answered.
-#[napi(object)]
-pub struct Failure {
-  pub message: String,
-  /// Twilio's numeric code as text, or a stable code of this package (`INVALID_PHONE_NUMBER`, `TIMEOUT`, …).
-  pub code: String,
-  pub twilio_code: Option<u32>,
-  pub status: Option<u32>,
-  pub more_info: Option<String>,
-  pub details: Option<Value>,
-  /// `api`, `transport`, `timeout`, `decode`, `input`, `config` or `internal`.
-  pub kind: String,
-}
-
-impl From<&Error> for Failure {
-  fn from(error: &Error) -> Self {
-    let (more_info, details) = match error {
-      Error::Api { more_info, details, .. } => (more_info.clone(), details.clone()),
-      _ => (None, None),
-    };
-    Self {
-      message: error.to_string(),
-      code: error.code(),
-      twilio_code: error.twilio_code(),
-      status: error.status().map(u32::from),
-      more_info,
-      details,
-      kind: error.kind().to_string(),
-    }
-  }
-}
-
-/// A call's result: `ok` with a `value`, or an `error`. The JS entry turns it into the legacy shapes.
-#[napi(object)]
-pub struct Outcome {
-  pub ok: bool,
-  /// The value as JSON text: one string and V8's `JSON.parse` cost far less than building the object
-  /// property by property through napi.
-  pub json: Option<String>,
-  pub error: Option<Failure>,
-  /// Warnings raised during the call (once per event), for the caller's logger.
-  pub warnings: Option<Vec<String>>,
-}
-
-impl Outcome {
-  pub fn of(result: Result<Value, Error>) -> Self {
-    match result {
-      Ok(value) => Self {
-        ok: true,
-        json: Some(value.to_string()),
-        error: None,
-        warnings: None,
-      },
-      Err(error) => Self {
-        ok: false,
-        json: None,
-        error: Some(Failure::from(&error)),
-        warnings: None,
-      },
-    }
-  }
-}
-
-/// Runs a core call; a panic becomes a failed outcome instead of taking the Node process down. The client's
-/// pending warnings travel with the outcome.
-pub async fn guarded<F>(notices: Arc<Notices>, call: F) -> Outcome
-where
-  F: Future<Output = Result<Value, Error>>,
-{
-  let mut outcome = match AssertUnwindSafe(call).catch_unwind().await {
-    Ok(result) => Outcome::of(result),
-    Err(panic) => {
-      let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic in the native client".to_string());
-      Outcome::of(Err(Error::Internal { message }))
-    }
-  };
-  outcome.warnings = Some(notices.take()).filter(|w| !w.is_empty());
-  outcome
-}
-
 /// A JavaScript argument as it came, read by its JS type so that a refusal can name what it got (a function
 /// is a function, NaN is NaN), instead of passing through JSON, which has neither.
 #[derive(Debug, Clone, PartialEq)]
@@ -311,42 +219,9 @@ pub fn variables(value: &JsArg) -> Result<Option<&str>, Error> {
   }
 }
 
-pub fn sent(sent: Sent) -> Value {
-  json!({
-    "messageSid": sent.message_sid,
-    "conversationSid": sent.conversation_sid,
-    "body": sent.body,
-    "data": sent.data,
-  })
-}
-
-pub fn uploaded(uploaded: Uploaded) -> Value {
-  json!({
-    "mediaSid": uploaded.media_sid,
-    "serviceSid": uploaded.service_sid,
-    "contentType": uploaded.content_type,
-    "filename": uploaded.filename,
-    "size": uploaded.size,
-    "data": uploaded.data,
-  })
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
-
-  fn buggy() -> Result<Value, Error> {
-    panic!("a bug")
-  }
-
-  #[test]
-  fn a_panic_in_a_call_becomes_a_failed_outcome() {
-    let outcome = futures::executor::block_on(guarded(Arc::default(), async { buggy() }));
-    assert!(!outcome.ok);
-    let failure = outcome.error.expect("a failure");
-    assert_eq!(failure.code, "INTERNAL_ERROR");
-    assert_eq!(failure.message, "Internal error: a bug");
-  }
 
   #[test]
   fn wrong_argument_types_are_input_failures_naming_the_argument_and_what_it_got() {

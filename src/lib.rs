@@ -2,7 +2,8 @@
 //! logic of its own; the legacy class shape lives in the hand-written `index.js`.
 //!
 //! - [`client`]: `NativeClient`, one per JS instance, wrapping one core `Client`.
-//! - [`convert`]: options, arguments and outcomes, and the one place errors become JS values.
+//! - [`convert`]: options and arguments.
+//! - [`results`]: typed results, and the one place a core error becomes a JS error.
 
 #![deny(clippy::all)]
 
@@ -13,5 +14,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod client;
 mod convert;
+mod results;
 
 pub use client::{content_type, format_whatsapp_number, mask_number, NativeClient};

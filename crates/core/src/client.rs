@@ -5,8 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
-
 use crate::config::Config;
 use crate::endpoints::Api;
 use crate::error::Result;
@@ -113,15 +111,13 @@ impl Client {
     self.within_deadline(Box::pin(self.messages.upload_file(path))).await
   }
 
-  /// Fetches the account, then probes the Conversations API.
-  pub async fn test_connection(&self) -> Result<Value> {
+  /// Fetches the account, then probes the Conversations API: the account's SID and name.
+  pub async fn test_connection(&self) -> Result<(String, Option<String>)> {
     let call = async {
       let account = self.api.fetch_account().await?.value;
       self.api.configuration().await?;
-      Ok(json!({
-        "accountSid": account["sid"].as_str().unwrap_or(&self.config.account_sid),
-        "accountName": account["friendly_name"],
-      }))
+      let sid = account["sid"].as_str().unwrap_or(&self.config.account_sid).to_string();
+      Ok((sid, account["friendly_name"].as_str().map(str::to_string)))
     };
     self.within_deadline(Box::pin(call)).await
   }
