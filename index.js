@@ -132,7 +132,7 @@ class TwilioApiClient {
         {
           operation,
           to: masked(to),
-          code: failure.twilioCode ?? failure.code,
+          code: failure.code,
           status: failure.status,
         },
       );

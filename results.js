@@ -21,15 +21,15 @@ class TwilioApiError extends Error {
   constructor(failure) {
     super(failure.message);
     this.name = "TwilioApiError";
-    this.code = failure.twilioCode ?? failure.code;
+    this.code = failure.code;
     if (failure.status !== undefined) this.status = failure.status;
     if (failure.moreInfo !== undefined) this.moreInfo = failure.moreInfo;
     if (failure.details !== undefined) this.details = failure.details;
   }
 }
 
-// A rejection of the native client is its error object (`message`, `code`, `kind`, and Twilio's `twilioCode`,
-// `status`, `moreInfo`, `details`); anything else (a panic napi caught) is an internal error.
+// A rejection of the native client is its error object (`message`, `code`: Twilio's number or a name of ours,
+// `kind`, and Twilio's `status`, `moreInfo`, `details`); anything else (a panic napi caught) is internal.
 function nativeFailure(error) {
   if (
     error !== null &&
@@ -49,7 +49,7 @@ function failed(failure) {
   return {
     success: false,
     error: failure.message,
-    code: failure.twilioCode ?? failure.code,
+    code: failure.code,
   };
 }
 

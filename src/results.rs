@@ -1,5 +1,5 @@
 //! What crosses back to JS: typed results, and the one place a core error becomes a JS error object (`code`,
-//! `kind`, and Twilio's `twilioCode`, `status`, `moreInfo`, `details` when Twilio answered). A panic in a call
+//! `kind`, and Twilio's `status`, `moreInfo`, `details` when Twilio answered). A panic in a call
 //! is napi's to catch: its future rejects instead of taking the process down.
 
 use std::future::Future;
@@ -7,7 +7,7 @@ use std::future::Future;
 use napi::bindgen_prelude::{JsValue, PromiseRaw, ToNapiValue};
 use napi::{Env, Status};
 use napi_derive::napi;
-use twilio_core::{Error, Sent, Uploaded};
+use twilio_core::{Code, Error, Sent, Uploaded};
 
 /// A message that was sent.
 #[napi(object)]
@@ -63,17 +63,17 @@ pub struct Connection {
   pub account_name: Option<String>,
 }
 
-/// The JS error a core error becomes. Its `code` is Twilio's code as text or a stable code of this package
+/// The JS error a core error becomes. Its `code` is Twilio's numeric code, or a stable name of this package
 /// (`INVALID_PHONE_NUMBER`, `TIMEOUT`, …); `kind` is `api`, `transport`, `timeout`, `decode`, `input`, `config` or
 /// `internal`.
 pub fn js_error(env: &Env, error: &Error) -> napi::Error {
   let build = || -> napi::Result<napi::Error> {
     let mut object = env.create_error(napi::Error::new(Status::GenericFailure, error.to_string()))?;
-    object.set("code", error.code())?;
-    object.set("kind", error.kind())?;
-    if let Some(code) = error.twilio_code() {
-      object.set("twilioCode", code)?;
+    match error.code() {
+      Code::Twilio(code) => object.set("code", code)?,
+      Code::Named(name) => object.set("code", name)?,
     }
+    object.set("kind", error.kind())?;
     if let Some(status) = error.status() {
       object.set("status", u32::from(status))?;
     }

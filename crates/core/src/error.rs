@@ -37,6 +37,29 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// What a failure is called: Twilio's numeric code when Twilio answered with one, else a stable name of this
+/// package (`INVALID_PHONE_NUMBER`, `TIMEOUT`, `HTTP_502`, …). Never both, and never a number as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Code {
+  Twilio(u32),
+  Named(String),
+}
+
+impl std::fmt::Display for Code {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    match self {
+      Self::Twilio(code) => write!(f, "{code}"),
+      Self::Named(name) => f.write_str(name),
+    }
+  }
+}
+
+impl PartialEq<&str> for Code {
+  fn eq(&self, other: &&str) -> bool {
+    matches!(self, Self::Named(name) if name == other)
+  }
+}
+
 impl Error {
   pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
     Self::InvalidInput {
@@ -98,17 +121,18 @@ impl Error {
     }
   }
 
-  /// A stable string code for everything that is not a Twilio error code.
-  pub fn code(&self) -> String {
+  /// What the failure is called (see [`Code`]).
+  pub fn code(&self) -> Code {
+    let named = |name: &str| Code::Named(name.to_string());
     match self {
-      Self::Api { code: Some(code), .. } => code.to_string(),
-      Self::Api { status, .. } => format!("HTTP_{status}"),
-      Self::Transport { .. } => "NETWORK_ERROR".to_string(),
-      Self::Timeout { .. } => "TIMEOUT".to_string(),
-      Self::Decode { .. } => "DECODE_ERROR".to_string(),
-      Self::InvalidInput { code, .. } => (*code).to_string(),
-      Self::Config { .. } => "CONFIG_ERROR".to_string(),
-      Self::Internal { .. } => "INTERNAL_ERROR".to_string(),
+      Self::Api { code: Some(code), .. } => Code::Twilio(*code),
+      Self::Api { status, .. } => Code::Named(format!("HTTP_{status}")),
+      Self::Transport { .. } => named("NETWORK_ERROR"),
+      Self::Timeout { .. } => named("TIMEOUT"),
+      Self::Decode { .. } => named("DECODE_ERROR"),
+      Self::InvalidInput { code, .. } => named(code),
+      Self::Config { .. } => named("CONFIG_ERROR"),
+      Self::Internal { .. } => named("INTERNAL_ERROR"),
     }
   }
 
@@ -155,7 +179,7 @@ mod tests {
     let error = Error::from_response(409, body);
     assert_eq!(error.twilio_code(), Some(50353));
     assert_eq!(error.status(), Some(409));
-    assert_eq!(error.code(), "50353");
+    assert_eq!(error.code(), Code::Twilio(50353));
     assert_eq!(
       error.to_string(),
       "Conversation with provided unique name already exists"

@@ -30,7 +30,7 @@ mod resources;
 
 pub use client::Client;
 pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemParticipant};
-pub use error::{Error, Result};
+pub use error::{Code, Error, Result};
 pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};
 pub use notices::Notices;
