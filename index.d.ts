@@ -35,6 +35,55 @@ declare class TwilioApiClient {
   testConnection(): Promise<TwilioApiClient.TestConnectionResult>;
   /** How many conversations the cache holds now. */
   cachedConversations(): Promise<number>;
+
+  // Beyond sending. Every method resolves (never rejects); reads never create a conversation.
+  /** Adds a chat identity to the customer's conversation (found or created). */
+  addAgent(
+    phoneNumber: string,
+    identity: string,
+    attributes?: Record<string, unknown> | null,
+  ): Promise<TwilioApiClient.AgentAdded | TwilioApiClient.Failure>;
+  removeAgent(
+    phoneNumber: string,
+    identity: string,
+  ): Promise<TwilioApiClient.AgentRemoved | TwilioApiClient.Failure>;
+  listParticipants(
+    phoneNumber: string,
+  ): Promise<TwilioApiClient.ParticipantList | TwilioApiClient.Failure>;
+  /** The agent joins if not in, becomes the `assignee` attribute; the previous assignee leaves unless kept. */
+  assignConversation(
+    phoneNumber: string,
+    identity: string,
+    options?: { keepPrevious?: boolean },
+  ): Promise<TwilioApiClient.Assigned | TwilioApiClient.Failure>;
+  unassignConversation(
+    phoneNumber: string,
+  ): Promise<TwilioApiClient.Unassigned | TwilioApiClient.Failure>;
+  getConversationStatus(
+    phoneNumber: string,
+  ): Promise<TwilioApiClient.ConversationStatus | TwilioApiClient.Failure>;
+  setConversationState(
+    phoneNumber: string,
+    state: TwilioApiClient.ConversationState,
+  ): Promise<TwilioApiClient.StateChanged | TwilioApiClient.Failure>;
+  /** Closes the conversation; the customer's next message opens the next one. */
+  closeConversation(
+    phoneNumber: string,
+  ): Promise<TwilioApiClient.StateChanged | TwilioApiClient.Failure>;
+  getConversationMetadata(
+    phoneNumber: string,
+  ): Promise<TwilioApiClient.ConversationMetadata | TwilioApiClient.Failure>;
+  /** Top-level merge (`null` deletes a key) or, with `replace`, the whole; at most 16 KB as JSON. */
+  setConversationMetadata(
+    phoneNumber: string,
+    patch: Record<string, unknown>,
+    options?: { replace?: boolean },
+  ): Promise<TwilioApiClient.ConversationMetadata | TwilioApiClient.Failure>;
+  /** Up to `limit` (1 to 1,000, default 50) messages, newest first (`desc`, the default) or oldest first. */
+  getMessages(
+    phoneNumber: string,
+    options?: { limit?: number; order?: "asc" | "desc" },
+  ): Promise<TwilioApiClient.MessageHistory | TwilioApiClient.Failure>;
 }
 
 declare namespace TwilioApiClient {
@@ -149,6 +198,103 @@ declare namespace TwilioApiClient {
     filename: string;
     size: number;
     data: TwilioResource;
+  }
+
+  export type ConversationState = "active" | "inactive" | "closed";
+
+  export interface AgentAdded {
+    success: true;
+    conversationSid: string;
+    participantSid: string;
+    identity: string;
+    alreadyPresent: boolean;
+  }
+
+  export interface AgentRemoved {
+    success: true;
+    /** `null` when the customer has no conversation. */
+    conversationSid: string | null;
+    removed: boolean;
+  }
+
+  export interface Participant {
+    sid: string;
+    identity: string | null;
+    address: string | null;
+    proxyAddress: string | null;
+    attributes: Record<string, unknown>;
+    dateCreated: Date | null;
+  }
+
+  export interface ParticipantList {
+    success: true;
+    conversationSid: string | null;
+    participants: Participant[];
+  }
+
+  export interface Assigned {
+    success: true;
+    conversationSid: string;
+    assignee: string;
+    previousAssignee: string | null;
+  }
+
+  export interface Unassigned {
+    success: true;
+    conversationSid: string | null;
+    previousAssignee: string | null;
+  }
+
+  export interface ConversationStatus {
+    success: true;
+    conversationSid: string | null;
+    /** `null` when the customer has no conversation. */
+    state: ConversationState | "initializing" | null;
+    uniqueName: string | null;
+    friendlyName: string | null;
+    assignee: string | null;
+    participantCount: number;
+    dateCreated: Date | null;
+    dateUpdated: Date | null;
+    timers: { dateInactive: Date | null; dateClosed: Date | null };
+  }
+
+  export interface StateChanged {
+    success: true;
+    conversationSid: string | null;
+    state: ConversationState | null;
+  }
+
+  export interface ConversationMetadata {
+    success: true;
+    conversationSid: string | null;
+    metadata: Record<string, unknown>;
+  }
+
+  export interface HistoryMessage {
+    sid: string;
+    index: number;
+    author: string | null;
+    body: string | null;
+    contentSid: string | null;
+    media:
+      | {
+          sid: string;
+          size: number;
+          contentType: string | null;
+          filename: string | null;
+        }[]
+      | null;
+    attributes: Record<string, unknown>;
+    participantSid: string | null;
+    dateCreated: Date | null;
+    delivery: Record<string, unknown> | null;
+  }
+
+  export interface MessageHistory {
+    success: true;
+    conversationSid: string | null;
+    messages: HistoryMessage[];
   }
 
   export type ValidateConfigResult =

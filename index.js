@@ -20,6 +20,15 @@ const {
   templateSent,
   uploaded,
   connected,
+  agentAdded,
+  agentRemoved,
+  participantList,
+  assigned,
+  unassigned,
+  conversationStatus,
+  stateChanged,
+  conversationMetadata,
+  messageHistory,
 } = require("./results.js");
 
 const OPTION_NAMES = optionNames();
@@ -68,6 +77,21 @@ function checkTimers(timers) {
         `conversationTimers.${name} must be an ISO-8601 duration string such as 'PT30M'`,
       );
   }
+}
+
+// A plain object crosses as its JSON text; anything else crosses as it is, for the core to refuse by its kind.
+function objectJson(value) {
+  if (!isPlainObject(value)) return undefined;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+// Options objects of the newer methods; anything but an object means the defaults.
+function optionsOf(options) {
+  return options !== null && typeof options === "object" ? options : {};
 }
 
 function resolveLogger(logger) {
@@ -257,6 +281,116 @@ class TwilioApiClient {
         whatsappNumber: process.env.TWILIO_WHATSAPP_NUMBER || "Not configured",
       },
     };
+  }
+
+  addAgent(phoneNumber, identity, attributes = null) {
+    return this.#send(
+      "addAgent",
+      phoneNumber,
+      () =>
+        this.#native.addAgent(
+          phoneNumber,
+          identity,
+          objectJson(attributes),
+          attributes,
+        ),
+      agentAdded,
+    );
+  }
+
+  removeAgent(phoneNumber, identity) {
+    return this.#send(
+      "removeAgent",
+      phoneNumber,
+      () => this.#native.removeAgent(phoneNumber, identity),
+      agentRemoved,
+    );
+  }
+
+  listParticipants(phoneNumber) {
+    return this.#send(
+      "listParticipants",
+      phoneNumber,
+      () => this.#native.listParticipants(phoneNumber),
+      participantList,
+    );
+  }
+
+  assignConversation(phoneNumber, identity, options = {}) {
+    const { keepPrevious } = optionsOf(options);
+    return this.#send(
+      "assignConversation",
+      phoneNumber,
+      () =>
+        this.#native.assignConversation(phoneNumber, identity, keepPrevious),
+      assigned,
+    );
+  }
+
+  unassignConversation(phoneNumber) {
+    return this.#send(
+      "unassignConversation",
+      phoneNumber,
+      () => this.#native.unassignConversation(phoneNumber),
+      unassigned,
+    );
+  }
+
+  getConversationStatus(phoneNumber) {
+    return this.#send(
+      "getConversationStatus",
+      phoneNumber,
+      () => this.#native.getConversationStatus(phoneNumber),
+      conversationStatus,
+    );
+  }
+
+  setConversationState(phoneNumber, state) {
+    return this.#send(
+      "setConversationState",
+      phoneNumber,
+      () => this.#native.setConversationState(phoneNumber, state),
+      stateChanged,
+    );
+  }
+
+  closeConversation(phoneNumber) {
+    return this.setConversationState(phoneNumber, "closed");
+  }
+
+  getConversationMetadata(phoneNumber) {
+    return this.#send(
+      "getConversationMetadata",
+      phoneNumber,
+      () => this.#native.getConversationMetadata(phoneNumber),
+      conversationMetadata,
+    );
+  }
+
+  setConversationMetadata(phoneNumber, patch, options = {}) {
+    const { replace } = optionsOf(options);
+    return this.#send(
+      "setConversationMetadata",
+      phoneNumber,
+      () =>
+        this.#native.setConversationMetadata(
+          phoneNumber,
+          objectJson(patch),
+          patch,
+          replace,
+        ),
+      conversationMetadata,
+    );
+  }
+
+  getMessages(phoneNumber, options = {}) {
+    const { limit = 50, order = "desc" } = optionsOf(options);
+    return this.#send(
+      "getMessages",
+      phoneNumber,
+      () => this.#native.getMessages(phoneNumber, limit, order),
+      messageHistory,
+    );
   }
 
   testConnection() {

@@ -96,8 +96,129 @@ function connected(connection) {
   };
 }
 
+// Dates cross as ISO-8601 text and become Date objects, as twilio-node presents them; absent is null.
+const date = (text) => (text ? new Date(text) : null);
+
+function agentAdded(agent) {
+  return {
+    success: true,
+    conversationSid: agent.conversationSid,
+    participantSid: agent.participantSid,
+    identity: agent.identity,
+    alreadyPresent: agent.alreadyPresent,
+  };
+}
+
+function agentRemoved(removal) {
+  return {
+    success: true,
+    conversationSid: removal.conversationSid ?? null,
+    removed: removal.removed,
+  };
+}
+
+function participantList(list) {
+  return {
+    success: true,
+    conversationSid: list.conversationSid ?? null,
+    participants: list.participants.map((p) => ({
+      sid: p.sid,
+      identity: p.identity ?? null,
+      address: p.address ?? null,
+      proxyAddress: p.proxyAddress ?? null,
+      attributes: p.attributes,
+      dateCreated: date(p.dateCreated),
+    })),
+  };
+}
+
+function assigned(assignment) {
+  return {
+    success: true,
+    conversationSid: assignment.conversationSid ?? null,
+    assignee: assignment.assignee ?? null,
+    previousAssignee: assignment.previousAssignee ?? null,
+  };
+}
+
+function unassigned(assignment) {
+  return {
+    success: true,
+    conversationSid: assignment.conversationSid ?? null,
+    previousAssignee: assignment.previousAssignee ?? null,
+  };
+}
+
+function conversationStatus(status) {
+  return {
+    success: true,
+    conversationSid: status.conversationSid ?? null,
+    state: status.state ?? null,
+    uniqueName: status.uniqueName ?? null,
+    friendlyName: status.friendlyName ?? null,
+    assignee: status.assignee ?? null,
+    participantCount: status.participantCount,
+    dateCreated: date(status.dateCreated),
+    dateUpdated: date(status.dateUpdated),
+    timers: {
+      dateInactive: date(status.dateInactive),
+      dateClosed: date(status.dateClosed),
+    },
+  };
+}
+
+function stateChanged(change) {
+  return {
+    success: true,
+    conversationSid: change.conversationSid ?? null,
+    state: change.state ?? null,
+  };
+}
+
+function conversationMetadata(result) {
+  return {
+    success: true,
+    conversationSid: result.conversationSid ?? null,
+    metadata: result.metadata,
+  };
+}
+
+function messageHistory(history) {
+  return {
+    success: true,
+    conversationSid: history.conversationSid ?? null,
+    messages: history.messages.map((m) => ({
+      sid: m.sid,
+      index: m.index,
+      author: m.author ?? null,
+      body: m.body ?? null,
+      contentSid: m.contentSid ?? null,
+      media:
+        m.media?.map((item) => ({
+          sid: item.sid,
+          size: item.size,
+          contentType: item.contentType ?? null,
+          filename: item.filename ?? null,
+        })) ?? null,
+      attributes: m.attributes,
+      participantSid: m.participantSid ?? null,
+      dateCreated: date(m.dateCreated),
+      delivery: m.delivery ?? null,
+    })),
+  };
+}
+
 module.exports = {
   TwilioApiError,
+  agentAdded,
+  agentRemoved,
+  participantList,
+  assigned,
+  unassigned,
+  conversationStatus,
+  stateChanged,
+  conversationMetadata,
+  messageHistory,
   nativeFailure,
   failed,
   thrown,

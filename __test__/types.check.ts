@@ -56,3 +56,36 @@ async function use(): Promise<void> {
   void alsoSame;
 }
 void use;
+
+async function beyondSending(): Promise<void> {
+  const status = await client.getConversationStatus("+1234567890");
+  if (status.success) {
+    const when: Date | null = status.timers.dateClosed;
+    const count: number = status.participantCount;
+    void when;
+    void count;
+  }
+  const assigned = await client.assignConversation("+1234567890", "alice", {
+    keepPrevious: true,
+  });
+  if (assigned.success) {
+    const previous: string | null = assigned.previousAssignee;
+    void previous;
+  }
+  const history = await client.getMessages("+1234567890", {
+    limit: 10,
+    order: "asc",
+  });
+  if (history.success) {
+    const first: Date | null = history.messages[0].dateCreated;
+    void first;
+  }
+  await client.setConversationMetadata(
+    "+1234567890",
+    { vip: true },
+    { replace: true },
+  );
+  // @ts-expect-error: a state must be one of the three.
+  await client.setConversationState("+1234567890", "open");
+}
+void beyondSending;

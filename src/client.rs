@@ -8,8 +8,11 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use twilio_core::{Client, Config, Customer, Error};
 
-use crate::convert::{env_lookup, optional_string, string, variables, ClientOptions, JsArg};
-use crate::results::{js_error, settle, Connection, SentMessage, UploadedMedia};
+use crate::convert::{env_lookup, flag, number, object_json, optional_string, string, variables, ClientOptions, JsArg};
+use crate::results::{
+  js_error, settle, AgentResult, AssignmentResult, Connection, HistoryResult, MetadataResult, ParticipantsResult,
+  RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia,
+};
 
 #[napi]
 pub struct NativeClient {
@@ -174,6 +177,169 @@ impl NativeClient {
         account_sid,
         account_name,
       })
+    })
+  }
+
+  /// `attributes_json`: the JSON of a plain object, made by the JS entry; `attributes` as the caller gave them.
+  #[napi(ts_return_type = "Promise<AgentResult>")]
+  pub fn add_agent<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+    identity: JsArg,
+    attributes_json: Option<String>,
+    attributes: JsArg,
+  ) -> Result<PromiseRaw<'env, AgentResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
+      let attributes = object_json(&attributes_json, &attributes, "attributes", "INVALID_ATTRIBUTES", true)?;
+      client
+        .add_agent(phone, identity, attributes)
+        .await
+        .map(AgentResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<RemovalResult>")]
+  pub fn remove_agent<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+    identity: JsArg,
+  ) -> Result<PromiseRaw<'env, RemovalResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
+      client.remove_agent(phone, identity).await.map(RemovalResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<ParticipantsResult>")]
+  pub fn list_participants<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+  ) -> Result<PromiseRaw<'env, ParticipantsResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      client.list_participants(phone).await.map(ParticipantsResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<AssignmentResult>")]
+  pub fn assign_conversation<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+    identity: JsArg,
+    keep_previous: JsArg,
+  ) -> Result<PromiseRaw<'env, AssignmentResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
+      let keep_previous = flag(&keep_previous, "keepPrevious", "INVALID_ARGUMENT")?;
+      client
+        .assign_conversation(phone, identity, keep_previous)
+        .await
+        .map(AssignmentResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<AssignmentResult>")]
+  pub fn unassign_conversation<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+  ) -> Result<PromiseRaw<'env, AssignmentResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      client.unassign_conversation(phone).await.map(AssignmentResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<StatusResult>")]
+  pub fn get_conversation_status<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+  ) -> Result<PromiseRaw<'env, StatusResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      client.conversation_status(phone).await.map(StatusResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<StateResult>")]
+  pub fn set_conversation_state<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+    state: JsArg,
+  ) -> Result<PromiseRaw<'env, StateResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let state = string(&state, "state", "INVALID_STATE")?;
+      client.set_conversation_state(phone, state).await.map(StateResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<MetadataResult>")]
+  pub fn get_conversation_metadata<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+  ) -> Result<PromiseRaw<'env, MetadataResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      client.conversation_metadata(phone).await.map(MetadataResult::from)
+    })
+  }
+
+  /// `patch_json`: the JSON of a plain object, made by the JS entry; `patch` as the caller gave it.
+  #[napi(ts_return_type = "Promise<MetadataResult>")]
+  pub fn set_conversation_metadata<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+    patch_json: Option<String>,
+    patch: JsArg,
+    replace: JsArg,
+  ) -> Result<PromiseRaw<'env, MetadataResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let patch = object_json(&patch_json, &patch, "metadata", "INVALID_METADATA", false)?.unwrap_or("{}");
+      let replace = flag(&replace, "replace", "INVALID_ARGUMENT")?;
+      client
+        .set_conversation_metadata(phone, patch, replace)
+        .await
+        .map(MetadataResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<HistoryResult>")]
+  pub fn get_messages<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+    limit: JsArg,
+    order: JsArg,
+  ) -> Result<PromiseRaw<'env, HistoryResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let limit = number(&limit, "limit", "INVALID_LIMIT")?;
+      let order = string(&order, "order", "INVALID_ORDER")?;
+      client.messages(phone, limit, order).await.map(HistoryResult::from)
     })
   }
 

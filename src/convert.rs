@@ -204,6 +204,48 @@ pub fn optional_string<'a>(value: &'a JsArg, name: &str, code: &'static str) -> 
   }
 }
 
+/// A plain object as its JSON text, which the JS entry makes; `given` is the value as the caller gave it, named
+/// in the refusal when it was not a plain object. `None` when absent and `optional`.
+pub fn object_json<'a>(
+  json: &'a Option<String>,
+  given: &JsArg,
+  name: &str,
+  code: &'static str,
+  optional: bool,
+) -> Result<Option<&'a str>, Error> {
+  match (json, given) {
+    (Some(text), _) => Ok(Some(text)),
+    (None, JsArg::Absent(_)) if optional => Ok(None),
+    (None, other) => Err(Error::invalid(
+      code,
+      format!("{name} must be a plain object, got {}", other.described()),
+    )),
+  }
+}
+
+/// A boolean option; absent is `false`.
+pub fn flag(value: &JsArg, name: &str, code: &'static str) -> Result<bool, Error> {
+  match value {
+    JsArg::Absent(_) => Ok(false),
+    JsArg::Boolean(b) => Ok(*b),
+    other => Err(Error::invalid(
+      code,
+      format!("{name} must be a boolean, got {}", other.described()),
+    )),
+  }
+}
+
+/// A number argument, checked further by the core.
+pub fn number(value: &JsArg, name: &str, code: &'static str) -> Result<f64, Error> {
+  match value {
+    JsArg::Number(n) => Ok(*n),
+    other => Err(Error::invalid(
+      code,
+      format!("{name} must be a number, got {}", other.described()),
+    )),
+  }
+}
+
 /// Content variables: the JS entry turns a plain object into JSON text; anything else that is not text is refused.
 pub fn variables(value: &JsArg) -> Result<Option<&str>, Error> {
   match value {

@@ -102,3 +102,225 @@ where
     result.map_err(|error| js_error(env, &error))
   })
 }
+
+/// An agent in the conversation.
+#[napi(object)]
+pub struct AgentResult {
+  pub conversation_sid: String,
+  pub participant_sid: String,
+  pub identity: String,
+  pub already_present: bool,
+}
+
+impl From<twilio_core::AgentAdded> for AgentResult {
+  fn from(added: twilio_core::AgentAdded) -> Self {
+    Self {
+      conversation_sid: added.conversation_sid,
+      participant_sid: added.participant_sid,
+      identity: added.identity,
+      already_present: added.already_present,
+    }
+  }
+}
+
+#[napi(object)]
+pub struct RemovalResult {
+  pub conversation_sid: Option<String>,
+  pub removed: bool,
+}
+
+impl From<twilio_core::AgentRemoved> for RemovalResult {
+  fn from(removed: twilio_core::AgentRemoved) -> Self {
+    Self {
+      conversation_sid: removed.conversation_sid,
+      removed: removed.removed,
+    }
+  }
+}
+
+#[napi(object)]
+pub struct ParticipantItem {
+  pub sid: String,
+  pub identity: Option<String>,
+  pub address: Option<String>,
+  pub proxy_address: Option<String>,
+  pub attributes: serde_json::Value,
+  pub date_created: Option<String>,
+}
+
+#[napi(object)]
+pub struct ParticipantsResult {
+  pub conversation_sid: Option<String>,
+  pub participants: Vec<ParticipantItem>,
+}
+
+impl From<twilio_core::Participants> for ParticipantsResult {
+  fn from(list: twilio_core::Participants) -> Self {
+    Self {
+      conversation_sid: list.conversation_sid,
+      participants: list
+        .participants
+        .into_iter()
+        .map(|p| ParticipantItem {
+          sid: p.sid,
+          identity: p.identity,
+          address: p.address,
+          proxy_address: p.proxy_address,
+          attributes: p.attributes,
+          date_created: p.date_created,
+        })
+        .collect(),
+    }
+  }
+}
+
+#[napi(object)]
+pub struct AssignmentResult {
+  pub conversation_sid: Option<String>,
+  pub assignee: Option<String>,
+  pub previous_assignee: Option<String>,
+}
+
+impl From<twilio_core::Assignment> for AssignmentResult {
+  fn from(assignment: twilio_core::Assignment) -> Self {
+    Self {
+      conversation_sid: Some(assignment.conversation_sid),
+      assignee: Some(assignment.assignee),
+      previous_assignee: assignment.previous_assignee,
+    }
+  }
+}
+
+impl From<twilio_core::Unassignment> for AssignmentResult {
+  fn from(unassignment: twilio_core::Unassignment) -> Self {
+    Self {
+      conversation_sid: unassignment.conversation_sid,
+      assignee: None,
+      previous_assignee: unassignment.previous_assignee,
+    }
+  }
+}
+
+#[napi(object)]
+pub struct StatusResult {
+  pub conversation_sid: Option<String>,
+  pub state: Option<String>,
+  pub unique_name: Option<String>,
+  pub friendly_name: Option<String>,
+  pub assignee: Option<String>,
+  pub participant_count: u32,
+  pub date_created: Option<String>,
+  pub date_updated: Option<String>,
+  pub date_inactive: Option<String>,
+  pub date_closed: Option<String>,
+}
+
+impl From<twilio_core::Status> for StatusResult {
+  fn from(status: twilio_core::Status) -> Self {
+    Self {
+      conversation_sid: status.conversation_sid,
+      state: status.state,
+      unique_name: status.unique_name,
+      friendly_name: status.friendly_name,
+      assignee: status.assignee,
+      participant_count: status.participant_count,
+      date_created: status.date_created,
+      date_updated: status.date_updated,
+      date_inactive: status.date_inactive,
+      date_closed: status.date_closed,
+    }
+  }
+}
+
+#[napi(object)]
+pub struct StateResult {
+  pub conversation_sid: Option<String>,
+  pub state: Option<String>,
+}
+
+impl From<twilio_core::StateChange> for StateResult {
+  fn from(change: twilio_core::StateChange) -> Self {
+    Self {
+      conversation_sid: change.conversation_sid,
+      state: change.state,
+    }
+  }
+}
+
+#[napi(object)]
+pub struct MetadataResult {
+  pub conversation_sid: Option<String>,
+  pub metadata: serde_json::Value,
+}
+
+impl From<twilio_core::Metadata> for MetadataResult {
+  fn from(metadata: twilio_core::Metadata) -> Self {
+    Self {
+      conversation_sid: metadata.conversation_sid,
+      metadata: serde_json::Value::Object(metadata.metadata),
+    }
+  }
+}
+
+#[napi(object)]
+pub struct MediaInfo {
+  pub sid: String,
+  pub size: f64,
+  pub content_type: Option<String>,
+  pub filename: Option<String>,
+}
+
+#[napi(object)]
+pub struct HistoryItem {
+  pub sid: String,
+  pub index: f64,
+  pub author: Option<String>,
+  pub body: Option<String>,
+  pub content_sid: Option<String>,
+  pub media: Option<Vec<MediaInfo>>,
+  pub attributes: serde_json::Value,
+  pub participant_sid: Option<String>,
+  pub date_created: Option<String>,
+  pub delivery: Option<serde_json::Value>,
+}
+
+#[napi(object)]
+pub struct HistoryResult {
+  pub conversation_sid: Option<String>,
+  pub messages: Vec<HistoryItem>,
+}
+
+impl From<twilio_core::History> for HistoryResult {
+  fn from(history: twilio_core::History) -> Self {
+    Self {
+      conversation_sid: history.conversation_sid,
+      messages: history
+        .messages
+        .into_iter()
+        .map(|m| HistoryItem {
+          sid: m.sid,
+          // Indices and sizes are far below 2^53: exact as JS numbers.
+          index: m.index as f64,
+          author: m.author,
+          body: m.body,
+          content_sid: m.content_sid,
+          media: m.media.map(|items| {
+            items
+              .into_iter()
+              .map(|item| MediaInfo {
+                sid: item.sid,
+                size: item.size as f64,
+                content_type: item.content_type,
+                filename: item.filename,
+              })
+              .collect()
+          }),
+          attributes: m.attributes,
+          participant_sid: m.participant_sid,
+          date_created: m.date_created,
+          delivery: m.delivery,
+        })
+        .collect(),
+    }
+  }
+}

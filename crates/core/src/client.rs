@@ -5,9 +5,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::agents::{AgentAdded, AgentRemoved, Agents, Assignment, Participants, Unassignment};
 use crate::config::Config;
+use crate::conversation::{Conversations, Metadata, StateChange, Status};
 use crate::endpoints::Api;
 use crate::error::Result;
+use crate::history::History;
 use crate::http::{Http, ReqwestTransport, RetryPolicy, Transport};
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
 use crate::notices::Notices;
@@ -20,6 +23,8 @@ pub struct Client {
   api: Arc<Api>,
   resolver: Arc<Resolver>,
   messages: Messages,
+  conversations: Arc<Conversations>,
+  agents: Agents,
   notices: Arc<Notices>,
 }
 
@@ -44,11 +49,15 @@ impl Client {
     let notices = Arc::new(Notices::default());
     let resolver = Arc::new(Resolver::new(api.clone(), &config, notices.clone()));
     let messages = Messages::new(api.clone(), resolver.clone(), config.clone())?;
+    let conversations = Arc::new(Conversations::new(api.clone(), resolver.clone()));
+    let agents = Agents::new(api.clone(), conversations.clone());
     Ok(Self {
       config,
       api,
       resolver,
       messages,
+      conversations,
+      agents,
       notices,
     })
   }
@@ -119,6 +128,57 @@ impl Client {
       let sid = account["sid"].as_str().unwrap_or(&self.config.account_sid).to_string();
       Ok((sid, account["friendly_name"].as_str().map(str::to_string)))
     };
+    self.within_deadline(Box::pin(call)).await
+  }
+
+  pub async fn add_agent(&self, phone: &str, identity: &str, attributes: Option<&str>) -> Result<AgentAdded> {
+    self
+      .within_deadline(Box::pin(self.agents.add(phone, identity, attributes)))
+      .await
+  }
+
+  pub async fn remove_agent(&self, phone: &str, identity: &str) -> Result<AgentRemoved> {
+    self
+      .within_deadline(Box::pin(self.agents.remove(phone, identity)))
+      .await
+  }
+
+  pub async fn list_participants(&self, phone: &str) -> Result<Participants> {
+    self.within_deadline(Box::pin(self.agents.list(phone))).await
+  }
+
+  pub async fn assign_conversation(&self, phone: &str, identity: &str, keep_previous: bool) -> Result<Assignment> {
+    let call = self.agents.assign(phone, identity, keep_previous);
+    self.within_deadline(Box::pin(call)).await
+  }
+
+  pub async fn unassign_conversation(&self, phone: &str) -> Result<Unassignment> {
+    self.within_deadline(Box::pin(self.agents.unassign(phone))).await
+  }
+
+  pub async fn conversation_status(&self, phone: &str) -> Result<Status> {
+    self.within_deadline(Box::pin(self.conversations.status(phone))).await
+  }
+
+  pub async fn set_conversation_state(&self, phone: &str, state: &str) -> Result<StateChange> {
+    self
+      .within_deadline(Box::pin(self.conversations.set_state(phone, state)))
+      .await
+  }
+
+  pub async fn conversation_metadata(&self, phone: &str) -> Result<Metadata> {
+    self.within_deadline(Box::pin(self.conversations.metadata(phone))).await
+  }
+
+  /// `patch`: a JSON object text; merged at the top level (`null` deletes a key) or, with `replace`, the whole.
+  pub async fn set_conversation_metadata(&self, phone: &str, patch: &str, replace: bool) -> Result<Metadata> {
+    let call = self.conversations.set_metadata(phone, patch, replace);
+    self.within_deadline(Box::pin(call)).await
+  }
+
+  /// Up to `limit` messages (1 to 1,000), `order` `asc` or `desc`.
+  pub async fn messages(&self, phone: &str, limit: f64, order: &str) -> Result<History> {
+    let call = crate::history::messages(&self.api, &self.conversations, phone, limit, order);
     self.within_deadline(Box::pin(call)).await
   }
 

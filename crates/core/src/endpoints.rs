@@ -10,10 +10,17 @@ use crate::config::{ConversationTimers, Hosts};
 use crate::error::Result;
 use crate::http::{Body, Http, Method, Request};
 use crate::pacing::PaceKey;
-use crate::resources::{Answer, Configuration, ConversationInfo, Page, ParticipantConversation};
+use crate::resources::{
+  Answer, Configuration, ConversationInfo, ConversationRecord, MessageResource, Page, ParticipantConversation,
+  ParticipantRecord,
+};
 
 /// The most pages of ParticipantConversations followed for one address.
 const MAX_PAGES: usize = 20;
+/// Twilio's largest page for participants and messages.
+const PAGE_SIZE: usize = 100;
+/// A conversation has at most 1,000 participants: ten pages.
+const PARTICIPANT_PAGES: usize = 10;
 
 pub struct Api {
   http: Http,
@@ -210,6 +217,95 @@ impl Api {
         }
       })
       .await
+  }
+
+  /// GET /v1/Conversations/{Sid}: the whole record (state, names, attributes, dates, timers).
+  pub async fn conversation(&self, sid: &str) -> Result<ConversationRecord> {
+    self
+      .http
+      .decode(&Request::get(self.conversations(&["Conversations", sid])))
+      .await
+  }
+
+  /// POST /v1/Conversations/{Sid}: attributes, state or timers. Setting a value twice is harmless.
+  pub async fn update_conversation(&self, sid: &str, params: &[(&str, &str)]) -> Result<ConversationRecord> {
+    let request = Request::post_form(self.conversations(&["Conversations", sid]), form(params), true)
+      .paced(PaceKey::Conversation(sid.to_string()));
+    self.http.decode(&request).await
+  }
+
+  /// GET /v1/Conversations/{Sid}/Participants, every page (at most Twilio's 1,000 participants).
+  pub async fn participants(&self, conversation_sid: &str) -> Result<Vec<ParticipantRecord>> {
+    let first = with_query(
+      self.conversations(&["Conversations", conversation_sid, "Participants"]),
+      &[("PageSize", &PAGE_SIZE.to_string())],
+    );
+    let mut found = Vec::new();
+    self
+      .read_pages(
+        first,
+        "participants",
+        PARTICIPANT_PAGES,
+        |records: Vec<ParticipantRecord>| {
+          found.extend(records);
+          ControlFlow::<()>::Continue(())
+        },
+      )
+      .await?;
+    Ok(found)
+  }
+
+  /// POST /v1/Conversations/{Sid}/Participants for a chat identity. A repeat is refused by Twilio (50433).
+  pub async fn add_participant(
+    &self,
+    conversation_sid: &str,
+    identity: &str,
+    attributes: Option<&str>,
+  ) -> Result<ParticipantRecord> {
+    let mut params = vec![("Identity", identity)];
+    params.extend(attributes.map(|a| ("Attributes", a)));
+    let request = Request::post_form(
+      self.conversations(&["Conversations", conversation_sid, "Participants"]),
+      form(&params),
+      true,
+    )
+    .paced(PaceKey::Conversation(conversation_sid.to_string()));
+    self.http.decode(&request).await
+  }
+
+  /// DELETE /v1/Conversations/{Sid}/Participants/{ParticipantSid}
+  pub async fn remove_participant(&self, conversation_sid: &str, participant_sid: &str) -> Result<()> {
+    let request =
+      Request::delete(self.conversations(&["Conversations", conversation_sid, "Participants", participant_sid]))
+        .paced(PaceKey::Conversation(conversation_sid.to_string()));
+    self.http.execute(&request).await.map(|_| ())
+  }
+
+  /// GET /v1/Conversations/{Sid}/Messages in `order` (`asc` or `desc`), page after page until `limit`.
+  pub async fn messages(&self, conversation_sid: &str, order: &str, limit: usize) -> Result<Vec<MessageResource>> {
+    let page_size = limit.clamp(1, PAGE_SIZE).to_string();
+    let first = with_query(
+      self.conversations(&["Conversations", conversation_sid, "Messages"]),
+      &[("Order", order), ("PageSize", &page_size)],
+    );
+    let mut found = Vec::new();
+    self
+      .read_pages(
+        first,
+        "messages",
+        limit.div_ceil(PAGE_SIZE).max(1) + 1,
+        |records: Vec<MessageResource>| {
+          found.extend(records);
+          if found.len() >= limit {
+            ControlFlow::Break(())
+          } else {
+            ControlFlow::Continue(())
+          }
+        },
+      )
+      .await?;
+    found.truncate(limit);
+    Ok(found)
   }
 
   /// POST /2010-04-01/Accounts/{AccountSid}/Messages.json

@@ -35,6 +35,7 @@ pub const USER_AGENT: &str = concat!("twilio-api-client-rs/", env!("CARGO_PKG_VE
 pub enum Method {
   Get,
   Post,
+  Delete,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +73,17 @@ impl Request {
       url,
       body: Body::Form(form),
       idempotent,
+      pace: None,
+    }
+  }
+
+  /// A DELETE: repeating it is harmless (the second one finds nothing).
+  pub fn delete(url: String) -> Self {
+    Self {
+      method: Method::Delete,
+      url,
+      body: Body::Empty,
+      idempotent: true,
       pace: None,
     }
   }
@@ -193,6 +205,7 @@ impl Transport for ReqwestTransport {
       let method = match request.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
+        Method::Delete => reqwest::Method::DELETE,
       };
       let mut builder = self
         .client

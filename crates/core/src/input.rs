@@ -8,6 +8,14 @@ use crate::error::{Error, Result};
 pub const MAX_BODY_CHARS: usize = 1600;
 pub const MAX_AUTHOR_CHARS: usize = 256;
 pub const MAX_URL_CHARS: usize = 2048;
+/// Twilio's limit for a participant's identity.
+pub const MAX_IDENTITY_CHARS: usize = 256;
+/// Twilio's limit for a conversation's attributes.
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
+/// Twilio's limit for a participant's attributes.
+pub const MAX_PARTICIPANT_ATTRIBUTES_BYTES: usize = 4 * 1024;
+/// The most messages `getMessages` reads.
+pub const MAX_MESSAGES: usize = 1000;
 
 fn no_nul(value: &str, what: &str, code: &'static str) -> Result<()> {
   if value.contains('\0') {
@@ -46,6 +54,109 @@ pub fn author(value: &str) -> Result<&str> {
   }
   no_nul(value, "author", "INVALID_AUTHOR")?;
   Ok(value)
+}
+
+/// An agent's chat identity: 1 to 256 characters, not blank, no NUL.
+pub fn identity(value: &str) -> Result<&str> {
+  if value.trim().is_empty() || value.chars().count() > MAX_IDENTITY_CHARS {
+    return Err(Error::invalid(
+      "INVALID_IDENTITY",
+      format!("identity must be a non-empty string of at most {MAX_IDENTITY_CHARS} characters"),
+    ));
+  }
+  no_nul(value, "identity", "INVALID_IDENTITY")?;
+  Ok(value)
+}
+
+/// A JSON object text no larger than `max_bytes`: the attributes Twilio stores.
+fn json_object(
+  value: &str,
+  name: &str,
+  code: &'static str,
+  too_large: &'static str,
+  max_bytes: usize,
+) -> Result<serde_json::Map<String, Value>> {
+  let Ok(Value::Object(map)) = serde_json::from_str::<Value>(value) else {
+    return Err(Error::invalid(code, format!("{name} must be a plain object")));
+  };
+  if value.len() > max_bytes {
+    return Err(Error::invalid(
+      too_large,
+      format!(
+        "{name} is {} bytes as JSON; Twilio stores at most {max_bytes}",
+        value.len()
+      ),
+    ));
+  }
+  Ok(map)
+}
+
+/// A metadata patch: a plain object, at most Twilio's 16 KB for a conversation's attributes.
+pub fn metadata(value: &str) -> Result<serde_json::Map<String, Value>> {
+  json_object(
+    value,
+    "metadata",
+    "INVALID_METADATA",
+    "METADATA_TOO_LARGE",
+    MAX_METADATA_BYTES,
+  )
+}
+
+/// The conversation's attributes after a patch: still within Twilio's 16 KB.
+pub fn metadata_size(attributes: &str) -> Result<()> {
+  if attributes.len() > MAX_METADATA_BYTES {
+    return Err(Error::invalid(
+      "METADATA_TOO_LARGE",
+      format!(
+        "the conversation's metadata would be {} bytes as JSON; Twilio stores at most {MAX_METADATA_BYTES}",
+        attributes.len()
+      ),
+    ));
+  }
+  Ok(())
+}
+
+/// An agent's attributes: a plain object, at most Twilio's 4 KB for a participant.
+pub fn participant_attributes(value: &str) -> Result<&str> {
+  json_object(
+    value,
+    "attributes",
+    "INVALID_ATTRIBUTES",
+    "ATTRIBUTES_TOO_LARGE",
+    MAX_PARTICIPANT_ATTRIBUTES_BYTES,
+  )?;
+  Ok(value)
+}
+
+/// A state a caller may set.
+pub fn state(value: &str) -> Result<&str> {
+  match value {
+    "active" | "inactive" | "closed" => Ok(value),
+    _ => Err(Error::invalid(
+      "INVALID_STATE",
+      "state must be 'active', 'inactive' or 'closed'",
+    )),
+  }
+}
+
+/// How many messages to read: a whole number from 1 to 1,000.
+pub fn limit(value: f64) -> Result<usize> {
+  if value.fract() != 0.0 || !(1.0..=MAX_MESSAGES as f64).contains(&value) {
+    return Err(Error::invalid(
+      "INVALID_LIMIT",
+      format!("limit must be a whole number from 1 to {MAX_MESSAGES}"),
+    ));
+  }
+  // Whole and within 1..=1000: exact.
+  Ok(value as usize)
+}
+
+/// The order of messages: `asc` (oldest first) or `desc` (newest first).
+pub fn order(value: &str) -> Result<&str> {
+  match value {
+    "asc" | "desc" => Ok(value),
+    _ => Err(Error::invalid("INVALID_ORDER", "order must be 'asc' or 'desc'")),
+  }
 }
 
 /// `HX` and 32 hex digits.

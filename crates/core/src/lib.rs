@@ -13,10 +13,13 @@
 
 #![deny(clippy::all)]
 
+mod agents;
 mod client;
 mod config;
+mod conversation;
 mod endpoints;
 mod error;
+mod history;
 mod http;
 mod input;
 mod media;
@@ -28,10 +31,14 @@ mod present;
 mod resolver;
 mod resources;
 
+pub use agents::{AgentAdded, AgentRemoved, Assignment, ParticipantInfo, Participants, Unassignment};
 pub use client::Client;
 pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemParticipant};
+pub use conversation::{Metadata, StateChange, Status};
 pub use error::{Code, Error, Result};
+pub use history::{History, HistoryMessage};
 pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};
 pub use notices::Notices;
 pub use phone::{mask, Customer};
+pub use resources::MediaItem;

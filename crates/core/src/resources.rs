@@ -110,6 +110,103 @@ impl From<ParticipantConversationRecord> for ParticipantConversation {
   }
 }
 
+/// A Conversation as the status and metadata calls read it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConversationRecord {
+  pub sid: String,
+  #[serde(default)]
+  pub unique_name: Option<String>,
+  #[serde(default)]
+  pub friendly_name: Option<String>,
+  /// JSON text; `{}` when unset.
+  #[serde(default = "empty_object", deserialize_with = "or_empty_object")]
+  pub attributes: String,
+  #[serde(default = "active")]
+  pub state: String,
+  #[serde(default)]
+  pub date_created: Option<String>,
+  #[serde(default)]
+  pub date_updated: Option<String>,
+  #[serde(default, deserialize_with = "or_default")]
+  pub timers: TimersRecord,
+}
+
+/// `timers`: `{}` without timers.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TimersRecord {
+  #[serde(default)]
+  pub date_inactive: Option<String>,
+  #[serde(default)]
+  pub date_closed: Option<String>,
+}
+
+/// A Participant of a conversation.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ParticipantRecord {
+  pub sid: String,
+  #[serde(default)]
+  pub identity: Option<String>,
+  #[serde(default)]
+  pub messaging_binding: Option<MessagingBinding>,
+  #[serde(default = "empty_object", deserialize_with = "or_empty_object")]
+  pub attributes: String,
+  #[serde(default)]
+  pub date_created: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessagingBinding {
+  #[serde(default)]
+  pub address: Option<String>,
+  #[serde(default)]
+  pub proxy_address: Option<String>,
+}
+
+/// A Message of a conversation, as the history reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessageResource {
+  pub sid: String,
+  #[serde(default)]
+  pub index: u64,
+  #[serde(default)]
+  pub author: Option<String>,
+  #[serde(default)]
+  pub body: Option<String>,
+  #[serde(default)]
+  pub content_sid: Option<String>,
+  #[serde(default)]
+  pub media: Option<Vec<MediaItem>>,
+  #[serde(default = "empty_object", deserialize_with = "or_empty_object")]
+  pub attributes: String,
+  #[serde(default)]
+  pub participant_sid: Option<String>,
+  #[serde(default)]
+  pub date_created: Option<String>,
+  #[serde(default)]
+  pub delivery: Option<Value>,
+}
+
+/// One media item of a message.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaItem {
+  pub sid: String,
+  #[serde(default)]
+  pub size: u64,
+  #[serde(default)]
+  pub content_type: Option<String>,
+  #[serde(default)]
+  pub filename: Option<String>,
+}
+
+fn empty_object() -> String {
+  "{}".to_string()
+}
+
+/// Attributes Twilio sent as `null`: `{}`, as Twilio returns them when unset.
+fn or_empty_object<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<String, D::Error> {
+  Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_else(empty_object))
+}
+
 /// What a send reads of a Message (Conversations) or Message (Programmable Messaging) resource.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MessageRecord {
