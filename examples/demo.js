@@ -12,6 +12,21 @@ function option(name) {
   return at > 0 ? process.argv[at + 1] : undefined;
 }
 
+// One line per step: what it did, in the transcript.
+function describe(result) {
+  if (result.messageSid)
+    return `${result.messageSid} in ${result.conversationSid}`;
+  if (result.participantSid)
+    return `${result.identity} joined as ${result.participantSid}${result.alreadyPresent ? " (already in)" : ""}`;
+  if ("previousAssignee" in result)
+    return `assigned to ${result.assignee} (before: ${result.previousAssignee ?? "nobody"})`;
+  if ("participantCount" in result)
+    return `${result.state}, ${result.participantCount} participants, assigned to ${result.assignee ?? "nobody"}, updated ${result.dateUpdated.toISOString()}`;
+  if ("metadata" in result)
+    return `metadata ${JSON.stringify(result.metadata)}`;
+  return JSON.stringify(result);
+}
+
 async function main() {
   const to = option("to");
   const live = Boolean(to);
@@ -60,12 +75,26 @@ async function main() {
       () =>
         client.sendImageMessageByUrl(phone, imageUrl, "Here is your booking"),
     ],
+    [
+      "addAgent",
+      () => client.addAgent(phone, "agent_alice", { team: "bookings" }),
+    ],
+    [
+      "assignConversation",
+      () => client.assignConversation(phone, "agent_alice"),
+    ],
+    [
+      "setConversationMetadata",
+      () =>
+        client.setConversationMetadata(phone, { booking: "B-1042", vip: true }),
+    ],
+    ["getConversationStatus", () => client.getConversationStatus(phone)],
   ];
   let seen = 0;
   for (const [name, step] of steps) {
     const result = await step();
     const outcome = result.success
-      ? `${result.messageSid} in ${result.conversationSid}`
+      ? describe(result)
       : `FAILED: ${result.error}`;
     console.log(`\n${name}: ${outcome}`);
     if (sandbox) {
