@@ -51,6 +51,23 @@ impl Harness {
       .await
   }
 
+  /// A seeded conversation's SID.
+  async fn seeded_sid(&self, conversation: Value) -> String {
+    self.seed(conversation).await["conversations"][0]["sid"]
+      .as_str()
+      .unwrap_or_default()
+      .to_string()
+  }
+
+  async fn add_identity(&self, sid: &str, identity: &str) -> common::Answer {
+    self
+      .post(
+        &format!("/v1/Conversations/{sid}/Participants"),
+        &[("Identity", identity)],
+      )
+      .await
+  }
+
   async fn message(&self, sid: &str) -> common::Answer {
     self
       .post(&format!("/v1/Conversations/{sid}/Messages"), &[("Body", "hi")])
@@ -69,12 +86,7 @@ async fn an_identity_in_1000_open_conversations_is_refused_one_more_with_50214_a
     .as_str()
     .unwrap()
     .to_string();
-  let refused = h
-    .post(
-      &format!("/v1/Conversations/{sid}/Participants"),
-      &[("Identity", "agent")],
-    )
-    .await;
+  let refused = h.add_identity(&sid, "agent").await;
   assert_eq!(
     (refused.status, Harness::code(&refused)),
     (403, 50214),
@@ -83,12 +95,7 @@ async fn an_identity_in_1000_open_conversations_is_refused_one_more_with_50214_a
   );
   assert!(refused.body["message"].as_str().unwrap().contains("1000"));
   // Another identity is not affected.
-  let other = h
-    .post(
-      &format!("/v1/Conversations/{sid}/Participants"),
-      &[("Identity", "other")],
-    )
-    .await;
+  let other = h.add_identity(&sid, "other").await;
   assert_eq!(other.status, 201);
 }
 
@@ -147,16 +154,8 @@ async fn closing_a_conversation_frees_its_identity_slot_and_deleting_one_does_to
 async fn a_conversation_holds_1000_participants_then_refuses_with_50417() {
   let h = Harness::start().await;
   let participants: Vec<Value> = (0..1000).map(|i| json!({ "identity": format!("user{i}") })).collect();
-  let sid = h.seed(json!({ "participants": participants })).await["conversations"][0]["sid"]
-    .as_str()
-    .unwrap()
-    .to_string();
-  let refused = h
-    .post(
-      &format!("/v1/Conversations/{sid}/Participants"),
-      &[("Identity", "one-more")],
-    )
-    .await;
+  let sid = h.seeded_sid(json!({ "participants": participants })).await;
+  let refused = h.add_identity(&sid, "one-more").await;
   assert_eq!((refused.status, Harness::code(&refused)), (403, 50417));
 }
 
@@ -166,10 +165,7 @@ async fn a_conversation_holds_50_non_chat_participants_then_refuses_with_50422()
   let participants: Vec<Value> = (0..50)
     .map(|i| json!({ "address": customer(i), "proxy_address": SENDER }))
     .collect();
-  let sid = h.seed(json!({ "participants": participants })).await["conversations"][0]["sid"]
-    .as_str()
-    .unwrap()
-    .to_string();
+  let sid = h.seeded_sid(json!({ "participants": participants })).await;
   let path = format!("/v1/Conversations/{sid}/Participants");
   let refused = h
     .post(
@@ -217,15 +213,7 @@ async fn thirty_writes_per_second_per_conversation_then_429_with_20429_and_reads
     refused.body
   );
   // Participants and updates of the same conversation count too; reads and other conversations do not.
-  assert_eq!(
-    h.post(
-      &format!("/v1/Conversations/{sid}/Participants"),
-      &[("Identity", "agent")]
-    )
-    .await
-    .status,
-    429
-  );
+  assert_eq!(h.add_identity(&sid, "agent").await.status, 429);
   assert_eq!(
     h.post(&format!("/v1/Conversations/{sid}"), &[("FriendlyName", "x")])
       .await
