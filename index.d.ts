@@ -155,6 +155,11 @@ declare namespace TwilioApiClient {
      * conversation creations per second; default 30 (Twilio's limit); 0 turns pacing off.
      */
     writesPerSecond?: number;
+    /**
+     * `TWILIO_MEDIA_ROOT`: the only directory local files are read from (`sendImageMessage`, `uploadMedia`); its
+     * real path, symlinks followed. Unset: any path. Set it when paths can come from requests.
+     */
+    mediaRoot?: string;
     /** Where failures are logged (default `console`); `false` for nowhere. */
     logger?: Logger | false;
   }

@@ -45,10 +45,15 @@ function twilioEnvironment() {
   return env;
 }
 
+// A proxy's traps can throw: such a value is not a plain object.
 function isPlainObject(value) {
   if (value === null || typeof value !== "object") return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  try {
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+  } catch {
+    return false;
+  }
 }
 
 // Content variables go to Twilio as a JSON string: a plain object is serialised as the old module did; anything

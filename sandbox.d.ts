@@ -3,6 +3,10 @@ export interface SandboxOptions {
   port?: number;
   accountSid?: string;
   authToken?: string;
+  /** The address to listen on; loopback by default. Beyond loopback the control API demands a token. */
+  host?: string;
+  /** The control API's token (made up when the host is not loopback and none is given). */
+  controlToken?: string;
   /** Limits to start with instead of Twilio's (`null` switches one off); a reset returns to these. */
   limits?: Partial<Limits>;
 }

@@ -31,13 +31,20 @@ class SandboxHandle {
     this.chatServiceSid = values.TWILIO_CHAT_SERVICE_SID;
     this.templateSid = values.TWILIO_TEMPLATE_SID;
     this.imageUrl = `${this.url}/__sandbox/image.png`;
+    Object.defineProperty(this, "controlToken", {
+      value: values.TWILIO_SANDBOX_CONTROL_TOKEN,
+      enumerable: false,
+    });
     Object.defineProperty(this, "process", { value: child, enumerable: false });
   }
 
   async control(method, route, body) {
+    const headers =
+      body === undefined ? {} : { "content-type": "application/json" };
+    if (this.controlToken) headers["x-sandbox-token"] = this.controlToken;
     const response = await fetch(`${this.url}/__sandbox${route}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -126,6 +133,8 @@ function startSandbox(options = {}) {
   const args = ["--port", String(options.port ?? 0), "--exit-on-stdin-close"];
   if (options.accountSid) args.push("--account-sid", options.accountSid);
   if (options.authToken) args.push("--auth-token", options.authToken);
+  if (options.host) args.push("--host", options.host);
+  if (options.controlToken) args.push("--control-token", options.controlToken);
   for (const [name, value] of Object.entries(options.limits ?? {}))
     args.push("--limit", `${name}=${value === null ? "off" : value}`);
   const child = spawn(sandboxBinary(), args, {

@@ -33,6 +33,7 @@ pub const OPTION_NAMES: &[&str] = &[
   "systemParticipant",
   "conversationTimers",
   "writesPerSecond",
+  "mediaRoot",
 ];
 
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
@@ -60,6 +61,7 @@ pub struct ClientOptions {
   pub system_participant: Option<String>,
   pub conversation_timers: Option<ConversationTimerOptions>,
   pub writes_per_second: Option<f64>,
+  pub media_root: Option<String>,
 }
 
 /// `conversationTimers`: ISO-8601 durations set on every conversation the client creates.
@@ -106,6 +108,7 @@ impl ClientOptions {
       closed_after: self.conversation_timers.and_then(|t| t.closed_after),
       writes_per_second: whole(self.writes_per_second, "writesPerSecond")?
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+      media_root: self.media_root,
     })
   }
 }

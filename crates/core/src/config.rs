@@ -73,6 +73,8 @@ pub struct Options {
   pub closed_after: Option<String>,
   /// `TWILIO_WRITES_PER_SECOND`: default 30; 0 turns pacing off.
   pub writes_per_second: Option<u32>,
+  /// `TWILIO_MEDIA_ROOT`: the only directory local media files are read from; any when unset.
+  pub media_root: Option<String>,
 }
 
 /// A credential that never shows itself: `Debug` and `Display` print `[redacted]`.
@@ -209,6 +211,8 @@ pub struct Config {
   pub conversation_timers: ConversationTimers,
   /// Writes per second to one conversation, and conversation creations per second; 0 for no pacing.
   pub writes_per_second: u32,
+  /// The real path of the directory local media must be under.
+  pub media_root: Option<std::path::PathBuf>,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -425,6 +429,17 @@ impl Config {
         "writesPerSecond",
       )?
       .unwrap_or(DEFAULT_WRITES_PER_SECOND),
+      media_root: non_empty(options.media_root)
+        .or_else(|| env("TWILIO_MEDIA_ROOT"))
+        .map(|root| {
+          std::fs::canonicalize(&root)
+            .ok()
+            .filter(|real| real.is_dir())
+            .ok_or_else(|| Error::Config {
+              message: format!("mediaRoot must be an existing directory, not '{root}'"),
+            })
+        })
+        .transpose()?,
     })
   }
 

@@ -77,14 +77,15 @@ impl Error {
     }
   }
 
-  /// Parses Twilio's `{code, message, more_info, status, details}`; a body that is not JSON (as a load balancer
+  /// Parses Twilio's `{code, message, more_info, status, details}` (its message with phone numbers masked: Twilio
+  /// names the number in some, such as 21211); a body that is not JSON (as a load balancer
   /// sends on 502) keeps the HTTP status and a short excerpt.
   pub fn from_response(status: u16, body: &[u8]) -> Self {
     match serde_json::from_slice::<Value>(body) {
       Ok(json) if json.get("message").is_some() || json.get("code").is_some() => Self::Api {
         status,
         code: json["code"].as_u64().and_then(|c| u32::try_from(c).ok()),
-        message: json["message"].as_str().unwrap_or("Twilio error").to_string(),
+        message: redact_numbers(json["message"].as_str().unwrap_or("Twilio error")),
         more_info: json["more_info"].as_str().map(str::to_string),
         details: json.get("details").filter(|d| !d.is_null()).cloned(),
       },
@@ -97,7 +98,7 @@ impl Error {
           message: if excerpt.trim().is_empty() {
             format!("Twilio answered HTTP {status}")
           } else {
-            format!("Twilio answered HTTP {status}: {}", excerpt.trim())
+            format!("Twilio answered HTTP {status}: {}", redact_numbers(excerpt.trim()))
           },
           more_info: None,
           details: None,
@@ -169,9 +170,50 @@ impl Error {
   }
 }
 
+/// Every run of 7 or more digits that stands alone (not inside a SID or a word) as `…` and its last 4: what
+/// errors and logs may show of a phone number.
+pub fn redact_numbers(text: &str) -> String {
+  let chars: Vec<char> = text.chars().collect();
+  let mut out = String::with_capacity(text.len());
+  let mut i = 0;
+  while i < chars.len() {
+    let start = i;
+    while i < chars.len() && chars[i].is_ascii_digit() {
+      i += 1;
+    }
+    if i == start {
+      out.push(chars[i]);
+      i += 1;
+      continue;
+    }
+    let alone =
+      (start == 0 || !chars[start - 1].is_alphanumeric()) && chars.get(i).is_none_or(|c| !c.is_alphanumeric());
+    if alone && i - start >= 7 {
+      out.push('…');
+      out.extend(&chars[i - 4..i]);
+    } else {
+      out.extend(&chars[start..i]);
+    }
+  }
+  out
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn numbers_in_twilios_messages_are_masked_and_codes_and_sids_are_kept() {
+    let body = br#"{"code":21211,"message":"The 'To' number +15551234567 is not a valid phone number.","status":400}"#;
+    assert_eq!(
+      Error::from_response(400, body).to_string(),
+      "The 'To' number +…4567 is not a valid phone number."
+    );
+    assert_eq!(
+      redact_numbers("Conversation CH0123456789abcdef, 50 of 1000"),
+      "Conversation CH0123456789abcdef, 50 of 1000"
+    );
+  }
 
   #[test]
   fn twilios_error_body_is_parsed() {

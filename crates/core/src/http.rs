@@ -173,8 +173,13 @@ fn classify(error: reqwest::Error) -> TransportError {
 /// What went wrong, with its causes (refused, reset, DNS) but without the URL: its path names the customer.
 fn describe(error: reqwest::Error) -> String {
   let error = error.without_url();
+  let text = causes(&error);
+  crate::error::redact_numbers(&text)
+}
+
+fn causes(error: &reqwest::Error) -> String {
   let mut text = error.to_string();
-  let mut cause = std::error::Error::source(&error);
+  let mut cause = std::error::Error::source(error);
   while let Some(inner) = cause {
     let more = inner.to_string();
     if !text.contains(&more) {

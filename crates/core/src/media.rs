@@ -3,9 +3,13 @@
 //! Fetching a URL is guarded: http(s) only, at most `media_max_bytes`, and no private, loopback, link-local or
 //! otherwise internal destination (checked on every resolved address and redirect) unless allowed, so that a
 //! caller-supplied URL cannot make the service read its own network.
+//!
+//! Whatever is sent is judged by its bytes, not its name: an image must be JPEG, PNG or WebP (what WhatsApp
+//! takes), an upload an image, PDF, audio or video. A local path is read only under `mediaRoot` when it is set
+//! (its real path, symlinks followed), so a path taken from a request cannot send the service's own files.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -39,6 +43,83 @@ pub fn content_type_for(path: &str) -> &'static str {
   }
 }
 
+/// What a piece of media may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+  /// An image WhatsApp takes: JPEG, PNG or WebP.
+  Image,
+  /// Anything `uploadMedia` takes: images (GIF too), PDF, audio, video.
+  Upload,
+}
+
+/// The content type of media, judged by its first bytes; `None` for anything not recognised.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+  let at = |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
+  Some(if at(0, &[0xFF, 0xD8, 0xFF]) {
+    "image/jpeg"
+  } else if at(0, b"\x89PNG\r\n\x1a\n") {
+    "image/png"
+  } else if at(0, b"RIFF") && at(8, b"WEBP") {
+    "image/webp"
+  } else if at(0, b"GIF87a") || at(0, b"GIF89a") {
+    "image/gif"
+  } else if at(0, b"%PDF-") {
+    "application/pdf"
+  } else if at(0, b"ID3") || at(0, &[0xFF, 0xFB]) || at(0, &[0xFF, 0xF3]) || at(0, &[0xFF, 0xF2]) {
+    "audio/mpeg"
+  } else if at(0, &[0xFF, 0xF1]) || at(0, &[0xFF, 0xF9]) {
+    "audio/aac"
+  } else if at(0, b"OggS") {
+    "audio/ogg"
+  } else if at(0, b"#!AMR") {
+    "audio/amr"
+  } else if at(4, b"ftyp") {
+    if at(8, b"M4A ") {
+      "audio/mp4"
+    } else if at(8, b"3gp") {
+      "video/3gpp"
+    } else {
+      "video/mp4"
+    }
+  } else {
+    return None;
+  })
+}
+
+/// The content type of media of this kind, or `UNSUPPORTED_MEDIA_TYPE`.
+pub fn judge(bytes: &[u8], kind: Kind) -> Result<&'static str> {
+  let allowed = |content_type: &&str| match kind {
+    Kind::Image => matches!(*content_type, "image/jpeg" | "image/png" | "image/webp"),
+    Kind::Upload => true,
+  };
+  sniff(bytes).filter(allowed).ok_or_else(|| {
+    Error::invalid(
+      "UNSUPPORTED_MEDIA_TYPE",
+      match kind {
+        Kind::Image => "The media is not an image WhatsApp accepts (JPEG, PNG or WebP, judged by its content)",
+        Kind::Upload => "The media is not a type Twilio accepts (an image, PDF, audio or video, judged by its content)",
+      },
+    )
+  })
+}
+
+/// A local path's real location, when it lies under `root` (symlinks followed, no `..` escape); else
+/// `MEDIA_PATH_NOT_ALLOWED`. Without a root the path is used as given.
+async fn confined(path: &str, root: Option<&Path>, missing: impl Fn() -> Error) -> Result<PathBuf> {
+  let Some(root) = root else {
+    return Ok(PathBuf::from(path));
+  };
+  let real = tokio::fs::canonicalize(path).await.map_err(|_| missing())?;
+  if real.starts_with(root) {
+    Ok(real)
+  } else {
+    Err(Error::invalid(
+      "MEDIA_PATH_NOT_ALLOWED",
+      "The file is outside mediaRoot, the only directory local media may be read from",
+    ))
+  }
+}
+
 fn too_large(max: u64) -> Error {
   Error::invalid(
     "MEDIA_TOO_LARGE",
@@ -46,14 +127,15 @@ fn too_large(max: u64) -> Error {
   )
 }
 
-/// Checks that a local file exists, is a file, and is not empty or too large; a missing one fails with the
-/// old module's message.
-pub async fn check_file(path: &str, max_bytes: u64) -> Result<()> {
+/// Checks that a local file exists (under `root`, when set), is a file, and is not empty or too large; a missing
+/// one fails with the old module's message. Answers the path to read.
+pub async fn check_file(path: &str, max_bytes: u64, root: Option<&Path>) -> Result<PathBuf> {
   let not_found = || Error::invalid("FILE_NOT_FOUND", format!("Image file not found: {path}"));
   if path.is_empty() || path.contains('\0') {
     return Err(not_found());
   }
-  let metadata = tokio::fs::metadata(path).await.map_err(|_| not_found())?;
+  let real = confined(path, root, not_found).await?;
+  let metadata = tokio::fs::metadata(&real).await.map_err(|_| not_found())?;
   if !metadata.is_file() {
     return Err(not_found());
   }
@@ -63,18 +145,19 @@ pub async fn check_file(path: &str, max_bytes: u64) -> Result<()> {
   if metadata.len() == 0 {
     return Err(Error::invalid("EMPTY_FILE", format!("Image file is empty: {path}")));
   }
-  Ok(())
+  Ok(real)
 }
 
-/// Reads a local file after [`check_file`].
-pub async fn read_file(path: &str, max_bytes: u64) -> Result<MediaFile> {
-  check_file(path, max_bytes).await?;
-  let bytes = tokio::fs::read(path)
+/// Reads a local file of that kind, its type judged by its bytes.
+pub async fn read_file(path: &str, max_bytes: u64, root: Option<&Path>, kind: Kind) -> Result<MediaFile> {
+  let real = check_file(path, max_bytes, root).await?;
+  let bytes = tokio::fs::read(&real)
     .await
     .map_err(|e| Error::invalid("FILE_UNREADABLE", format!("Cannot read image file {path}: {e}")))?;
+  let content_type = judge(&bytes, kind)?;
   Ok(MediaFile {
     bytes: Bytes::from(bytes),
-    content_type: content_type_for(path).to_string(),
+    content_type: content_type.to_string(),
     filename: basename(path).to_string(),
   })
 }
@@ -184,7 +267,8 @@ impl MediaFetcher {
     })
   }
 
-  pub async fn fetch(&self, url: &url::Url) -> Result<MediaFile> {
+  /// Downloads media of that kind, its type judged by its bytes.
+  pub async fn fetch(&self, url: &url::Url, kind: Kind) -> Result<MediaFile> {
     if !self.allow_private && literal_ip(url).is_some_and(|ip| !is_public(ip)) {
       return Err(refused(url.host_str().unwrap_or("")));
     }
@@ -206,12 +290,6 @@ impl MediaFetcher {
     if response.content_length().is_some_and(|n| n > self.max_bytes) {
       return Err(too_large(self.max_bytes));
     }
-    let header_type = response
-      .headers()
-      .get(reqwest::header::CONTENT_TYPE)
-      .and_then(|v| v.to_str().ok())
-      .map(|v| v.split(';').next().unwrap_or("").trim().to_string())
-      .filter(|v| !v.is_empty() && v != "application/octet-stream");
     let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
       if body.len() as u64 + chunk.len() as u64 > self.max_bytes {
@@ -222,6 +300,7 @@ impl MediaFetcher {
     if body.is_empty() {
       return Err(failed("the response was empty".to_string()));
     }
+    let content_type = judge(&body, kind)?;
     let segment = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
     let filename = percent_decode(segment);
     let filename = if filename.is_empty() {
@@ -230,7 +309,7 @@ impl MediaFetcher {
       filename
     };
     Ok(MediaFile {
-      content_type: header_type.unwrap_or_else(|| content_type_for(&filename).to_string()),
+      content_type: content_type.to_string(),
       filename,
       bytes: body.freeze(),
     })
@@ -300,9 +379,32 @@ mod tests {
     assert_eq!(encode_uri_component("é#?&.jpg"), "%C3%A9%23%3F%26.jpg");
   }
 
+  #[test]
+  fn media_is_judged_by_its_bytes_not_its_name() {
+    assert_eq!(judge(b"\x89PNG\r\n\x1a\n0000", Kind::Image).unwrap(), "image/png");
+    assert_eq!(judge(b"\xFF\xD8\xFF\xE0", Kind::Image).unwrap(), "image/jpeg");
+    assert_eq!(judge(b"RIFF0000WEBPVP8 ", Kind::Image).unwrap(), "image/webp");
+    assert_eq!(judge(b"%PDF-1.7", Kind::Upload).unwrap(), "application/pdf");
+    assert_eq!(judge(b"OggS0000", Kind::Upload).unwrap(), "audio/ogg");
+    assert_eq!(judge(b"0000ftypisom", Kind::Upload).unwrap(), "video/mp4");
+    for refused in [&b"%PDF-1.7"[..], b"GIF89a", b"root:x:0:0:root:/root:/bin/bash", b""] {
+      assert_eq!(
+        judge(refused, Kind::Image).unwrap_err().code(),
+        "UNSUPPORTED_MEDIA_TYPE"
+      );
+    }
+    assert_eq!(
+      judge(b"SECRET=1\n", Kind::Upload).unwrap_err().code(),
+      "UNSUPPORTED_MEDIA_TYPE"
+    );
+  }
+
   #[tokio::test]
   async fn a_missing_file_fails_with_the_old_message() {
-    let error = read_file("/nonexistent/x.png", 10).await.unwrap_err();
+    let error = read_file("/nonexistent/x.png", 10, None, Kind::Image)
+      .await
+      .unwrap_err();
+
     assert_eq!(error.to_string(), "Image file not found: /nonexistent/x.png");
     assert_eq!(error.code(), "FILE_NOT_FOUND");
   }

@@ -14,7 +14,7 @@ use crate::config::{Config, Delivery};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::http::backoff;
-use crate::media::{self, MediaFetcher, MediaFile};
+use crate::media::{self, Kind, MediaFetcher, MediaFile};
 use crate::phone::Customer;
 use crate::present;
 use crate::resolver::Resolver;
@@ -131,15 +131,15 @@ impl Messages {
     let outbound = match (source, self.config.delivery) {
       (ImageSource::Url(url), Delivery::Messaging) => Outbound::Url(crate::input::media_url(url)?.to_string()),
       (ImageSource::Url(url), Delivery::Conversations) => {
-        Outbound::Upload(self.fetcher.fetch(&crate::input::media_url(url)?).await?)
+        Outbound::Upload(self.fetcher.fetch(&crate::input::media_url(url)?, Kind::Image).await?)
       }
       // In a conversation the file itself is uploaded: no public URL needed.
       (ImageSource::File { path, .. }, Delivery::Conversations) => {
-        Outbound::Upload(media::read_file(path, self.config.media_max_bytes).await?)
+        Outbound::Upload(media::read_file(path, self.config.media_max_bytes, self.media_root(), Kind::Image).await?)
       }
       // Messages.json only takes URLs: the old module's public URL for the file, which must exist here.
       (ImageSource::File { path, base_url }, Delivery::Messaging) => {
-        media::check_file(path, self.config.media_max_bytes).await?;
+        media::check_file(path, self.config.media_max_bytes, self.media_root()).await?;
         let base = base_url.ok_or_else(|| {
           Error::invalid(
             "BASE_URL_REQUIRED",
@@ -179,9 +179,13 @@ impl Messages {
     }
   }
 
+  fn media_root(&self) -> Option<&std::path::Path> {
+    self.config.media_root.as_deref()
+  }
+
   /// Uploads a local file to the account's default Conversations service.
   pub async fn upload_file(&self, path: &str) -> Result<Uploaded> {
-    let file = media::read_file(path, self.config.media_max_bytes).await?;
+    let file = media::read_file(path, self.config.media_max_bytes, self.media_root(), Kind::Upload).await?;
     let service = self.default_service().await?;
     self.upload_to(&service, file).await
   }

@@ -25,6 +25,8 @@ pub const CONTROL_PREFIX: &str = "/__sandbox";
 pub struct Shared {
   pub state: Mutex<State>,
   pub base: String,
+  /// What the control API demands in `X-Sandbox-Token`, when anything.
+  pub control_token: Option<String>,
 }
 
 impl Shared {
@@ -123,6 +125,13 @@ pub async fn dispatch(AxumState(app): AxumState<App>, request: Request) -> Respo
     body,
   };
   if incoming.path == CONTROL_PREFIX || incoming.path.starts_with(&format!("{CONTROL_PREFIX}/")) {
+    if !control_allowed(&app, &incoming.headers) {
+      return (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({ "error": "the control API needs the sandbox's token in X-Sandbox-Token" })),
+      )
+        .into_response();
+    }
     return control::handle(&app, incoming).await;
   }
 
@@ -223,6 +232,23 @@ fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) {
     status,
     fault,
   });
+}
+
+/// The control API is open on loopback; elsewhere it demands the token, compared in constant time.
+fn control_allowed(app: &App, headers: &HeaderMap) -> bool {
+  let Some(expected) = app.control_token.as_deref() else {
+    return true;
+  };
+  let given = headers
+    .get("x-sandbox-token")
+    .and_then(|v| v.to_str().ok())
+    .unwrap_or("");
+  given.len() == expected.len()
+    && given
+      .bytes()
+      .zip(expected.bytes())
+      .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+      == 0
 }
 
 fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<()> {

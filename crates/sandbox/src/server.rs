@@ -24,6 +24,9 @@ pub struct SandboxConfig {
   pub auth_token: Option<String>,
   /// Twilio's documented limits by default; see [`Limits`].
   pub limits: Limits,
+  /// Required on every control API call (`X-Sandbox-Token`) when given. Bound beyond loopback, the sandbox makes
+  /// one up when none is given: its control API can reset, dump and break everything.
+  pub control_token: Option<String>,
 }
 
 /// A running sandbox. Dropping it stops the server and closes its connections.
@@ -48,9 +51,13 @@ impl Sandbox {
       chat_service_sid: new_sid("IS"),
       messaging_service_sid: new_sid("MG"),
     };
+    let control_token = config
+      .control_token
+      .or_else(|| (!host.is_loopback()).then(|| new_sid("").chars().take(32).collect()));
     let shared = Arc::new(Shared {
       state: Mutex::new(State::new(account, config.limits)),
       base: url.clone(),
+      control_token,
     });
     let router = Router::new().fallback(dispatch).with_state(shared.clone());
     let (shutdown, watcher) = watch::channel(false);
@@ -61,6 +68,11 @@ impl Sandbox {
       shutdown,
       task,
     })
+  }
+
+  /// The token the control API demands, when it demands one.
+  pub fn control_token(&self) -> Option<&str> {
+    self.shared.control_token.as_deref()
   }
 
   pub fn url(&self) -> &str {

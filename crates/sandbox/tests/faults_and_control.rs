@@ -162,3 +162,40 @@ async fn the_control_api_serves_a_sample_image() {
   assert_eq!(image.headers()["content-type"], "image/png");
   assert!(image.bytes().await.unwrap().starts_with(b"\x89PNG"));
 }
+
+#[tokio::test]
+async fn beyond_loopback_the_control_api_demands_its_token_and_the_twilio_api_its_credentials() {
+  let sandbox = twilio_sandbox::Sandbox::start(twilio_sandbox::SandboxConfig {
+    host: Some("0.0.0.0".parse().unwrap()),
+    ..Default::default()
+  })
+  .await
+  .unwrap();
+  let token = sandbox.control_token().expect("a token is made up").to_string();
+  let port = sandbox.url().rsplit(':').next().unwrap().to_string();
+  let base = format!("http://127.0.0.1:{port}");
+  let http = reqwest::Client::new();
+  let state = |token: Option<&str>| {
+    let mut request = http.get(format!("{base}/__sandbox/state"));
+    if let Some(token) = token {
+      request = request.header("x-sandbox-token", token);
+    }
+    request.send()
+  };
+  assert_eq!(state(None).await.unwrap().status(), 401);
+  assert_eq!(state(Some("wrong")).await.unwrap().status(), 401);
+  assert_eq!(state(Some(&token)).await.unwrap().status(), 200);
+  let twilio = http.get(format!("{base}/v1/Configuration"));
+  assert_eq!(
+    twilio.send().await.unwrap().status(),
+    401,
+    "the Twilio API still demands credentials"
+  );
+}
+
+#[tokio::test]
+async fn on_loopback_the_control_api_stays_open() {
+  let h = Harness::start().await;
+  assert!(h.sandbox.control_token().is_none());
+  assert_eq!(h.get("/__sandbox/limits").await.status, 200);
+}

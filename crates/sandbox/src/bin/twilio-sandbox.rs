@@ -15,7 +15,9 @@ use tokio::io::AsyncReadExt;
 use twilio_sandbox::{Limits, Sandbox, SandboxConfig, DEFAULT_TEMPLATE_SID};
 
 const USAGE: &str = "usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN] \
-[--limit NAME=N|off]… [--no-limits] [--exit-on-stdin-close]
+[--limit NAME=N|off]… [--no-limits] [--control-token TOKEN] [--exit-on-stdin-close]
+Bound beyond loopback (--host 0.0.0.0), the control API demands a token in X-Sandbox-Token: the one given, or one
+made up and printed as TWILIO_SANDBOX_CONTROL_TOKEN.
 limits: conversations_per_identity participants_per_conversation non_chat_participants participants_per_request
         writes_per_second conversation_attributes_bytes message_attributes_bytes participant_attributes_bytes
         initializing_ms";
@@ -59,6 +61,7 @@ fn parse_args() -> Result<(SandboxConfig, bool), String> {
       "--auth-token" => config.auth_token = Some(value("--auth-token")?),
       "--limit" => config.limits = limit(&config.limits, &value("--limit")?)?,
       "--no-limits" => config.limits = Limits::none(),
+      "--control-token" => config.control_token = Some(value("--control-token")?),
       "--exit-on-stdin-close" => exit_on_stdin_close = true,
       "--help" | "-h" => return Err(String::new()),
       other => return Err(format!("unknown argument {other}")),
@@ -119,6 +122,9 @@ async fn main() -> ExitCode {
   let _ = writeln!(out, "TWILIO_ACCOUNT_SID={}", sandbox.account_sid());
   let _ = writeln!(out, "TWILIO_AUTH_TOKEN={}", sandbox.auth_token());
   let _ = writeln!(out, "TWILIO_CHAT_SERVICE_SID={}", sandbox.chat_service_sid());
+  if let Some(token) = sandbox.control_token() {
+    let _ = writeln!(out, "TWILIO_SANDBOX_CONTROL_TOKEN={token}");
+  }
   let _ = writeln!(out, "TWILIO_TEMPLATE_SID={DEFAULT_TEMPLATE_SID}");
   let _ = out.flush();
   drop(out);

@@ -1,0 +1,310 @@
+"use strict";
+
+// The threat model's promises (SECURITY.md), each against the sandbox: local files judged by their bytes and
+// confined to mediaRoot, no customer number in any error or log line, and every hostile argument refused in the
+// user's language without a request.
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { PHONE, useSandbox } = require("./helpers.js");
+
+const box = useSandbox();
+const DIGITS = "1234567890";
+
+const png = fs.readFileSync(
+  path.join(__dirname, "..", "crates", "sandbox", "assets", "sample.png"),
+);
+
+function tempDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "twilio-security-"));
+}
+
+async function noTwilioRequest() {
+  assert.deepEqual(await box.calls(), []);
+}
+
+test("a local file that is not an image WhatsApp accepts is refused by its bytes, whatever its name", async () => {
+  const dir = tempDir();
+  const disguised = path.join(dir, "photo.png");
+  fs.writeFileSync(disguised, "DATABASE_PASSWORD=hunter2\n");
+  const client = box.client();
+  for (const file of ["/etc/passwd", disguised]) {
+    const image = await client.sendImageMessage(PHONE, file);
+    assert.equal(image.code, "UNSUPPORTED_MEDIA_TYPE", file);
+    const upload = await client.uploadMedia(file);
+    assert.equal(upload.code, "UNSUPPORTED_MEDIA_TYPE", file);
+  }
+  const pdf = path.join(dir, "menu.png");
+  fs.writeFileSync(pdf, "%PDF-1.7\n");
+  assert.equal(
+    (await client.sendImageMessage(PHONE, pdf)).code,
+    "UNSUPPORTED_MEDIA_TYPE",
+    "a PDF is not an image",
+  );
+  await noTwilioRequest();
+  assert.equal(
+    (await client.uploadMedia(pdf)).success,
+    true,
+    "but uploadMedia takes a PDF",
+  );
+});
+
+test("with mediaRoot, local files are read only from under it: no path outside, no .. escape, no symlink out", async () => {
+  const root = tempDir();
+  const outside = tempDir();
+  fs.writeFileSync(path.join(root, "inside.png"), png);
+  fs.writeFileSync(path.join(outside, "outside.png"), png);
+  fs.symlinkSync(
+    path.join(outside, "outside.png"),
+    path.join(root, "link.png"),
+  );
+  const client = box.client({ mediaRoot: root });
+  for (const file of [
+    path.join(outside, "outside.png"),
+    path.join(root, "..", path.basename(outside), "outside.png"),
+    path.join(root, "link.png"),
+  ]) {
+    const result = await client.sendImageMessage(PHONE, file);
+    assert.equal(result.code, "MEDIA_PATH_NOT_ALLOWED", file);
+    assert.equal(
+      (await client.uploadMedia(file)).code,
+      "MEDIA_PATH_NOT_ALLOWED",
+      file,
+    );
+  }
+  await noTwilioRequest();
+  const inside = await client.sendImageMessage(
+    PHONE,
+    path.join(root, "inside.png"),
+  );
+  assert.equal(inside.success, true, inside.error);
+});
+
+test("mediaRoot must be an existing directory", () => {
+  assert.throws(
+    () => box.client({ mediaRoot: "/nonexistent/media" }),
+    /mediaRoot must be an existing directory/,
+  );
+});
+
+test("media fetched by URL is judged by its bytes before it is uploaded", async () => {
+  const client = box.client({ mediaAllowPrivateHosts: true });
+  const notAnImage = `${box.sandbox.url}/__sandbox/info`;
+  const result = await client.sendImageMessageByUrl(PHONE, notAnImage, "look");
+  assert.equal(result.code, "UNSUPPORTED_MEDIA_TYPE");
+  await noTwilioRequest();
+  const image = await client.sendImageMessageByUrl(PHONE, box.sandbox.imageUrl);
+  assert.equal(image.success, true, image.error);
+});
+
+test("no error text, result or log line carries the customer's number or the message, on any failure", async () => {
+  const failures = {
+    "Twilio answered": async () => {
+      await box.sandbox.fault({
+        method: "GET",
+        path: "whatsapp_",
+        status: 400,
+        code: 21211,
+        message: `The 'To' number +${DIGITS} is not a valid phone number.`,
+      });
+      return box.client().sendMessage(PHONE, "secret words");
+    },
+    "Twilio unreachable": () =>
+      box
+        .client({ baseUrl: "http://127.0.0.1:9", maxRetries: 0 })
+        .sendMessage(PHONE, "secret words"),
+    timeout: async () => {
+      await box.sandbox.fault({ path: ".", latency_ms: 2000, times: 10 });
+      return box
+        .client({ timeoutMs: 100, deadlineMs: 300 })
+        .sendMessage(PHONE, "secret words");
+    },
+    "bad input": () => box.client().sendMessage(PHONE, "x".repeat(1601)),
+    "rejected lookup": async () => {
+      await box.sandbox.fault({
+        path: "whatsapp_",
+        status: 400,
+        code: 21211,
+        message: `Invalid number ${DIGITS}`,
+      });
+      return box
+        .client()
+        .findOrCreateConversation(PHONE)
+        .catch((error) => ({ error: error.message, code: error.code }));
+    },
+  };
+  for (const [kind, fail] of Object.entries(failures)) {
+    await box.sandbox.reset();
+    box.logger.entries.length = 0;
+    const result = await fail();
+    assert.ok(result.error, `${kind}: failed`);
+    const seen = JSON.stringify({ result, log: box.logger.entries });
+    assert.doesNotMatch(seen, new RegExp(DIGITS), `${kind}: ${seen}`);
+    assert.doesNotMatch(seen, /secret words/, kind);
+    assert.ok(box.logger.entries.length >= 1, `${kind}: logged`);
+  }
+});
+
+// Every argument of every method, given every kind of JavaScript value that is not what it takes.
+function hostileValues() {
+  const throwing = {
+    toString() {
+      throw new Error("toString exploded");
+    },
+    get valueOf() {
+      throw new Error("getter exploded");
+    },
+  };
+  const proxy = new Proxy(
+    {},
+    {
+      getPrototypeOf() {
+        throw new Error("trap exploded");
+      },
+      get() {
+        throw new Error("trap exploded");
+      },
+    },
+  );
+  return [
+    ["NaN", NaN, "a number (NaN)"],
+    ["Infinity", Infinity, "a number (Infinity)"],
+    ["-Infinity", -Infinity, "a number (-Infinity)"],
+    ["-0", -0, "a number (-0)"],
+    ["a bigint", 10n, "a bigint"],
+    ["a symbol", Symbol("s"), "a symbol"],
+    ["a function", () => 1, "a function"],
+    ["an object whose toString throws", throwing, "an object"],
+    ["a proxy whose traps throw", proxy, "an object"],
+    ["a Date", new Date(), "a Date"],
+    ["a Map", new Map(), "an object"],
+    ["an array", ["+1234567890"], "an array"],
+  ];
+}
+
+const STRING_ARGUMENTS = [
+  [
+    "sendMessage",
+    "to",
+    "INVALID_PHONE_NUMBER",
+    (c, v) => c.sendMessage(v, "hi"),
+  ],
+  ["sendMessage", "text", "INVALID_TEXT", (c, v) => c.sendMessage(PHONE, v)],
+  [
+    "sendMessage",
+    "author",
+    "INVALID_AUTHOR",
+    (c, v) => c.sendMessage(PHONE, "hi", v),
+  ],
+  [
+    "sendTemplateMessage",
+    "phoneNumber",
+    "INVALID_PHONE_NUMBER",
+    (c, v) => c.sendTemplateMessage(v, "HX0123456789abcdef0123456789abcdef"),
+  ],
+  [
+    "sendTemplateMessage",
+    "contentSid",
+    "INVALID_CONTENT_SID",
+    (c, v) => c.sendTemplateMessage(PHONE, v),
+  ],
+  [
+    "sendTemplateMessage",
+    "contentVariables",
+    "INVALID_CONTENT_VARIABLES",
+    (c, v) =>
+      c.sendTemplateMessage(PHONE, "HX0123456789abcdef0123456789abcdef", v),
+  ],
+  [
+    "sendImageMessage",
+    "imagePath",
+    "FILE_NOT_FOUND",
+    (c, v) => c.sendImageMessage(PHONE, v),
+  ],
+  [
+    "sendImageMessageByUrl",
+    "mediaUrl",
+    "INVALID_MEDIA_URL",
+    (c, v) => c.sendImageMessageByUrl(PHONE, v),
+  ],
+  [
+    "sendImageMessageByUrl",
+    "caption",
+    "INVALID_TEXT",
+    (c, v) => c.sendImageMessageByUrl(PHONE, "https://example.com/a.png", v),
+  ],
+  ["uploadMedia", "filePath", "FILE_NOT_FOUND", (c, v) => c.uploadMedia(v)],
+  ["addAgent", "identity", "INVALID_IDENTITY", (c, v) => c.addAgent(PHONE, v)],
+  [
+    "addAgent",
+    "attributes",
+    "INVALID_ATTRIBUTES",
+    (c, v) => c.addAgent(PHONE, "alice", v),
+  ],
+  [
+    "removeAgent",
+    "phoneNumber",
+    "INVALID_PHONE_NUMBER",
+    (c, v) => c.removeAgent(v, "alice"),
+  ],
+  [
+    "setConversationState",
+    "state",
+    "INVALID_STATE",
+    (c, v) => c.setConversationState(PHONE, v),
+  ],
+  [
+    "setConversationMetadata",
+    "metadata",
+    "INVALID_METADATA",
+    (c, v) => c.setConversationMetadata(PHONE, v),
+  ],
+  [
+    "getMessages",
+    "phoneNumber",
+    "INVALID_PHONE_NUMBER",
+    (c, v) => c.getMessages(v),
+  ],
+];
+
+test("every argument of every method refuses every hostile value with its own code, naming the argument and what it got", async () => {
+  const client = box.client();
+  for (const [method, argument, code, call] of STRING_ARGUMENTS) {
+    for (const [name, value, got] of hostileValues()) {
+      const result = await call(client, value);
+      const where = `${method}(${argument}) with ${name}`;
+      assert.equal(result.success, false, where);
+      assert.equal(result.code, code, `${where}: ${result.error}`);
+      assert.match(result.error, new RegExp(`^${argument} must be `), where);
+      // Arrays and objects are refused as what they are, whatever the method takes in their place.
+      if (
+        !["metadata", "attributes", "contentVariables"].includes(argument) ||
+        typeof value !== "object"
+      )
+        assert.ok(
+          result.error.endsWith(`got ${got}`),
+          `${where}: ${result.error}`,
+        );
+      assert.doesNotMatch(result.error, /serde|napi|Rust|Value/, where);
+    }
+  }
+  await noTwilioRequest();
+});
+
+test("the synchronous methods throw a TypeError for hostile values", () => {
+  const client = box.client();
+  for (const [name, value, got] of hostileValues()) {
+    assert.throws(
+      () => client.formatWhatsAppNumber(value),
+      (error) =>
+        error instanceof TypeError &&
+        error.code === "INVALID_PHONE_NUMBER" &&
+        error.message === `phoneNumber must be a string, got ${got}`,
+      name,
+    );
+    assert.throws(() => client.getContentType(value), TypeError, name);
+  }
+});
