@@ -148,6 +148,70 @@ test("no error text, result or log line carries the customer's number or the mes
   }
 });
 
+test("media URLs to internal addresses are refused in every spelling, without a request", async () => {
+  const client = box.client();
+  for (const host of [
+    "127.0.0.1",
+    "127.1",
+    "0x7f000001",
+    "2130706433",
+    "0177.0.0.1",
+    "[::1]",
+    "[::ffff:127.0.0.1]",
+    "169.254.169.254",
+    "10.0.0.1",
+    "172.16.0.1",
+    "192.168.1.1",
+    "0.0.0.0",
+    "localhost",
+  ]) {
+    const result = await client.sendImageMessageByUrl(
+      PHONE,
+      `http://${host}/image.png`,
+    );
+    assert.equal(
+      result.code,
+      "MEDIA_HOST_NOT_ALLOWED",
+      `${host}: ${result.error}`,
+    );
+  }
+  await noTwilioRequest();
+});
+
+test("media over mediaMaxBytes is refused, from a file or a URL, before anything is uploaded", async () => {
+  const dir = tempDir();
+  const file = path.join(dir, "image.png");
+  fs.writeFileSync(file, png);
+  const client = box.client({
+    mediaMaxBytes: png.length - 1,
+    mediaAllowPrivateHosts: true,
+  });
+  assert.equal(
+    (await client.sendImageMessage(PHONE, file)).code,
+    "MEDIA_TOO_LARGE",
+  );
+  assert.equal(
+    (await client.sendImageMessageByUrl(PHONE, box.sandbox.imageUrl)).code,
+    "MEDIA_TOO_LARGE",
+  );
+  await noTwilioRequest();
+});
+
+test("an answer larger than 8 MiB is not read to the end: the call fails with DECODE_ERROR", async () => {
+  const client = box.client();
+  await client.sendMessage(PHONE, "warm-up");
+  await box.sandbox.fault({
+    method: "POST",
+    path: "/Messages$",
+    status: 201,
+    raw_body: "x".repeat(9 * 1024 * 1024),
+  });
+  const result = await client.sendMessage(PHONE, "hi");
+  assert.equal(result.success, false);
+  assert.equal(result.code, "DECODE_ERROR");
+  assert.match(result.error, /larger than/);
+});
+
 // Every argument of every method, given every kind of JavaScript value that is not what it takes.
 function hostileValues() {
   const throwing = {

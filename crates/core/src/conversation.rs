@@ -242,3 +242,19 @@ impl Conversations {
       .await
   }
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[tokio::test]
+  async fn attribute_locks_are_kept_only_while_someone_holds_them() {
+    let locks = AttributeLocks::default();
+    for i in 0..1000 {
+      let _held = locks.lock(&format!("CH{i}")).await;
+    }
+    let _held = locks.lock("CHlast").await;
+    let kept = locks.by_sid.lock().map(|by_sid| by_sid.len()).unwrap_or(usize::MAX);
+    assert_eq!(kept, 1);
+  }
+}

@@ -29,6 +29,8 @@ use crate::resources::Answer;
 pub const BACKOFF_BASE: Duration = Duration::from_millis(100);
 /// twilio-node's largest retry delay.
 pub const BACKOFF_CAP: Duration = Duration::from_secs(3);
+/// The largest answer read from Twilio: its pages are far smaller, and an endpoint that sends more is not Twilio.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 pub const USER_AGENT: &str = concat!("twilio-api-client-rs/", env!("CARGO_PKG_VERSION"));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +111,8 @@ pub enum TransportError {
   /// The request may have arrived; no answer came back.
   Lost(String),
   Timeout,
+  /// The answer (with this status) was larger than [`MAX_ANSWER_BYTES`]; it was not read to the end.
+  Oversized(u16),
 }
 
 /// Sends one request and answers the response, whatever its status.
@@ -224,10 +228,20 @@ impl Transport for ReqwestTransport {
           .header(reqwest::header::CONTENT_TYPE, content_type)
           .body(bytes.clone()),
       };
-      let response = builder.send().await.map_err(classify)?;
+      let mut response = builder.send().await.map_err(classify)?;
       let status = response.status().as_u16();
       let retry_after = retry_after(response.headers());
-      let body = response.bytes().await.map_err(classify)?;
+      if response.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
+        return Err(TransportError::Oversized(status));
+      }
+      let mut body = bytes::BytesMut::new();
+      while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+          return Err(TransportError::Oversized(status));
+        }
+        body.extend_from_slice(&chunk);
+      }
+      let body = body.freeze();
       Ok(Response {
         status,
         retry_after,
@@ -332,6 +346,15 @@ impl Http {
         Err(TransportError::NotSent(message)) => (Error::Transport { message, sent: false }, true, None),
         Err(TransportError::Lost(message)) => (Error::Transport { message, sent: true }, request.idempotent, None),
         Err(TransportError::Timeout) => (Error::Timeout { after: wait_limit }, request.idempotent, None),
+        Err(TransportError::Oversized(status)) => (
+          Error::Decode {
+            status,
+            reason: format!("the answer is larger than the {MAX_ANSWER_BYTES} bytes an API answer may be"),
+            body: String::new(),
+          },
+          false,
+          None,
+        ),
       };
       let rate_limited = error.status() == Some(429) && self.policy.max_retries > 0;
       if !repeat || (attempt >= self.policy.max_retries && !rate_limited) {
