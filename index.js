@@ -56,18 +56,6 @@ function isPlainObject(value) {
   }
 }
 
-// Content variables go to Twilio as a JSON string: a plain object is serialised as the old module did; anything
-// else crosses as it is, for the core to check (a string) or refuse by its kind.
-function variablesArg(value) {
-  if (!isPlainObject(value)) return value;
-  try {
-    return JSON.stringify(value);
-  } catch {
-    // A cycle or a throwing toJSON: refused by the core as what it is.
-    return value;
-  }
-}
-
 // The timers' values are checked in Rust; their shape here, so that a misspelt key is not silently ignored.
 function checkTimers(timers) {
   if (!isPlainObject(timers))
@@ -84,7 +72,8 @@ function checkTimers(timers) {
   }
 }
 
-// A plain object crosses as its JSON text; anything else crosses as it is, for the core to refuse by its kind.
+// A plain object's JSON text; undefined for anything else (and for a cycle or a throwing toJSON), which then
+// crosses as it is, for the core to refuse by its kind.
 function objectJson(value) {
   if (!isPlainObject(value)) return undefined;
   try {
@@ -94,7 +83,14 @@ function objectJson(value) {
   }
 }
 
-// Options objects of the newer methods; anything but an object means the defaults.
+// Content variables go to Twilio as a JSON string: a plain object is serialised as the old module did; anything
+// else crosses as it is, for the core to check (a string) or refuse by its kind.
+function variablesArg(value) {
+  return objectJson(value) ?? value;
+}
+
+// Options objects of the newer methods; anything but an object means the defaults. Read inside the call, so that
+// an options object whose getters throw makes a failure, not a thrown error.
 function optionsOf(options) {
   return options !== null && typeof options === "object" ? options : {};
 }
@@ -183,7 +179,7 @@ class TwilioApiClient {
       log.call(this.#logger, `${LOG_PREFIX} ${warning}`, { operation });
   }
 
-  // A send: the success in its legacy shape, or `{ success: false, error, code }`.
+  // A call that resolves: its success in the legacy shape given, or `{ success: false, error, code }`.
   async #send(operation, to, call, shape = sent) {
     const outcome = await this.#run(operation, to, call);
     return outcome.ok ? shape(outcome.value) : failed(outcome.failure);
@@ -322,12 +318,15 @@ class TwilioApiClient {
   }
 
   assignConversation(phoneNumber, identity, options = {}) {
-    const { keepPrevious } = optionsOf(options);
     return this.#send(
       "assignConversation",
       phoneNumber,
       () =>
-        this.#native.assignConversation(phoneNumber, identity, keepPrevious),
+        this.#native.assignConversation(
+          phoneNumber,
+          identity,
+          optionsOf(options).keepPrevious,
+        ),
       assigned,
     );
   }
@@ -373,7 +372,6 @@ class TwilioApiClient {
   }
 
   setConversationMetadata(phoneNumber, patch, options = {}) {
-    const { replace } = optionsOf(options);
     return this.#send(
       "setConversationMetadata",
       phoneNumber,
@@ -382,18 +380,20 @@ class TwilioApiClient {
           phoneNumber,
           objectJson(patch),
           patch,
-          replace,
+          optionsOf(options).replace,
         ),
       conversationMetadata,
     );
   }
 
   getMessages(phoneNumber, options = {}) {
-    const { limit = 50, order = "desc" } = optionsOf(options);
     return this.#send(
       "getMessages",
       phoneNumber,
-      () => this.#native.getMessages(phoneNumber, limit, order),
+      () => {
+        const { limit = 50, order = "desc" } = optionsOf(options);
+        return this.#native.getMessages(phoneNumber, limit, order);
+      },
       messageHistory,
     );
   }
