@@ -1,5 +1,22 @@
 declare class TwilioApiClient {
   constructor(options?: TwilioApiClient.TwilioApiClientOptions);
+  /**
+   * Whether a webhook request is Twilio's (HMAC-SHA1 of the URL and the sorted parameters, as Twilio signs):
+   * `signature` is its X-Twilio-Signature header, `url` the public URL Twilio called, `params` the form
+   * parameters (repeated names as arrays) or the raw JSON body. Fails closed on anything malformed.
+   */
+  static validateWebhookSignature(
+    authToken: string,
+    signature: string,
+    url: string,
+    params?: Record<string, string | string[]> | string | Buffer,
+  ): boolean;
+  /** `validateWebhookSignature` with this client's auth token, or its `webhookAuthToken`. */
+  validateWebhook(
+    signature: string,
+    url: string,
+    params?: Record<string, string | string[]> | string | Buffer,
+  ): boolean;
   readonly accountSid: string;
   readonly whatsappNumber: string;
   readonly systemIdentity: string;
@@ -160,6 +177,11 @@ declare namespace TwilioApiClient {
      * real path, symlinks followed. Unset: any path. Set it when paths can come from requests.
      */
     mediaRoot?: string;
+    /**
+     * `TWILIO_WEBHOOK_AUTH_TOKEN`: the auth token webhooks are signed with, for `validateWebhook` when the client
+     * authenticates with an API key (Twilio never signs webhooks with one). Default: `authToken`.
+     */
+    webhookAuthToken?: string;
     /** Where failures are logged (default `console`); `false` for nowhere. */
     logger?: Logger | false;
   }

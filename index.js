@@ -10,6 +10,7 @@ const {
   formatWhatsappNumber,
   maskNumber,
   optionNames,
+  validateWebhookSignature,
 } = require("./binding.js");
 const {
   TwilioApiError,
@@ -93,6 +94,22 @@ function variablesArg(value) {
 // an options object whose getters throw makes a failure, not a thrown error.
 function optionsOf(options) {
   return options !== null && typeof options === "object" ? options : {};
+}
+
+// A webhook's parameters as the validator takes them: form parameters as [name, value] pairs (a repeated name
+// once per value, as Express and Fastify parse them), or a JSON body (a string or a Buffer).
+function webhookParams(params) {
+  if (typeof params === "string" || Buffer.isBuffer(params))
+    return [[], Buffer.from(params)];
+  const pairs = [];
+  if (isPlainObject(params)) {
+    for (const [name, value] of Object.entries(params)) {
+      for (const one of Array.isArray(value) ? value : [value]) {
+        if (one !== undefined && one !== null) pairs.push([name, String(one)]);
+      }
+    }
+  }
+  return [pairs, undefined];
 }
 
 function resolveLogger(logger) {
@@ -395,6 +412,28 @@ class TwilioApiClient {
         return this.#native.getMessages(phoneNumber, limit, order);
       },
       messageHistory,
+    );
+  }
+
+  /**
+   * Whether a webhook request is Twilio's: `signature` is its X-Twilio-Signature header, `url` the public URL
+   * Twilio called, `params` its form parameters (or its raw JSON body). Fails closed on anything malformed.
+   */
+  static validateWebhookSignature(authToken, signature, url, params = {}) {
+    return validateWebhookSignature(
+      authToken,
+      signature,
+      url,
+      ...webhookParams(params),
+    );
+  }
+
+  /** The same, with this client's auth token (or `webhookAuthToken`). */
+  validateWebhook(signature, url, params = {}) {
+    return this.#native.validateWebhook(
+      signature,
+      url,
+      ...webhookParams(params),
     );
   }
 

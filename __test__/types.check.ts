@@ -89,3 +89,17 @@ async function beyondSending(): Promise<void> {
   await client.setConversationState("+1234567890", "open");
 }
 void beyondSending;
+
+const fromTwilio: boolean = TwilioApiClient.validateWebhookSignature(
+  "token",
+  "signature",
+  "https://example.com/hook",
+  { Body: "hi", "MessagingBinding.Address": ["a", "b"] },
+);
+const withOwnToken: boolean = client.validateWebhook(
+  "signature",
+  "https://example.com/hook",
+  "{}",
+);
+void fromTwilio;
+void withOwnToken;

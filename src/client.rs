@@ -343,6 +343,18 @@ impl NativeClient {
     })
   }
 
+  /// Whether a webhook request is Twilio's, signed with this account's auth token (`webhookAuthToken` for a client
+  /// that authenticates with an API key). `pairs`: the form parameters as [name, value]; `body`: a JSON body.
+  #[napi]
+  pub fn validate_webhook(&self, signature: JsArg, url: JsArg, pairs: Vec<Vec<String>>, body: Option<Buffer>) -> bool {
+    self
+      .inner
+      .config()
+      .webhook_auth_token
+      .as_ref()
+      .is_some_and(|token| webhook_valid(token.expose(), &signature, &url, &pairs, body.as_deref()))
+  }
+
   /// How many conversations the cache holds now.
   #[napi]
   pub async fn cached_conversations(&self) -> f64 {
@@ -363,6 +375,40 @@ pub fn format_whatsapp_number(env: &Env, phone_number: JsArg) -> Result<String> 
 #[napi]
 pub fn option_names() -> Vec<&'static str> {
   crate::convert::OPTION_NAMES.to_vec()
+}
+
+/// Whether a webhook request is Twilio's, signed with `auth_token`. Anything that is not text fails closed.
+#[napi]
+pub fn validate_webhook_signature(
+  auth_token: JsArg,
+  signature: JsArg,
+  url: JsArg,
+  pairs: Vec<Vec<String>>,
+  body: Option<Buffer>,
+) -> bool {
+  match auth_token {
+    JsArg::Text(token) => webhook_valid(&token, &signature, &url, &pairs, body.as_deref()),
+    _ => false,
+  }
+}
+
+fn webhook_valid(token: &str, signature: &JsArg, url: &JsArg, pairs: &[Vec<String>], body: Option<&[u8]>) -> bool {
+  let (JsArg::Text(signature), JsArg::Text(url)) = (signature, url) else {
+    return false;
+  };
+  match body {
+    Some(body) => twilio_core::signature::is_valid_with_body(token, signature, url, body),
+    None => {
+      let params: Vec<(String, String)> = pairs
+        .iter()
+        .filter_map(|pair| match pair.as_slice() {
+          [name, value] => Some((name.clone(), value.clone())),
+          _ => None,
+        })
+        .collect();
+      twilio_core::signature::is_valid(token, signature, url, &params)
+    }
+  }
 }
 
 /// The content type the old module gave a file name.

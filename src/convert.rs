@@ -34,6 +34,7 @@ pub const OPTION_NAMES: &[&str] = &[
   "conversationTimers",
   "writesPerSecond",
   "mediaRoot",
+  "webhookAuthToken",
 ];
 
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
@@ -62,6 +63,7 @@ pub struct ClientOptions {
   pub conversation_timers: Option<ConversationTimerOptions>,
   pub writes_per_second: Option<f64>,
   pub media_root: Option<String>,
+  pub webhook_auth_token: Option<String>,
 }
 
 /// `conversationTimers`: ISO-8601 durations set on every conversation the client creates.
@@ -109,6 +111,7 @@ impl ClientOptions {
       writes_per_second: whole(self.writes_per_second, "writesPerSecond")?
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
       media_root: self.media_root,
+      webhook_auth_token: self.webhook_auth_token.map(Secret::new),
     })
   }
 }

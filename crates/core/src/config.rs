@@ -75,6 +75,9 @@ pub struct Options {
   pub writes_per_second: Option<u32>,
   /// `TWILIO_MEDIA_ROOT`: the only directory local media files are read from; any when unset.
   pub media_root: Option<String>,
+  /// `TWILIO_WEBHOOK_AUTH_TOKEN`: the auth token webhooks are signed with, for a client that authenticates with an
+  /// API key; the auth token itself otherwise.
+  pub webhook_auth_token: Option<Secret>,
 }
 
 /// A credential that never shows itself: `Debug` and `Display` print `[redacted]`.
@@ -195,6 +198,8 @@ pub struct Config {
   /// The Basic-auth user: the account SID or an API key SID.
   pub username: String,
   pub password: Secret,
+  /// What webhooks to this account are signed with: always the auth token, never an API key.
+  pub webhook_auth_token: Option<Secret>,
   pub whatsapp_number: String,
   pub system_identity: String,
   pub hosts: Hosts,
@@ -308,6 +313,11 @@ impl Config {
       message: MISSING_CREDENTIALS.to_string(),
     };
     let account_sid = account_sid.ok_or_else(missing)?;
+    let webhook_auth_token = options
+      .webhook_auth_token
+      .filter(|t| !t.expose().trim().is_empty())
+      .or_else(|| env("TWILIO_WEBHOOK_AUTH_TOKEN").map(Secret::new))
+      .or_else(|| auth_token.clone());
     let (username, password) = match (api_key, api_secret, auth_token) {
       (Some(key), Some(secret), _) => (key, secret),
       (_, _, Some(token)) => (account_sid.clone(), token),
@@ -400,6 +410,7 @@ impl Config {
       account_sid,
       username,
       password,
+      webhook_auth_token,
       whatsapp_number,
       system_identity,
       hosts,

@@ -30,6 +30,7 @@ mod phone;
 mod present;
 mod resolver;
 mod resources;
+pub mod signature;
 
 pub use agents::{AgentAdded, AgentRemoved, Assignment, ParticipantInfo, Participants, Unassignment};
 pub use client::Client;
