@@ -16,4 +16,6 @@ mod client;
 mod convert;
 mod results;
 
-pub use client::{content_type, format_whatsapp_number, mask_number, NativeClient};
+pub use client::{
+  content_type, format_whatsapp_number, mask_number, option_names, validate_webhook_signature, NativeClient,
+};
