@@ -101,6 +101,37 @@ declare class TwilioApiClient {
     phoneNumber: string,
     options?: { limit?: number; order?: "asc" | "desc" },
   ): Promise<TwilioApiClient.MessageHistory | TwilioApiClient.Failure>;
+
+  // Inbound: webhooks, receipts and the WhatsApp window.
+  /**
+   * Where the conversation service posts its events. Without `filters`: every post-action event (with a post URL)
+   * and `onMessageAdd` (with a pre URL). Replaces the whole configuration.
+   */
+  configureWebhooks(
+    settings: TwilioApiClient.WebhookSettings,
+  ): Promise<TwilioApiClient.WebhookConfiguration | TwilioApiClient.Failure>;
+  getWebhookConfiguration(): Promise<
+    TwilioApiClient.WebhookConfiguration | TwilioApiClient.Failure
+  >;
+  /**
+   * A `(req, res)` handler for node:http, Express and Fastify: 400 without a signature, 403 with a wrong one
+   * (handlers not called), 413 over `maxBodyBytes`; else the typed event goes to `handlers[eventType]` or
+   * `handlers.onEvent`, and the answer is 200 (500 when the handler threw). A pre-event handler may return
+   * `{ body, author, attributes }` to change the action or `false` to reject it (answered 422).
+   */
+  webhookHandler(
+    handlers: TwilioApiClient.WebhookHandlers,
+    options?: TwilioApiClient.WebhookHandlerOptions,
+  ): (req: any, res: any, next?: (error?: unknown) => void) => Promise<void>;
+  /** The message's delivery summary and its receipts (one per WhatsApp or SMS recipient). */
+  getDeliveryStatus(
+    phoneNumber: string,
+    messageSid: string,
+  ): Promise<TwilioApiClient.DeliveryStatus | TwilioApiClient.Failure>;
+  /** Whether free-form messages reach the customer now: open until 24 hours after their newest message. */
+  getWhatsAppWindow(
+    phoneNumber: string,
+  ): Promise<TwilioApiClient.WhatsAppWindow | TwilioApiClient.Failure>;
 }
 
 declare namespace TwilioApiClient {
@@ -182,6 +213,17 @@ declare namespace TwilioApiClient {
      * authenticates with an API key (Twilio never signs webhooks with one). Default: `authToken`.
      */
     webhookAuthToken?: string;
+    /**
+     * `TWILIO_WEBHOOK_ENABLED=1`: the client's own writes carry `X-Twilio-Webhook-Enabled: true`, so that they fire
+     * the service's post-event webhooks too. Default false, as at Twilio.
+     */
+    webhookEnabled?: boolean;
+    /**
+     * `TWILIO_FREEFORM_OUTSIDE_WINDOW`: `'send'` (default: Twilio accepts it and its receipt fails with 63016) or
+     * `'refuse'`: a free-form text or image to a customer whose 24-hour window is closed fails with
+     * `OUTSIDE_WHATSAPP_WINDOW` and sends nothing. Templates always go.
+     */
+    freeformOutsideWindow?: "send" | "refuse";
     /** Where failures are logged (default `console`); `false` for nowhere. */
     logger?: Logger | false;
   }
@@ -345,6 +387,149 @@ declare namespace TwilioApiClient {
     | Failure;
 
   /** What `findOrCreateConversation` rejects with (a TypeError with a string `code` for bad input). */
+  export type WebhookEventType =
+    | "onMessageAdded"
+    | "onMessageUpdated"
+    | "onMessageRemoved"
+    | "onConversationAdded"
+    | "onConversationUpdated"
+    | "onConversationRemoved"
+    | "onConversationStateUpdated"
+    | "onParticipantAdded"
+    | "onParticipantUpdated"
+    | "onParticipantRemoved"
+    | "onDeliveryUpdated"
+    | "onMessageAdd"
+    | "onMessageUpdate"
+    | "onMessageRemove"
+    | "onConversationAdd"
+    | "onConversationUpdate"
+    | "onConversationRemove"
+    | "onParticipantAdd"
+    | "onParticipantUpdate"
+    | "onParticipantRemove";
+
+  export interface WebhookSettings {
+    postWebhookUrl?: string;
+    preWebhookUrl?: string;
+    filters?: WebhookEventType[];
+    /** Default `POST`. */
+    method?: "POST" | "GET";
+  }
+
+  export interface WebhookConfiguration {
+    success: true;
+    postWebhookUrl: string | null;
+    preWebhookUrl: string | null;
+    filters: string[];
+    method: string;
+  }
+
+  /** A Conversations webhook, typed: fields present when Twilio sent them; `params` holds every one as sent. */
+  export interface WebhookEvent {
+    eventType: WebhookEventType | string;
+    accountSid?: string;
+    source?: string;
+    clientIdentity?: string;
+    retryCount?: number;
+    conversationSid?: string;
+    chatServiceSid?: string;
+    messagingServiceSid?: string;
+    messageSid?: string;
+    index?: number;
+    body?: string;
+    author?: string;
+    participantSid?: string;
+    identity?: string;
+    roleSid?: string;
+    attributes?: Record<string, unknown>;
+    media?: Array<Record<string, unknown>>;
+    friendlyName?: string;
+    uniqueName?: string;
+    state?: string;
+    stateFrom?: "active" | "inactive" | "closed";
+    stateTo?: "active" | "inactive" | "closed";
+    reason?: string;
+    status?: "sent" | "delivered" | "read" | "failed" | "undelivered";
+    errorCode?: number;
+    deliveryReceiptSid?: string;
+    channelMessageSid?: string;
+    lastReadMessageIndex?: number;
+    messagingBinding?: {
+      address?: string;
+      proxyAddress?: string;
+      type?: string;
+      projectedAddress?: string;
+      authorAddress?: string;
+    };
+    dateCreated?: Date;
+    dateUpdated?: Date;
+    dateRemoved?: Date;
+    stateUpdated?: Date;
+    params: Record<string, string>;
+  }
+
+  /** What a pre-event handler may return: changes to the action, or `false` to reject it. */
+  export type PreEventAnswer =
+    | {
+        body?: string;
+        author?: string;
+        attributes?: Record<string, unknown> | string;
+      }
+    | false
+    | void;
+
+  export type WebhookHandlers = {
+    [K in WebhookEventType | "onEvent"]?: (
+      event: WebhookEvent,
+    ) => PreEventAnswer | Promise<PreEventAnswer>;
+  };
+
+  export interface WebhookHandlerOptions {
+    /** The public URL Twilio calls (what it signs). Default: `protocol`, the Host header and the path. */
+    url?: string;
+    /** Default `https` (behind a proxy that ends TLS, the request itself is http). */
+    protocol?: "https" | "http";
+    /** Default: the Host header. */
+    host?: string;
+    /** Default 65536. */
+    maxBodyBytes?: number;
+    /** Default true; false only for local experiments. */
+    validate?: boolean;
+  }
+
+  export interface Receipt {
+    sid: string;
+    status: "sent" | "delivered" | "read" | "failed" | "undelivered" | null;
+    errorCode: number | null;
+    participantSid: string | null;
+    dateUpdated: Date | null;
+  }
+
+  export interface DeliveryStatus {
+    success: true;
+    conversationSid: string | null;
+    messageSid: string;
+    /** Twilio's summary: how many receipts, and whether all, some or none reached each status. */
+    delivery: {
+      total: number;
+      sent: "all" | "some" | "none";
+      delivered: "all" | "some" | "none";
+      read: "all" | "some" | "none";
+      failed: "all" | "some" | "none";
+      undelivered: "all" | "some" | "none";
+    } | null;
+    receipts: Receipt[];
+  }
+
+  export interface WhatsAppWindow {
+    success: true;
+    conversationSid: string | null;
+    open: boolean;
+    lastInboundAt: Date | null;
+    closesAt: Date | null;
+  }
+
   export interface TwilioError extends Error {
     code: number | string;
     status?: number;

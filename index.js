@@ -30,7 +30,11 @@ const {
   stateChanged,
   conversationMetadata,
   messageHistory,
+  deliveryStatus,
+  whatsAppWindow,
+  webhookConfiguration,
 } = require("./results.js");
+const { webhookHandler } = require("./webhook-handler.js");
 
 const OPTION_NAMES = optionNames();
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
@@ -412,6 +416,68 @@ class TwilioApiClient {
         return this.#native.getMessages(phoneNumber, limit, order);
       },
       messageHistory,
+    );
+  }
+
+  getDeliveryStatus(phoneNumber, messageSid) {
+    return this.#send(
+      "getDeliveryStatus",
+      phoneNumber,
+      () => this.#native.getDeliveryStatus(phoneNumber, messageSid),
+      deliveryStatus,
+    );
+  }
+
+  getWhatsAppWindow(phoneNumber) {
+    return this.#send(
+      "getWhatsAppWindow",
+      phoneNumber,
+      () => this.#native.getWhatsAppWindow(phoneNumber),
+      whatsAppWindow,
+    );
+  }
+
+  configureWebhooks(settings = {}) {
+    return this.#send(
+      "configureWebhooks",
+      undefined,
+      () => {
+        const { postWebhookUrl, preWebhookUrl, filters, method } =
+          optionsOf(settings);
+        return this.#native.configureWebhooks(
+          postWebhookUrl,
+          preWebhookUrl,
+          filters,
+          Array.isArray(filters) ? filters : undefined,
+          method,
+        );
+      },
+      webhookConfiguration,
+    );
+  }
+
+  getWebhookConfiguration() {
+    return this.#send(
+      "getWebhookConfiguration",
+      undefined,
+      () => this.#native.getWebhookConfiguration(),
+      webhookConfiguration,
+    );
+  }
+
+  /**
+   * A `(req, res, next?)` handler for Twilio's Conversations webhooks (node:http, Express, Fastify): it checks
+   * the signature, types the event, and calls `handlers[eventType]` or `handlers.onEvent`.
+   */
+  webhookHandler(handlers, options = {}) {
+    return webhookHandler(
+      {
+        validate: (signature, url, params) =>
+          this.validateWebhook(signature, url, params),
+        logger: this.#logger,
+      },
+      handlers,
+      options,
     );
   }
 

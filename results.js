@@ -208,8 +208,47 @@ function messageHistory(history) {
   };
 }
 
+function deliveryStatus(status) {
+  return {
+    success: true,
+    conversationSid: status.conversationSid ?? null,
+    messageSid: status.messageSid,
+    delivery: status.delivery ?? null,
+    receipts: status.receipts.map((r) => ({
+      sid: r.sid,
+      status: r.status ?? null,
+      errorCode: r.errorCode ?? null,
+      participantSid: r.participantSid ?? null,
+      dateUpdated: date(r.dateUpdated),
+    })),
+  };
+}
+
+function whatsAppWindow(window) {
+  return {
+    success: true,
+    conversationSid: window.conversationSid ?? null,
+    open: window.open,
+    lastInboundAt: date(window.lastInboundAt),
+    closesAt: date(window.closesAt),
+  };
+}
+
+function webhookConfiguration(config) {
+  return {
+    success: true,
+    postWebhookUrl: config.postWebhookUrl ?? null,
+    preWebhookUrl: config.preWebhookUrl ?? null,
+    filters: config.filters,
+    method: config.method,
+  };
+}
+
 module.exports = {
   TwilioApiError,
+  deliveryStatus,
+  whatsAppWindow,
+  webhookConfiguration,
   agentAdded,
   agentRemoved,
   participantList,

@@ -72,6 +72,19 @@ export interface Sandbox {
   clearFaults(): Promise<unknown>;
   limits(patch?: Partial<Limits>): Promise<Limits & { refused_writes: number }>;
   advanceClock(by: string): Promise<{ now: string }>;
+  inbound(message: {
+    from: string;
+    to: string;
+    body?: string;
+    mediaUrl?: string;
+  }): Promise<{ rejected: boolean; message: Record<string, unknown> | null }>;
+  webhooks(): Promise<WebhookAttempt[]>;
+  clearWebhooks(): Promise<unknown>;
+  setReceipt(
+    sid: string,
+    status: "sent" | "delivered" | "read" | "failed" | "undelivered",
+    errorCode?: number,
+  ): Promise<{ sid: string; status: string; error_code: number | null }>;
   stop(): Promise<void>;
 }
 
@@ -91,3 +104,20 @@ export interface Limits {
 
 export function startSandbox(options?: SandboxOptions): Promise<Sandbox>;
 export function sandboxBinary(): string;
+
+/** One call the sandbox made to a webhook. */
+export interface WebhookAttempt {
+  seq: number;
+  at: string;
+  event_type: string;
+  /** `account`, `service`, or the conversation-scoped webhook's SID. */
+  scope: string;
+  url: string;
+  method: string;
+  params: Record<string, string | string[]>;
+  signature: string;
+  /** The status answered; null when the call failed or timed out (then `error` says why). */
+  status: number | null;
+  error?: string;
+  duration_ms: number;
+}

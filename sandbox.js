@@ -113,6 +113,28 @@ class SandboxHandle {
   advanceClock(by) {
     return this.control("POST", "/clock", { advance: by });
   }
+  /**
+   * A customer's message arrives: `{ from: 'whatsapp:+1234567890', to: 'whatsapp:+14155238886', body, mediaUrl }`.
+   * Lands in the open conversation binding that pair (else a 404), after the service's `onMessageAdd` webhook may
+   * change or reject it; answers `{ rejected, message }`.
+   */
+  inbound(message) {
+    return this.control("POST", "/inbound", message);
+  }
+  /** Every webhook call the sandbox made: event type, URL, parameters, signature, status. */
+  async webhooks() {
+    return (await this.control("GET", "/webhooks")).webhooks;
+  }
+  clearWebhooks() {
+    return this.control("DELETE", "/webhooks");
+  }
+  /** Sets a delivery receipt's status (`sent`, `delivered`, `read`, `failed`, `undelivered`), as the channel would. */
+  setReceipt(sid, status, errorCode) {
+    return this.control("POST", `/receipts/${encodeURIComponent(sid)}`, {
+      status,
+      error_code: errorCode,
+    });
+  }
 
   stop() {
     return new Promise((resolve) => {

@@ -103,3 +103,27 @@ const withOwnToken: boolean = client.validateWebhook(
 );
 void fromTwilio;
 void withOwnToken;
+
+async function inbound(client: TwilioApiClient): Promise<void> {
+  const config = await client.configureWebhooks({
+    postWebhookUrl: "https://example.com/hooks",
+    filters: ["onMessageAdded", "onDeliveryUpdated"],
+  });
+  if (config.success) config.filters.join();
+  const handler = client.webhookHandler(
+    {
+      onMessageAdded: (event) => {
+        event.index?.toFixed();
+        event.dateCreated?.getTime();
+      },
+      onMessageAdd: (event) => (event.body === "spam" ? false : { body: "ok" }),
+    },
+    { protocol: "http", maxBodyBytes: 1024 },
+  );
+  void handler;
+  const status = await client.getDeliveryStatus("+1234567890", "IM123");
+  if (status.success) status.receipts[0]?.errorCode;
+  const window = await client.getWhatsAppWindow("+1234567890");
+  if (window.success && window.open) window.closesAt?.toISOString();
+}
+void inbound;

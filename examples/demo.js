@@ -4,6 +4,7 @@
 // Against the embedded sandbox by default; against real Twilio with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and
 // TWILIO_WHATSAPP_NUMBER set and `-- --to +<number>` (optionally `--template HX…` and `--image https://…`).
 
+const http = require("node:http");
 const TwilioApiClient = require("..");
 const { startSandbox } = require("../sandbox.js");
 
@@ -25,6 +26,56 @@ function describe(result) {
   if ("metadata" in result)
     return `metadata ${JSON.stringify(result.metadata)}`;
   return JSON.stringify(result);
+}
+
+// The other half: a local webhook server, configured as the service's webhook; the customer's reply, simulated
+// by the sandbox, arrives signed and is printed as the handler saw it, after its signature was checked.
+async function customerReplies(client, sandbox, phone) {
+  let delivered;
+  const arrived = new Promise((resolve) => (delivered = resolve));
+  const server = http.createServer(
+    client.webhookHandler(
+      { onMessageAdded: (event) => delivered(event) },
+      { protocol: "http" },
+    ),
+  );
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}/twilio/hooks`;
+  const configured = await client.configureWebhooks({
+    postWebhookUrl: url,
+    filters: ["onMessageAdded", "onDeliveryUpdated"],
+  });
+  console.log(
+    `\nconfigureWebhooks: ${configured.success ? `${configured.method} ${configured.postWebhookUrl} for ${configured.filters.join(", ")}` : `FAILED: ${configured.error}`}`,
+  );
+  const customer = client.formatWhatsAppNumber(phone);
+  await sandbox.inbound({
+    from: customer,
+    to: `whatsapp:${client.whatsappNumber}`,
+    body: "YES, see you then",
+  });
+  const event = await arrived;
+  console.log("\nonMessageAdded (signature checked):");
+  for (const name of [
+    "eventType",
+    "conversationSid",
+    "messageSid",
+    "index",
+    "author",
+    "body",
+    "participantSid",
+    "source",
+    "dateCreated",
+  ]) {
+    const value =
+      event[name] instanceof Date ? event[name].toISOString() : event[name];
+    console.log(`  ${name}: ${value}`);
+  }
+  const window = await client.getWhatsAppWindow(phone);
+  console.log(
+    `\ngetWhatsAppWindow: ${window.open ? `open until ${window.closesAt.toISOString()}` : "closed"}`,
+  );
+  server.close();
 }
 
 async function main() {
@@ -106,6 +157,8 @@ async function main() {
     }
     if (!result.success) process.exitCode = 1;
   }
+
+  if (sandbox) await customerReplies(client, sandbox, phone);
 
   if (sandbox) {
     const { conversations } = await sandbox.state();

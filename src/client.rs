@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use twilio_core::{Client, Config, Customer, Error};
+use twilio_core::{Client, Config, Customer, Error, WebhookSettings};
 
 use crate::convert::{env_lookup, flag, number, object_json, optional_string, string, variables, ClientOptions, JsArg};
 use crate::results::{
-  js_error, settle, AgentResult, AssignmentResult, Connection, HistoryResult, MetadataResult, ParticipantsResult,
-  RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia,
+  js_error, settle, AgentResult, AssignmentResult, Connection, DeliveryResult, HistoryResult, MetadataResult,
+  ParticipantsResult, RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia, WebhookConfigResult,
+  WindowResult,
 };
 
 #[napi]
@@ -355,6 +356,89 @@ impl NativeClient {
       .is_some_and(|token| webhook_valid(token.expose(), &signature, &url, &pairs, body.as_deref()))
   }
 
+  #[napi(ts_return_type = "Promise<DeliveryResult>")]
+  pub fn get_delivery_status<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+    message_sid: JsArg,
+  ) -> Result<PromiseRaw<'env, DeliveryResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let message_sid = string(&message_sid, "messageSid", "INVALID_MESSAGE_SID")?;
+      client
+        .delivery_status(phone, message_sid)
+        .await
+        .map(DeliveryResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<WindowResult>")]
+  pub fn get_whats_app_window<'env>(
+    &self,
+    env: &'env Env,
+    phone_number: JsArg,
+  ) -> Result<PromiseRaw<'env, WindowResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      client.whatsapp_window(phone).await.map(WindowResult::from)
+    })
+  }
+
+  /// `filter_list`: `filters` when it is an array (its items checked here), else `None` and `filters` names
+  /// what was given.
+  #[napi(ts_return_type = "Promise<WebhookConfigResult>")]
+  pub fn configure_webhooks<'env>(
+    &self,
+    env: &'env Env,
+    post_webhook_url: JsArg,
+    pre_webhook_url: JsArg,
+    filters: JsArg,
+    filter_list: Option<Vec<JsArg>>,
+    method: JsArg,
+  ) -> Result<PromiseRaw<'env, WebhookConfigResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      let url =
+        |value: &JsArg, name: &str| optional_string(value, name, "INVALID_WEBHOOK_URL").map(|u| u.map(str::to_string));
+      let filters = match (filter_list, &filters) {
+        (Some(items), _) => Some(
+          items
+            .iter()
+            .map(|item| string(item, "filters[]", "INVALID_WEBHOOK_FILTER").map(str::to_string))
+            .collect::<std::result::Result<Vec<_>, _>>()?,
+        ),
+        (None, JsArg::Absent(_)) => None,
+        (None, other) => {
+          return Err(Error::invalid(
+            "INVALID_WEBHOOK_FILTER",
+            format!("filters must be an array of event names, got {}", other.described()),
+          ))
+        }
+      };
+      let settings = WebhookSettings {
+        post_webhook_url: url(&post_webhook_url, "postWebhookUrl")?,
+        pre_webhook_url: url(&pre_webhook_url, "preWebhookUrl")?,
+        filters,
+        method: optional_string(&method, "method", "INVALID_WEBHOOK_METHOD")?.map(str::to_string),
+      };
+      client
+        .configure_webhooks(&settings)
+        .await
+        .map(WebhookConfigResult::from)
+    })
+  }
+
+  #[napi(ts_return_type = "Promise<WebhookConfigResult>")]
+  pub fn get_webhook_configuration<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, WebhookConfigResult>> {
+    let client = self.inner.clone();
+    settle(env, async move {
+      client.webhook_configuration().await.map(WebhookConfigResult::from)
+    })
+  }
+
   /// How many conversations the cache holds now.
   #[napi]
   pub async fn cached_conversations(&self) -> f64 {
@@ -398,17 +482,30 @@ fn webhook_valid(token: &str, signature: &JsArg, url: &JsArg, pairs: &[Vec<Strin
   };
   match body {
     Some(body) => twilio_core::signature::is_valid_with_body(token, signature, url, body),
-    None => {
-      let params: Vec<(String, String)> = pairs
-        .iter()
-        .filter_map(|pair| match pair.as_slice() {
-          [name, value] => Some((name.clone(), value.clone())),
-          _ => None,
-        })
-        .collect();
-      twilio_core::signature::is_valid(token, signature, url, &params)
-    }
+    None => twilio_core::signature::is_valid(token, signature, url, &form_pairs(pairs)),
   }
+}
+
+/// A webhook's form parameters ([name, value] pairs) as a typed event; dates stay ISO text for the JS entry.
+#[napi(ts_return_type = "Record<string, unknown>")]
+pub fn parse_webhook_event(pairs: Vec<Vec<String>>) -> serde_json::Map<String, serde_json::Value> {
+  twilio_core::webhooks::event(&form_pairs(&pairs))
+}
+
+/// The names of an event's date fields.
+#[napi]
+pub fn webhook_date_fields() -> Vec<&'static str> {
+  twilio_core::webhooks::date_fields().collect()
+}
+
+fn form_pairs(pairs: &[Vec<String>]) -> Vec<(String, String)> {
+  pairs
+    .iter()
+    .filter_map(|pair| match pair.as_slice() {
+      [name, value] => Some((name.clone(), value.clone())),
+      _ => None,
+    })
+    .collect()
 }
 
 /// The content type the old module gave a file name.

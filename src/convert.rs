@@ -35,6 +35,8 @@ pub const OPTION_NAMES: &[&str] = &[
   "writesPerSecond",
   "mediaRoot",
   "webhookAuthToken",
+  "webhookEnabled",
+  "freeformOutsideWindow",
 ];
 
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
@@ -64,6 +66,8 @@ pub struct ClientOptions {
   pub writes_per_second: Option<f64>,
   pub media_root: Option<String>,
   pub webhook_auth_token: Option<String>,
+  pub webhook_enabled: Option<bool>,
+  pub freeform_outside_window: Option<String>,
 }
 
 /// `conversationTimers`: ISO-8601 durations set on every conversation the client creates.
@@ -112,6 +116,8 @@ impl ClientOptions {
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
       media_root: self.media_root,
       webhook_auth_token: self.webhook_auth_token.map(Secret::new),
+      webhook_enabled: self.webhook_enabled,
+      freeform_outside_window: self.freeform_outside_window,
     })
   }
 }
@@ -177,7 +183,7 @@ unsafe fn object_kind(env: sys::napi_env, value: sys::napi_value) -> &'static st
 
 impl JsArg {
   /// What the value was, for a message: `a number (NaN)`, `a function`, `null`.
-  fn described(&self) -> String {
+  pub fn described(&self) -> String {
     match self {
       Self::Absent(name) => (*name).to_string(),
       Self::Text(_) => "a string".to_string(),

@@ -17,5 +17,6 @@ mod convert;
 mod results;
 
 pub use client::{
-  content_type, format_whatsapp_number, mask_number, option_names, validate_webhook_signature, NativeClient,
+  content_type, format_whatsapp_number, mask_number, option_names, parse_webhook_event, validate_webhook_signature,
+  webhook_date_fields, NativeClient,
 };

@@ -324,3 +324,79 @@ impl From<twilio_core::History> for HistoryResult {
     }
   }
 }
+
+#[napi(object)]
+pub struct ReceiptInfo {
+  pub sid: String,
+  pub status: Option<String>,
+  pub error_code: Option<u32>,
+  pub participant_sid: Option<String>,
+  pub date_updated: Option<String>,
+}
+
+#[napi(object)]
+pub struct DeliveryResult {
+  pub conversation_sid: Option<String>,
+  pub message_sid: String,
+  pub delivery: Option<serde_json::Value>,
+  pub receipts: Vec<ReceiptInfo>,
+}
+
+impl From<twilio_core::DeliveryStatus> for DeliveryResult {
+  fn from(status: twilio_core::DeliveryStatus) -> Self {
+    Self {
+      conversation_sid: status.conversation_sid,
+      message_sid: status.message_sid,
+      delivery: status.delivery,
+      receipts: status
+        .receipts
+        .into_iter()
+        .map(|r| ReceiptInfo {
+          sid: r.sid,
+          status: r.status,
+          error_code: r.error_code,
+          participant_sid: r.participant_sid,
+          date_updated: r.date_updated,
+        })
+        .collect(),
+    }
+  }
+}
+
+#[napi(object)]
+pub struct WindowResult {
+  pub conversation_sid: Option<String>,
+  pub open: bool,
+  pub last_inbound_at: Option<String>,
+  pub closes_at: Option<String>,
+}
+
+impl From<twilio_core::Window> for WindowResult {
+  fn from(window: twilio_core::Window) -> Self {
+    Self {
+      conversation_sid: window.conversation_sid,
+      open: window.open,
+      last_inbound_at: window.last_inbound_at,
+      closes_at: window.closes_at,
+    }
+  }
+}
+
+#[napi(object)]
+pub struct WebhookConfigResult {
+  pub post_webhook_url: Option<String>,
+  pub pre_webhook_url: Option<String>,
+  pub filters: Vec<String>,
+  pub method: String,
+}
+
+impl From<twilio_core::WebhookConfiguration> for WebhookConfigResult {
+  fn from(config: twilio_core::WebhookConfiguration) -> Self {
+    Self {
+      post_webhook_url: config.post_webhook_url,
+      pre_webhook_url: config.pre_webhook_url,
+      filters: config.filters,
+      method: config.method,
+    }
+  }
+}

@@ -16,7 +16,10 @@ use crate::messages::{ImageSource, Messages, Sent, Uploaded};
 use crate::notices::Notices;
 use crate::pacing::Pacer;
 use crate::phone::Customer;
+use crate::receipts::DeliveryStatus;
 use crate::resolver::Resolver;
+use crate::webhooks::{WebhookConfiguration, WebhookSettings};
+use crate::window::{Window, Windows};
 
 pub struct Client {
   config: Arc<Config>,
@@ -26,6 +29,7 @@ pub struct Client {
   conversations: Arc<Conversations>,
   agents: Agents,
   notices: Arc<Notices>,
+  windows: Arc<Windows>,
 }
 
 impl Client {
@@ -45,11 +49,13 @@ impl Client {
       Http::new(transport, policy, Pacer::new(config.writes_per_second)),
       config.hosts.clone(),
       config.account_sid.clone(),
+      config.chat_service_sid.clone(),
     ));
     let notices = Arc::new(Notices::default());
     let resolver = Arc::new(Resolver::new(api.clone(), &config, notices.clone()));
-    let messages = Messages::new(api.clone(), resolver.clone(), config.clone())?;
     let conversations = Arc::new(Conversations::new(api.clone(), resolver.clone()));
+    let windows = Arc::new(Windows::new(api.clone(), conversations.clone()));
+    let messages = Messages::new(api.clone(), resolver.clone(), config.clone(), windows.clone())?;
     let agents = Agents::new(api.clone(), conversations.clone());
     Ok(Self {
       config,
@@ -59,6 +65,7 @@ impl Client {
       conversations,
       agents,
       notices,
+      windows,
     })
   }
 
@@ -179,6 +186,25 @@ impl Client {
   /// Up to `limit` messages (1 to 1,000), `order` `asc` or `desc`.
   pub async fn messages(&self, phone: &str, limit: f64, order: &str) -> Result<History> {
     let call = crate::history::messages(&self.api, &self.conversations, phone, limit, order);
+    self.within_deadline(Box::pin(call)).await
+  }
+
+  pub async fn delivery_status(&self, phone: &str, message_sid: &str) -> Result<DeliveryStatus> {
+    let call = crate::receipts::delivery_status(&self.api, &self.conversations, phone, message_sid);
+    self.within_deadline(Box::pin(call)).await
+  }
+
+  pub async fn whatsapp_window(&self, phone: &str) -> Result<Window> {
+    self.within_deadline(Box::pin(self.windows.get(phone))).await
+  }
+
+  pub async fn configure_webhooks(&self, settings: &WebhookSettings) -> Result<WebhookConfiguration> {
+    let call = crate::webhooks::configure(&self.api, settings);
+    self.within_deadline(Box::pin(call)).await
+  }
+
+  pub async fn webhook_configuration(&self) -> Result<WebhookConfiguration> {
+    let call = crate::webhooks::configuration(&self.api);
     self.within_deadline(Box::pin(call)).await
   }
 

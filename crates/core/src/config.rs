@@ -78,6 +78,12 @@ pub struct Options {
   /// `TWILIO_WEBHOOK_AUTH_TOKEN`: the auth token webhooks are signed with, for a client that authenticates with an
   /// API key; the auth token itself otherwise.
   pub webhook_auth_token: Option<Secret>,
+  /// `TWILIO_WEBHOOK_ENABLED=1`: the client's own writes fire the service's post-event webhooks (Twilio's
+  /// `X-Twilio-Webhook-Enabled: true`); off by default, as at Twilio.
+  pub webhook_enabled: Option<bool>,
+  /// `TWILIO_FREEFORM_OUTSIDE_WINDOW`: `send` (default) or `refuse` free-form messages to a WhatsApp customer whose
+  /// 24-hour window is closed.
+  pub freeform_outside_window: Option<String>,
 }
 
 /// A credential that never shows itself: `Debug` and `Display` print `[redacted]`.
@@ -124,6 +130,15 @@ pub enum SystemParticipant {
   Always,
   /// It never joins: messages are still authored by it, which Twilio allows without membership.
   Never,
+}
+
+/// What becomes of a free-form message to a WhatsApp customer who has not written in 24 hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutsideWindow {
+  /// It is sent; Twilio accepts it and its receipt ends `failed` with 63016.
+  Send,
+  /// It fails with `OUTSIDE_WHATSAPP_WINDOW` before any message request.
+  Refuse,
 }
 
 /// The timers set on every conversation the client creates, as Twilio takes them (ISO-8601 durations).
@@ -218,6 +233,8 @@ pub struct Config {
   pub writes_per_second: u32,
   /// The real path of the directory local media must be under.
   pub media_root: Option<std::path::PathBuf>,
+  pub webhook_enabled: bool,
+  pub freeform_outside_window: OutsideWindow,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -388,9 +405,21 @@ impl Config {
         MIN_CLOSED_AFTER,
       )?,
     };
-    let media_allow_private_hosts = options
-      .media_allow_private_hosts
-      .unwrap_or_else(|| matches!(env("TWILIO_MEDIA_ALLOW_PRIVATE").as_deref(), Some("1" | "true")));
+    let flag =
+      |option: Option<bool>, name: &str| option.unwrap_or_else(|| matches!(env(name).as_deref(), Some("1" | "true")));
+    let media_allow_private_hosts = flag(options.media_allow_private_hosts, "TWILIO_MEDIA_ALLOW_PRIVATE");
+    let freeform_outside_window = match non_empty(options.freeform_outside_window)
+      .or_else(|| env("TWILIO_FREEFORM_OUTSIDE_WINDOW"))
+      .as_deref()
+    {
+      None | Some("send") => OutsideWindow::Send,
+      Some("refuse") => OutsideWindow::Refuse,
+      Some(other) => {
+        return Err(Error::Config {
+          message: format!("freeformOutsideWindow must be 'send' or 'refuse', not '{other}'"),
+        })
+      }
+    };
     let millis = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
     let timeout = millis(
       number(options.timeout_ms, env("TWILIO_TIMEOUT_MS"), "timeoutMs")?,
@@ -451,6 +480,8 @@ impl Config {
             })
         })
         .transpose()?,
+      webhook_enabled: flag(options.webhook_enabled, "TWILIO_WEBHOOK_ENABLED"),
+      freeform_outside_window,
     })
   }
 

@@ -5,15 +5,18 @@ use std::ops::ControlFlow;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tokio::sync::OnceCell;
 
 use crate::config::{ConversationTimers, Hosts};
 use crate::error::Result;
 use crate::http::{Body, Http, Method, Request};
 use crate::pacing::PaceKey;
+use crate::receipts::Receipt;
 use crate::resources::{
   Answer, Configuration, ConversationInfo, ConversationRecord, MessageResource, Page, ParticipantConversation,
   ParticipantRecord,
 };
+use chrono::{DateTime, Utc};
 
 /// The most pages of ParticipantConversations followed for one address.
 const MAX_PAGES: usize = 20;
@@ -26,6 +29,8 @@ pub struct Api {
   http: Http,
   hosts: Hosts,
   account_sid: String,
+  /// The account's default Conversations service: configured, or asked of Twilio once.
+  service_sid: OnceCell<String>,
 }
 
 /// Characters a path segment may carry unencoded; SIDs and unique names are made of them.
@@ -74,12 +79,22 @@ fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 impl Api {
-  pub fn new(http: Http, hosts: Hosts, account_sid: String) -> Self {
+  pub fn new(http: Http, hosts: Hosts, account_sid: String, service_sid: Option<String>) -> Self {
     Self {
       http,
       hosts,
       account_sid,
+      service_sid: OnceCell::new_with(service_sid),
     }
+  }
+
+  /// The Conversations service the client works in: `chatServiceSid`, else the account's default.
+  pub async fn default_service(&self) -> Result<String> {
+    self
+      .service_sid
+      .get_or_try_init(|| async { Ok(self.configuration().await?.default_chat_service_sid) })
+      .await
+      .cloned()
   }
 
   pub fn http(&self) -> &Http {
@@ -306,6 +321,88 @@ impl Api {
       .await?;
     found.truncate(limit);
     Ok(found)
+  }
+
+  /// GET /v1/Conversations/{Sid}/Messages/{MessageSid}
+  pub async fn message(&self, conversation_sid: &str, message_sid: &str) -> Result<Value> {
+    let url = self.conversations(&["Conversations", conversation_sid, "Messages", message_sid]);
+    Ok(self.http.json(&Request::get(url)).await?.value)
+  }
+
+  /// GET …/Messages/{MessageSid}/Receipts, every page (one receipt per non-chat recipient).
+  pub async fn receipts(&self, conversation_sid: &str, message_sid: &str) -> Result<Vec<Receipt>> {
+    let first = with_query(
+      self.conversations(&["Conversations", conversation_sid, "Messages", message_sid, "Receipts"]),
+      &[("PageSize", "50")],
+    );
+    let mut found = Vec::new();
+    self
+      .read_pages(
+        first,
+        "delivery_receipts",
+        PARTICIPANT_PAGES * 2,
+        |records: Vec<Receipt>| {
+          found.extend(records);
+          ControlFlow::<()>::Continue(())
+        },
+      )
+      .await?;
+    Ok(found)
+  }
+
+  /// When `author` last wrote in the conversation, looking back (newest first) no further than `within` before
+  /// Twilio's "now"; and that "now", from the answer's `Date` header.
+  pub async fn newest_message_by(
+    &self,
+    conversation_sid: &str,
+    author: &str,
+    within: chrono::Duration,
+  ) -> Result<(Option<String>, Option<DateTime<Utc>>)> {
+    let mut next = Some(with_query(
+      self.conversations(&["Conversations", conversation_sid, "Messages"]),
+      &[("Order", "desc"), ("PageSize", "100")],
+    ));
+    let mut now = None;
+    for _ in 0..MAX_PAGES {
+      let Some(page_url) = next.take() else { break };
+      let response = self.http.execute(&Request::get(page_url)).await?;
+      let date = response
+        .date
+        .as_deref()
+        .and_then(|d| DateTime::parse_from_rfc2822(d).ok());
+      let now = *now.get_or_insert_with(|| date.map_or_else(Utc::now, |d| d.with_timezone(&Utc)));
+      let mut page: Page<MessageResource> =
+        serde_json::from_slice(&response.body).map_err(|e| crate::error::Error::decode(response.status, "", &e))?;
+      next = page.meta.next_page_url.as_deref().map(|u| self.same_origin(u));
+      for message in page.take_records("messages") {
+        let created = message
+          .date_created
+          .as_deref()
+          .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+          .map(|d| d.with_timezone(&Utc));
+        if message.author.as_deref() == Some(author) {
+          return Ok((message.date_created, Some(now)));
+        }
+        if created.is_some_and(|created| now - created > within) {
+          return Ok((None, Some(now)));
+        }
+      }
+    }
+    Ok((None, now))
+  }
+
+  /// GET /v1/Services/{ChatServiceSid}/Configuration/Webhooks
+  pub async fn webhook_configuration(&self) -> Result<Value> {
+    let service = self.default_service().await?;
+    let url = self.conversations(&["Services", &service, "Configuration", "Webhooks"]);
+    Ok(self.http.json(&Request::get(url)).await?.value)
+  }
+
+  /// POST /v1/Services/{ChatServiceSid}/Configuration/Webhooks. Setting the same values twice is harmless.
+  pub async fn configure_webhooks(&self, params: Vec<(String, String)>) -> Result<Value> {
+    let service = self.default_service().await?;
+    let url = self.conversations(&["Services", &service, "Configuration", "Webhooks"]);
+    Ok(self.http.json(&Request::post_form(url, params, true)).await?.value)
   }
 
   /// POST /2010-04-01/Accounts/{AccountSid}/Messages.json

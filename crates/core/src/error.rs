@@ -28,6 +28,9 @@ pub enum Error {
   /// Bad input: nothing was sent.
   #[error("{message}")]
   InvalidInput { code: &'static str, message: String },
+  /// A send the client's own policy stops before it is made (a closed WhatsApp window): nothing was sent.
+  #[error("{message}")]
+  Refused { code: &'static str, message: String },
   #[error("{message}")]
   Config { message: String },
   /// A bug of ours (a panic caught at the boundary).
@@ -131,7 +134,7 @@ impl Error {
       Self::Transport { .. } => named("NETWORK_ERROR"),
       Self::Timeout { .. } => named("TIMEOUT"),
       Self::Decode { .. } => named("DECODE_ERROR"),
-      Self::InvalidInput { code, .. } => named(code),
+      Self::InvalidInput { code, .. } | Self::Refused { code, .. } => named(code),
       Self::Config { .. } => named("CONFIG_ERROR"),
       Self::Internal { .. } => named("INTERNAL_ERROR"),
     }
@@ -145,6 +148,7 @@ impl Error {
       Self::Timeout { .. } => "timeout",
       Self::Decode { .. } => "decode",
       Self::InvalidInput { .. } => "input",
+      Self::Refused { .. } => "refused",
       Self::Config { .. } => "config",
       Self::Internal { .. } => "internal",
     }

@@ -101,6 +101,8 @@ impl Request {
 pub struct Response {
   pub status: u16,
   pub retry_after: Option<Duration>,
+  /// The `Date` header: Twilio's clock.
+  pub date: Option<String>,
   pub body: Bytes,
 }
 
@@ -140,6 +142,8 @@ pub struct ReqwestTransport {
   client: reqwest::Client,
   username: String,
   password: Secret,
+  /// Writes carry `X-Twilio-Webhook-Enabled: true`.
+  webhook_enabled: bool,
 }
 
 impl ReqwestTransport {
@@ -160,6 +164,7 @@ impl ReqwestTransport {
       client,
       username: config.username.clone(),
       password: config.password.clone(),
+      webhook_enabled: config.webhook_enabled,
     })
   }
 }
@@ -216,11 +221,15 @@ impl Transport for ReqwestTransport {
         Method::Post => reqwest::Method::POST,
         Method::Delete => reqwest::Method::DELETE,
       };
+      let write = method != reqwest::Method::GET;
       let mut builder = self
         .client
         .request(method, &request.url)
         .basic_auth(&self.username, Some(self.password.expose()))
         .header(reqwest::header::ACCEPT, "application/json");
+      if write && self.webhook_enabled {
+        builder = builder.header("X-Twilio-Webhook-Enabled", "true");
+      }
       builder = match &request.body {
         Body::Empty => builder,
         Body::Form(form) => builder.form(form),
@@ -231,6 +240,11 @@ impl Transport for ReqwestTransport {
       let mut response = builder.send().await.map_err(classify)?;
       let status = response.status().as_u16();
       let retry_after = retry_after(response.headers());
+      let date = response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
       if response.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
         return Err(TransportError::Oversized(status));
       }
@@ -243,6 +257,7 @@ impl Transport for ReqwestTransport {
       }
       let body = body.freeze();
       Ok(Response {
+        date,
         status,
         retry_after,
         body,
@@ -417,6 +432,7 @@ mod tests {
 
   fn answer(status: u16, body: &str) -> std::result::Result<Response, TransportError> {
     Ok(Response {
+      date: None,
       status,
       retry_after: None,
       body: Bytes::from(body.to_string()),
@@ -432,6 +448,7 @@ mod tests {
     let (http, calls) = http(3, |n| {
       if n == 0 {
         Ok(Response {
+          date: None,
           status: 429,
           retry_after: Some(Duration::from_secs(2)),
           body: Bytes::from_static(b"{}"),
@@ -546,6 +563,7 @@ mod tests {
   async fn a_retry_after_past_the_deadline_is_not_waited_for() {
     let (http, calls) = http(5, |_| {
       Ok(Response {
+        date: None,
         status: 429,
         retry_after: Some(Duration::from_secs(3600)),
         body: Bytes::new(),
@@ -559,6 +577,7 @@ mod tests {
   async fn the_requests_of_one_call_share_its_deadline() {
     let (http, calls) = http(3, |_| {
       Ok(Response {
+        date: None,
         status: 429,
         retry_after: Some(Duration::from_millis(1500)),
         body: Bytes::from_static(br#"{"code":20429,"status":429}"#),

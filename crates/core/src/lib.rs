@@ -9,6 +9,8 @@
 //! - [`messages`]: the sends (text, template, image) in either delivery mode.
 //! - [`media`]: media from a URL or a file, guarded, and uploads to the Media Content Service.
 //! - [`phone`], [`input`]: validation of everything a caller hands in.
+//! - [`signature`], [`webhooks`]: webhook signatures, the service's webhook configuration, events typed.
+//! - [`receipts`], [`window`]: delivery receipts, and the WhatsApp 24-hour window.
 //! - [`client`]: the facade the binding wraps.
 
 #![deny(clippy::all)]
@@ -28,9 +30,12 @@ mod notices;
 mod pacing;
 mod phone;
 mod present;
+mod receipts;
 mod resolver;
 mod resources;
 pub mod signature;
+pub mod webhooks;
+mod window;
 
 pub use agents::{AgentAdded, AgentRemoved, Assignment, ParticipantInfo, Participants, Unassignment};
 pub use client::Client;
@@ -42,4 +47,7 @@ pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};
 pub use notices::Notices;
 pub use phone::{mask, Customer};
+pub use receipts::{DeliveryStatus, Receipt};
 pub use resources::MediaItem;
+pub use webhooks::{WebhookConfiguration, WebhookSettings};
+pub use window::Window;

@@ -8,9 +8,8 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tokio::sync::OnceCell;
 
-use crate::config::{Config, Delivery};
+use crate::config::{Config, Delivery, OutsideWindow};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::http::backoff;
@@ -19,6 +18,7 @@ use crate::phone::Customer;
 use crate::present;
 use crate::resolver::Resolver;
 use crate::resources::{Answer, ConversationInfo, MediaRecord, MessageRecord};
+use crate::window::Windows;
 
 /// How many pages of 100 of the newest messages are read to find one whose answer was lost: a busy
 /// conversation may have received many messages since.
@@ -75,7 +75,7 @@ pub struct Messages {
   resolver: Arc<Resolver>,
   config: Arc<Config>,
   fetcher: MediaFetcher,
-  default_service: OnceCell<String>,
+  windows: Arc<Windows>,
 }
 
 fn pair(key: &str, value: impl Into<String>) -> (String, String) {
@@ -83,14 +83,22 @@ fn pair(key: &str, value: impl Into<String>) -> (String, String) {
 }
 
 impl Messages {
-  pub fn new(api: Arc<Api>, resolver: Arc<Resolver>, config: Arc<Config>) -> Result<Self> {
+  pub fn new(api: Arc<Api>, resolver: Arc<Resolver>, config: Arc<Config>, windows: Arc<Windows>) -> Result<Self> {
     Ok(Self {
       fetcher: MediaFetcher::new(&config)?,
       api,
       resolver,
       config,
-      default_service: OnceCell::new(),
+      windows,
     })
+  }
+
+  /// With `freeformOutsideWindow: 'refuse'`, a free-form message goes only while the customer's window is open.
+  async fn check_window(&self, customer: &Customer) -> Result<()> {
+    match self.config.freeform_outside_window {
+      OutsideWindow::Send => Ok(()),
+      OutsideWindow::Refuse => self.windows.require_open(customer).await,
+    }
   }
 
   pub async fn text(&self, to: &str, text: &str, author: Option<&str>) -> Result<Sent> {
@@ -100,6 +108,7 @@ impl Messages {
       .map(crate::input::author)
       .transpose()?
       .unwrap_or(&self.config.system_identity);
+    self.check_window(&customer).await?;
     self
       .to_conversation(&customer, |_| async {
         Ok(vec![pair("Author", author), pair("Body", body)])
@@ -128,6 +137,7 @@ impl Messages {
       .map(crate::input::caption)
       .transpose()?
       .filter(|c| !c.is_empty());
+    self.check_window(&customer).await?;
     let outbound = match (source, self.config.delivery) {
       (ImageSource::Url(url), Delivery::Messaging) => Outbound::Url(crate::input::media_url(url)?.to_string()),
       (ImageSource::Url(url), Delivery::Conversations) => {
@@ -186,19 +196,8 @@ impl Messages {
   /// Uploads a local file to the account's default Conversations service.
   pub async fn upload_file(&self, path: &str) -> Result<Uploaded> {
     let file = media::read_file(path, self.config.media_max_bytes, self.media_root(), Kind::Upload).await?;
-    let service = self.default_service().await?;
+    let service = self.api.default_service().await?;
     self.upload_to(&service, file).await
-  }
-
-  async fn default_service(&self) -> Result<String> {
-    if let Some(sid) = &self.config.chat_service_sid {
-      return Ok(sid.clone());
-    }
-    self
-      .default_service
-      .get_or_try_init(|| async { Ok(self.api.configuration().await?.default_chat_service_sid) })
-      .await
-      .cloned()
   }
 
   async fn upload_to(&self, service_sid: &str, file: MediaFile) -> Result<Uploaded> {

@@ -439,6 +439,7 @@ mod tests {
     let transport = FnTransport(move |_: &crate::http::Request| {
       counter.fetch_add(1, Ordering::SeqCst);
       Ok(Response {
+        date: None,
         status: 200,
         retry_after: None,
         body: bytes::Bytes::from_static(br#"{"sid":"CH0123456789abcdef0123456789abcdef","state":"active"}"#),
@@ -463,6 +464,7 @@ mod tests {
       Http::new(Arc::new(transport), policy, None),
       config.hosts.clone(),
       "AC1".into(),
+      None,
     );
     (Resolver::new(Arc::new(api), &config, Arc::default()), calls)
   }

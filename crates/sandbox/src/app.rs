@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::extract::{Request, State as AxumState};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::Notify;
 
@@ -27,6 +28,10 @@ pub struct Shared {
   pub base: String,
   /// What the control API demands in `X-Sandbox-Token`, when anything.
   pub control_token: Option<String>,
+  /// Calls webhooks.
+  pub webhook_http: reqwest::Client,
+  /// Wakes the delivery task when events are pending.
+  pub webhooks_wake: Notify,
 }
 
 impl Shared {
@@ -166,15 +171,20 @@ pub async fn dispatch(AxumState(app): AxumState<App>, request: Request) -> Respo
     Ok(reply) => reply.status(),
     Err(error) => error.status.as_u16(),
   };
-  log(&app, &incoming, status, label);
-  match fault {
+  let now = log(&app, &incoming, status, label);
+  let mut response = match fault {
     Some(FaultAction::Drop(DropWhen::After)) => drop_connection(kill).await,
     Some(FaultAction::Respond { answer, .. }) => injected(answer),
     _ => match reply {
       Ok(reply) => reply.into_response(),
       Err(error) => error.into_response(),
     },
+  };
+  // The sandbox's time, which tests move: clients that take "now" from Twilio's answers see the same clock.
+  if let Ok(date) = header::HeaderValue::from_str(&crate::render::http_date(now)) {
+    response.headers_mut().insert(header::DATE, date);
   }
+  response
 }
 
 /// The answer a `status` fault gives: Twilio's error body, or the raw body given, and Retry-After when set.
@@ -205,7 +215,8 @@ async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
   }
 }
 
-fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) {
+/// Logs a request; answers the time, on the sandbox's clock, it was logged at.
+fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) -> DateTime<Utc> {
   let params = if incoming
     .content_type()
     .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
@@ -220,8 +231,12 @@ fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) {
     })
   };
   let mut state = app.lock();
+  if !state.webhooks.pending.is_empty() {
+    app.webhooks_wake.notify_one();
+  }
   let seq = state.next_seq();
-  let at = crate::render::iso_millis(state.now());
+  let now = state.now();
+  let at = crate::render::iso_millis(now);
   state.log.push(LogEntry {
     seq,
     at,
@@ -232,6 +247,7 @@ fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) {
     status,
     fault,
   });
+  now
 }
 
 /// The control API is open on loopback; elsewhere it demands the token, compared in constant time.

@@ -1,6 +1,6 @@
 //! The control API, under `/__sandbox/` and never under a Twilio path: reset, state dump, request log, seeds,
-//! latency, faults, limits, the clock, API keys, and a sample image for media-by-URL tests. It needs no credentials and its
-//! requests are not logged.
+//! latency, faults, limits, the clock, API keys, customers' messages, receipts, the webhooks called, and a sample
+//! image for media-by-URL tests. It needs no credentials and its requests are not logged.
 
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::app::{App, Incoming, CONTROL_PREFIX};
 use crate::faults::{Fault, FaultSpec};
 use crate::sid::new_sid;
+use crate::state::inbound::{Changes, Inbound};
 use crate::state::{Binding, ConvState, ConversationInput, MessageInput, ParticipantInput, State, Template};
 
 pub const SAMPLE_PNG: &[u8] = include_bytes!("../assets/sample.png");
@@ -59,6 +60,23 @@ struct Latency {
 struct ClockChange {
   advance: Option<String>,
   advance_ms: Option<u64>,
+}
+
+/// A customer's message: `from` their channel address, `to` the Twilio address.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct InboundMessage {
+  from: String,
+  to: String,
+  body: Option<String>,
+  media_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptChange {
+  status: String,
+  error_code: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +169,23 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
       drop(state);
       Ok(limits(app))
     }),
+    (&Method::POST, ["inbound"]) => inbound(app, &incoming).await,
+    (&Method::GET, ["webhooks"]) => Ok(reply(
+      StatusCode::OK,
+      json!({ "webhooks": app.lock().webhooks.attempts }),
+    )),
+    (&Method::DELETE, ["webhooks"]) => {
+      app.lock().webhooks.attempts.clear();
+      Ok(reply(StatusCode::OK, json!({ "webhooks": [] })))
+    }
+    (&Method::POST, ["receipts", sid]) => parse::<ReceiptChange>(&incoming).and_then(|change| {
+      let mut state = app.lock();
+      let receipt = state.set_receipt(sid, &change.status, change.error_code)?;
+      let body = json!({ "sid": receipt.sid, "status": receipt.status, "error_code": receipt.error_code });
+      drop(state);
+      app.webhooks_wake.notify_one();
+      Ok(reply(StatusCode::OK, body))
+    }),
     (&Method::GET, ["clock"]) => Ok(clock(app)),
     (&Method::POST, ["clock"]) => advance_clock(app, &incoming),
     (&Method::POST, ["api-keys"]) => {
@@ -189,6 +224,61 @@ fn advance_clock(app: &App, incoming: &Incoming) -> ControlResult {
   };
   app.lock().clock.advance(by);
   Ok(clock(app))
+}
+
+/// A customer's message arrives: the service's `onMessageAdd` webhook, when there is one, may change or reject
+/// it (Twilio waits 5 seconds for it, then goes on unchanged); then it is added and `onMessageAdded` fires.
+async fn inbound(app: &App, incoming: &Incoming) -> ControlResult {
+  let message: InboundMessage = parse(incoming)?;
+  if message.body.as_deref().unwrap_or("").is_empty() && message.media_url.is_none() {
+    return Err(bad("give body or mediaUrl"));
+  }
+  let inbound = Inbound {
+    from: message.from,
+    to: message.to,
+    body: message.body,
+    media_url: message.media_url,
+  };
+  let (target, form) = {
+    let state = app.lock();
+    let (conversation_sid, participant_sid) = state.binding_holder(&inbound.from, &inbound.to)?;
+    let form = crate::events::message_add(
+      &state.account,
+      &conversation_sid,
+      &inbound.from,
+      &participant_sid,
+      inbound.body.as_deref(),
+    );
+    (state.pre_target("onMessageAdd"), form)
+  };
+  let mut changes = Changes::default();
+  if let Some(target) = target {
+    let answer = crate::delivery::call(app, &target, "onMessageAdd", form).await;
+    match answer.status {
+      // A 4xx or 5xx answer rejects the message: nothing is published.
+      Some(status) if status >= 400 => {
+        return Ok(reply(
+          StatusCode::OK,
+          json!({ "rejected": true, "webhook_status": status, "message": null }),
+        ))
+      }
+      Some(200..=299) if !answer.body.trim().is_empty() => {
+        changes = serde_json::from_str(&answer.body).unwrap_or_default();
+      }
+      // No answer in time, or nothing to change: published as it is.
+      _ => {}
+    }
+  }
+  let mut state = app.lock();
+  let (conversation_sid, added) = state.add_inbound(inbound, changes)?;
+  let conversation = state.conversation_by_sid(&conversation_sid, "")?;
+  let body = app.ctx(&state, "/v1").message(conversation, &added);
+  drop(state);
+  app.webhooks_wake.notify_one();
+  Ok(reply(
+    StatusCode::CREATED,
+    json!({ "rejected": false, "message": body }),
+  ))
 }
 
 fn info(app: &App) -> Response {

@@ -16,7 +16,9 @@
 mod app;
 pub mod contract;
 mod control;
+mod delivery;
 mod error;
+mod events;
 mod faults;
 mod params;
 mod render;

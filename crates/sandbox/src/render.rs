@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::params::Params;
-use crate::state::{Account, Conversation, Media, Message, Participant, SmsMessage, Timers};
+use crate::state::webhooks::{ScopedWebhook, WebhookConfig};
+use crate::state::{Account, Conversation, Media, Message, Participant, Receipt, SmsMessage, Timers};
 
 /// What a rendering needs besides the resource: the origin, the account, and the path prefix of the request
 /// (`/v1` or `/v1/Services/IS…`).
@@ -22,6 +23,11 @@ pub fn iso(date: DateTime<Utc>) -> String {
 /// ISO-8601 with milliseconds, for the request log.
 pub fn iso_millis(date: DateTime<Utc>) -> String {
   date.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// An HTTP `Date` header's value (RFC 9110's IMF-fixdate).
+pub fn http_date(date: DateTime<Utc>) -> String {
+  date.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 pub fn rfc2822(date: DateTime<Utc>) -> String {
@@ -119,7 +125,7 @@ impl Ctx<'_> {
       "date_created": iso(m.date_created),
       "date_updated": iso(m.date_created),
       "url": url,
-      "delivery": null,
+      "delivery": delivery(&m.receipts),
       "links": {
         "delivery_receipts": format!("{url}/Receipts"),
         "channel_metadata": format!("{url}/ChannelMetadata"),
@@ -213,6 +219,95 @@ impl Ctx<'_> {
       "url": path,
       "is_multipart_upstream": false,
     })
+  }
+}
+
+/// The message's `delivery` summary: how many receipts, and whether all, some or none reached each status
+/// (a receipt that was delivered was also sent). `null` without non-chat recipients.
+fn delivery(receipts: &[Receipt]) -> Value {
+  if receipts.is_empty() {
+    return Value::Null;
+  }
+  let share = |reached: &[&str]| {
+    let count = receipts
+      .iter()
+      .filter(|r| r.status.as_deref().is_some_and(|s| reached.contains(&s)))
+      .count();
+    match count {
+      0 => "none",
+      n if n == receipts.len() => "all",
+      _ => "some",
+    }
+  };
+  json!({
+    "total": receipts.len(),
+    "sent": share(&["sent", "delivered", "read"]),
+    "delivered": share(&["delivered", "read"]),
+    "read": share(&["read"]),
+    "failed": share(&["failed"]),
+    "undelivered": share(&["undelivered"]),
+  })
+}
+
+impl Ctx<'_> {
+  pub fn receipt(&self, conversation_sid: &str, message_sid: &str, r: &Receipt) -> Value {
+    let mut value = json!({
+      "account_sid": self.account.account_sid,
+      "conversation_sid": conversation_sid,
+      "message_sid": message_sid,
+      "sid": r.sid,
+      "channel_message_sid": r.channel_message_sid,
+      "participant_sid": r.participant_sid,
+      "status": r.status,
+      "error_code": r.error_code,
+      "date_created": iso(r.date_created),
+      "date_updated": iso(r.date_updated),
+      "url": self.url(&format!("/Conversations/{conversation_sid}/Messages/{message_sid}/Receipts/{}", r.sid)),
+    });
+    self.scoped(&mut value);
+    value
+  }
+
+  /// The account's configuration (`service` `None`) or a service's.
+  pub fn webhook_config(&self, config: &WebhookConfig, service: Option<&str>) -> Value {
+    let mut value = json!({
+      "account_sid": self.account.account_sid,
+      "pre_webhook_url": config.pre_webhook_url,
+      "post_webhook_url": config.post_webhook_url,
+      "filters": config.filters,
+      "method": config.method,
+    });
+    match service {
+      Some(service) => {
+        value["chat_service_sid"] = json!(service);
+        value["url"] = json!(format!("{}/v1/Services/{service}/Configuration/Webhooks", self.base));
+      }
+      None => {
+        value["target"] = json!(config.target);
+        value["url"] = json!(format!("{}/v1/Configuration/Webhooks", self.base));
+      }
+    }
+    value
+  }
+
+  pub fn scoped_webhook(&self, conversation_sid: &str, w: &ScopedWebhook) -> Value {
+    let configuration = match w.target.as_str() {
+      "studio" => json!({ "flow_sid": w.flow_sid }),
+      "trigger" => json!({ "url": w.url, "method": w.method, "filters": w.triggers }),
+      _ => json!({ "url": w.url, "method": w.method, "filters": w.filters }),
+    };
+    let mut value = json!({
+      "sid": w.sid,
+      "account_sid": self.account.account_sid,
+      "conversation_sid": conversation_sid,
+      "target": w.target,
+      "url": self.url(&format!("/Conversations/{conversation_sid}/Webhooks/{}", w.sid)),
+      "configuration": configuration,
+      "date_created": iso(w.date_created),
+      "date_updated": iso(w.date_updated),
+    });
+    self.scoped(&mut value);
+    value
   }
 }
 

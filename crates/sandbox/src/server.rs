@@ -35,6 +35,7 @@ pub struct Sandbox {
   shared: Arc<Shared>,
   shutdown: watch::Sender<bool>,
   task: JoinHandle<()>,
+  delivery: JoinHandle<()>,
 }
 
 impl Sandbox {
@@ -58,15 +59,19 @@ impl Sandbox {
       state: Mutex::new(State::new(account, config.limits)),
       base: url.clone(),
       control_token,
+      webhook_http: reqwest::Client::builder().build().map_err(std::io::Error::other)?,
+      webhooks_wake: Notify::new(),
     });
     let router = Router::new().fallback(dispatch).with_state(shared.clone());
     let (shutdown, watcher) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, router, watcher));
+    let delivery = tokio::spawn(crate::delivery::run(shared.clone()));
     Ok(Self {
       url,
       shared,
       shutdown,
       task,
+      delivery,
     })
   }
 
@@ -113,6 +118,7 @@ impl Sandbox {
   pub fn stop(&self) {
     let _ = self.shutdown.send(true);
     self.task.abort();
+    self.delivery.abort();
   }
 }
 

@@ -48,7 +48,49 @@ async fn every_served_operation_answers_as_twilio_describes_it() {
         &[("Identity", "alice")],
       )
       .await;
+    let webhooks = format!("{scope}/Conversations/{sid}/Webhooks");
+    let webhook = h
+      .post(
+        &webhooks,
+        &[
+          ("Target", "webhook"),
+          ("Configuration.Url", "https://example.com/hook"),
+          ("Configuration.Filters", "onMessageAdded"),
+        ],
+      )
+      .await;
+    let webhook_sid = webhook.body["sid"].as_str().unwrap().to_string();
+    let receipts = format!("{scope}/Conversations/{sid}/Messages/{message}/Receipts");
+    let receipt_list = h.get(&receipts).await;
+    let receipt = receipt_list.body["delivery_receipts"][0]["sid"]
+      .as_str()
+      .unwrap()
+      .to_string();
     let steps = vec![
+      ("POST", webhooks.clone(), webhook),
+      ("GET", webhooks.clone(), h.get(&webhooks).await),
+      (
+        "GET",
+        format!("{webhooks}/{webhook_sid}"),
+        h.get(&format!("{webhooks}/{webhook_sid}")).await,
+      ),
+      (
+        "POST",
+        format!("{webhooks}/{webhook_sid}"),
+        h.post(&format!("{webhooks}/{webhook_sid}"), &[("Configuration.Method", "get")])
+          .await,
+      ),
+      (
+        "DELETE",
+        format!("{webhooks}/{webhook_sid}"),
+        h.delete(&format!("{webhooks}/{webhook_sid}")).await,
+      ),
+      ("GET", receipts.clone(), receipt_list),
+      (
+        "GET",
+        format!("{receipts}/{receipt}"),
+        h.get(&format!("{receipts}/{receipt}")).await,
+      ),
       ("POST", format!("{scope}/Conversations"), conversation),
       ("POST", format!("{scope}/ConversationWithParticipants"), with),
       ("POST", format!("{scope}/Conversations/{created}/Participants"), added),
@@ -118,6 +160,24 @@ async fn every_served_operation_answers_as_twilio_describes_it() {
     walked.extend(steps);
   }
   walked.push(("GET", "/v1/Configuration".into(), h.get("/v1/Configuration").await));
+  for path in [
+    "/v1/Configuration/Webhooks".to_string(),
+    format!("/v1/Services/{service}/Configuration/Webhooks"),
+  ] {
+    let changed = h
+      .post(
+        &path,
+        &[
+          ("PostWebhookUrl", "https://example.com/post"),
+          ("Filters", "onMessageAdded"),
+          ("Filters", "onDeliveryUpdated"),
+          ("Method", "POST"),
+        ],
+      )
+      .await;
+    walked.push(("POST", path.clone(), changed));
+    walked.push(("GET", path.clone(), h.get(&path).await));
+  }
   walked.push((
     "GET",
     format!("/v1/Services/{service}/Configuration"),

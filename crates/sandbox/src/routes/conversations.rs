@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::render::{page, Ctx};
 use crate::state::clock::timer;
-use crate::state::{Binding, ConvState, ConversationInput, MessageInput, ParticipantInput, State};
+use crate::state::{Binding, ConvState, ConversationInput, Happening, MessageInput, ParticipantInput, Source, State};
 
 pub struct Request<'a> {
   pub app: &'a App,
@@ -114,15 +114,30 @@ fn participant_json(text: &str) -> ApiResult<ParticipantInput> {
 }
 
 impl Request<'_> {
-  fn ctx<'s>(&self, state: &'s State) -> Ctx<'s>
+  pub(super) fn ctx<'s>(&self, state: &'s State) -> Ctx<'s>
   where
     Self: 's,
   {
     self.app.ctx(state, self.prefix.as_str())
   }
 
-  fn value(&self, i: usize) -> &str {
+  pub(super) fn value(&self, i: usize) -> &str {
     self.values.get(i).map(String::as_str).unwrap_or("")
+  }
+
+  /// REST writes fire post-action webhooks only when they ask to, with `X-Twilio-Webhook-Enabled: true`.
+  fn echo(&self) -> bool {
+    self
+      .incoming
+      .headers
+      .get("x-twilio-webhook-enabled")
+      .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+  }
+
+  fn emit(&self, state: &mut State, happening: Happening) {
+    if self.echo() {
+      state.emit(happening, Source::Api);
+    }
   }
 
   pub fn configuration(&self) -> Reply {
@@ -162,7 +177,10 @@ impl Request<'_> {
     let mut state = self.app.lock();
     let sid = state.create_conversation(input)?.sid.clone();
     let conversation = &state.conversations[&sid];
-    Ok(created(self.ctx(&state).conversation(conversation)))
+    let happening = Happening::ConversationAdded(conversation.summary());
+    let body = self.ctx(&state).conversation(conversation);
+    self.emit(&mut state, happening);
+    Ok(created(body))
   }
 
   pub fn list_conversations(&self) -> Reply {
@@ -196,19 +214,31 @@ impl Request<'_> {
   pub fn update_conversation(&self) -> ApiResult<Reply> {
     let input = conversation_input(self.form)?;
     let mut state = self.app.lock();
+    let before = state.find_conversation(self.value(0)).map(|c| c.state);
     let sid = state
       .update_conversation(self.value(0), input, &self.incoming.path)?
       .sid
       .clone();
     let conversation = &state.conversations[&sid];
-    Ok(ok(self.ctx(&state).conversation(conversation)))
+    let after = conversation.state;
+    let happening = Happening::ConversationUpdated(conversation.summary());
+    let body = self.ctx(&state).conversation(conversation);
+    if self.echo() {
+      state.emit(happening, Source::Api);
+      if let Some(before) = before.filter(|b| *b != after) {
+        state.emit_state_change(&sid, before, "API", Source::Api);
+      }
+    }
+    Ok(ok(body))
   }
 
   pub fn delete_conversation(&self) -> ApiResult<Reply> {
-    self
-      .app
-      .lock()
-      .delete_conversation(self.value(0), &self.incoming.path)?;
+    let mut state = self.app.lock();
+    let removed = state.find_conversation(self.value(0)).map(|c| c.summary());
+    state.delete_conversation(self.value(0), &self.incoming.path)?;
+    if let Some(conversation) = removed {
+      self.emit(&mut state, Happening::ConversationRemoved(conversation));
+    }
     Ok(Reply::NoContent)
   }
 
@@ -227,8 +257,19 @@ impl Request<'_> {
       .clone();
     let conversation = &state.conversations[&sid];
     let body = self.ctx(&state).conversation(conversation);
+    let initializing = conversation.state == ConvState::Initializing;
+    let mut happenings = vec![Happening::ConversationAdded(conversation.summary())];
+    happenings.extend(
+      conversation
+        .participants
+        .iter()
+        .map(|p| Happening::ParticipantAdded(sid.clone(), p.clone())),
+    );
+    for happening in happenings {
+      self.emit(&mut state, happening);
+    }
     // Twilio answers 202 while it is still adding the participants.
-    Ok(if conversation.state == ConvState::Initializing {
+    Ok(if initializing {
       Reply::Json(StatusCode::ACCEPTED, body)
     } else {
       created(body)
@@ -250,7 +291,9 @@ impl Request<'_> {
     let sid = self.value(0).to_string();
     let participant = state.add_participant(&sid, input, &self.incoming.path)?.clone();
     let conversation = state.conversation_by_sid(&sid, &self.incoming.path)?;
-    Ok(created(self.ctx(&state).participant(conversation, &participant)))
+    let body = self.ctx(&state).participant(conversation, &participant);
+    self.emit(&mut state, Happening::ParticipantAdded(sid, participant));
+    Ok(created(body))
   }
 
   pub fn list_participants(&self) -> ApiResult<Reply> {
@@ -281,10 +324,15 @@ impl Request<'_> {
   }
 
   pub fn delete_participant(&self) -> ApiResult<Reply> {
-    self
-      .app
-      .lock()
-      .remove_participant(self.value(0), self.value(1), &self.incoming.path)?;
+    let mut state = self.app.lock();
+    let participant = state
+      .find_participant(self.value(0), self.value(1), &self.incoming.path)?
+      .clone();
+    state.remove_participant(self.value(0), self.value(1), &self.incoming.path)?;
+    self.emit(
+      &mut state,
+      Happening::ParticipantRemoved(self.value(0).to_string(), participant),
+    );
     Ok(Reply::NoContent)
   }
 
@@ -299,12 +347,21 @@ impl Request<'_> {
       content_sid: text("ContentSid"),
       content_variables: text("ContentVariables"),
       date_created: date(form.get("DateCreated"), "DateCreated")?,
+      ..Default::default()
     };
     let mut state = self.app.lock();
     let sid = self.value(0).to_string();
+    let before = state.conversation_by_sid(&sid, &self.incoming.path)?.state;
     let message = state.add_message(&sid, input, &self.incoming.path)?.clone();
     let conversation = state.conversation_by_sid(&sid, &self.incoming.path)?;
-    Ok(created(self.ctx(&state).message(conversation, &message)))
+    let body = self.ctx(&state).message(conversation, &message);
+    if self.echo() {
+      state.emit(Happening::MessageAdded(sid.clone(), message), Source::Api);
+      if before == ConvState::Inactive {
+        state.emit_state_change(&sid, before, "API", Source::Api);
+      }
+    }
+    Ok(created(body))
   }
 
   pub fn list_messages(&self) -> ApiResult<Reply> {

@@ -5,6 +5,7 @@
 pub mod conversations;
 pub mod media;
 pub mod messaging;
+pub mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -20,6 +21,17 @@ const SERVICE_PREFIX: &str = "/v1/Services/{ChatServiceSid}";
 pub enum Route {
   Configuration,
   ServiceConfiguration,
+  FetchAccountWebhooks,
+  UpdateAccountWebhooks,
+  FetchServiceWebhooks,
+  UpdateServiceWebhooks,
+  CreateWebhook,
+  ListWebhooks,
+  FetchWebhook,
+  UpdateWebhook,
+  DeleteWebhook,
+  ListReceipts,
+  FetchReceipt,
   CreateConversation,
   ListConversations,
   FetchConversation,
@@ -62,6 +74,62 @@ const TABLE: &[(&str, &str, Route, Scope)] = &[
     "/v1/Services/{ChatServiceSid}/Configuration",
     ServiceConfiguration,
     Exact,
+  ),
+  ("GET", "/v1/Configuration/Webhooks", FetchAccountWebhooks, Exact),
+  ("POST", "/v1/Configuration/Webhooks", UpdateAccountWebhooks, Exact),
+  (
+    "GET",
+    "/v1/Services/{ChatServiceSid}/Configuration/Webhooks",
+    FetchServiceWebhooks,
+    Exact,
+  ),
+  (
+    "POST",
+    "/v1/Services/{ChatServiceSid}/Configuration/Webhooks",
+    UpdateServiceWebhooks,
+    Exact,
+  ),
+  (
+    "POST",
+    "/v1/Conversations/{ConversationSid}/Webhooks",
+    CreateWebhook,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/Conversations/{ConversationSid}/Webhooks",
+    ListWebhooks,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/Conversations/{ConversationSid}/Webhooks/{Sid}",
+    FetchWebhook,
+    AlsoService,
+  ),
+  (
+    "POST",
+    "/v1/Conversations/{ConversationSid}/Webhooks/{Sid}",
+    UpdateWebhook,
+    AlsoService,
+  ),
+  (
+    "DELETE",
+    "/v1/Conversations/{ConversationSid}/Webhooks/{Sid}",
+    DeleteWebhook,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/Conversations/{ConversationSid}/Messages/{MessageSid}/Receipts",
+    ListReceipts,
+    AlsoService,
+  ),
+  (
+    "GET",
+    "/v1/Conversations/{ConversationSid}/Messages/{MessageSid}/Receipts/{Sid}",
+    FetchReceipt,
+    AlsoService,
   ),
   ("POST", "/v1/Conversations", CreateConversation, AlsoService),
   ("GET", "/v1/Conversations", ListConversations, AlsoService),
@@ -225,7 +293,8 @@ fn write_key(route: Route, values: &[String]) -> Option<RateKey> {
   let conversation = || values.first().map(|sid| RateKey::Conversation(sid.clone()));
   match route {
     CreateConversation | CreateWithParticipants | DeleteConversation => Some(RateKey::Service),
-    UpdateConversation | CreateParticipant | DeleteParticipant | CreateMessage => conversation(),
+    UpdateConversation | CreateParticipant | DeleteParticipant | CreateMessage | CreateWebhook | UpdateWebhook
+    | DeleteWebhook => conversation(),
     _ => None,
   }
 }
@@ -258,6 +327,17 @@ pub async fn answer(app: &App, incoming: &Incoming, matched: Matched, form: &Par
   Ok(match entry.route {
     Configuration => request.configuration(),
     ServiceConfiguration => request.service_configuration(),
+    FetchAccountWebhooks => request.webhook_configuration(false),
+    UpdateAccountWebhooks => request.configure_webhooks(false)?,
+    FetchServiceWebhooks => request.webhook_configuration(true),
+    UpdateServiceWebhooks => request.configure_webhooks(true)?,
+    CreateWebhook => request.create_webhook()?,
+    ListWebhooks => request.list_webhooks()?,
+    FetchWebhook => request.fetch_webhook()?,
+    UpdateWebhook => request.update_webhook()?,
+    DeleteWebhook => request.delete_webhook()?,
+    ListReceipts => request.list_receipts()?,
+    FetchReceipt => request.fetch_receipt()?,
     CreateConversation => request.create_conversation()?,
     ListConversations => request.list_conversations(),
     FetchConversation => request.fetch_conversation()?,

@@ -1,4 +1,4 @@
-//! The sandbox's clock, and what runs on it: conversation timers and the end of `initializing`.
+//! The sandbox's clock, and what runs on it: conversation timers, the end of `initializing`, and receipts.
 //!
 //! The clock is the wall clock plus an offset that tests move forward through the control API, so a test
 //! sees a conversation close after ten minutes without waiting ten minutes. Due events sit in a queue
@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 
 use super::conversations::ConvState;
+use super::webhooks::Source;
 use super::State;
 use crate::error::{ApiError, ApiResult};
 
@@ -18,6 +19,8 @@ pub struct Clock {
   offset: Duration,
   /// (when, conversation SID): a timer or the end of `initializing` may be due then.
   due: BTreeSet<(DateTime<Utc>, String)>,
+  /// (when, conversation SID, message SID): the message's receipts reach their outcome then.
+  receipts_due: BTreeSet<(DateTime<Utc>, String, String)>,
 }
 
 impl Clock {
@@ -32,15 +35,30 @@ impl Clock {
   pub fn reset(&mut self) {
     self.offset = Duration::zero();
     self.due.clear();
+    self.receipts_due.clear();
   }
 
   pub fn schedule(&mut self, when: DateTime<Utc>, conversation_sid: &str) {
     self.due.insert((when, conversation_sid.to_string()));
   }
 
+  pub fn schedule_receipts(&mut self, when: DateTime<Utc>, conversation_sid: &str, message_sid: &str) {
+    self
+      .receipts_due
+      .insert((when, conversation_sid.to_string(), message_sid.to_string()));
+  }
+
   fn pop_due(&mut self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, String)> {
     if self.due.first().is_some_and(|(when, _)| *when <= now) {
       self.due.pop_first()
+    } else {
+      None
+    }
+  }
+
+  fn pop_due_receipts(&mut self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, String, String)> {
+    if self.receipts_due.first().is_some_and(|(when, ..)| *when <= now) {
+      self.receipts_due.pop_first()
     } else {
       None
     }
@@ -53,13 +71,14 @@ impl State {
   }
 
   /// Applies every event that is due: initializing conversations become active, timers move conversations to
-  /// `inactive` or `closed`. Cheap when nothing is due (one look at the queue's head).
+  /// `inactive` or `closed`, receipts reach their outcome. Cheap when nothing is due (a look at each queue's head).
   pub fn tick(&mut self) {
     let now = self.now();
     while let Some((when, sid)) = self.clock.pop_due(now) {
       let Some(conversation) = self.conversations.get_mut(&sid) else {
         continue;
       };
+      let before = conversation.state;
       if conversation.state == ConvState::Initializing && conversation.ready_at == Some(when) {
         conversation.state = ConvState::Active;
         conversation.ready_at = None;
@@ -67,10 +86,15 @@ impl State {
       } else if conversation.timers.date_closed == Some(when) && conversation.state != ConvState::Closed {
         conversation.date_updated = when;
         self.close(&sid);
+        self.emit_state_change(&sid, before, "TIMER", Source::Api);
       } else if conversation.timers.date_inactive == Some(when) && conversation.state == ConvState::Active {
         conversation.state = ConvState::Inactive;
         conversation.date_updated = when;
+        self.emit_state_change(&sid, before, "TIMER", Source::Api);
       }
+    }
+    while let Some((when, conversation_sid, message_sid)) = self.clock.pop_due_receipts(now) {
+      self.settle_receipts(&conversation_sid, &message_sid, when);
     }
   }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::limits::{check_attributes, INITIALIZING_CODE};
 use super::messages::Message;
 use super::participants::{Participant, ParticipantInput};
+use super::webhooks::ScopedWebhook;
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::{is_sid, new_sid};
@@ -69,12 +70,32 @@ pub struct Conversation {
   pub date_updated: DateTime<Utc>,
   pub participants: Vec<Participant>,
   pub messages: Vec<Message>,
+  pub webhooks: Vec<ScopedWebhook>,
   pub(super) next_index: u64,
 }
 
 impl Conversation {
   pub fn is_open(&self) -> bool {
     self.state != ConvState::Closed
+  }
+
+  /// The conversation without its messages and webhooks, as an event carries it.
+  pub fn summary(&self) -> Self {
+    Self {
+      sid: self.sid.clone(),
+      unique_name: self.unique_name.clone(),
+      friendly_name: self.friendly_name.clone(),
+      attributes: self.attributes.clone(),
+      state: self.state,
+      timers: self.timers.clone(),
+      ready_at: self.ready_at,
+      date_created: self.date_created,
+      date_updated: self.date_updated,
+      participants: self.participants.clone(),
+      messages: Vec::new(),
+      webhooks: Vec::new(),
+      next_index: self.next_index,
+    }
   }
 }
 
@@ -208,6 +229,7 @@ impl State {
         date_updated: created,
         participants: Vec::new(),
         messages: Vec::new(),
+        webhooks: Vec::new(),
         next_index: 0,
       },
     );

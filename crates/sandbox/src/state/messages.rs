@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::conversations::ConvState;
 use super::limits::check_attributes;
+use super::receipts::{receipts_for, Receipt};
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::{is_sid, new_sid};
@@ -34,6 +35,7 @@ pub struct Message {
   pub participant_sid: Option<String>,
   pub content_sid: Option<String>,
   pub date_created: DateTime<Utc>,
+  pub receipts: Vec<Receipt>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -45,6 +47,10 @@ pub struct MessageInput {
   pub content_sid: Option<String>,
   pub content_variables: Option<String>,
   pub date_created: Option<DateTime<Utc>>,
+  /// A customer's message: their participant, whatever the author says.
+  pub author_participant: Option<String>,
+  /// A customer's media, which comes by URL rather than through the Media Content Service.
+  pub inbound_media: Option<MediaRef>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,9 +145,10 @@ impl State {
       ),
       None => (input.body, input.media_sid),
     };
+    let template = input.content_sid.is_some();
     check_body_length(body.as_deref())?;
     let media = match media_sid.as_deref() {
-      None => None,
+      None => input.inbound_media.map(|media| vec![media]),
       Some(sid) => {
         let media = self
           .media
@@ -168,11 +175,15 @@ impl State {
       ));
     }
     let author = input.author.unwrap_or_else(|| "system".to_string());
-    let participant_sid = conversation
-      .participants
-      .iter()
-      .find(|p| p.identity.as_deref() == Some(author.as_str()))
-      .map(|p| p.sid.clone());
+    let participant_sid = input.author_participant.or_else(|| {
+      conversation
+        .participants
+        .iter()
+        .find(|p| p.identity.as_deref() == Some(author.as_str()))
+        .map(|p| p.sid.clone())
+    });
+    let now = input.date_created.unwrap_or_else(|| self.now());
+    let receipts = receipts_for(&conversation.participants, participant_sid.as_deref(), template, now);
     let sid = new_sid("IM");
     if let Some(media_sid) = &media_sid {
       if let Some(stored) = self.media.get_mut(media_sid) {
@@ -180,7 +191,6 @@ impl State {
       }
     }
     self.restart_timers(conversation_sid);
-    let now = input.date_created.unwrap_or_else(|| self.now());
     let conversation = self.conversation_mut(conversation_sid, path)?;
     // Writing to an inactive conversation makes it active again.
     conversation.state = ConvState::Active;
@@ -197,7 +207,15 @@ impl State {
       participant_sid,
       content_sid: input.content_sid,
       date_created: now,
+      receipts,
     });
-    Ok(conversation.messages.last().expect("just pushed"))
+    let message = conversation.messages.last().expect("just pushed").clone();
+    self.start_receipts(conversation_sid, &message);
+    Ok(
+      self.conversations[conversation_sid]
+        .messages
+        .last()
+        .expect("just pushed"),
+    )
   }
 }

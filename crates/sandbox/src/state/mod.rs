@@ -1,15 +1,20 @@
 //! All of the sandbox's data in one struct, and the Twilio rules that guard it, split by what each part governs:
 //! [`conversations`], [`participants`], [`messages`] (and templates), [`messaging`] (Messages.json), [`media`],
-//! [`limits`] (Twilio's documented limits and the rate of writes) and [`clock`] (the sandbox's time, timers).
+//! [`limits`] (Twilio's documented limits and the rate of writes), [`clock`] (the sandbox's time, timers),
+//! [`webhooks`] (their configuration and the events they carry), [`inbound`] (customers' messages) and
+//! [`receipts`] (delivery receipts and the WhatsApp window).
 //! Handlers lock it, call one method, render, and unlock: no lock is ever held across an `.await`.
 
 pub mod clock;
 pub mod conversations;
+pub mod inbound;
 pub mod limits;
 pub mod media;
 pub mod messages;
 pub mod messaging;
 pub mod participants;
+pub mod receipts;
+pub mod webhooks;
 
 use std::collections::HashMap;
 
@@ -21,6 +26,8 @@ pub use media::Media;
 pub use messages::{MediaRef, Message, MessageInput, Template, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};
 pub use messaging::{SmsInput, SmsMessage};
 pub use participants::{Binding, Participant, ParticipantInput};
+pub use receipts::Receipt;
+pub use webhooks::{Happening, Source, Webhooks};
 
 use crate::error::ApiResult;
 use crate::faults::Fault;
@@ -71,6 +78,7 @@ pub struct State {
   pub limits: Limits,
   pub rates: limits::Rates,
   pub clock: clock::Clock,
+  pub webhooks: Webhooks,
   next_seq: u64,
 }
 
@@ -94,6 +102,7 @@ impl State {
       initial_limits: limits,
       rates: limits::Rates::default(),
       clock: clock::Clock::default(),
+      webhooks: Webhooks::default(),
       next_seq: 0,
     };
     state.reset();
@@ -117,6 +126,7 @@ impl State {
     self.limits = self.initial_limits.clone();
     self.rates.reset();
     self.clock.reset();
+    self.webhooks = Webhooks::default();
     self.next_seq = 0;
     self
       .templates

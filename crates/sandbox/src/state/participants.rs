@@ -34,6 +34,8 @@ pub struct Participant {
   pub attributes: String,
   pub role_sid: Option<String>,
   pub date_created: DateTime<Utc>,
+  /// When the customer last wrote: their WhatsApp window runs 24 hours from it.
+  pub last_inbound: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -182,6 +184,7 @@ impl State {
       attributes: input.attributes.unwrap_or_else(|| "{}".to_string()),
       role_sid: input.role_sid,
       date_created: now,
+      last_inbound: None,
     });
     conversation.participants.last().expect("just pushed")
   }

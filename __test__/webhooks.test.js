@@ -1,0 +1,504 @@
+"use strict";
+
+// Inbound: the sandbox's signed webhooks, the handler under node:http, Express and Fastify, customers' replies,
+// pre-event answers, delivery receipts and the WhatsApp 24-hour window, each promise against the sandbox.
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const http = require("node:http");
+const twilio = require("twilio");
+const express = require("express");
+const fastify = require("fastify");
+const {
+  PHONE,
+  ADDRESS,
+  SENDER,
+  TwilioApiClient,
+  useSandbox,
+} = require("./helpers.js");
+
+const box = useSandbox();
+
+/** Polls `probe` until it returns something truthy; the sandbox delivers webhooks asynchronously. */
+async function eventually(probe, what) {
+  for (let i = 0; i < 200; i++) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+async function listen(server) {
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  test.after(() => server.close());
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+/** A node:http server running the client's handler; its events are recorded. */
+async function hookServer(client, handlers = {}, options = {}) {
+  const events = [];
+  const record = (event) => {
+    events.push(event);
+  };
+  const handler = client.webhookHandler(
+    { onEvent: record, ...handlers },
+    { protocol: "http", ...options },
+  );
+  const origin = await listen(http.createServer(handler));
+  return { events, url: `${origin}/twilio/hooks`, origin };
+}
+
+/** A customer who has a conversation with us (created by a first template). */
+async function customerWithConversation(client) {
+  const first = await client.sendTemplateMessage(
+    PHONE,
+    box.sandbox.templateSid,
+    {
+      1: "Monday",
+      2: "9am",
+    },
+  );
+  assert.equal(first.success, true, first.error);
+  return first;
+}
+
+function reply(body = "Yes, that works") {
+  return box.sandbox.inbound({ from: ADDRESS, to: SENDER, body });
+}
+
+function signed(token, url, params) {
+  return twilio.getExpectedTwilioSignature(token, url, params);
+}
+
+test("the sandbox's webhooks are signed as Twilio signs them: the client's validator and twilio's validateRequest agree", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client);
+  await client.configureWebhooks({ postWebhookUrl: hooks.url });
+  await customerWithConversation(client);
+  await reply();
+  const attempt = await eventually(
+    async () =>
+      (await box.sandbox.webhooks()).find(
+        (w) => w.event_type === "onMessageAdded",
+      ),
+    "onMessageAdded",
+  );
+  assert.equal(attempt.status, 200);
+  assert.equal(attempt.url, hooks.url);
+  assert.equal(
+    twilio.validateRequest(
+      box.sandbox.authToken,
+      attempt.signature,
+      attempt.url,
+      attempt.params,
+    ),
+    true,
+  );
+  assert.equal(
+    TwilioApiClient.validateWebhookSignature(
+      box.sandbox.authToken,
+      attempt.signature,
+      attempt.url,
+      attempt.params,
+    ),
+    true,
+  );
+});
+
+test("a customer's reply lands in their conversation and reaches onMessageAdded as a typed event", async () => {
+  const client = box.client();
+  const added = [];
+  const hooks = await hookServer(client, {
+    onMessageAdded: (event) => {
+      added.push(event);
+    },
+  });
+  await client.configureWebhooks({ postWebhookUrl: hooks.url });
+  const first = await customerWithConversation(client);
+  const { message } = await reply("Yes, that works");
+  assert.equal(message.author, ADDRESS);
+  const conversation = await box.conversation("whatsapp_1234567890");
+  const customer = conversation.participants.find(
+    (p) => p.messaging_binding?.address === ADDRESS,
+  );
+  assert.equal(message.participant_sid, customer.sid);
+  const event = await eventually(() => added[0], "onMessageAdded");
+  assert.equal(event.eventType, "onMessageAdded");
+  assert.equal(event.conversationSid, first.conversationSid);
+  assert.equal(event.messageSid, message.sid);
+  assert.equal(event.index, 1);
+  assert.equal(event.body, "Yes, that works");
+  assert.equal(event.author, ADDRESS);
+  assert.equal(event.participantSid, customer.sid);
+  assert.deepEqual(event.attributes, {});
+  assert.ok(event.dateCreated instanceof Date);
+  assert.equal(event.source, "SMS");
+  assert.equal(event.params.EventType, "onMessageAdded");
+});
+
+test("a reply from an address no open conversation holds is a clear 404", async () => {
+  await assert.rejects(
+    box.sandbox.inbound({ from: ADDRESS, to: SENDER, body: "hello?" }),
+    /404.*No open conversation has a participant with this address/,
+  );
+});
+
+test("an inbound message wakes an inactive conversation and fires onConversationStateUpdated", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client);
+  await customerWithConversation(client);
+  await client.setConversationState(PHONE, "inactive");
+  await client.configureWebhooks({ postWebhookUrl: hooks.url });
+  await reply();
+  const event = await eventually(
+    () =>
+      hooks.events.find((e) => e.eventType === "onConversationStateUpdated"),
+    "onConversationStateUpdated",
+  );
+  assert.equal(event.stateFrom, "inactive");
+  assert.equal(event.stateTo, "active");
+  assert.equal((await client.getConversationStatus(PHONE)).state, "active");
+});
+
+test("onMessageAdd may change a customer's message before it is published", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client, {
+    onMessageAdd: (event) => ({
+      body: event.body.toUpperCase(),
+      attributes: { screened: true },
+    }),
+  });
+  await customerWithConversation(client);
+  await client.configureWebhooks({ preWebhookUrl: hooks.url });
+  const { rejected, message } = await reply("please call me");
+  assert.equal(rejected, false);
+  assert.equal(message.body, "PLEASE CALL ME");
+  assert.deepEqual(JSON.parse(message.attributes), { screened: true });
+});
+
+test("onMessageAdd returning false rejects the customer's message: nothing is published", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client, { onMessageAdd: () => false });
+  await customerWithConversation(client);
+  await client.configureWebhooks({ preWebhookUrl: hooks.url });
+  const answer = await reply("spam");
+  assert.equal(answer.rejected, true);
+  assert.equal(answer.message, null);
+  const history = await client.getMessages(PHONE);
+  assert.equal(history.messages.length, 1);
+});
+
+test("the client's own writes fire webhooks only with webhookEnabled", async () => {
+  const quiet = box.client();
+  const hooks = await hookServer(quiet);
+  await quiet.configureWebhooks({
+    postWebhookUrl: hooks.url,
+    filters: ["onMessageAdded", "onConversationAdded"],
+  });
+  await quiet.sendMessage(PHONE, "no echo");
+  const loud = box.client({ webhookEnabled: true });
+  const sent = await loud.sendMessage(PHONE, "echo");
+  const event = await eventually(
+    () => hooks.events.find((e) => e.eventType === "onMessageAdded"),
+    "onMessageAdded",
+  );
+  assert.equal(event.messageSid, sent.messageSid ?? sent.sid);
+  assert.equal(event.source, "API");
+  assert.equal(
+    hooks.events.filter((e) => e.eventType === "onMessageAdded").length,
+    1,
+  );
+});
+
+test("a message's receipt goes sent, then delivered on the sandbox's clock, with onDeliveryUpdated and getDeliveryStatus", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client);
+  await client.configureWebhooks({
+    postWebhookUrl: hooks.url,
+    filters: ["onDeliveryUpdated"],
+  });
+  const sent = await customerWithConversation(client);
+  const messageSid = sent.messageSid ?? sent.sid;
+  await box.sandbox.advanceClock("PT2S");
+  const statuses = await eventually(() => {
+    const seen = hooks.events.map((e) => e.status);
+    return seen.includes("delivered") && seen;
+  }, "delivered");
+  assert.deepEqual(statuses, ["sent", "delivered"]);
+  const status = await client.getDeliveryStatus(PHONE, messageSid);
+  assert.equal(status.success, true, status.error);
+  assert.equal(status.delivery.total, 1);
+  assert.equal(status.delivery.delivered, "all");
+  assert.equal(status.receipts.length, 1);
+  assert.equal(status.receipts[0].status, "delivered");
+  assert.equal(status.receipts[0].errorCode, null);
+  assert.ok(status.receipts[0].dateUpdated instanceof Date);
+});
+
+test("a receipt's status set through the control API reaches onDeliveryUpdated", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client);
+  const sent = await customerWithConversation(client);
+  await client.configureWebhooks({
+    postWebhookUrl: hooks.url,
+    filters: ["onDeliveryUpdated"],
+  });
+  const before = await client.getDeliveryStatus(PHONE, sent.messageSid);
+  await box.sandbox.setReceipt(before.receipts[0].sid, "read");
+  const event = await eventually(
+    () => hooks.events.find((e) => e.status === "read"),
+    "read",
+  );
+  assert.equal(event.deliveryReceiptSid, before.receipts[0].sid);
+  assert.equal(
+    (await client.getDeliveryStatus(PHONE, sent.messageSid)).delivery.read,
+    "all",
+  );
+});
+
+test("a free-form message after 24 hours of customer silence fails with 63016; a template is delivered", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client);
+  await customerWithConversation(client);
+  await reply("thanks");
+  await box.sandbox.advanceClock("PT25H");
+  await client.configureWebhooks({
+    postWebhookUrl: hooks.url,
+    filters: ["onDeliveryUpdated"],
+  });
+  const text = await client.sendMessage(PHONE, "are you still there?");
+  assert.equal(text.success, true, text.error);
+  const template = await client.sendTemplateMessage(
+    PHONE,
+    box.sandbox.templateSid,
+    { 1: "Friday", 2: "10am" },
+  );
+  await box.sandbox.advanceClock("PT2S");
+  const failed = await eventually(
+    () => hooks.events.find((e) => e.status === "failed"),
+    "failed",
+  );
+  assert.equal(failed.messageSid, text.messageSid);
+  assert.equal(failed.errorCode, 63016);
+  const textStatus = await client.getDeliveryStatus(PHONE, text.messageSid);
+  assert.equal(textStatus.receipts[0].status, "failed");
+  assert.equal(textStatus.receipts[0].errorCode, 63016);
+  const templateStatus = await client.getDeliveryStatus(
+    PHONE,
+    template.messageSid,
+  );
+  assert.equal(templateStatus.receipts[0].status, "delivered");
+});
+
+test("getWhatsAppWindow reads the window from the customer's newest message, on Twilio's clock", async () => {
+  const client = box.client();
+  const none = await client.getWhatsAppWindow(PHONE);
+  assert.deepEqual(none, {
+    success: true,
+    conversationSid: null,
+    open: false,
+    lastInboundAt: null,
+    closesAt: null,
+  });
+  await customerWithConversation(client);
+  assert.equal((await client.getWhatsAppWindow(PHONE)).open, false);
+  const { message } = await reply();
+  await client.sendMessage(PHONE, "glad to hear it");
+  const open = await client.getWhatsAppWindow(PHONE);
+  assert.equal(open.open, true);
+  assert.equal(
+    open.lastInboundAt.toISOString(),
+    new Date(message.date_created).toISOString(),
+  );
+  assert.equal(
+    open.closesAt.getTime() - open.lastInboundAt.getTime(),
+    24 * 3600 * 1000,
+  );
+  await box.sandbox.advanceClock("PT25H");
+  assert.equal((await client.getWhatsAppWindow(PHONE)).open, false);
+});
+
+test("freeformOutsideWindow 'refuse' fails a free-form text with OUTSIDE_WHATSAPP_WINDOW and sends nothing; templates go", async () => {
+  const client = box.client({ freeformOutsideWindow: "refuse" });
+  await customerWithConversation(client);
+  await box.sandbox.clearRequests();
+  const refused = await client.sendMessage(PHONE, "hello?");
+  assert.equal(refused.success, false);
+  assert.equal(refused.code, "OUTSIDE_WHATSAPP_WINDOW");
+  assert.equal(
+    (await box.calls()).filter((c) => c.startsWith("POST")).length,
+    0,
+  );
+  const template = await client.sendTemplateMessage(
+    PHONE,
+    box.sandbox.templateSid,
+    { 1: "a", 2: "b" },
+  );
+  assert.equal(template.success, true, template.error);
+  await reply();
+  const allowed = await client.sendMessage(PHONE, "hi again");
+  assert.equal(allowed.success, true, allowed.error);
+});
+
+test("configureWebhooks refuses a bad URL, filter or method before any request", async () => {
+  const client = box.client();
+  const cases = [
+    [{ postWebhookUrl: "not a url" }, "INVALID_WEBHOOK_URL"],
+    [{}, "INVALID_WEBHOOK_URL"],
+    [
+      { postWebhookUrl: "https://example.com/h", filters: ["onSomething"] },
+      "INVALID_WEBHOOK_FILTER",
+    ],
+    [
+      { postWebhookUrl: "https://example.com/h", filters: "onMessageAdded" },
+      "INVALID_WEBHOOK_FILTER",
+    ],
+    [
+      { postWebhookUrl: "https://example.com/h", method: "PUT" },
+      "INVALID_WEBHOOK_METHOD",
+    ],
+  ];
+  for (const [settings, code] of cases) {
+    const result = await client.configureWebhooks(settings);
+    assert.equal(result.success, false);
+    assert.equal(result.code, code, JSON.stringify(settings));
+  }
+  assert.deepEqual(await box.calls(), []);
+});
+
+test("a conversation holds at most five conversation-scoped webhooks (50361)", async () => {
+  const client = box.client();
+  const { conversationSid } = await customerWithConversation(client);
+  const auth = Buffer.from(
+    `${box.sandbox.accountSid}:${box.sandbox.authToken}`,
+  ).toString("base64");
+  const create = () =>
+    fetch(`${box.sandbox.url}/v1/Conversations/${conversationSid}/Webhooks`, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${auth}`,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "Target=webhook&Configuration.Url=https%3A%2F%2Fexample.com%2Fh&Configuration.Filters=onMessageAdded",
+    });
+  for (let i = 0; i < 5; i++) assert.equal((await create()).status, 201);
+  const sixth = await create();
+  assert.equal(sixth.status, 400);
+  assert.equal((await sixth.json()).code, 50361);
+});
+
+// The handler under each framework: valid, missing, forged, and a valid signature over a changed body.
+const PARAMS = {
+  AccountSid: "AC00000000000000000000000000000000",
+  EventType: "onMessageAdded",
+  ConversationSid: "CH00000000000000000000000000000000",
+  Index: "3",
+  Body: "hi",
+  Author: ADDRESS,
+};
+
+async function post(url, params, signature) {
+  const headers = { "content-type": "application/x-www-form-urlencoded" };
+  if (signature !== undefined) headers["x-twilio-signature"] = signature;
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: new URLSearchParams(params).toString(),
+  });
+  return response.status;
+}
+
+async function checkFramework(makeServer) {
+  const token = "0123456789abcdef0123456789abcdef";
+  const client = new TwilioApiClient({
+    accountSid: "AC00000000000000000000000000000000",
+    authToken: token,
+    baseUrl: box.sandbox.url,
+    logger: false,
+  });
+  const seen = [];
+  const handler = client.webhookHandler(
+    { onMessageAdded: (event) => seen.push(event) },
+    { protocol: "http" },
+  );
+  const origin = await makeServer(handler);
+  const url = `${origin}/twilio/hooks`;
+  const signature = signed(token, url, PARAMS);
+  assert.equal(await post(url, PARAMS, signature), 200);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].index, 3);
+  assert.equal(await post(url, PARAMS), 400);
+  assert.equal(await post(url, PARAMS, "bm90IGEgc2lnbmF0dXJl"), 403);
+  assert.equal(await post(url, { ...PARAMS, Body: "changed" }, signature), 403);
+  assert.equal(seen.length, 1);
+}
+
+test("webhookHandler under node:http: valid, missing, forged, changed body", async () => {
+  await checkFramework((handler) => listen(http.createServer(handler)));
+});
+
+test("webhookHandler under Express, with and without a body parser", async () => {
+  await checkFramework((handler) => {
+    const app = express();
+    app.post("/twilio/hooks", express.urlencoded({ extended: false }), handler);
+    return listen(http.createServer(app));
+  });
+  await checkFramework((handler) => {
+    const app = express();
+    app.use("/twilio", express.Router().post("/hooks", handler));
+    return listen(http.createServer(app));
+  });
+});
+
+test("webhookHandler under Fastify, with @fastify/formbody and with a raw string body", async () => {
+  for (const setup of [
+    (app) => app.register(require("@fastify/formbody")),
+    (app) =>
+      app.addContentTypeParser(
+        "application/x-www-form-urlencoded",
+        { parseAs: "string" },
+        (request, body, done) => done(null, body),
+      ),
+  ]) {
+    await checkFramework(async (handler) => {
+      const app = fastify();
+      await setup(app);
+      app.post("/twilio/hooks", handler);
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      test.after(() => app.close());
+      return `http://127.0.0.1:${app.server.address().port}`;
+    });
+  }
+});
+
+test("webhookHandler answers 500 when a handler throws, and logs the event type, not the message", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client, {
+    onMessageAdded: () => {
+      throw new Error("database down");
+    },
+  });
+  const url = hooks.url;
+  const params = { ...PARAMS, AccountSid: box.sandbox.accountSid };
+  assert.equal(
+    await post(url, params, signed(box.sandbox.authToken, url, params)),
+    500,
+  );
+  const line = box.logger.entries.find((e) => e.level === "error");
+  assert.match(line.message, /onMessageAdded failed: database down/);
+  assert.doesNotMatch(JSON.stringify(box.logger.entries), /"hi"|1234567890/);
+});
+
+test("webhookHandler refuses a body over maxBodyBytes with 413, before checking anything", async () => {
+  const client = box.client();
+  const hooks = await hookServer(client, {}, { maxBodyBytes: 1024 });
+  const status = await post(
+    hooks.url,
+    { ...PARAMS, Body: "x".repeat(2000) },
+    "sig",
+  );
+  assert.equal(status, 413);
+  assert.deepEqual(hooks.events, []);
+});

@@ -1,0 +1,127 @@
+//! What customers send: a message from a channel address to a Twilio address lands in the one open conversation
+//! that binds that pair, authored by the customer's address and participant. It wakes an inactive conversation,
+//! opens the customer's 24-hour WhatsApp window, and fires webhooks as a customer's action does.
+
+use super::conversations::ConvState;
+use super::messages::{MediaRef, Message, MessageInput};
+use super::participants::Binding;
+use super::webhooks::{Happening, Source};
+use super::State;
+use crate::error::{ApiError, ApiResult};
+use crate::sid::new_sid;
+
+/// A customer's message, as the control API takes it.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+  pub from: String,
+  pub to: String,
+  pub body: Option<String>,
+  pub media_url: Option<String>,
+}
+
+/// What a pre-action webhook changed: each field present replaces the message's.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Changes {
+  pub body: Option<String>,
+  pub author: Option<String>,
+  /// JSON text, as Twilio takes it.
+  pub attributes: Option<String>,
+}
+
+impl State {
+  /// The open conversation binding this address pair, and the customer's participant in it.
+  pub fn binding_holder(&self, from: &str, to: &str) -> ApiResult<(String, String)> {
+    let binding = Binding {
+      address: from.to_string(),
+      proxy_address: to.to_string(),
+    };
+    let conversation = self
+      .bindings
+      .get(&binding)
+      .and_then(|sid| self.conversations.get(sid))
+      .ok_or_else(|| {
+        ApiError::new(
+          404,
+          20404,
+          "No open conversation has a participant with this address and proxy address",
+        )
+      })?;
+    let participant = conversation
+      .participants
+      .iter()
+      .find(|p| p.binding.as_ref() == Some(&binding))
+      .ok_or_else(|| ApiError::new(404, 20404, "The binding's participant is gone"))?;
+    Ok((conversation.sid.clone(), participant.sid.clone()))
+  }
+
+  /// Adds the customer's message (its body, author and attributes possibly changed by a pre-event webhook).
+  /// Answers the conversation's SID and the message.
+  pub fn add_inbound(&mut self, inbound: Inbound, changes: Changes) -> ApiResult<(String, Message)> {
+    let (conversation_sid, participant_sid) = self.binding_holder(&inbound.from, &inbound.to)?;
+    let path = format!("/v1/Conversations/{conversation_sid}/Messages");
+    let media = inbound.media_url.as_deref().map(|url| MediaRef {
+      sid: new_sid("ME"),
+      size: 0,
+      content_type: content_type_of(url).to_string(),
+      filename: url.rsplit('/').next().map(str::to_string).filter(|n| !n.is_empty()),
+    });
+    let before = self.conversation_by_sid(&conversation_sid, &path)?.state;
+    let now = self.now();
+    if let Some(participant) = self
+      .conversations
+      .get_mut(&conversation_sid)
+      .and_then(|c| c.participants.iter_mut().find(|p| p.sid == participant_sid))
+    {
+      participant.last_inbound = Some(now);
+    }
+    let message = self
+      .add_message(
+        &conversation_sid,
+        MessageInput {
+          author: Some(changes.author.unwrap_or(inbound.from)),
+          body: changes.body.or(inbound.body),
+          attributes: changes.attributes,
+          author_participant: Some(participant_sid),
+          inbound_media: media,
+          ..Default::default()
+        },
+        &path,
+      )?
+      .clone();
+    self.emit(
+      Happening::MessageAdded(conversation_sid.clone(), message.clone()),
+      Source::Sms,
+    );
+    if before == ConvState::Inactive {
+      self.emit_state_change(&conversation_sid, before, "EVENT", Source::Sms);
+    }
+    Ok((conversation_sid, message))
+  }
+
+  /// Records a change of a conversation's state.
+  pub fn emit_state_change(&mut self, conversation_sid: &str, from: ConvState, reason: &'static str, source: Source) {
+    if let Some(conversation) = self.conversations.get(conversation_sid) {
+      let happening = Happening::ConversationStateUpdated {
+        conversation: conversation.summary(),
+        from,
+        reason,
+      };
+      self.emit(happening, source);
+    }
+  }
+}
+
+/// What a media URL most likely holds, by its extension (the sandbox does not download it).
+fn content_type_of(url: &str) -> &'static str {
+  let lower = url.to_ascii_lowercase();
+  let path = lower.split(['?', '#']).next().unwrap_or("");
+  match path.rsplit('.').next() {
+    Some("png") => "image/png",
+    Some("webp") => "image/webp",
+    Some("gif") => "image/gif",
+    Some("pdf") => "application/pdf",
+    Some("mp4") => "video/mp4",
+    Some("ogg") | Some("oga") => "audio/ogg",
+    _ => "image/jpeg",
+  }
+}

@@ -1,0 +1,218 @@
+"use strict";
+
+// Twilio's Conversations webhooks as one request handler for node:http, Express and Fastify. The signature is
+// checked (in Rust) against the public URL Twilio called, before anything else; the event is typed (in Rust);
+// this file only moves bytes between the framework and those two calls.
+
+const { parseWebhookEvent, webhookDateFields } = require("./binding.js");
+
+const DATE_FIELDS = webhookDateFields();
+// Twilio's bodies are a few kilobytes: a message body of 1,600 characters and attributes of at most 4 KB, encoded.
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const OPTION_NAMES = ["url", "protocol", "host", "maxBodyBytes", "validate"];
+// The pre-action events: their handler may change (an object) or reject (false) the action.
+const PRE_EVENTS = new Set([
+  "onMessageAdd",
+  "onMessageUpdate",
+  "onMessageRemove",
+  "onConversationAdd",
+  "onConversationUpdate",
+  "onConversationRemove",
+  "onParticipantAdd",
+  "onParticipantUpdate",
+  "onParticipantRemove",
+]);
+const LOG_PREFIX = "[twilio-api-client]";
+
+class BodyTooLarge extends Error {}
+
+function checkOptions(handlers, options) {
+  if (handlers === null || typeof handlers !== "object")
+    throw new TypeError(
+      "webhookHandler needs an object of handlers, such as { onMessageAdded(event) {} }",
+    );
+  for (const [name, handler] of Object.entries(handlers)) {
+    if (typeof handler !== "function")
+      throw new TypeError(`webhookHandler: ${name} must be a function`);
+  }
+  if (options === null || typeof options !== "object")
+    throw new TypeError("webhookHandler options must be an object");
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(name))
+      throw new TypeError(`Unknown webhookHandler option: ${name}`);
+  }
+  const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(max) || max <= 0)
+    throw new TypeError("maxBodyBytes must be a positive whole number");
+  if (options.protocol !== undefined && !/^https?$/.test(options.protocol))
+    throw new TypeError("protocol must be 'https' or 'http'");
+  return { ...options, maxBodyBytes: max, validate: options.validate ?? true };
+}
+
+// The framework's request and response: Fastify hands its own objects, with the Node ones under `.raw`.
+function adapt(req, res) {
+  const fastify = typeof res?.code === "function" && res.raw !== undefined;
+  const raw = fastify ? req.raw : req;
+  return {
+    raw,
+    headers: req.headers ?? {},
+    // Express strips a mount path from req.url; Twilio signed the whole path.
+    path: req.originalUrl ?? raw.url ?? "/",
+    method: (req.method ?? raw.method ?? "POST").toUpperCase(),
+    parsed: req.body,
+    reply(status, body = "", type = "text/plain; charset=utf-8") {
+      if (fastify) {
+        res.code(status).header("content-type", type).send(body);
+      } else if (!res.headersSent) {
+        res.statusCode = status;
+        res.setHeader("content-type", type);
+        res.end(body);
+      }
+    },
+  };
+}
+
+function readBody(stream, max) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    stream.on("data", (chunk) => {
+      size += chunk.length;
+      if (size > max) {
+        stream.pause();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.on("end", () => resolve(Buffer.concat(chunks)));
+    stream.on("error", reject);
+  });
+}
+
+// The request's content: form parameters as [name, value] pairs, or a JSON body's bytes (signed through the URL).
+async function content(request, max) {
+  const type = String(request.headers["content-type"] ?? "");
+  const json = type.startsWith("application/json");
+  let raw = request.parsed;
+  if (raw === undefined) raw = await readBody(request.raw, max);
+  if (typeof raw === "string") raw = Buffer.from(raw);
+  if (Buffer.isBuffer(raw)) {
+    if (raw.length > max) throw new BodyTooLarge();
+    if (json) return { body: raw, pairs: jsonPairs(raw) };
+    return { pairs: [...new URLSearchParams(raw.toString("utf8"))] };
+  }
+  if (json) throw new TypeError("a parsed JSON body cannot be verified");
+  // Already parsed (express.urlencoded, @fastify/formbody): a repeated name holds an array.
+  const pairs = [];
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value])
+      if (one !== undefined && one !== null) pairs.push([name, String(one)]);
+  }
+  return { pairs };
+}
+
+function jsonPairs(bytes) {
+  try {
+    const value = JSON.parse(bytes.toString("utf8"));
+    return Object.entries(value ?? {})
+      .filter(([, v]) => v !== null && typeof v !== "object")
+      .map(([name, v]) => [name, String(v)]);
+  } catch {
+    return [];
+  }
+}
+
+function publicUrl(request, options) {
+  if (options.url) {
+    const query = request.path.includes("?")
+      ? request.path.slice(request.path.indexOf("?"))
+      : "";
+    return options.url.includes("?") ? options.url : options.url + query;
+  }
+  const host = options.host ?? request.headers.host ?? "localhost";
+  return `${options.protocol ?? "https"}://${host}${request.path}`;
+}
+
+function typedEvent(pairs) {
+  const event = parseWebhookEvent(pairs);
+  for (const name of DATE_FIELDS) {
+    if (typeof event[name] === "string") event[name] = new Date(event[name]);
+  }
+  return event;
+}
+
+// What a pre-action handler's result asks Twilio to do: reject (false), change (an object), or go on.
+function preAnswer(result) {
+  if (result === false) return [422, "rejected by the handler"];
+  if (result === null || typeof result !== "object") return [200, ""];
+  const change = {};
+  for (const name of ["body", "author", "friendlyName"]) {
+    if (typeof result[name] === "string")
+      change[name === "friendlyName" ? "friendly_name" : name] = result[name];
+  }
+  if (result.attributes !== undefined)
+    change.attributes =
+      typeof result.attributes === "string"
+        ? result.attributes
+        : JSON.stringify(result.attributes);
+  return [200, JSON.stringify(change), "application/json"];
+}
+
+function webhookHandler(client, handlers, options = {}) {
+  const settings = checkOptions(handlers, options);
+  return async function twilioWebhook(req, res) {
+    const request = adapt(req, res);
+    let form;
+    try {
+      form =
+        request.method === "GET"
+          ? { pairs: [...new URL(request.path, "http://x").searchParams] }
+          : await content(request, settings.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLarge)
+        return request.reply(413, "request body too large");
+      return request.reply(400, "unreadable request body");
+    }
+    const signature = request.headers["x-twilio-signature"];
+    if (settings.validate) {
+      if (typeof signature !== "string" || signature === "")
+        return request.reply(400, "missing X-Twilio-Signature");
+      // A GET is signed over its URL alone, its parameters included in it.
+      const url = publicUrl(request, settings);
+      const signed =
+        request.method === "GET"
+          ? {}
+          : (form.body ?? Object.fromEntries(groupPairs(form.pairs)));
+      if (!client.validate(signature, url, signed))
+        return request.reply(403, "invalid X-Twilio-Signature");
+    }
+    const event = typedEvent(form.pairs);
+    const handler = handlers[event.eventType] ?? handlers.onEvent;
+    if (!handler) return request.reply(200);
+    try {
+      const result = await handler(event);
+      if (PRE_EVENTS.has(event.eventType))
+        return request.reply(...preAnswer(result));
+      return request.reply(200);
+    } catch (error) {
+      client.logger?.error(
+        `${LOG_PREFIX} webhook handler for ${event.eventType} failed: ${error?.message ?? error}`,
+        { eventType: event.eventType, conversationSid: event.conversationSid },
+      );
+      return request.reply(500, "handler failed");
+    }
+  };
+}
+
+// Pairs as the validator's params object: a repeated name holds every value.
+function groupPairs(pairs) {
+  const grouped = new Map();
+  for (const [name, value] of pairs) {
+    if (!grouped.has(name)) grouped.set(name, []);
+    grouped.get(name).push(value);
+  }
+  return grouped;
+}
+
+module.exports = { webhookHandler };
