@@ -4,24 +4,18 @@
 // checked (in Rust) against the public URL Twilio called, before anything else; the event is typed (in Rust);
 // this file only moves bytes between the framework and those two calls.
 
-const { parseWebhookEvent, webhookDateFields } = require("./binding.js");
+const {
+  parseWebhookEvent,
+  webhookDateFields,
+  webhookPreEvents,
+} = require("./binding.js");
 
 const DATE_FIELDS = webhookDateFields();
 // Twilio's bodies are a few kilobytes: a message body of 1,600 characters and attributes of at most 4 KB, encoded.
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const OPTION_NAMES = ["url", "protocol", "host", "maxBodyBytes", "validate"];
 // The pre-action events: their handler may change (an object) or reject (false) the action.
-const PRE_EVENTS = new Set([
-  "onMessageAdd",
-  "onMessageUpdate",
-  "onMessageRemove",
-  "onConversationAdd",
-  "onConversationUpdate",
-  "onConversationRemove",
-  "onParticipantAdd",
-  "onParticipantUpdate",
-  "onParticipantRemove",
-]);
+const PRE_EVENTS = new Set(webhookPreEvents());
 const LOG_PREFIX = "[twilio-api-client]";
 
 class BodyTooLarge extends Error {}

@@ -502,3 +502,25 @@ test("webhookHandler refuses a body over maxBodyBytes with 413, before checking 
   assert.equal(status, 413);
   assert.deepEqual(hooks.events, []);
 });
+
+test("webhooks configured with GET carry their parameters in the signed query string", async () => {
+  const client = box.client();
+  const added = [];
+  const hooks = await hookServer(client, {
+    onMessageAdded: (event) => {
+      added.push(event);
+    },
+  });
+  await client.configureWebhooks({
+    postWebhookUrl: hooks.url,
+    method: "GET",
+    filters: ["onMessageAdded"],
+  });
+  await customerWithConversation(client);
+  await reply("by GET");
+  const event = await eventually(() => added[0], "onMessageAdded by GET");
+  assert.equal(event.body, "by GET");
+  const attempt = (await box.sandbox.webhooks())[0];
+  assert.equal(attempt.method, "GET");
+  assert.equal(attempt.status, 200);
+});

@@ -492,6 +492,12 @@ pub fn parse_webhook_event(pairs: Vec<Vec<String>>) -> serde_json::Map<String, s
   twilio_core::webhooks::event(&form_pairs(&pairs))
 }
 
+/// The pre-action events, whose handler's answer can change or reject the action.
+#[napi]
+pub fn webhook_pre_events() -> Vec<&'static str> {
+  twilio_core::webhooks::PRE_EVENTS.to_vec()
+}
+
 /// The names of an event's date fields.
 #[napi]
 pub fn webhook_date_fields() -> Vec<&'static str> {

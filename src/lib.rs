@@ -18,5 +18,5 @@ mod results;
 
 pub use client::{
   content_type, format_whatsapp_number, mask_number, option_names, parse_webhook_event, validate_webhook_signature,
-  webhook_date_fields, NativeClient,
+  webhook_date_fields, webhook_pre_events, NativeClient,
 };

@@ -9,6 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::render::page;
 use crate::state::webhooks::{ScopedWebhookInput, WebhookConfigChange};
+use crate::state::{Conversation, Message, State};
 
 fn list(form: &Params, name: &str) -> Option<Vec<String>> {
   let values = form.all(name);
@@ -122,14 +123,20 @@ impl Request<'_> {
     Ok(Reply::NoContent)
   }
 
-  pub fn list_receipts(&self) -> ApiResult<Reply> {
-    let state = self.app.lock();
+  /// The message the path names, in its conversation.
+  fn message<'s>(&self, state: &'s State) -> ApiResult<(&'s Conversation, &'s Message)> {
     let conversation = state.conversation_by_sid(self.value(0), &self.incoming.path)?;
     let message = conversation
       .messages
       .iter()
       .find(|m| m.sid == self.value(1))
       .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
+    Ok((conversation, message))
+  }
+
+  pub fn list_receipts(&self) -> ApiResult<Reply> {
+    let state = self.app.lock();
+    let (conversation, message) = self.message(&state)?;
     let ctx = self.ctx(&state);
     let items = message
       .receipts
@@ -152,12 +159,7 @@ impl Request<'_> {
 
   pub fn fetch_receipt(&self) -> ApiResult<Reply> {
     let state = self.app.lock();
-    let conversation = state.conversation_by_sid(self.value(0), &self.incoming.path)?;
-    let message = conversation
-      .messages
-      .iter()
-      .find(|m| m.sid == self.value(1))
-      .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
+    let (conversation, message) = self.message(&state)?;
     let receipt = message
       .receipts
       .iter()
