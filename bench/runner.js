@@ -3,8 +3,10 @@
 // One measured client in its own process, so that process.cpuUsage() (all threads) and the peak RSS are the
 // client's alone. Prints one JSON line.
 
+const { performance } = require("node:perf_hooks");
 const TwilioApiClient = require("..");
 const { TwilioNodePeer } = require("./peer.js");
+const { UndiciPeer } = require("./undici-peer.js");
 
 const config = JSON.parse(process.argv[2]);
 const { sandbox } = config;
@@ -15,10 +17,19 @@ function makeClient() {
     authToken: sandbox.authToken,
     baseUrl: sandbox.url,
   };
-  return config.client === "native"
-    ? // The sandbox's rate limit is off for the benchmark (see run.js): so is the client's pacing.
-      new TwilioApiClient({ ...options, logger: false, writesPerSecond: 0 })
-    : new TwilioNodePeer(options);
+  switch (config.client) {
+    case "native":
+      // The sandbox's rate limit is off for the benchmark (see run.js): so is the client's pacing.
+      return new TwilioApiClient({
+        ...options,
+        logger: false,
+        writesPerSecond: 0,
+      });
+    case "undici":
+      return new UndiciPeer(options);
+    default:
+      return new TwilioNodePeer(options);
+  }
 }
 
 const phone = (prefix, i) => `+1${prefix}${String(1_000_000 + i).slice(1)}`;
@@ -67,6 +78,7 @@ async function main() {
   await control("DELETE", "/requests");
   const rssBefore = process.memoryUsage().rss;
   const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
   const started = process.hrtime.bigint();
   const task =
     scenario === "cache-memory"
@@ -76,6 +88,8 @@ async function main() {
   const { latencies, failures } = await pool(sends, concurrency, task);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
+  // How long the event loop was busy (not idle in the poll phase): what the client takes from the application.
+  const elu = performance.eventLoopUtilization(eluBefore);
   global.gc?.();
   await new Promise((resolve) => setTimeout(resolve, 200));
   const rssAfter = process.memoryUsage().rss;
@@ -89,6 +103,7 @@ async function main() {
     seconds,
     perSecond: sends / seconds,
     cpuMicrosPerOp: (cpu.user + cpu.system) / sends,
+    loopMicrosPerOp: (elu.active * 1000) / sends,
     callsPerOp: calls / sends,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     rssGrowthMiB: (rssAfter - rssBefore) / 1024 / 1024,
