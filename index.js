@@ -34,7 +34,7 @@ const {
   whatsAppWindow,
   webhookConfiguration,
 } = require("./results.js");
-const { webhookHandler } = require("./webhook-handler.js");
+const { webhookHandler, formPairs } = require("./webhook-handler.js");
 
 const OPTION_NAMES = optionNames();
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
@@ -105,15 +105,7 @@ function optionsOf(options) {
 function webhookParams(params) {
   if (typeof params === "string" || Buffer.isBuffer(params))
     return [[], Buffer.from(params)];
-  const pairs = [];
-  if (isPlainObject(params)) {
-    for (const [name, value] of Object.entries(params)) {
-      for (const one of Array.isArray(value) ? value : [value]) {
-        if (one !== undefined && one !== null) pairs.push([name, String(one)]);
-      }
-    }
-  }
-  return [pairs, undefined];
+  return [isPlainObject(params) ? formPairs(params) : [], undefined];
 }
 
 function resolveLogger(logger) {
@@ -472,8 +464,9 @@ class TwilioApiClient {
   webhookHandler(handlers, options = {}) {
     return webhookHandler(
       {
-        validate: (signature, url, params) =>
-          this.validateWebhook(signature, url, params),
+        // The handler has the form as [name, value] pairs already: they go to Rust as they are.
+        validate: (signature, url, pairs, body) =>
+          this.#native.validateWebhook(signature, url, pairs, body),
         logger: this.#logger,
       },
       handlers,

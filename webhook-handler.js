@@ -97,13 +97,18 @@ async function content(request, max) {
     return { pairs: [...new URLSearchParams(raw.toString("utf8"))] };
   }
   if (json) throw new TypeError("a parsed JSON body cannot be verified");
-  // Already parsed (express.urlencoded, @fastify/formbody): a repeated name holds an array.
+  // Already parsed (express.urlencoded, @fastify/formbody).
+  return { pairs: formPairs(raw ?? {}) };
+}
+
+/** Parsed form parameters as [name, value] pairs: a repeated name (an array) once per value. */
+function formPairs(params) {
   const pairs = [];
-  for (const [name, value] of Object.entries(raw ?? {})) {
+  for (const [name, value] of Object.entries(params)) {
     for (const one of Array.isArray(value) ? value : [value])
       if (one !== undefined && one !== null) pairs.push([name, String(one)]);
   }
-  return { pairs };
+  return pairs;
 }
 
 function jsonPairs(bytes) {
@@ -174,12 +179,11 @@ function webhookHandler(client, handlers, options = {}) {
         return request.reply(400, "missing X-Twilio-Signature");
       // A GET is signed over its URL alone, its parameters included in it.
       const url = publicUrl(request, settings);
-      const signed =
+      const valid =
         request.method === "GET"
-          ? {}
-          : (form.body ?? Object.fromEntries(groupPairs(form.pairs)));
-      if (!client.validate(signature, url, signed))
-        return request.reply(403, "invalid X-Twilio-Signature");
+          ? client.validate(signature, url, [])
+          : client.validate(signature, url, form.pairs, form.body);
+      if (!valid) return request.reply(403, "invalid X-Twilio-Signature");
     }
     const event = typedEvent(form.pairs);
     const handler = handlers[event.eventType] ?? handlers.onEvent;
@@ -199,14 +203,4 @@ function webhookHandler(client, handlers, options = {}) {
   };
 }
 
-// Pairs as the validator's params object: a repeated name holds every value.
-function groupPairs(pairs) {
-  const grouped = new Map();
-  for (const [name, value] of pairs) {
-    if (!grouped.has(name)) grouped.set(name, []);
-    grouped.get(name).push(value);
-  }
-  return grouped;
-}
-
-module.exports = { webhookHandler };
+module.exports = { webhookHandler, formPairs };

@@ -154,40 +154,46 @@ impl Api {
       self.conversations(&["ParticipantConversations"]),
       &[("Address", address), ("PageSize", "50")],
     );
-    let mut found = Vec::new();
-    self
-      .read_pages(
-        first,
-        "conversations",
-        MAX_PAGES,
-        |records: Vec<ParticipantConversation>| {
-          found.extend(records);
-          ControlFlow::<()>::Continue(())
-        },
-      )
-      .await?;
-    Ok(found)
+    self.read_all_pages(first, "conversations", MAX_PAGES).await
   }
 
   /// Reads a list page by page, following `meta.next_page_url` through at most `max_pages` pages, and hands each
-  /// page's records (found through `meta.key`, else `default_key`) to `visit` until it breaks with a value.
+  /// page's records (found through `meta.key`, else `default_key`) and the answer's `Date` header to `visit` until
+  /// it breaks with a value.
   async fn read_pages<R: DeserializeOwned, T>(
     &self,
     first: String,
     default_key: &str,
     max_pages: usize,
-    mut visit: impl FnMut(Vec<R>) -> ControlFlow<T>,
+    mut visit: impl FnMut(Vec<R>, Option<&str>) -> ControlFlow<T>,
   ) -> Result<Option<T>> {
     let mut next = Some(first);
     for _ in 0..max_pages {
       let Some(page_url) = next.take() else { break };
-      let mut page: Page<R> = self.http.decode(&Request::get(page_url)).await?;
+      let (mut page, date): (Page<R>, _) = self.http.decode_dated(&Request::get(page_url)).await?;
       next = page.meta.next_page_url.as_deref().map(|u| self.same_origin(u));
-      if let ControlFlow::Break(found) = visit(page.take_records(default_key)) {
+      if let ControlFlow::Break(found) = visit(page.take_records(default_key), date.as_deref()) {
         return Ok(Some(found));
       }
     }
     Ok(None)
+  }
+
+  /// Every record of a list, through at most `max_pages` pages.
+  async fn read_all_pages<R: DeserializeOwned>(
+    &self,
+    first: String,
+    default_key: &str,
+    max_pages: usize,
+  ) -> Result<Vec<R>> {
+    let mut found = Vec::new();
+    self
+      .read_pages(first, default_key, max_pages, |records: Vec<R>, _| {
+        found.extend(records);
+        ControlFlow::<()>::Continue(())
+      })
+      .await?;
+    Ok(found)
   }
 
   /// Twilio's page URLs name its own host; the next page is asked of the origin this client talks to.
@@ -225,7 +231,7 @@ impl Api {
       &[("Order", "desc"), ("PageSize", "100")],
     );
     self
-      .read_pages(first, "messages", max_pages, |records: Vec<Value>| {
+      .read_pages(first, "messages", max_pages, |records: Vec<Value>, _| {
         match records.into_iter().find(|m| matches(m)) {
           Some(found) => ControlFlow::Break(found),
           None => ControlFlow::Continue(()),
@@ -255,19 +261,7 @@ impl Api {
       self.conversations(&["Conversations", conversation_sid, "Participants"]),
       &[("PageSize", &PAGE_SIZE.to_string())],
     );
-    let mut found = Vec::new();
-    self
-      .read_pages(
-        first,
-        "participants",
-        PARTICIPANT_PAGES,
-        |records: Vec<ParticipantRecord>| {
-          found.extend(records);
-          ControlFlow::<()>::Continue(())
-        },
-      )
-      .await?;
-    Ok(found)
+    self.read_all_pages(first, "participants", PARTICIPANT_PAGES).await
   }
 
   /// POST /v1/Conversations/{Sid}/Participants for a chat identity. A repeat is refused by Twilio (50433).
@@ -309,7 +303,7 @@ impl Api {
         first,
         "messages",
         limit.div_ceil(PAGE_SIZE).max(1) + 1,
-        |records: Vec<MessageResource>| {
+        |records: Vec<MessageResource>, _| {
           found.extend(records);
           if found.len() >= limit {
             ControlFlow::Break(())
@@ -335,73 +329,63 @@ impl Api {
       self.conversations(&["Conversations", conversation_sid, "Messages", message_sid, "Receipts"]),
       &[("PageSize", "50")],
     );
-    let mut found = Vec::new();
     self
-      .read_pages(
-        first,
-        "delivery_receipts",
-        PARTICIPANT_PAGES * 2,
-        |records: Vec<Receipt>| {
-          found.extend(records);
-          ControlFlow::<()>::Continue(())
-        },
-      )
-      .await?;
-    Ok(found)
+      .read_all_pages(first, "delivery_receipts", PARTICIPANT_PAGES * 2)
+      .await
   }
 
   /// When `author` last wrote in the conversation, looking back (newest first) no further than `within` before
-  /// Twilio's "now"; and that "now", from the answer's `Date` header.
+  /// Twilio's "now"; and that "now", from the first answer's `Date` header (this machine's clock without one).
   pub async fn newest_message_by(
     &self,
     conversation_sid: &str,
     author: &str,
     within: chrono::Duration,
-  ) -> Result<(Option<String>, Option<DateTime<Utc>>)> {
-    let mut next = Some(with_query(
+  ) -> Result<(Option<DateTime<Utc>>, DateTime<Utc>)> {
+    let first = with_query(
       self.conversations(&["Conversations", conversation_sid, "Messages"]),
       &[("Order", "desc"), ("PageSize", "100")],
-    ));
+    );
     let mut now = None;
-    for _ in 0..MAX_PAGES {
-      let Some(page_url) = next.take() else { break };
-      let response = self.http.execute(&Request::get(page_url)).await?;
-      let date = response
-        .date
-        .as_deref()
-        .and_then(|d| DateTime::parse_from_rfc2822(d).ok());
-      let now = *now.get_or_insert_with(|| date.map_or_else(Utc::now, |d| d.with_timezone(&Utc)));
-      let mut page: Page<MessageResource> =
-        serde_json::from_slice(&response.body).map_err(|e| crate::error::Error::decode(response.status, "", &e))?;
-      next = page.meta.next_page_url.as_deref().map(|u| self.same_origin(u));
-      for message in page.take_records("messages") {
-        let created = message
-          .date_created
-          .as_deref()
-          .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
-          .map(|d| d.with_timezone(&Utc));
-        if message.author.as_deref() == Some(author) {
-          return Ok((message.date_created, Some(now)));
+    let found = self
+      .read_pages(first, "messages", MAX_PAGES, |records: Vec<MessageResource>, date| {
+        let now = *now.get_or_insert_with(|| {
+          date
+            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+            .map_or_else(Utc::now, |d| d.with_timezone(&Utc))
+        });
+        for message in records {
+          let created = message
+            .date_created
+            .as_deref()
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc));
+          if message.author.as_deref() == Some(author) {
+            return ControlFlow::Break(created);
+          }
+          if created.is_some_and(|created| now - created > within) {
+            return ControlFlow::Break(None);
+          }
         }
-        if created.is_some_and(|created| now - created > within) {
-          return Ok((None, Some(now)));
-        }
-      }
-    }
-    Ok((None, now))
+        ControlFlow::Continue(())
+      })
+      .await?;
+    Ok((found.flatten(), now.unwrap_or_else(Utc::now)))
+  }
+
+  fn webhooks_url(&self, service: &str) -> String {
+    self.conversations(&["Services", service, "Configuration", "Webhooks"])
   }
 
   /// GET /v1/Services/{ChatServiceSid}/Configuration/Webhooks
   pub async fn webhook_configuration(&self) -> Result<Value> {
-    let service = self.default_service().await?;
-    let url = self.conversations(&["Services", &service, "Configuration", "Webhooks"]);
+    let url = self.webhooks_url(&self.default_service().await?);
     Ok(self.http.json(&Request::get(url)).await?.value)
   }
 
   /// POST /v1/Services/{ChatServiceSid}/Configuration/Webhooks. Setting the same values twice is harmless.
   pub async fn configure_webhooks(&self, params: Vec<(String, String)>) -> Result<Value> {
-    let service = self.default_service().await?;
-    let url = self.conversations(&["Services", &service, "Configuration", "Webhooks"]);
+    let url = self.webhooks_url(&self.default_service().await?);
     Ok(self.http.json(&Request::post_form(url, params, true)).await?.value)
   }
 

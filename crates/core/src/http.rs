@@ -400,8 +400,14 @@ impl Http {
 
   /// The typed record of a successful request's body.
   pub async fn decode<T: DeserializeOwned>(&self, request: &Request) -> Result<T> {
+    self.decode_dated(request).await.map(|(record, _)| record)
+  }
+
+  /// The typed record, and the answer's `Date` header: Twilio's clock.
+  pub async fn decode_dated<T: DeserializeOwned>(&self, request: &Request) -> Result<(T, Option<String>)> {
     let response = self.execute(request).await?;
-    serde_json::from_slice(&response.body).map_err(|e| decode_error(&response, &e))
+    let record = serde_json::from_slice(&response.body).map_err(|e| decode_error(&response, &e))?;
+    Ok((record, response.date))
   }
 }
 

@@ -57,9 +57,7 @@ impl Windows {
     };
     let address = customer.address();
     let (last, now) = self.api.newest_message_by(&conversation.sid, &address, WINDOW).await?;
-    let now = now.unwrap_or_else(Utc::now);
-    let last = last.as_deref().and_then(|text| DateTime::parse_from_rfc3339(text).ok());
-    let Some(last) = last.map(|d| d.with_timezone(&Utc)) else {
+    let Some(last) = last else {
       return Ok(Window {
         conversation_sid: Some(conversation.sid),
         ..Window::default()

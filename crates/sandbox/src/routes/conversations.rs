@@ -10,7 +10,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::render::{page, Ctx};
 use crate::state::clock::timer;
-use crate::state::{Binding, ConvState, ConversationInput, Happening, MessageInput, ParticipantInput, Source, State};
+use crate::state::{
+  Binding, ConvState, Conversation, ConversationInput, Happening, MessageInput, ParticipantInput, Source, State,
+};
 
 pub struct Request<'a> {
   pub app: &'a App,
@@ -126,7 +128,7 @@ impl Request<'_> {
   }
 
   /// REST writes fire post-action webhooks only when they ask to, with `X-Twilio-Webhook-Enabled: true`.
-  fn echo(&self) -> bool {
+  fn webhooks_asked(&self) -> bool {
     self
       .incoming
       .headers
@@ -134,9 +136,10 @@ impl Request<'_> {
       .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
   }
 
-  fn emit(&self, state: &mut State, happening: Happening) {
-    if self.echo() {
-      state.emit(happening, Source::Api);
+  /// Records a REST write's happenings when it asked for webhooks (and some webhook listens).
+  fn echo(&self, state: &mut State, conversation_sid: &str, happenings: impl FnOnce(&State) -> Vec<Happening>) {
+    if self.webhooks_asked() {
+      state.emit(conversation_sid, Source::Api, happenings);
     }
   }
 
@@ -176,10 +179,10 @@ impl Request<'_> {
     let input = conversation_input(self.form)?;
     let mut state = self.app.lock();
     let sid = state.create_conversation(input)?.sid.clone();
-    let conversation = &state.conversations[&sid];
-    let happening = Happening::ConversationAdded(conversation.summary());
-    let body = self.ctx(&state).conversation(conversation);
-    self.emit(&mut state, happening);
+    let body = self.ctx(&state).conversation(&state.conversations[&sid]);
+    self.echo(&mut state, &sid, |state| {
+      vec![Happening::ConversationAdded(state.conversations[&sid].summary())]
+    });
     Ok(created(body))
   }
 
@@ -219,25 +222,26 @@ impl Request<'_> {
       .update_conversation(self.value(0), input, &self.incoming.path)?
       .sid
       .clone();
-    let conversation = &state.conversations[&sid];
-    let after = conversation.state;
-    let happening = Happening::ConversationUpdated(conversation.summary());
-    let body = self.ctx(&state).conversation(conversation);
-    if self.echo() {
-      state.emit(happening, Source::Api);
-      if let Some(before) = before.filter(|b| *b != after) {
-        state.emit_state_change(&sid, before, "API", Source::Api);
-      }
-    }
+    let body = self.ctx(&state).conversation(&state.conversations[&sid]);
+    self.echo(&mut state, &sid, |state| {
+      let mut happenings = vec![Happening::ConversationUpdated(state.conversations[&sid].summary())];
+      happenings.extend(before.and_then(|before| state.state_change(&sid, before, "API")));
+      happenings
+    });
     Ok(ok(body))
   }
 
   pub fn delete_conversation(&self) -> ApiResult<Reply> {
     let mut state = self.app.lock();
-    let removed = state.find_conversation(self.value(0)).map(|c| c.summary());
+    // What the event carries must be copied before the conversation goes.
+    let removed = self
+      .webhooks_asked()
+      .then(|| state.find_conversation(self.value(0)).map(Conversation::summary))
+      .flatten();
     state.delete_conversation(self.value(0), &self.incoming.path)?;
     if let Some(conversation) = removed {
-      self.emit(&mut state, Happening::ConversationRemoved(conversation));
+      let sid = conversation.sid.clone();
+      self.echo(&mut state, &sid, |_| vec![Happening::ConversationRemoved(conversation)]);
     }
     Ok(Reply::NoContent)
   }
@@ -258,16 +262,17 @@ impl Request<'_> {
     let conversation = &state.conversations[&sid];
     let body = self.ctx(&state).conversation(conversation);
     let initializing = conversation.state == ConvState::Initializing;
-    let mut happenings = vec![Happening::ConversationAdded(conversation.summary())];
-    happenings.extend(
-      conversation
-        .participants
-        .iter()
-        .map(|p| Happening::ParticipantAdded(sid.clone(), p.clone())),
-    );
-    for happening in happenings {
-      self.emit(&mut state, happening);
-    }
+    self.echo(&mut state, &sid, |state| {
+      let conversation = &state.conversations[&sid];
+      let mut happenings = vec![Happening::ConversationAdded(conversation.summary())];
+      happenings.extend(
+        conversation
+          .participants
+          .iter()
+          .map(|p| Happening::ParticipantAdded(sid.clone(), p.clone())),
+      );
+      happenings
+    });
     // Twilio answers 202 while it is still adding the participants.
     Ok(if initializing {
       Reply::Json(StatusCode::ACCEPTED, body)
@@ -292,7 +297,9 @@ impl Request<'_> {
     let participant = state.add_participant(&sid, input, &self.incoming.path)?.clone();
     let conversation = state.conversation_by_sid(&sid, &self.incoming.path)?;
     let body = self.ctx(&state).participant(conversation, &participant);
-    self.emit(&mut state, Happening::ParticipantAdded(sid, participant));
+    self.echo(&mut state, &sid, |_| {
+      vec![Happening::ParticipantAdded(sid.clone(), participant)]
+    });
     Ok(created(body))
   }
 
@@ -325,14 +332,23 @@ impl Request<'_> {
 
   pub fn delete_participant(&self) -> ApiResult<Reply> {
     let mut state = self.app.lock();
-    let participant = state
-      .find_participant(self.value(0), self.value(1), &self.incoming.path)?
-      .clone();
-    state.remove_participant(self.value(0), self.value(1), &self.incoming.path)?;
-    self.emit(
-      &mut state,
-      Happening::ParticipantRemoved(self.value(0).to_string(), participant),
-    );
+    let (conversation_sid, participant_id) = (self.value(0), self.value(1));
+    // What the event carries must be copied before the participant goes.
+    let removed = self
+      .webhooks_asked()
+      .then(|| {
+        state
+          .find_participant(conversation_sid, participant_id, "")
+          .ok()
+          .cloned()
+      })
+      .flatten();
+    state.remove_participant(conversation_sid, participant_id, &self.incoming.path)?;
+    if let Some(participant) = removed {
+      self.echo(&mut state, conversation_sid, |_| {
+        vec![Happening::ParticipantRemoved(conversation_sid.to_string(), participant)]
+      });
+    }
     Ok(Reply::NoContent)
   }
 
@@ -355,12 +371,9 @@ impl Request<'_> {
     let message = state.add_message(&sid, input, &self.incoming.path)?.clone();
     let conversation = state.conversation_by_sid(&sid, &self.incoming.path)?;
     let body = self.ctx(&state).message(conversation, &message);
-    if self.echo() {
-      state.emit(Happening::MessageAdded(sid.clone(), message), Source::Api);
-      if before == ConvState::Inactive {
-        state.emit_state_change(&sid, before, "API", Source::Api);
-      }
-    }
+    self.echo(&mut state, &sid, |state| {
+      state.message_added(&sid, &message, before, "API")
+    });
     Ok(created(body))
   }
 

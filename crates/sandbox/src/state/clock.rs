@@ -86,11 +86,15 @@ impl State {
       } else if conversation.timers.date_closed == Some(when) && conversation.state != ConvState::Closed {
         conversation.date_updated = when;
         self.close(&sid);
-        self.emit_state_change(&sid, before, "TIMER", Source::Api);
+        self.emit(&sid, Source::Api, |state| {
+          state.state_change(&sid, before, "TIMER").into_iter().collect()
+        });
       } else if conversation.timers.date_inactive == Some(when) && conversation.state == ConvState::Active {
         conversation.state = ConvState::Inactive;
         conversation.date_updated = when;
-        self.emit_state_change(&sid, before, "TIMER", Source::Api);
+        self.emit(&sid, Source::Api, |state| {
+          state.state_change(&sid, before, "TIMER").into_iter().collect()
+        });
       }
     }
     while let Some((when, conversation_sid, message_sid)) = self.clock.pop_due_receipts(now) {

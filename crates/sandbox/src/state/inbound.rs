@@ -2,10 +2,9 @@
 //! that binds that pair, authored by the customer's address and participant. It wakes an inactive conversation,
 //! opens the customer's 24-hour WhatsApp window, and fires webhooks as a customer's action does.
 
-use super::conversations::ConvState;
 use super::messages::{MediaRef, Message, MessageInput};
 use super::participants::Binding;
-use super::webhooks::{Happening, Source};
+use super::webhooks::Source;
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::new_sid;
@@ -88,26 +87,10 @@ impl State {
         &path,
       )?
       .clone();
-    self.emit(
-      Happening::MessageAdded(conversation_sid.clone(), message.clone()),
-      Source::Sms,
-    );
-    if before == ConvState::Inactive {
-      self.emit_state_change(&conversation_sid, before, "EVENT", Source::Sms);
-    }
+    self.emit(&conversation_sid, Source::Sms, |state| {
+      state.message_added(&conversation_sid, &message, before, "EVENT")
+    });
     Ok((conversation_sid, message))
-  }
-
-  /// Records a change of a conversation's state.
-  pub fn emit_state_change(&mut self, conversation_sid: &str, from: ConvState, reason: &'static str, source: Source) {
-    if let Some(conversation) = self.conversations.get(conversation_sid) {
-      let happening = Happening::ConversationStateUpdated {
-        conversation: conversation.summary(),
-        from,
-        reason,
-      };
-      self.emit(happening, source);
-    }
   }
 }
 

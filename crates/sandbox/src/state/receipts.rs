@@ -107,12 +107,12 @@ impl State {
         changed.push(receipt.clone());
       }
     }
-    for receipt in changed {
-      self.emit(
-        Happening::DeliveryUpdated(conversation_sid.to_string(), message_sid.to_string(), receipt),
-        Source::Api,
-      );
-    }
+    self.emit(conversation_sid, Source::Api, |_| {
+      changed
+        .into_iter()
+        .map(|receipt| Happening::DeliveryUpdated(conversation_sid.to_string(), message_sid.to_string(), receipt))
+        .collect()
+    });
   }
 
   /// Sets a receipt's status (for tests of what the channel reports), with its `onDeliveryUpdated`.
@@ -141,10 +141,8 @@ impl State {
     receipt.steps.clear();
     receipt.date_updated = now;
     let receipt = receipt.clone();
-    self.emit(
-      Happening::DeliveryUpdated(conversation_sid, message_sid, receipt.clone()),
-      Source::Api,
-    );
+    let happening = Happening::DeliveryUpdated(conversation_sid.clone(), message_sid, receipt.clone());
+    self.emit(&conversation_sid, Source::Api, |_| vec![happening]);
     Ok(receipt)
   }
 }

@@ -267,11 +267,39 @@ impl State {
         .is_some_and(|c| !c.webhooks.is_empty())
   }
 
-  /// Records what happened, for the webhooks that listen.
-  pub fn emit(&mut self, happening: Happening, source: Source) {
-    if self.listening(happening.conversation_sid()) {
-      self.webhooks.pending.push(Pending { happening, source });
+  /// Records what happened to a conversation, for the webhooks that listen; the happenings (copies of what
+  /// the payloads need) are only made when some webhook does.
+  pub fn emit(&mut self, conversation_sid: &str, source: Source, happenings: impl FnOnce(&State) -> Vec<Happening>) {
+    if self.listening(conversation_sid) {
+      let happenings = happenings(self);
+      self
+        .webhooks
+        .pending
+        .extend(happenings.into_iter().map(|happening| Pending { happening, source }));
     }
+  }
+
+  /// A change of the conversation's state from `from` to the one it is in now.
+  pub fn state_change(&self, conversation_sid: &str, from: ConvState, reason: &'static str) -> Option<Happening> {
+    let conversation = self.conversations.get(conversation_sid)?;
+    (conversation.state != from).then(|| Happening::ConversationStateUpdated {
+      conversation: conversation.summary(),
+      from,
+      reason,
+    })
+  }
+
+  /// A new message's events: `onMessageAdded`, and `onConversationStateUpdated` when it woke the conversation.
+  pub fn message_added(
+    &self,
+    conversation_sid: &str,
+    message: &Message,
+    before: ConvState,
+    reason: &'static str,
+  ) -> Vec<Happening> {
+    let mut happenings = vec![Happening::MessageAdded(conversation_sid.to_string(), message.clone())];
+    happenings.extend(self.state_change(conversation_sid, before, reason));
+    happenings
   }
 
   /// The post-event targets of an event on a conversation: the service's or the account's, and the
