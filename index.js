@@ -11,7 +11,7 @@ const {
   maskNumber,
   optionNames,
   validateWebhookSignature,
-} = require("./binding.js");
+} = require("./native.js");
 const {
   TwilioApiError,
   nativeFailure,

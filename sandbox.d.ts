@@ -9,6 +9,8 @@ export interface SandboxOptions {
   controlToken?: string;
   /** Limits to start with instead of Twilio's (`null` switches one off); a reset returns to these. */
   limits?: Partial<Limits>;
+  /** Every limit off, before `limits` applies. */
+  noLimits?: boolean;
 }
 
 export interface FaultSpec {
@@ -103,7 +105,6 @@ export interface Limits {
 }
 
 export function startSandbox(options?: SandboxOptions): Promise<Sandbox>;
-export function sandboxBinary(): string;
 
 /** One call the sandbox made to a webhook. */
 export interface WebhookAttempt {

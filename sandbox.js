@@ -1,41 +1,22 @@
 "use strict";
 
-// Starts the Twilio sandbox (the `twilio-sandbox` binary built by `npm run build`) as a child process and
-// gives its URL, credentials, and helpers for its control API.
+// The Twilio sandbox, served by the addon itself on its own threads (no second binary, no child process), with
+// its URL, credentials, and helpers for its control API.
 
-const { spawn } = require("node:child_process");
-const fs = require("node:fs");
-const path = require("node:path");
-const readline = require("node:readline");
-
-const EXE =
-  process.platform === "win32" ? "twilio-sandbox.exe" : "twilio-sandbox";
-const CANDIDATES = ["release", "debug"].map((profile) =>
-  path.join(__dirname, "target", profile, EXE),
-);
-
-function sandboxBinary() {
-  const found = CANDIDATES.find((candidate) => fs.existsSync(candidate));
-  if (!found)
-    throw new Error(
-      `The sandbox is not built: run \`npm run build\` (looked for ${CANDIDATES.join(", ")})`,
-    );
-  return found;
-}
+const native = require("./native.js");
 
 class SandboxHandle {
-  constructor(child, values) {
-    this.url = values.TWILIO_BASE_URL;
-    this.accountSid = values.TWILIO_ACCOUNT_SID;
-    this.authToken = values.TWILIO_AUTH_TOKEN;
-    this.chatServiceSid = values.TWILIO_CHAT_SERVICE_SID;
-    this.templateSid = values.TWILIO_TEMPLATE_SID;
+  constructor(started) {
+    this.url = started.url;
+    this.accountSid = started.accountSid;
+    this.authToken = started.authToken;
+    this.chatServiceSid = started.chatServiceSid;
+    this.templateSid = started.templateSid;
     this.imageUrl = `${this.url}/__sandbox/image.png`;
     Object.defineProperty(this, "controlToken", {
-      value: values.TWILIO_SANDBOX_CONTROL_TOKEN,
+      value: started.controlToken ?? undefined,
       enumerable: false,
     });
-    Object.defineProperty(this, "process", { value: child, enumerable: false });
   }
 
   async control(method, route, body) {
@@ -136,63 +117,18 @@ class SandboxHandle {
     });
   }
 
-  stop() {
-    return new Promise((resolve) => {
-      if (this.process.exitCode !== null || this.process.signalCode !== null)
-        return resolve();
-      // Held until the sandbox has exited, so that code after `await stop()` runs.
-      this.process.ref();
-      this.process.once("exit", () => resolve());
-      this.process.kill("SIGTERM");
-    });
+  /** Stops serving and closes its connections; the port is free once this resolves. */
+  async stop() {
+    await native.stopSandbox(this.url);
   }
 }
 
 /**
- * Starts a sandbox on `port` (0: a free one). It stops with `stop()`, and by itself when this process ends.
+ * Starts a sandbox on `port` (0: a free one). It serves until `stop()` or until this process ends, and does not
+ * keep the process alive by itself.
  */
-function startSandbox(options = {}) {
-  const args = ["--port", String(options.port ?? 0), "--exit-on-stdin-close"];
-  if (options.accountSid) args.push("--account-sid", options.accountSid);
-  if (options.authToken) args.push("--auth-token", options.authToken);
-  if (options.host) args.push("--host", options.host);
-  if (options.controlToken) args.push("--control-token", options.controlToken);
-  for (const [name, value] of Object.entries(options.limits ?? {}))
-    args.push("--limit", `${name}=${value === null ? "off" : value}`);
-  const child = spawn(sandboxBinary(), args, {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    const values = {};
-    const lines = readline.createInterface({ input: child.stdout });
-    const fail = (error) => {
-      lines.close();
-      reject(error);
-    };
-    child.once("error", fail);
-    child.once("exit", (code) =>
-      fail(
-        new Error(
-          `twilio-sandbox exited with code ${code} before it was ready`,
-        ),
-      ),
-    );
-    lines.on("line", (line) => {
-      const eq = line.indexOf("=");
-      if (eq > 0) values[line.slice(0, eq)] = line.slice(eq + 1);
-      if (values.TWILIO_TEMPLATE_SID) {
-        child.removeAllListeners("exit");
-        child.removeListener("error", fail);
-        lines.close();
-        child.stdout.resume();
-        // The sandbox must not keep this process alive.
-        child.unref();
-        child.stdin.unref?.();
-        child.stdout.unref?.();
-        resolve(new SandboxHandle(child, values));
-      }
-    });
-  });
+async function startSandbox(options = {}) {
+  return new SandboxHandle(await native.startSandbox(options));
 }
 
-module.exports = { startSandbox, sandboxBinary };
+module.exports = { startSandbox };

@@ -8,7 +8,7 @@ const {
   parseWebhookEvent,
   webhookDateFields,
   webhookPreEvents,
-} = require("./binding.js");
+} = require("./native.js");
 
 const DATE_FIELDS = webhookDateFields();
 // Twilio's bodies are a few kilobytes: a message body of 1,600 characters and attributes of at most 4 KB, encoded.

@@ -1,8 +1,8 @@
 "use strict";
 
 // The options are declared once, by the native struct (src/convert.rs); this test fails when the names it takes,
-// the struct itself (through the binding.d.ts napi generates from it), the hand-written types and the README's
-// table disagree, or when an environment variable the README names is not one the core reads.
+// the struct itself (through the binding.d.ts napi generates from it), the hand-written types and the contract's
+// table (docs/CONTRACT.md) disagree, or when an environment variable the contract names is not one the core reads.
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
@@ -28,9 +28,11 @@ function interfaceKeys(source, name) {
   return keys;
 }
 
-/** The README's options table: each row's option names and environment variables. */
-function readmeRows() {
-  const section = read("README.md").split("## Options")[1].split("\n## ")[0];
+/** The contract's options table: each row's option names and environment variables. */
+function contractRows() {
+  const section = read("docs/CONTRACT.md")
+    .split("### Options")[1]
+    .split("\n## ")[0];
   return section
     .split("\n")
     .filter((line) => line.startsWith("| `"))
@@ -51,19 +53,19 @@ function readmeRows() {
 
 const JS_ONLY = ["logger"];
 
-test("the native struct, the names the class takes, index.d.ts and the README list the same options", () => {
+test("the native struct, the names the class takes, index.d.ts and the contract list the same options", () => {
   const native = interfaceKeys(read("binding.d.ts"), "ClientOptions");
   assert.deepEqual(optionNames(), native, "OPTION_NAMES and the struct");
   const typed = interfaceKeys(read("index.d.ts"), "TwilioApiClientOptions");
   assert.deepEqual(typed, [...native, ...JS_ONLY], "index.d.ts");
-  const documented = readmeRows().flatMap((row) => row.options);
-  assert.deepEqual(documented, [...native, ...JS_ONLY], "the README's table");
+  const documented = contractRows().flatMap((row) => row.options);
+  assert.deepEqual(documented, [...native, ...JS_ONLY], "the contract's table");
 });
 
-test("every environment variable in the README's table is read by the core and named in index.d.ts", () => {
+test("every environment variable in the contract's table is read by the core and named in index.d.ts", () => {
   const config = read("crates/core/src/config.rs");
   const types = read("index.d.ts");
-  for (const { options, environment } of readmeRows()) {
+  for (const { options, environment } of contractRows()) {
     for (const name of environment) {
       assert.ok(
         config.includes(`"${name}"`),

@@ -13,7 +13,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { promisify } = require("node:util");
-const { startSandbox, sandboxBinary } = require("../sandbox.js");
+const { startSandbox } = require("../sandbox.js");
 
 const run = promisify(execFile);
 const RESULTS = path.join(__dirname, "results");
@@ -123,7 +123,10 @@ async function ceiling(sandbox) {
     )
   ).conversations;
   const load = path.join(
-    path.dirname(sandboxBinary()),
+    __dirname,
+    "..",
+    "target",
+    "release",
     process.platform === "win32"
       ? "twilio-sandbox-load.exe"
       : "twilio-sandbox-load",

@@ -4,6 +4,7 @@
 //! - [`client`]: `NativeClient`, one per JS instance, wrapping one core `Client`.
 //! - [`convert`]: options and arguments.
 //! - [`results`]: typed results, and the one place a core error becomes a JS error.
+//! - [`sandbox`]: the Twilio sandbox, served from the addon itself.
 
 #![deny(clippy::all)]
 
@@ -15,8 +16,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod client;
 mod convert;
 mod results;
+#[cfg(feature = "sandbox")]
+mod sandbox;
 
 pub use client::{
   content_type, format_whatsapp_number, mask_number, option_names, parse_webhook_event, validate_webhook_signature,
   webhook_date_fields, webhook_pre_events, NativeClient,
 };
+#[cfg(feature = "sandbox")]
+pub use sandbox::{start_sandbox, stop_sandbox};

@@ -1,5 +1,5 @@
 //! The contract check: every request to a Twilio path is compared with Twilio's own OpenAPI descriptions
-//! (vendored in `openapi/`). A parameter Twilio does not define, a missing required one, a repeated scalar, a
+//! (vendored in `openapi/`, trimmed by `build.rs`). A parameter Twilio does not define, a missing required one, a repeated scalar, a
 //! value outside an enum or an integer range is refused with 400 naming it: Twilio would often ignore such a
 //! parameter silently, which is how a client's bug hides. The same table checks response bodies in tests.
 
@@ -12,8 +12,8 @@ use crate::params::Params;
 use crate::template::Template;
 
 const SPECS: [&str; 2] = [
-  include_str!("../openapi/twilio_conversations_v1.json"),
-  include_str!("../openapi/twilio_api_v2010.json"),
+  include_str!(concat!(env!("OUT_DIR"), "/twilio_conversations_v1.json")),
+  include_str!(concat!(env!("OUT_DIR"), "/twilio_api_v2010.json")),
 ];
 
 #[derive(Debug)]

@@ -109,10 +109,11 @@ impl Sandbox {
     self.shared.lock().log.clone()
   }
 
-  /// Serves until `signal` completes, then stops.
-  pub async fn serve_until(self, signal: impl std::future::Future<Output = ()>) {
-    signal.await;
-    self.stop();
+  /// Stops, and returns once the listener is closed and its port free.
+  pub async fn shutdown(mut self) {
+    let _ = self.shutdown.send(true);
+    let _ = (&mut self.task).await;
+    self.delivery.abort();
   }
 
   pub fn stop(&self) {
