@@ -105,6 +105,8 @@ export interface Limits {
 }
 
 export function startSandbox(options?: SandboxOptions): Promise<Sandbox>;
+/** The same in a child process of its own (its CPU and memory apart from this process's); `stop()` ends it. */
+export function startSandboxProcess(options?: SandboxOptions): Promise<Sandbox>;
 
 /** One call the sandbox made to a webhook. */
 export interface WebhookAttempt {

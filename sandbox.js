@@ -1,8 +1,11 @@
 "use strict";
 
-// The Twilio sandbox, served by the addon itself on its own threads (no second binary, no child process), with
-// its URL, credentials, and helpers for its control API.
+// The Twilio sandbox, served by the addon itself on its own threads (no second binary), with its URL, credentials,
+// and helpers for its control API: in this process, or in a process of its own (`npx twilio-sandbox`).
 
+const { spawn } = require("node:child_process");
+const path = require("node:path");
+const readline = require("node:readline");
 const native = require("./native.js");
 
 class SandboxHandle {
@@ -131,4 +134,83 @@ async function startSandbox(options = {}) {
   return new SandboxHandle(await native.startSandbox(options));
 }
 
-module.exports = { startSandbox };
+/** A sandbox in a process of its own; `stop()` ends that process. */
+class SandboxProcess extends SandboxHandle {
+  constructor(child, started) {
+    super(started);
+    Object.defineProperty(this, "process", { value: child, enumerable: false });
+  }
+
+  stop() {
+    return new Promise((resolve) => {
+      if (this.process.exitCode !== null || this.process.signalCode !== null)
+        return resolve();
+      // Held until the sandbox has exited, so that code after `await stop()` runs.
+      this.process.ref();
+      this.process.once("exit", () => resolve());
+      // It exits when its standard input closes.
+      this.process.stdin.end();
+    });
+  }
+}
+
+function cliArgs(options) {
+  const args = ["--port", String(options.port ?? 0), "--exit-on-stdin-close"];
+  for (const [flag, name] of [
+    ["--host", "host"],
+    ["--account-sid", "accountSid"],
+    ["--auth-token", "authToken"],
+    ["--control-token", "controlToken"],
+  ])
+    if (options[name] !== undefined) args.push(flag, String(options[name]));
+  if (options.noLimits) args.push("--no-limits");
+  for (const [name, value] of Object.entries(options.limits ?? {}))
+    args.push("--limit", `${name}=${value === null ? "off" : value}`);
+  return args;
+}
+
+/**
+ * `startSandbox` in a child process (`twilio-sandbox`, run by this Node): its CPU and memory stay apart from this
+ * process's, which is what a measurement of the client needs. It ends with `stop()` or with this process.
+ */
+function startSandboxProcess(options = {}) {
+  const bin = path.join(__dirname, "bin", "twilio-sandbox.js");
+  const child = spawn(process.execPath, [bin, ...cliArgs(options)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    const values = {};
+    const lines = readline.createInterface({ input: child.stdout });
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      reject(
+        new Error(
+          `twilio-sandbox exited with code ${code} before it was ready`,
+        ),
+      ),
+    );
+    lines.on("line", (line) => {
+      const eq = line.indexOf("=");
+      if (eq > 0) values[line.slice(0, eq)] = line.slice(eq + 1);
+      if (!values.TWILIO_TEMPLATE_SID) return;
+      child.removeAllListeners("exit");
+      child.removeListener("error", reject);
+      lines.close();
+      child.stdout.resume();
+      // Like startSandbox, it does not keep this process alive.
+      for (const handle of [child, child.stdin, child.stdout]) handle.unref?.();
+      resolve(
+        new SandboxProcess(child, {
+          url: values.TWILIO_BASE_URL,
+          accountSid: values.TWILIO_ACCOUNT_SID,
+          authToken: values.TWILIO_AUTH_TOKEN,
+          chatServiceSid: values.TWILIO_CHAT_SERVICE_SID,
+          templateSid: values.TWILIO_TEMPLATE_SID,
+          controlToken: values.TWILIO_SANDBOX_CONTROL_TOKEN,
+        }),
+      );
+    });
+  });
+}
+
+module.exports = { startSandbox, startSandboxProcess };

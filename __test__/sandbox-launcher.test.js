@@ -49,3 +49,31 @@ test("npx twilio-sandbox prints TWILIO_BASE_URL first, then the credentials it a
   );
   assert.equal(lines[2], "TWILIO_AUTH_TOKEN=secret");
 });
+
+test("startSandboxProcess serves from a process of its own, takes the same options, and stop() ends it", async () => {
+  const { startSandboxProcess } = require("../sandbox.js");
+  const sandbox = await startSandboxProcess({
+    accountSid: "AC00000000000000000000000000000002",
+    limits: { writes_per_second: null, conversations_per_identity: 7 },
+  });
+  assert.notEqual(sandbox.process.pid, process.pid);
+  assert.equal(sandbox.accountSid, "AC00000000000000000000000000000002");
+  const limits = await sandbox.limits();
+  assert.equal(limits.writes_per_second, null);
+  assert.equal(limits.conversations_per_identity, 7);
+  await sandbox.stop();
+  assert.equal(sandbox.process.exitCode, 0);
+});
+
+test("startSandbox serves in this process and stop() frees its port", async () => {
+  const { startSandbox } = require("../sandbox.js");
+  const net = require("node:net");
+  const sandbox = await startSandbox({ noLimits: true });
+  assert.equal((await sandbox.limits()).writes_per_second, null);
+  const port = Number(new URL(sandbox.url).port);
+  await sandbox.stop();
+  await new Promise((resolve, reject) => {
+    const server = net.createServer().once("error", reject);
+    server.listen(port, "127.0.0.1", () => server.close(resolve));
+  });
+});

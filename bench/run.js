@@ -13,7 +13,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { promisify } = require("node:util");
-const { startSandbox } = require("../sandbox.js");
+const { startSandboxProcess } = require("../sandbox.js");
 
 const run = promisify(execFile);
 const RESULTS = path.join(__dirname, "results");
@@ -239,7 +239,7 @@ ${body}
 
 async function main() {
   fs.mkdirSync(RESULTS, { recursive: true });
-  const sandbox = await startSandbox({ limits: BENCH_LIMITS });
+  const sandbox = await startSandboxProcess({ limits: BENCH_LIMITS });
   const rows = [];
   try {
     let prefix = 100;

@@ -5,7 +5,7 @@
 // sandbox: each must be there exactly once. Exits non-zero otherwise.
 
 const TwilioApiClient = require("..");
-const { startSandbox } = require("../sandbox.js");
+const { startSandboxProcess } = require("../sandbox.js");
 
 const SENDS = Number(process.env.SOAK_SENDS ?? 10_000);
 const NUMBERS = Number(process.env.SOAK_NUMBERS ?? 1_000);
@@ -16,7 +16,7 @@ const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 async function main() {
   let unhandled = 0;
   process.on("unhandledRejection", () => unhandled++);
-  const sandbox = await startSandbox();
+  const sandbox = await startSandboxProcess();
   await sandbox.fault({ path: ".", status: 429, probability: 0.01 });
   await sandbox.fault({
     method: "POST",
