@@ -72,8 +72,8 @@ function install(dir, abi, env, foreign) {
   );
 }
 
-/** Runs `command` and resolves with its last stdout line parsed as JSON, plus how long it took. */
-function runJson(command, args, options) {
+/** Runs `command` to its end; resolves with what `judge(code, stdout, stderr)` makes of it, and how long it took. */
+function runProcess(command, args, options, judge) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(command, args, {
@@ -84,51 +84,40 @@ function runJson(command, args, options) {
     let err = "";
     child.stdout.on("data", (chunk) => (out += chunk));
     child.stderr.on("data", (chunk) => (err += chunk));
-    child.on("close", (code) => {
-      const last = out.trim().split("\n").at(-1) ?? "";
-      let result;
-      try {
-        result = JSON.parse(last);
-      } catch {
-        result = {
-          ok: false,
-          error: `exit ${code}: ${(err || out).trim().slice(0, 500)}`,
-        };
-      }
-      resolve({
-        ...result,
-        ok: result.ok && code === 0,
-        ms: Date.now() - started,
-      });
-    });
+    child.on("close", (code) =>
+      resolve({ ...judge(code, out, err), ms: Date.now() - started }),
+    );
   });
 }
 
-/** Runs the packaged demo (examples/demo.js): it passes when it exits 0 with the customer's reply in the transcript. */
+/** smoke-client.js: its last line is its JSON verdict. */
+function runClient(command, args, options) {
+  return runProcess(command, args, options, (code, out, err) => {
+    try {
+      const result = JSON.parse(out.trim().split("\n").at(-1));
+      return { ...result, ok: result.ok && code === 0 };
+    } catch {
+      return {
+        ok: false,
+        error: `exit ${code}: ${(err || out).trim().slice(0, 500)}`,
+      };
+    }
+  });
+}
+
+/** The packaged demo (examples/demo.js): it passes when it exits 0 with the customer's reply in its transcript. */
 function runDemo(command, args, options) {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      ...options,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.stderr.on("data", (chunk) => (out += chunk));
-    child.on("close", (code) => {
-      const replied =
-        out.includes("YES, see you then") && out.includes("onMessageAdded");
-      resolve({
-        ok: code === 0 && replied,
-        sandbox: "examples/demo.js",
-        messages: (out.match(/^ {4}#\d+ /gm) ?? []).length,
-        ms: Date.now() - started,
-        error:
-          code === 0 && replied
-            ? undefined
-            : `exit ${code}: ${out.trim().slice(-500)}`,
-      });
-    });
+  return runProcess(command, args, options, (code, out, err) => {
+    const ok =
+      code === 0 &&
+      out.includes("YES, see you then") &&
+      out.includes("onMessageAdded");
+    return {
+      ok,
+      sandbox: "examples/demo.js",
+      messages: (out.match(/^ {4}#\d+ /gm) ?? []).length,
+      error: ok ? undefined : `exit ${code}: ${(out + err).trim().slice(-500)}`,
+    };
   });
 }
 
@@ -226,7 +215,7 @@ async function main() {
     const options = { cwd: dir, env: runEnv };
 
     results.push(
-      await runJson(command, [...prefix, "smoke-client.js"], options),
+      await runClient(command, [...prefix, "smoke-client.js"], options),
     );
 
     // Started directly, `npx` finds this Node first on PATH; through a launcher, the bin is started by hand.
@@ -238,7 +227,7 @@ async function main() {
         )
       : startCli("npx", ["--no-install", "twilio-sandbox"], options);
     const { child, values: printed } = await cli;
-    const result = await runJson(command, [...prefix, "smoke-client.js"], {
+    const result = await runClient(command, [...prefix, "smoke-client.js"], {
       ...options,
       env: { ...runEnv, ...printed },
     });
