@@ -18,6 +18,35 @@ const { startSandboxProcess } = require("../sandbox.js");
 const run = promisify(execFile);
 const RESULTS = path.join(__dirname, "results");
 const QUICK = process.argv.includes("--quick");
+// Each scenario runs this many rounds, the clients alternating within a round; the table gives the median and the
+// spread (lowest–highest) across rounds.
+const ROUNDS = process.argv.includes("--rounds")
+  ? Number(process.argv[process.argv.indexOf("--rounds") + 1])
+  : QUICK
+    ? 1
+    : 3;
+const SPREAD_KEYS = ["perSecond", "cpuMicrosPerOp", "loopMicrosPerOp"];
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** One client's rounds of a scenario as one row: the median of every figure, the spread of the main ones. */
+function summarise(runs) {
+  const row = { ...runs[0], rounds: runs };
+  for (const [key, value] of Object.entries(runs[0]))
+    if (typeof value === "number") row[key] = median(runs.map((r) => r[key]));
+  row.failures = runs.reduce((sum, r) => sum + r.failures, 0);
+  row.spread = Object.fromEntries(
+    SPREAD_KEYS.map((key) => {
+      const values = runs.map((r) => r[key]);
+      return [key, [Math.min(...values), Math.max(...values)]];
+    }),
+  );
+  return row;
+}
 const scale = (n) => (QUICK ? Math.max(20, Math.round(n / 10)) : n);
 
 // The limits a cost measurement cannot run under (see the header); every other limit stays at Twilio's value.
@@ -168,6 +197,23 @@ const LABELS = {
   peer: "twilio-node peer",
 };
 
+/** A median with its spread across rounds: `20,399 (19,940–20,512)`. */
+function spread(r, key) {
+  const [low, high] = r.spread[key];
+  return ROUNDS > 1 ? `${fmt(r[key])} (${fmt(low)}–${fmt(high)})` : fmt(r[key]);
+}
+
+/** native / other, round by round (the clients alternate within a round): the median ratio and its spread. */
+function roundRatios(row, other, key) {
+  const ratios = row.native.rounds.map(
+    (r, i) => r[key] / row[other].rounds[i][key],
+  );
+  const text = `${fmt(median(ratios), 2)}×`;
+  return ROUNDS > 1
+    ? `${text} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`
+    : text;
+}
+
 function table(rows, reference) {
   const lines = [
     "| scenario | client | ops/s | client CPU µs/op | event loop µs/op | peak RSS MiB | RSS growth MiB | API calls/op | p50 ms | p99 ms | failures |",
@@ -177,13 +223,13 @@ function table(rows, reference) {
     for (const client of CLIENTS) {
       const r = row[client];
       lines.push(
-        `| ${row.name} | ${LABELS[client]} | ${fmt(r.perSecond)} | ${fmt(r.cpuMicrosPerOp)} | ${fmt(r.loopMicrosPerOp)} | ${fmt(r.peakRssMiB)} | ${fmt(r.rssGrowthMiB, 1)} | ${fmt(r.callsPerOp, 2)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${r.failures} |`,
+        `| ${row.name} | ${LABELS[client]} | ${spread(r, "perSecond")} | ${spread(r, "cpuMicrosPerOp")} | ${spread(r, "loopMicrosPerOp")} | ${fmt(r.peakRssMiB)} | ${fmt(r.rssGrowthMiB, 1)} | ${fmt(r.callsPerOp, 2)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${r.failures} |`,
       );
     }
     for (const other of ["undici", "peer"]) {
       const [native, peer] = [row.native, row[other]];
       lines.push(
-        `| ${row.name} | **native / ${other === "peer" ? "twilio-node" : other}** | **${fmt(native.perSecond / peer.perSecond, 2)}×** | **${fmt(native.cpuMicrosPerOp / peer.cpuMicrosPerOp, 2)}×** | **${fmt(native.loopMicrosPerOp / peer.loopMicrosPerOp, 2)}×** | ${fmt(native.peakRssMiB / peer.peakRssMiB, 2)}× | | | | | |`,
+        `| ${row.name} | **native / ${other === "peer" ? "twilio-node" : other}** | **${roundRatios(row, other, "perSecond")}** | **${roundRatios(row, other, "cpuMicrosPerOp")}** | **${roundRatios(row, other, "loopMicrosPerOp")}** | ${fmt(native.peakRssMiB / peer.peakRssMiB, 2)}× | | | | | |`,
       );
     }
   }
@@ -244,19 +290,25 @@ async function main() {
   try {
     let prefix = 100;
     for (const spec of SCENARIOS) {
-      const results = {};
-      for (const client of CLIENTS) {
-        await sandbox.reset();
-        if (spec.seed) await seed(sandbox, spec.numbers, prefix);
-        await sandbox.latency(0);
-        if (spec.latency) await sandbox.latency(spec.latency);
-        // Warm-up sends happen inside the runner; latency applies to both phases.
-        results[client] = await measure(sandbox, client, spec, prefix);
-        prefix++;
-        console.log(
-          `${spec.name} / ${client}: ${fmt(results[client].perSecond)} ops/s, ${fmt(results[client].cpuMicrosPerOp)} µs CPU/op, ${fmt(results[client].loopMicrosPerOp)} µs loop/op, ${fmt(results[client].callsPerOp, 2)} calls/op, p50 ${fmt(results[client].p50Ms, 1)} ms, p99 ${fmt(results[client].p99Ms, 1)} ms, RSS +${fmt(results[client].rssGrowthMiB, 1)} MiB`,
-        );
+      const runs = Object.fromEntries(CLIENTS.map((client) => [client, []]));
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const client of CLIENTS) {
+          await sandbox.reset();
+          if (spec.seed) await seed(sandbox, spec.numbers, prefix);
+          await sandbox.latency(0);
+          if (spec.latency) await sandbox.latency(spec.latency);
+          // Warm-up sends happen inside the runner; latency applies to both phases.
+          const r = await measure(sandbox, client, spec, prefix);
+          runs[client].push(r);
+          prefix++;
+          console.log(
+            `${spec.name} / ${client} / round ${round}: ${fmt(r.perSecond)} ops/s, ${fmt(r.cpuMicrosPerOp)} µs CPU/op, ${fmt(r.loopMicrosPerOp)} µs loop/op, ${fmt(r.callsPerOp, 2)} calls/op, p50 ${fmt(r.p50Ms, 1)} ms, p99 ${fmt(r.p99Ms, 1)} ms, RSS +${fmt(r.rssGrowthMiB, 1)} MiB`,
+          );
+        }
       }
+      const results = Object.fromEntries(
+        CLIENTS.map((client) => [client, summarise(runs[client])]),
+      );
       rows.push({ name: spec.name, ...results });
     }
     await sandbox.reset();
@@ -268,9 +320,7 @@ async function main() {
     const steady = rows.filter((r) => r.name.startsWith("steady"));
     const memory = rows.find((r) => r.name.startsWith("100,000"));
     const ratio = (key, other) =>
-      steady
-        .map((r) => fmt(r.native[key] / r[other][key], 2) + "×")
-        .join(" and ");
+      steady.map((r) => roundRatios(r, other, key)).join(" and ");
     const targets = [
       `- Client CPU per steady-state message (concurrency 64 and 256): native / undici ${ratio("cpuMicrosPerOp", "undici")} (target ≤ 0.33×), native / twilio-node ${ratio("cpuMicrosPerOp", "peer")} (target ≤ 0.10×), native / floor ${steady.map((r) => fmt(r.native.cpuMicrosPerOp / reference.cpuMicrosPerRequest, 1) + "×").join(" and ")} (target ≤ 4×).`,
       `- Event-loop time per message: native / undici ${ratio("loopMicrosPerOp", "undici")} (target ≤ 0.125×).`,
@@ -280,6 +330,8 @@ async function main() {
     const markdown = `# Benchmark results
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}${QUICK ? " (quick run, reduced sizes)" : ""}.
+Each scenario ran ${ROUNDS} round${ROUNDS > 1 ? "s" : ""}, the clients alternating within each; a figure is the median, with the
+lowest–highest across rounds in brackets, and a ratio is taken round by round.
 The sandbox runs in its own process on the same machine; each client runs alone in its own process, and its CPU is
 \`process.cpuUsage()\` of that process (all threads) over the measured phase; its event-loop time is
 \`performance.eventLoopUtilization()\`'s active time over the same phase. API calls are counted at the sandbox.
