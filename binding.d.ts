@@ -219,8 +219,8 @@ export interface SentMessage {
   conversationSid?: string
   body?: string
   /**
-   * The resource as twilio-node presents it, as JSON text: one string and V8's `JSON.parse` cost less than
-   * napi building the object key by key (measured by `npm run bench`).
+   * The resource as Twilio answered it, as JSON text: the JS entry presents it as twilio-node does only when
+   * the caller reads `data` (measured by `npm run bench`).
    */
   dataJson: string
 }

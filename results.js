@@ -4,16 +4,58 @@
 // successes in twilio-node's presentation, `{ success: false, error, code }` failures, and the errors
 // findOrCreateConversation rejects with.
 
+const { inspect } = require("node:util");
+
 const READY_MESSAGE = "Twilio API client is ready (Conversations API enabled)";
 
-// twilio-node's presentation of a resource: camelCase keys (done in Rust) and Date objects for date fields.
-function present(dataJson) {
-  const resource = JSON.parse(dataJson);
-  for (const [key, value] of Object.entries(resource)) {
-    if (key.startsWith("date") && typeof value === "string")
-      resource[key] = new Date(value);
+// twilio-node's presentation of a resource Twilio answered: camelCase top-level keys (nested objects stay as
+// Twilio sent them, as twilio-node leaves them) and Date objects for the date fields.
+function present(json) {
+  const resource = JSON.parse(json);
+  const presented = {};
+  for (const key of Object.keys(resource)) {
+    const name = key.replace(SNAKE, (_, letter) => letter.toUpperCase());
+    const value = resource[key];
+    presented[name] =
+      name.startsWith("date") && typeof value === "string"
+        ? new Date(value)
+        : value;
   }
-  return resource;
+  return presented;
+}
+const SNAKE = /_+(.?)/g;
+
+// `data` is presented when it is first read: most callers look only at `success` and the SIDs, and presenting
+// the resource costs more than the rest of the result. Until then it is an accessor, which becomes a plain
+// property on first read or write; spreading, Object.keys, JSON.stringify and deepStrictEqual read through it,
+// and util.inspect is shown the plain object.
+function withData(result, json) {
+  Object.defineProperty(result, "data", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      return settleData(this, present(json));
+    },
+    set(value) {
+      settleData(this, value);
+    },
+  });
+  Object.defineProperty(result, inspect.custom, { value: inspectPlain });
+  return result;
+}
+
+function settleData(result, value) {
+  Object.defineProperty(result, "data", {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+  return value;
+}
+
+function inspectPlain(depth, options, inspectValue) {
+  return inspectValue({ ...this }, { ...options, depth });
 }
 
 /** The error findOrCreateConversation rejects with when Twilio or the network failed: twilio-node's shape. */
@@ -62,29 +104,45 @@ function thrown(failure) {
 }
 
 function sent(message) {
-  return {
-    success: true,
-    messageSid: message.messageSid,
-    conversationSid: message.conversationSid ?? null,
-    status: "sent",
-    data: present(message.dataJson),
-  };
+  return withData(
+    {
+      success: true,
+      messageSid: message.messageSid,
+      conversationSid: message.conversationSid ?? null,
+      status: "sent",
+      data: null,
+    },
+    message.dataJson,
+  );
 }
 
 function templateSent(message) {
-  return { ...sent(message), body: message.body ?? null };
+  return withData(
+    {
+      success: true,
+      messageSid: message.messageSid,
+      conversationSid: message.conversationSid ?? null,
+      status: "sent",
+      data: null,
+      body: message.body ?? null,
+    },
+    message.dataJson,
+  );
 }
 
 function uploaded(media) {
-  return {
-    success: true,
-    mediaSid: media.mediaSid,
-    serviceSid: media.serviceSid,
-    contentType: media.contentType,
-    filename: media.filename,
-    size: media.size,
-    data: present(media.dataJson),
-  };
+  return withData(
+    {
+      success: true,
+      mediaSid: media.mediaSid,
+      serviceSid: media.serviceSid,
+      contentType: media.contentType,
+      filename: media.filename,
+      size: media.size,
+      data: null,
+    },
+    media.dataJson,
+  );
 }
 
 function connected(connection) {

@@ -5,6 +5,7 @@ const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
+const util = require("node:util");
 const { PHONE, TwilioApiClient, useSandbox } = require("./helpers.js");
 
 const box = useSandbox();
@@ -143,6 +144,41 @@ test("uploadMedia uploads a local file and answers its media SID", async () => {
   assert.equal(result.filename, "invoice.pdf");
   assert.equal(result.serviceSid, box.sandbox.chatServiceSid);
   assert.ok(result.data.dateCreated instanceof Date);
+});
+
+test("data reads as a plain object everywhere, though it is presented only when first read", async () => {
+  const client = box.client();
+  const send = () =>
+    client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "a" });
+  // The same keys and values, in the same order, as plain data properties.
+  const plain = (result) =>
+    Object.fromEntries(Object.keys(result).map((key) => [key, result[key]]));
+  const first = await send();
+  assert.deepEqual(Object.keys(first), [
+    "success",
+    "messageSid",
+    "conversationSid",
+    "status",
+    "data",
+    "body",
+  ]);
+  assert.deepEqual(
+    util.inspect({ outer: [first] }, { depth: 4 }),
+    util.inspect({ outer: [plain(first)] }, { depth: 4 }),
+  );
+  const second = await send();
+  const text = JSON.stringify(second);
+  assert.equal(text, JSON.stringify(plain(second)));
+  assert.equal(JSON.parse(text).data.sid, second.messageSid);
+  assert.equal(JSON.parse(text).data.contentSid, box.sandbox.templateSid);
+  const third = await send();
+  const spread = { ...third };
+  assert.deepStrictEqual(spread, third);
+  assert.ok(spread.data.dateCreated instanceof Date);
+  assert.equal(spread.data.accountSid, box.sandbox.accountSid);
+  const fourth = await send();
+  fourth.data = "replaced";
+  assert.equal(fourth.data, "replaced");
 });
 
 test("getConversation answers null without creating anything, then the SID once one exists", async () => {

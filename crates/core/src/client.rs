@@ -130,7 +130,7 @@ impl Client {
   /// Fetches the account, then probes the Conversations API: the account's SID and name.
   pub async fn test_connection(&self) -> Result<(String, Option<String>)> {
     let call = async {
-      let account = self.api.fetch_account().await?.value;
+      let account = self.api.fetch_account().await?;
       self.api.configuration().await?;
       let sid = account["sid"].as_str().unwrap_or(&self.config.account_sid).to_string();
       Ok((sid, account["friendly_name"].as_str().map(str::to_string)))

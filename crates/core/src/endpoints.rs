@@ -320,7 +320,7 @@ impl Api {
   /// GET /v1/Conversations/{Sid}/Messages/{MessageSid}
   pub async fn message(&self, conversation_sid: &str, message_sid: &str) -> Result<Value> {
     let url = self.conversations(&["Conversations", conversation_sid, "Messages", message_sid]);
-    Ok(self.http.json(&Request::get(url)).await?.value)
+    self.http.decode(&Request::get(url)).await
   }
 
   /// GET …/Messages/{MessageSid}/Receipts, every page (one receipt per non-chat recipient).
@@ -380,13 +380,13 @@ impl Api {
   /// GET /v1/Services/{ChatServiceSid}/Configuration/Webhooks
   pub async fn webhook_configuration(&self) -> Result<Value> {
     let url = self.webhooks_url(&self.default_service().await?);
-    Ok(self.http.json(&Request::get(url)).await?.value)
+    self.http.decode(&Request::get(url)).await
   }
 
   /// POST /v1/Services/{ChatServiceSid}/Configuration/Webhooks. Setting the same values twice is harmless.
   pub async fn configure_webhooks(&self, params: Vec<(String, String)>) -> Result<Value> {
     let url = self.webhooks_url(&self.default_service().await?);
-    Ok(self.http.json(&Request::post_form(url, params, true)).await?.value)
+    self.http.decode(&Request::post_form(url, params, true)).await
   }
 
   /// POST /2010-04-01/Accounts/{AccountSid}/Messages.json
@@ -399,12 +399,12 @@ impl Api {
   }
 
   /// GET /2010-04-01/Accounts/{AccountSid}.json
-  pub async fn fetch_account(&self) -> Result<Answer> {
+  pub async fn fetch_account(&self) -> Result<Value> {
     let url = url(
       &self.hosts.api,
       &["2010-04-01", "Accounts", &format!("{}.json", self.account_sid)],
     );
-    self.http.json(&Request::get(url)).await
+    self.http.decode(&Request::get(url)).await
   }
 
   /// GET /v1/Configuration

@@ -72,7 +72,7 @@ impl Error {
   }
 
   /// A 2xx answer that does not hold what the client needs; keeps serde's reason and an excerpt of the body.
-  pub fn decode(status: u16, body: &str, reason: &serde_json::Error) -> Self {
+  pub fn decode(status: u16, body: &str, reason: impl std::fmt::Display) -> Self {
     Self::Decode {
       status,
       reason: reason.to_string(),

@@ -17,7 +17,6 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use rand::Rng;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::config::{Config, Secret};
@@ -384,17 +383,18 @@ impl Http {
     }
   }
 
-  /// The JSON body of a successful request (`null` for 204), with its status.
+  /// The JSON text of a successful request (`null` for 204), with its status. It is checked as JSON when a
+  /// record is read from it.
   pub async fn json(&self, request: &Request) -> Result<Answer> {
     let response = self.execute(request).await?;
-    let value = if response.body.is_empty() {
-      Value::Null
+    let json = if response.body.is_empty() {
+      "null".to_string()
     } else {
-      serde_json::from_slice(&response.body).map_err(|e| decode_error(&response, &e))?
+      String::from_utf8(response.body.to_vec()).map_err(|e| decode_error(&response, &e))?
     };
     Ok(Answer {
       status: response.status,
-      value,
+      json,
     })
   }
 
@@ -411,7 +411,7 @@ impl Http {
   }
 }
 
-fn decode_error(response: &Response, reason: &serde_json::Error) -> Error {
+fn decode_error(response: &Response, reason: &dyn std::fmt::Display) -> Error {
   Error::decode(response.status, &String::from_utf8_lossy(&response.body), reason)
 }
 
@@ -464,7 +464,7 @@ mod tests {
       }
     });
     let started = Instant::now();
-    assert_eq!(http.json(&post()).await.unwrap().value["sid"], "IM1");
+    assert_eq!(http.json(&post()).await.unwrap().json, r#"{"sid":"IM1"}"#);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert!(started.elapsed() >= Duration::from_secs(2));
   }
@@ -683,10 +683,17 @@ mod tests {
   }
 
   #[tokio::test]
-  async fn a_2xx_body_that_is_not_json_is_a_decode_error() {
-    let (http, _) = http(0, |_| answer(200, "<html>"));
+  async fn a_2xx_body_that_is_not_json_is_a_decode_error_when_its_record_is_read() {
+    let (client, _) = http(0, |_| answer(200, "<html>"));
+    let text = client.json(&Request::get("http://x".into())).await.unwrap();
     assert!(matches!(
-      http.json(&Request::get("http://x".into())).await,
+      text.record::<serde_json::Value>(),
+      Err(Error::Decode { status: 200, .. })
+    ));
+    assert!(matches!(
+      client
+        .decode::<serde_json::Value>(&Request::get("http://x".into()))
+        .await,
       Err(Error::Decode { status: 200, .. })
     ));
   }

@@ -29,7 +29,6 @@ mod messages;
 mod notices;
 mod pacing;
 mod phone;
-mod present;
 mod receipts;
 mod resolver;
 mod resources;

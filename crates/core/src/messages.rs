@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::http::backoff;
 use crate::media::{self, Kind, MediaFetcher, MediaFile};
 use crate::phone::Customer;
-use crate::present;
 use crate::resolver::Resolver;
 use crate::resources::{Answer, ConversationInfo, MediaRecord, MessageRecord};
 use crate::window::Windows;
@@ -31,8 +30,8 @@ pub struct Sent {
   pub message_sid: String,
   pub conversation_sid: Option<String>,
   pub body: Option<String>,
-  /// The resource as twilio-node presents it (camelCase keys).
-  pub data: Value,
+  /// The resource as Twilio answered it: JSON text, presented as twilio-node does by the JS entry.
+  pub json: String,
 }
 
 impl Sent {
@@ -42,7 +41,7 @@ impl Sent {
       message_sid: record.sid,
       conversation_sid: Some(record.conversation_sid.unwrap_or_else(|| conversation.sid.clone())),
       body: record.body,
-      data: present::resource(answer.value),
+      json: answer.json,
     })
   }
 }
@@ -55,7 +54,8 @@ pub struct Uploaded {
   pub content_type: String,
   pub filename: String,
   pub size: usize,
-  pub data: Value,
+  /// The resource as Twilio answered it, as JSON text.
+  pub json: String,
 }
 
 /// Where an image comes from.
@@ -213,7 +213,7 @@ impl Messages {
       content_type: file.content_type,
       filename: file.filename,
       size,
-      data: present::resource(answer.value),
+      json: answer.json,
     })
   }
 
@@ -264,7 +264,12 @@ impl Messages {
       tokio::time::sleep(backoff(attempt)).await;
       match self.landed(conversation_sid, &key).await {
         // A message found in a page of the list, which Twilio answered 200.
-        Ok(Some(value)) => return Ok(Answer { status: 200, value }),
+        Ok(Some(value)) => {
+          return Ok(Answer {
+            status: 200,
+            json: value.to_string(),
+          })
+        }
         Ok(None) => {}
         // Unable to tell whether it landed: report the failure rather than risk sending it twice.
         Err(_) => return Err(error),

@@ -20,18 +20,19 @@ pub fn sid_in(text: &str, prefix: &str) -> Option<String> {
     .map(str::to_string)
 }
 
-/// A JSON answer of Twilio's and the status it came with, so that a record read from it names the real status
-/// when it does not fit.
+/// A JSON answer of Twilio's, kept as the text Twilio sent, and the status it came with, so that a record read
+/// from it names the real status when it does not fit. The text is what the caller's `data` is presented from, in
+/// JS and only when read: no tree of it is built here.
 #[derive(Debug, Clone)]
 pub struct Answer {
   pub status: u16,
-  pub value: Value,
+  pub json: String,
 }
 
 impl Answer {
   /// The typed record of this answer, or a decode error with serde's reason and the answer's status.
   pub fn record<'a, T: Deserialize<'a>>(&'a self) -> Result<T> {
-    T::deserialize(&self.value).map_err(|e| Error::decode(self.status, &self.value.to_string(), &e))
+    serde_json::from_str(&self.json).map_err(|e| Error::decode(self.status, &self.json, &e))
   }
 }
 
@@ -281,7 +282,7 @@ mod tests {
   fn a_conversation_reads_twilios_defaults_for_missing_or_null_fields() {
     let answer = Answer {
       status: 201,
-      value: json!({ "sid": "CH1", "chat_service_sid": null }),
+      json: json!({ "sid": "CH1", "chat_service_sid": null }).to_string(),
     };
     let conversation: ConversationInfo = answer.record().unwrap();
     assert_eq!(conversation.state, "active");
@@ -293,7 +294,7 @@ mod tests {
   fn a_record_that_does_not_fit_is_a_decode_error_with_the_real_status_and_serdes_reason() {
     let answer = Answer {
       status: 201,
-      value: json!({ "account_sid": "AC1" }),
+      json: json!({ "account_sid": "AC1" }).to_string(),
     };
     let error = answer.record::<MessageRecord>().unwrap_err();
     let Error::Decode { status, reason, .. } = &error else {

@@ -206,7 +206,8 @@ async fn an_image_by_url_is_uploaded_and_sent_with_its_caption() {
   let client = s.client(|o| o.media_allow_private_hosts = Some(true));
   let url = format!("{}/__sandbox/image.png", s.sandbox.url());
   let sent = client.send_image_by_url(PHONE, &url, Some("look")).await.unwrap();
-  assert_eq!(sent.data["media"][0]["content_type"], "image/png");
+  let resource: Value = serde_json::from_str(&sent.json).unwrap();
+  assert_eq!(resource["media"][0]["content_type"], "image/png");
   assert_eq!(sent.body.as_deref(), Some("look"));
   let refused = s.client(|_| {}).send_image_by_url(PHONE, &url, None).await.unwrap_err();
   assert_eq!(refused.code(), "MEDIA_HOST_NOT_ALLOWED");
@@ -326,7 +327,8 @@ async fn messaging_delivery_sends_what_the_old_module_sent_and_passes_the_contra
     .send_image_by_url(PHONE, "https://example.com/a.png", Some("cap"))
     .await
     .unwrap();
-  assert_eq!(image.data["numMedia"], "1");
+  let resource: Value = serde_json::from_str(&image.json).unwrap();
+  assert_eq!(resource["num_media"], "1");
   assert!(sent.conversation_sid.is_some());
   let sends: Vec<_> = s
     .sandbox
