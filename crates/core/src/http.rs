@@ -16,6 +16,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use rand::Rng;
+use reqwest::header::HeaderValue;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
@@ -139,17 +140,18 @@ where
 /// The real transport: one pooled reqwest client, Basic auth on every request.
 pub struct ReqwestTransport {
   client: reqwest::Client,
-  username: String,
-  password: Secret,
+  /// `Basic …`, encoded once and marked sensitive, so that no debug output of a request shows it.
+  authorization: HeaderValue,
+  origins: Origins,
   /// Writes carry `X-Twilio-Webhook-Enabled: true`.
   webhook_enabled: bool,
 }
 
 impl ReqwestTransport {
   pub fn new(config: &Config) -> Result<Self> {
+    // No whole-request timeout here: `Http::execute` bounds every send by the timeout and the call's deadline.
     let client = reqwest::Client::builder()
       .user_agent(USER_AGENT)
-      .timeout(config.timeout)
       .connect_timeout(config.timeout.min(Duration::from_secs(10)))
       .pool_idle_timeout(Duration::from_secs(60))
       .tcp_nodelay(true)
@@ -161,10 +163,54 @@ impl ReqwestTransport {
       })?;
     Ok(Self {
       client,
-      username: config.username.clone(),
-      password: config.password.clone(),
+      authorization: basic_authorization(&config.username, &config.password),
+      origins: Origins::new([&config.hosts.api, &config.hosts.conversations, &config.hosts.media]),
       webhook_enabled: config.webhook_enabled,
     })
+  }
+}
+
+fn basic_authorization(username: &str, password: &Secret) -> HeaderValue {
+  use base64::Engine;
+  let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()));
+  // Base64 is always a valid header value.
+  let mut value = HeaderValue::try_from(format!("Basic {credentials}")).unwrap_or(HeaderValue::from_static(""));
+  value.set_sensitive(true);
+  value
+}
+
+/// The configured origins, parsed once. A request's URL is its origin's with the path and query set: the same URL
+/// a full parse gives, without parsing the host (IDNA included) again for every request.
+struct Origins(Vec<(String, reqwest::Url)>);
+
+impl Origins {
+  fn new<'a>(origins: impl IntoIterator<Item = &'a String>) -> Self {
+    Self(
+      origins
+        .into_iter()
+        .filter_map(|origin| {
+          let parsed = reqwest::Url::parse(origin).ok()?;
+          // An origin with a path of its own is parsed whole, each time.
+          (parsed.path() == "/" && parsed.query().is_none()).then(|| (origin.trim_end_matches('/').to_string(), parsed))
+        })
+        .collect(),
+    )
+  }
+
+  fn url(&self, text: &str) -> std::result::Result<reqwest::Url, url::ParseError> {
+    for (origin, parsed) in &self.0 {
+      let Some(rest) = text.strip_prefix(origin.as_str()).filter(|rest| rest.starts_with('/')) else {
+        continue;
+      };
+      let (path, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(path, query)| (path, Some(query)));
+      let mut url = parsed.clone();
+      url.set_path(path);
+      url.set_query(query);
+      return Ok(url);
+    }
+    reqwest::Url::parse(text)
   }
 }
 
@@ -221,13 +267,17 @@ impl Transport for ReqwestTransport {
         Method::Delete => reqwest::Method::DELETE,
       };
       let write = method != reqwest::Method::GET;
+      let url = self
+        .origins
+        .url(&request.url)
+        .map_err(|e| TransportError::NotSent(format!("invalid request URL: {e}")))?;
       let mut builder = self
         .client
-        .request(method, &request.url)
-        .basic_auth(&self.username, Some(self.password.expose()))
-        .header(reqwest::header::ACCEPT, "application/json");
+        .request(method, url)
+        .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
+        .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
       if write && self.webhook_enabled {
-        builder = builder.header("X-Twilio-Webhook-Enabled", "true");
+        builder = builder.header("X-Twilio-Webhook-Enabled", HeaderValue::from_static("true"));
       }
       builder = match &request.body {
         Body::Empty => builder,
@@ -680,6 +730,28 @@ mod tests {
       .await
       .unwrap_err();
     assert!(matches!(classify(error), TransportError::Lost(_)));
+  }
+
+  #[test]
+  fn a_url_built_on_a_parsed_origin_is_the_url_a_full_parse_gives() {
+    let origins = [
+      "https://conversations.twilio.com".to_string(),
+      "http://127.0.0.1:4010/".to_string(),
+      "https://proxy.example.com/twilio".to_string(),
+    ];
+    let parsed = Origins::new(&origins);
+    assert_eq!(parsed.0.len(), 2, "an origin with a path is parsed whole, each time");
+    for text in [
+      "https://conversations.twilio.com/v1/Conversations/whatsapp_15551234567/Messages",
+      "https://conversations.twilio.com/v1/Conversations/CH1/Messages?Order=desc&PageSize=100",
+      "https://conversations.twilio.com/v1/Conversations/a%20b%2Fc",
+      "http://127.0.0.1:4010/2010-04-01/Accounts/AC1.json",
+      "https://proxy.example.com/twilio/v1/Conversations",
+      "https://media.twilio.com/v1/Services/IS1/Media?Filename=a%20b.png",
+    ] {
+      assert_eq!(parsed.url(text).unwrap(), reqwest::Url::parse(text).unwrap(), "{text}");
+    }
+    assert!(parsed.url("not a url").is_err());
   }
 
   #[tokio::test]
