@@ -10,30 +10,32 @@ use twilio_core::{Client, Config, Customer, Error, WebhookSettings};
 
 use crate::convert::{env_lookup, flag, number, object_json, optional_string, string, variables, ClientOptions, JsArg};
 use crate::results::{
-  js_error, settle, AgentResult, AssignmentResult, Connection, DeliveryResult, HistoryResult, MetadataResult,
+  js_error, AgentResult, AssignmentResult, Connection, DeliveryResult, HistoryResult, MetadataResult,
   ParticipantsResult, RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia, WebhookConfigResult,
   WindowResult,
 };
+use crate::settler::Settler;
 
 #[napi]
 pub struct NativeClient {
   inner: Arc<Client>,
+  settler: Arc<Settler>,
 }
 
 #[napi]
 impl NativeClient {
   /// Throws the configuration error's message (e.g. the missing-credentials message of the old module).
   #[napi(constructor)]
-  pub fn new(options: Option<ClientOptions>, env: Option<HashMap<String, String>>) -> Result<Self> {
+  pub fn new(js: Env, options: Option<ClientOptions>, env: Option<HashMap<String, String>>) -> Result<Self> {
     let build = || -> std::result::Result<Client, Error> {
       let options = options.unwrap_or_default().into_core()?;
       Client::new(Config::resolve(options, env_lookup(env.unwrap_or_default()))?)
     };
-    build()
-      .map(|client| Self {
-        inner: Arc::new(client),
-      })
-      .map_err(|e| napi::Error::from_reason(e.to_string()))
+    let client = build().map_err(|e| napi::Error::from_reason(e.to_string()))?;
+    Ok(Self {
+      inner: Arc::new(client),
+      settler: Arc::new(Settler::new(&js)?),
+    })
   }
 
   #[napi(getter)]
@@ -64,7 +66,7 @@ impl NativeClient {
     phone_number: JsArg,
   ) -> Result<PromiseRaw<'env, String>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.find_or_create_conversation(phone).await
     })
@@ -77,7 +79,7 @@ impl NativeClient {
     phone_number: JsArg,
   ) -> Result<PromiseRaw<'env, Option<String>>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.get_conversation(phone).await
     })
@@ -92,7 +94,7 @@ impl NativeClient {
     author: JsArg,
   ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let text = string(&text, "text", "INVALID_TEXT")?;
       let author = optional_string(&author, "author", "INVALID_AUTHOR")?;
@@ -110,7 +112,7 @@ impl NativeClient {
     content_variables: JsArg,
   ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let to = string(&to, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
       let variables = variables(&content_variables)?;
@@ -131,7 +133,7 @@ impl NativeClient {
     base_url: JsArg,
   ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let path = string(&image_path, "imagePath", "FILE_NOT_FOUND")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
@@ -152,7 +154,7 @@ impl NativeClient {
     caption: JsArg,
   ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let url = string(&media_url, "mediaUrl", "INVALID_MEDIA_URL")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
@@ -163,7 +165,7 @@ impl NativeClient {
   #[napi(ts_return_type = "Promise<UploadedMedia>")]
   pub fn upload_media<'env>(&self, env: &'env Env, file_path: JsArg) -> Result<PromiseRaw<'env, UploadedMedia>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let path = string(&file_path, "filePath", "FILE_NOT_FOUND")?;
       client.upload_media(path).await.map(UploadedMedia::from)
     })
@@ -172,7 +174,7 @@ impl NativeClient {
   #[napi(ts_return_type = "Promise<Connection>")]
   pub fn test_connection<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Connection>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let (account_sid, account_name) = client.test_connection().await?;
       Ok(Connection {
         account_sid,
@@ -192,7 +194,7 @@ impl NativeClient {
     attributes: JsArg,
   ) -> Result<PromiseRaw<'env, AgentResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
       let attributes = object_json(&attributes_json, &attributes, "attributes", "INVALID_ATTRIBUTES", true)?;
@@ -211,7 +213,7 @@ impl NativeClient {
     identity: JsArg,
   ) -> Result<PromiseRaw<'env, RemovalResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
       client.remove_agent(phone, identity).await.map(RemovalResult::from)
@@ -225,7 +227,7 @@ impl NativeClient {
     phone_number: JsArg,
   ) -> Result<PromiseRaw<'env, ParticipantsResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.list_participants(phone).await.map(ParticipantsResult::from)
     })
@@ -240,7 +242,7 @@ impl NativeClient {
     keep_previous: JsArg,
   ) -> Result<PromiseRaw<'env, AssignmentResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
       let keep_previous = flag(&keep_previous, "keepPrevious", "INVALID_ARGUMENT")?;
@@ -258,7 +260,7 @@ impl NativeClient {
     phone_number: JsArg,
   ) -> Result<PromiseRaw<'env, AssignmentResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.unassign_conversation(phone).await.map(AssignmentResult::from)
     })
@@ -271,7 +273,7 @@ impl NativeClient {
     phone_number: JsArg,
   ) -> Result<PromiseRaw<'env, StatusResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.conversation_status(phone).await.map(StatusResult::from)
     })
@@ -285,7 +287,7 @@ impl NativeClient {
     state: JsArg,
   ) -> Result<PromiseRaw<'env, StateResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let state = string(&state, "state", "INVALID_STATE")?;
       client.set_conversation_state(phone, state).await.map(StateResult::from)
@@ -299,7 +301,7 @@ impl NativeClient {
     phone_number: JsArg,
   ) -> Result<PromiseRaw<'env, MetadataResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.conversation_metadata(phone).await.map(MetadataResult::from)
     })
@@ -316,7 +318,7 @@ impl NativeClient {
     replace: JsArg,
   ) -> Result<PromiseRaw<'env, MetadataResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let patch = object_json(&patch_json, &patch, "metadata", "INVALID_METADATA", false)?.unwrap_or("{}");
       let replace = flag(&replace, "replace", "INVALID_ARGUMENT")?;
@@ -336,7 +338,7 @@ impl NativeClient {
     order: JsArg,
   ) -> Result<PromiseRaw<'env, HistoryResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let limit = number(&limit, "limit", "INVALID_LIMIT")?;
       let order = string(&order, "order", "INVALID_ORDER")?;
@@ -364,7 +366,7 @@ impl NativeClient {
     message_sid: JsArg,
   ) -> Result<PromiseRaw<'env, DeliveryResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let message_sid = string(&message_sid, "messageSid", "INVALID_MESSAGE_SID")?;
       client
@@ -381,7 +383,7 @@ impl NativeClient {
     phone_number: JsArg,
   ) -> Result<PromiseRaw<'env, WindowResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.whatsapp_window(phone).await.map(WindowResult::from)
     })
@@ -400,7 +402,7 @@ impl NativeClient {
     method: JsArg,
   ) -> Result<PromiseRaw<'env, WebhookConfigResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       let url =
         |value: &JsArg, name: &str| optional_string(value, name, "INVALID_WEBHOOK_URL").map(|u| u.map(str::to_string));
       let filters = match (filter_list, &filters) {
@@ -434,7 +436,7 @@ impl NativeClient {
   #[napi(ts_return_type = "Promise<WebhookConfigResult>")]
   pub fn get_webhook_configuration<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, WebhookConfigResult>> {
     let client = self.inner.clone();
-    settle(env, async move {
+    self.settler.settle(env, async move {
       client.webhook_configuration().await.map(WebhookConfigResult::from)
     })
   }

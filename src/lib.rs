@@ -4,6 +4,7 @@
 //! - [`client`]: `NativeClient`, one per JS instance, wrapping one core `Client`.
 //! - [`convert`]: options and arguments.
 //! - [`results`]: typed results, and the one place a core error becomes a JS error.
+//! - [`settler`]: how a call's promise is settled on the JS thread.
 //! - [`sandbox`]: the Twilio sandbox, served from the addon itself.
 
 #![deny(clippy::all)]
@@ -18,6 +19,7 @@ mod convert;
 mod results;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod settler;
 
 pub use client::{
   content_type, format_whatsapp_number, mask_number, option_names, parse_webhook_event, validate_webhook_signature,

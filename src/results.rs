@@ -1,10 +1,8 @@
 //! What crosses back to JS: typed results, and the one place a core error becomes a JS error object (`code`,
-//! `kind`, and Twilio's `status`, `moreInfo`, `details` when Twilio answered). A panic in a call
-//! is napi's to catch: its future rejects instead of taking the process down.
+//! `kind`, and Twilio's `status`, `moreInfo`, `details` when Twilio answered). A panic in a call rejects its
+//! promise instead of taking the process down (see `settler`).
 
-use std::future::Future;
-
-use napi::bindgen_prelude::{JsValue, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::JsValue;
 use napi::{Env, Status};
 use napi_derive::napi;
 use twilio_core::{Code, Error, Sent, Uploaded};
@@ -89,18 +87,6 @@ pub fn js_error(env: &Env, error: &Error) -> napi::Error {
   };
   // Should the object not be built (the environment shutting down), a plain error still says what happened.
   build().unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, error.to_string()))
-}
-
-/// Runs a core call on the runtime and settles its promise on the JS thread: the value, or the error as
-/// [`js_error`] builds it.
-pub fn settle<'env, T, F>(env: &'env Env, call: F) -> napi::Result<PromiseRaw<'env, T>>
-where
-  T: ToNapiValue + Send + 'static,
-  F: Future<Output = Result<T, Error>> + Send + 'static,
-{
-  env.spawn_future_with_callback(async move { Ok(call.await) }, |env, result| {
-    result.map_err(|error| js_error(env, &error))
-  })
 }
 
 /// An agent in the conversation.

@@ -1,0 +1,67 @@
+"use strict";
+
+// A client's promises are settled through one threadsafe function per client (src/settler.rs): these are the
+// promises napi's own bridge kept, checked in processes of their own.
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { execFile } = require("node:child_process");
+const { promisify } = require("node:util");
+const { useSandbox, NO_TWILIO_ENV, PHONE } = require("./helpers.js");
+
+const run = promisify(execFile);
+const box = useSandbox();
+const ENTRY = JSON.stringify(require.resolve(".."));
+
+function node(script) {
+  const env = { ...process.env, ...NO_TWILIO_ENV, ...box.sandbox.env() };
+  for (const name of Object.keys(env))
+    if (env[name] === undefined) delete env[name];
+  // A process the client kept alive for nothing is killed, and fails the test.
+  return run(process.execPath, ["-e", script], { env, timeout: 20_000 });
+}
+
+test("a pending call keeps the process alive until its promise settles, then lets it exit", async () => {
+  await box.sandbox.latency(300);
+  const { stdout } = await node(`
+    const TwilioApiClient = require(${ENTRY});
+    const client = new TwilioApiClient({ logger: false });
+    client
+      .sendMessage("${PHONE}", "hello")
+      .then((r) => console.log(r.success))
+      .then(() => client.getConversation("${PHONE}"))
+      .then((sid) => console.log(typeof sid));
+  `);
+  assert.deepEqual(stdout.trim().split("\n"), ["true", "string"]);
+});
+
+test("an idle client does not keep the process alive", async () => {
+  const started = Date.now();
+  await node(`
+    const TwilioApiClient = require(${ENTRY});
+    globalThis.client = new TwilioApiClient({ logger: false });
+  `);
+  assert.ok(Date.now() - started < 10_000);
+});
+
+test("a worker ended with calls pending takes their promises with it, and the process carries on", async () => {
+  await box.sandbox.latency(200);
+  const { stdout } = await node(`
+    const { Worker } = require("node:worker_threads");
+    const TwilioApiClient = require(${ENTRY});
+    const worker = new Worker(\`
+      const { parentPort } = require("node:worker_threads");
+      const TwilioApiClient = require(${ENTRY.replace(/"/g, "'")});
+      const client = new TwilioApiClient({ logger: false });
+      for (let i = 0; i < 20; i++) client.sendMessage("${PHONE}", "from the worker " + i);
+      parentPort.postMessage("sending");
+    \`, { eval: true });
+    worker.once("message", () => setTimeout(async () => {
+      await worker.terminate();
+      const client = new TwilioApiClient({ logger: false });
+      const result = await client.sendMessage("${PHONE}", "from the main thread");
+      console.log(result.success);
+    }, 50));
+  `);
+  assert.equal(stdout.trim(), "true");
+});

@@ -1,0 +1,190 @@
+//! How a call's promise is settled: one threadsafe function per client for all its calls. napi's own bridge
+//! (`spawn_future_with_callback`) creates a threadsafe function, a uv handle and a second task for every call;
+//! here a call is one task, and calls that finish together are settled in one wake-up of the event loop.
+//!
+//! The threadsafe function keeps the event loop alive only while calls are pending, as a pending promise of napi's
+//! would. When Node finalizes it (the environment is going away), nothing is sent to it any more: a call that
+//! finishes after that is dropped with its promise.
+
+use std::ffi::c_void;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use futures::FutureExt;
+use napi::bindgen_prelude::{spawn, JsValue, PromiseRaw, ToNapiValue};
+use napi::{check_status, sys, Env, JsError, Status};
+use twilio_core::Error;
+
+use crate::results::js_error;
+
+type Settle = Box<dyn FnOnce(sys::napi_env) -> Result<sys::napi_value, sys::napi_value> + Send>;
+
+/// A call's outcome on its way to the JS thread, where its value or error is made and its promise settled.
+struct Completion {
+  deferred: sys::napi_deferred,
+  settle: Settle,
+}
+
+// The deferred is used only on the JS thread, in `call_js`.
+unsafe impl Send for Completion {}
+
+#[derive(Clone, Copy)]
+struct Function(sys::napi_threadsafe_function);
+
+// Node's threadsafe functions are made to be called from any thread.
+unsafe impl Send for Function {}
+unsafe impl Sync for Function {}
+
+/// What the client's calls share with the threadsafe function's callbacks.
+struct Shared {
+  /// `None` once Node has finalized the function. Calls hold the read lock while they send, so the function is
+  /// never deleted under one.
+  function: RwLock<Option<Function>>,
+  /// Calls not yet settled. Changed only on the JS thread: at a call, and when its promise is settled.
+  pending: AtomicUsize,
+}
+
+pub struct Settler {
+  shared: Arc<Shared>,
+}
+
+impl Settler {
+  pub fn new(env: &Env) -> napi::Result<Self> {
+    let shared = Arc::new(Shared {
+      function: RwLock::new(None),
+      pending: AtomicUsize::new(0),
+    });
+    let name = env.create_string("twilio-api-client")?;
+    let mut raw = ptr::null_mut();
+    // The function's context is a reference of its own to `shared`, given back in `finalize`.
+    let context = Arc::into_raw(shared.clone()) as *mut c_void;
+    let status = unsafe {
+      sys::napi_create_threadsafe_function(
+        env.raw(),
+        ptr::null_mut(),
+        ptr::null_mut(),
+        name.raw(),
+        0,
+        1,
+        context,
+        Some(finalize),
+        context,
+        Some(call_js),
+        &mut raw,
+      )
+    };
+    if status != sys::Status::napi_ok {
+      drop(unsafe { Arc::from_raw(context as *const Shared) });
+      check_status!(status, "cannot create the client's threadsafe function")?;
+    }
+    check_status!(unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw) })?;
+    *shared.function.write().unwrap_or_else(|e| e.into_inner()) = Some(Function(raw));
+    Ok(Self { shared })
+  }
+
+  /// Runs a core call on the runtime and settles its promise on the JS thread: the value, or the error as
+  /// [`js_error`] builds it; a panic in the call rejects it too.
+  pub fn settle<'env, T, F>(self: &Arc<Self>, env: &'env Env, call: F) -> napi::Result<PromiseRaw<'env, T>>
+  where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+  {
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
+    self.started(env);
+    let settler = self.clone();
+    let deferred = Deferred(deferred);
+    spawn(async move {
+      let outcome = AssertUnwindSafe(call).catch_unwind().await;
+      let settle: Settle = Box::new(move |env| unsafe {
+        let error = |error: napi::Error| JsError::from(error).into_value(env);
+        match outcome {
+          Ok(Ok(value)) => T::to_napi_value(env, value).map_err(error),
+          Ok(Err(failure)) => Err(error(js_error(&Env::from_raw(env), &failure))),
+          Err(_) => Err(error(napi::Error::new(
+            Status::GenericFailure,
+            "a panic in the native client",
+          ))),
+        }
+      });
+      settler.send(Completion {
+        deferred: deferred.into_raw(),
+        settle,
+      });
+    });
+    Ok(PromiseRaw::new(env.raw(), promise))
+  }
+
+  /// A call begins: while any is pending, the function keeps the event loop alive.
+  fn started(&self, env: &Env) {
+    if self.shared.pending.fetch_add(1, Ordering::Relaxed) == 0 {
+      if let Some(Function(raw)) = *self.shared.function.read().unwrap_or_else(|e| e.into_inner()) {
+        unsafe { sys::napi_ref_threadsafe_function(env.raw(), raw) };
+      }
+    }
+  }
+
+  fn send(&self, completion: Completion) {
+    let function = self.shared.function.read().unwrap_or_else(|e| e.into_inner());
+    let Some(Function(raw)) = *function else {
+      return;
+    };
+    let data = Box::into_raw(Box::new(completion));
+    let status =
+      unsafe { sys::napi_call_threadsafe_function(raw, data.cast(), sys::ThreadsafeFunctionCallMode::nonblocking) };
+    if status != sys::Status::napi_ok {
+      // Closing: the environment is going away, and the promise with it.
+      drop(unsafe { Box::from_raw(data) });
+    }
+  }
+}
+
+impl Drop for Settler {
+  fn drop(&mut self) {
+    let function = self.shared.function.read().unwrap_or_else(|e| e.into_inner());
+    if let Some(Function(raw)) = *function {
+      unsafe { sys::napi_release_threadsafe_function(raw, sys::ThreadsafeFunctionReleaseMode::release) };
+    }
+  }
+}
+
+/// A deferred on its way through the runtime: it is touched only on the JS thread.
+struct Deferred(sys::napi_deferred);
+
+unsafe impl Send for Deferred {}
+
+impl Deferred {
+  fn into_raw(self) -> sys::napi_deferred {
+    self.0
+  }
+}
+
+unsafe extern "C" fn call_js(env: sys::napi_env, _: sys::napi_value, context: *mut c_void, data: *mut c_void) {
+  let completion = unsafe { Box::from_raw(data.cast::<Completion>()) };
+  // No environment: the function is being torn down with it, and this outcome has no promise to settle.
+  if env.is_null() {
+    return;
+  }
+  let Completion { deferred, settle } = *completion;
+  unsafe {
+    match settle(env) {
+      Ok(value) => sys::napi_resolve_deferred(env, deferred, value),
+      Err(error) => sys::napi_reject_deferred(env, deferred, error),
+    };
+  }
+  let shared = unsafe { &*(context as *const Shared) };
+  if shared.pending.fetch_sub(1, Ordering::Relaxed) == 1 {
+    if let Some(Function(raw)) = *shared.function.read().unwrap_or_else(|e| e.into_inner()) {
+      unsafe { sys::napi_unref_threadsafe_function(env, raw) };
+    }
+  }
+}
+
+unsafe extern "C" fn finalize(_: sys::napi_env, data: *mut c_void, _: *mut c_void) {
+  let shared = unsafe { Arc::from_raw(data as *const Shared) };
+  *shared.function.write().unwrap_or_else(|e| e.into_inner()) = None;
+}
