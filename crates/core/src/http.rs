@@ -157,6 +157,9 @@ impl ReqwestTransport {
       .tcp_nodelay(true)
       // Twilio does not redirect API calls; a redirect would carry the credentials elsewhere.
       .redirect(reqwest::redirect::Policy::none())
+      // `Http::execute` owns every repeat. reqwest's own policy copies each request in case an HTTP/2 peer
+      // refuses it, which an HTTP/1.1 client never sees.
+      .retry(reqwest::retry::never().max_retries_per_request(0))
       .build()
       .map_err(|e| Error::Config {
         message: format!("cannot build the HTTP client: {e}"),
