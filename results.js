@@ -103,31 +103,25 @@ function thrown(failure) {
   return error;
 }
 
+// `data` holds its place in the key order until withData makes it lazy.
+function sentResult(message) {
+  return {
+    success: true,
+    messageSid: message.messageSid,
+    conversationSid: message.conversationSid ?? null,
+    status: "sent",
+    data: null,
+  };
+}
+
 function sent(message) {
-  return withData(
-    {
-      success: true,
-      messageSid: message.messageSid,
-      conversationSid: message.conversationSid ?? null,
-      status: "sent",
-      data: null,
-    },
-    message.dataJson,
-  );
+  return withData(sentResult(message), message.dataJson);
 }
 
 function templateSent(message) {
-  return withData(
-    {
-      success: true,
-      messageSid: message.messageSid,
-      conversationSid: message.conversationSid ?? null,
-      status: "sent",
-      data: null,
-      body: message.body ?? null,
-    },
-    message.dataJson,
-  );
+  const result = sentResult(message);
+  result.body = message.body ?? null;
+  return withData(result, message.dataJson);
 }
 
 function uploaded(media) {
