@@ -80,9 +80,11 @@ impl Settler {
       drop(unsafe { Arc::from_raw(context as *const Shared) });
       check_status!(status, "cannot create the client's threadsafe function")?;
     }
-    check_status!(unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw) })?;
     *shared.function.write().unwrap_or_else(|e| e.into_inner()) = Some(Function(raw));
-    Ok(Self { shared })
+    // From here on, dropping the settler releases the function.
+    let settler = Self { shared };
+    check_status!(unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw) })?;
+    Ok(settler)
   }
 
   /// Runs a core call on the runtime and settles its promise on the JS thread: the value, or the error as

@@ -166,20 +166,21 @@ impl ReqwestTransport {
       })?;
     Ok(Self {
       client,
-      authorization: basic_authorization(&config.username, &config.password),
+      authorization: basic_authorization(&config.username, &config.password)?,
       origins: Origins::new([&config.hosts.api, &config.hosts.conversations, &config.hosts.media]),
       webhook_enabled: config.webhook_enabled,
     })
   }
 }
 
-fn basic_authorization(username: &str, password: &Secret) -> HeaderValue {
+fn basic_authorization(username: &str, password: &Secret) -> Result<HeaderValue> {
   use base64::Engine;
   let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()));
-  // Base64 is always a valid header value.
-  let mut value = HeaderValue::try_from(format!("Basic {credentials}")).unwrap_or(HeaderValue::from_static(""));
+  let mut value = HeaderValue::try_from(format!("Basic {credentials}")).map_err(|_| Error::Config {
+    message: "cannot build the Authorization header".to_string(),
+  })?;
   value.set_sensitive(true);
-  value
+  Ok(value)
 }
 
 /// The configured origins, parsed once. A request's URL is its origin's with the path and query set: the same URL
