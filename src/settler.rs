@@ -11,7 +11,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use futures::FutureExt;
 use napi::bindgen_prelude::{spawn, JsValue, PromiseRaw, ToNapiValue};
@@ -24,12 +24,14 @@ type Settle = Box<dyn FnOnce(sys::napi_env) -> Result<sys::napi_value, sys::napi
 
 /// A call's outcome on its way to the JS thread, where its value or error is made and its promise settled.
 struct Completion {
-  deferred: sys::napi_deferred,
+  deferred: Deferred,
   settle: Settle,
 }
 
-// The deferred is used only on the JS thread, in `call_js`.
-unsafe impl Send for Completion {}
+/// A deferred on its way through the runtime: it is touched only on the JS thread, in `call_js`.
+struct Deferred(sys::napi_deferred);
+
+unsafe impl Send for Deferred {}
 
 #[derive(Clone, Copy)]
 struct Function(sys::napi_threadsafe_function);
@@ -45,6 +47,13 @@ struct Shared {
   function: RwLock<Option<Function>>,
   /// Calls not yet settled. Changed only on the JS thread: at a call, and when its promise is settled.
   pending: AtomicUsize,
+}
+
+impl Shared {
+  /// The function, if Node has not finalized it; a poisoned lock still holds a valid handle.
+  fn function(&self) -> RwLockReadGuard<'_, Option<Function>> {
+    self.function.read().unwrap_or_else(|e| e.into_inner())
+  }
 }
 
 pub struct Settler {
@@ -113,10 +122,7 @@ impl Settler {
           ))),
         }
       });
-      settler.send(Completion {
-        deferred: deferred.into_raw(),
-        settle,
-      });
+      settler.send(Completion { deferred, settle });
     });
     Ok(PromiseRaw::new(env.raw(), promise))
   }
@@ -124,14 +130,14 @@ impl Settler {
   /// A call begins: while any is pending, the function keeps the event loop alive.
   fn started(&self, env: &Env) {
     if self.shared.pending.fetch_add(1, Ordering::Relaxed) == 0 {
-      if let Some(Function(raw)) = *self.shared.function.read().unwrap_or_else(|e| e.into_inner()) {
+      if let Some(Function(raw)) = *self.shared.function() {
         unsafe { sys::napi_ref_threadsafe_function(env.raw(), raw) };
       }
     }
   }
 
   fn send(&self, completion: Completion) {
-    let function = self.shared.function.read().unwrap_or_else(|e| e.into_inner());
+    let function = self.shared.function();
     let Some(Function(raw)) = *function else {
       return;
     };
@@ -147,21 +153,10 @@ impl Settler {
 
 impl Drop for Settler {
   fn drop(&mut self) {
-    let function = self.shared.function.read().unwrap_or_else(|e| e.into_inner());
+    let function = self.shared.function();
     if let Some(Function(raw)) = *function {
       unsafe { sys::napi_release_threadsafe_function(raw, sys::ThreadsafeFunctionReleaseMode::release) };
     }
-  }
-}
-
-/// A deferred on its way through the runtime: it is touched only on the JS thread.
-struct Deferred(sys::napi_deferred);
-
-unsafe impl Send for Deferred {}
-
-impl Deferred {
-  fn into_raw(self) -> sys::napi_deferred {
-    self.0
   }
 }
 
@@ -171,7 +166,10 @@ unsafe extern "C" fn call_js(env: sys::napi_env, _: sys::napi_value, context: *m
   if env.is_null() {
     return;
   }
-  let Completion { deferred, settle } = *completion;
+  let Completion {
+    deferred: Deferred(deferred),
+    settle,
+  } = *completion;
   unsafe {
     match settle(env) {
       Ok(value) => sys::napi_resolve_deferred(env, deferred, value),
@@ -180,7 +178,7 @@ unsafe extern "C" fn call_js(env: sys::napi_env, _: sys::napi_value, context: *m
   }
   let shared = unsafe { &*(context as *const Shared) };
   if shared.pending.fetch_sub(1, Ordering::Relaxed) == 1 {
-    if let Some(Function(raw)) = *shared.function.read().unwrap_or_else(|e| e.into_inner()) {
+    if let Some(Function(raw)) = *shared.function() {
       unsafe { sys::napi_unref_threadsafe_function(env, raw) };
     }
   }
