@@ -209,6 +209,6 @@ impl Client {
   }
 
   pub async fn cached_conversations(&self) -> u64 {
-    self.resolver.cached_entries().await
+    self.resolver.cached_entries()
   }
 }

@@ -108,7 +108,7 @@ impl Conversations {
     let conversation = self.resolver.resolve(customer).await?;
     match write(conversation).await {
       Err(error) if error.is_not_found() || error.has_code(50377) => {
-        self.resolver.evict(customer).await;
+        self.resolver.evict(customer);
         write(self.resolver.resolve(customer).await?).await
       }
       result => result,
@@ -190,7 +190,7 @@ impl Conversations {
       Err(error) => return Err(error),
     };
     if now == "closed" {
-      self.resolver.evict(&customer).await;
+      self.resolver.evict(&customer);
     }
     Ok(StateChange {
       conversation_sid: Some(conversation.sid),

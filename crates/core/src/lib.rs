@@ -16,6 +16,7 @@
 #![deny(clippy::all)]
 
 mod agents;
+mod cache;
 mod client;
 mod config;
 mod conversation;

@@ -238,7 +238,7 @@ impl Messages {
     let params = build(&conversation).await?;
     match self.post(&conversation.sid, params).await {
       Err(error) if error.is_not_found() || error.has_code(50377) => {
-        self.resolver.evict(customer).await;
+        self.resolver.evict(customer);
         let fresh = self.resolver.resolve(customer).await?;
         let params = build(&fresh).await?;
         Sent::from_answer(self.post(&fresh.sid, params).await?, &fresh)

@@ -16,10 +16,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use moka::future::Cache;
 use serde_json::json;
 use tokio::time::Instant;
 
+use crate::cache::Cache;
 use crate::config::{Config, ConversationTimers, SystemParticipant};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
@@ -94,9 +94,6 @@ struct Cached {
   sid: Sid,
   /// Shared by every conversation of the service.
   chat_service_sid: Arc<str>,
-  /// When the entry expires, in milliseconds since the resolver's epoch, on tokio's clock (moka's own TTL,
-  /// on the same schedule, only frees the memory).
-  expires_ms: u64,
   state: OpenState,
 }
 
@@ -105,10 +102,7 @@ type Key = u64;
 
 pub struct Resolver {
   api: Arc<Api>,
-  cache: Cache<Key, Cached>,
-  ttl: Duration,
-  /// The instant expiry times count from.
-  epoch: Instant,
+  cache: Cache<Cached>,
   /// Chat service SIDs seen, so that cache entries share them.
   interned: Mutex<Vec<Arc<str>>>,
   sender: String,
@@ -150,12 +144,7 @@ impl Resolver {
   pub fn new(api: Arc<Api>, config: &Config, notices: Arc<Notices>) -> Self {
     Self {
       api,
-      cache: Cache::builder()
-        .max_capacity(config.cache_max_entries)
-        .time_to_live(config.cache_ttl)
-        .build(),
-      ttl: config.cache_ttl,
-      epoch: Instant::now(),
+      cache: Cache::new(config.cache_max_entries, config.cache_ttl),
       interned: Mutex::new(Vec::new()),
       sender: config.sender_address(),
       system_identity: config.system_identity.clone(),
@@ -179,16 +168,10 @@ impl Resolver {
     new
   }
 
-  fn now_ms(&self) -> u64 {
-    u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
-  }
-
   fn compact(&self, conversation: &ConversationInfo) -> Cached {
-    let ttl_ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
     Cached {
       sid: Sid::new(&conversation.sid),
       chat_service_sid: self.intern(&conversation.chat_service_sid),
-      expires_ms: self.now_ms().saturating_add(ttl_ms),
       state: OpenState::new(&conversation.state),
     }
   }
@@ -206,56 +189,41 @@ impl Resolver {
   /// The customer's conversation, created when there is none. Concurrent calls for one customer share one
   /// lookup; a failure is not cached.
   pub async fn resolve(&self, customer: &Customer) -> Result<ConversationInfo> {
-    if let Some(hit) = self.fresh(customer).await {
-      return Ok(Self::expand(&hit));
-    }
     let cached = self
       .cache
-      .try_get_with(key(customer), async {
+      .get_or_try_insert_with(key(customer), async {
         let conversation = match self.lookup(customer).await? {
           Lookup::Found(conversation) => conversation,
           Lookup::Missing { generation } => self.create(customer, generation).await?,
         };
         let conversation = self.ready(conversation).await?;
-        Ok::<_, Error>(self.compact(&conversation))
+        Ok(self.compact(&conversation))
       })
-      .await
-      .map_err(|shared| (*shared).clone())?;
+      .await?;
     Ok(Self::expand(&cached))
   }
 
   /// The customer's conversation if one exists; never creates anything.
   pub async fn find(&self, customer: &Customer) -> Result<Option<ConversationInfo>> {
-    if let Some(hit) = self.fresh(customer).await {
+    if let Some(hit) = self.cache.get(key(customer)) {
       return Ok(Some(Self::expand(&hit)));
     }
     match self.lookup(customer).await? {
       Lookup::Found(conversation) => {
-        self.cache.insert(key(customer), self.compact(&conversation)).await;
+        self.cache.insert(key(customer), self.compact(&conversation));
         Ok(Some(conversation))
       }
       Lookup::Missing { .. } => Ok(None),
     }
   }
 
-  /// The customer's cached conversation while its time to live lasts; an expired one is dropped.
-  async fn fresh(&self, customer: &Customer) -> Option<Cached> {
-    let hit = self.cache.get(&key(customer)).await?;
-    if hit.expires_ms > self.now_ms() {
-      return Some(hit);
-    }
-    self.cache.invalidate(&key(customer)).await;
-    None
-  }
-
   /// Forgets the customer's conversation, e.g. after Twilio reported it closed or gone.
-  pub async fn evict(&self, customer: &Customer) {
-    self.cache.invalidate(&key(customer)).await;
+  pub fn evict(&self, customer: &Customer) {
+    self.cache.invalidate(key(customer));
   }
 
-  pub async fn cached_entries(&self) -> u64 {
-    self.cache.run_pending_tasks().await;
-    self.cache.entry_count()
+  pub fn cached_entries(&self) -> u64 {
+    self.cache.len()
   }
 
   async fn lookup(&self, customer: &Customer) -> Result<Lookup> {
@@ -425,7 +393,7 @@ mod tests {
       assert_eq!(Sid::new(sid).text(), sid);
     }
     assert!(matches!(Sid::new("CH0123456789abcdef0123456789abcdef"), Sid::Hex(_)));
-    assert_eq!(std::mem::size_of::<Cached>(), 56);
+    assert_eq!(std::mem::size_of::<Cached>(), 48);
   }
 
   /// A resolver whose Twilio knows one conversation for every number, and counts the requests.
