@@ -332,6 +332,24 @@ const STRING_ARGUMENTS = [
     "INVALID_PHONE_NUMBER",
     (c, v) => c.getMessages(v),
   ],
+  [
+    "getDeliveryStatus",
+    "phoneNumber",
+    "INVALID_PHONE_NUMBER",
+    (c, v) => c.getDeliveryStatus(v, "IM0123456789abcdef0123456789abcdef"),
+  ],
+  [
+    "getDeliveryStatus",
+    "messageSid",
+    "INVALID_MESSAGE_SID",
+    (c, v) => c.getDeliveryStatus(PHONE, v),
+  ],
+  [
+    "getWhatsAppWindow",
+    "phoneNumber",
+    "INVALID_PHONE_NUMBER",
+    (c, v) => c.getWhatsAppWindow(v),
+  ],
 ];
 
 test("every argument of every method refuses every hostile value with its own code, naming the argument and what it got", async () => {
@@ -354,6 +372,27 @@ test("every argument of every method refuses every hostile value with its own co
         );
       assert.doesNotMatch(result.error, /serde|napi|Rust|Value/, where);
     }
+  }
+  await noTwilioRequest();
+});
+
+test("getDeliveryStatus and getWhatsAppWindow refuse a bad message SID or number without a request", async () => {
+  const client = box.client();
+  for (const sid of ["SM0123456789abcdef0123456789abcdef", "IM123", ""]) {
+    const result = await client.getDeliveryStatus(PHONE, sid);
+    assert.equal(result.code, "INVALID_MESSAGE_SID", sid);
+    assert.match(result.error, /^messageSid must be /);
+  }
+  for (const number of ["12", "not a number"]) {
+    const sid = "IM0123456789abcdef0123456789abcdef";
+    assert.equal(
+      (await client.getDeliveryStatus(number, sid)).code,
+      "INVALID_PHONE_NUMBER",
+    );
+    assert.equal(
+      (await client.getWhatsAppWindow(number)).code,
+      "INVALID_PHONE_NUMBER",
+    );
   }
   await noTwilioRequest();
 });

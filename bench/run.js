@@ -340,9 +340,7 @@ to each of 1,000 new numbers; the latency scenarios add 100 ms to every sandbox 
 conversations\` looks up that many seeded conversations at concurrency 16 and reports the client's RSS growth
 (after a GC). Twilio's 30 writes per second per conversation and 1,000 conversations per identity are switched
 off in the sandbox for the benchmark, and the native client's pacing with them (\`writesPerSecond: 0\`): these
-scenarios measure what a message costs the client, at rates Twilio would refuse. At concurrency 256 the native client's RSS grows by about 50 MiB more for the same 100,000 entries:
-glibc's per-thread malloc arenas keep what the in-flight requests allocated (with \`MALLOC_ARENA_MAX=1\` that
-extra growth is about 10 MiB), so that figure measures the load, not the cache.
+scenarios measure what a message costs the client, at rates Twilio would refuse.
 
 ${table(rows, reference)}
 
