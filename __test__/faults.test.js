@@ -2,7 +2,8 @@
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { PHONE, useSandbox } = require("./helpers.js");
+const http = require("node:http");
+const { PHONE, useSandbox, withEnv } = require("./helpers.js");
 
 const box = useSandbox();
 
@@ -194,4 +195,45 @@ test("a refused connection is reported as NETWORK_ERROR and logged once, with th
   assert.equal(entry.context.code, "NETWORK_ERROR");
   assert.equal(entry.context.to, "…7890");
   assert.doesNotMatch(entry.message, /private body|1234567890/);
+});
+
+// Requests go straight to Twilio over the client's own HTTP/1.1 connections, unless the environment names a proxy.
+test("with HTTP_PROXY set, every request to Twilio goes through the proxy", async () => {
+  const relayed = [];
+  const proxy = http.createServer((request, response) => {
+    relayed.push(`${request.method} ${new URL(request.url).pathname}`);
+    const target = new URL(request.url);
+    const upstream = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: request.method,
+        headers: request.headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    request.pipe(upstream);
+  });
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  try {
+    const proxied = withEnv(
+      {
+        HTTP_PROXY: `http://127.0.0.1:${proxy.address().port}`,
+        NO_PROXY: undefined,
+        no_proxy: undefined,
+      },
+      () => box.client(),
+    );
+    const result = await proxied.sendMessage(PHONE, "via the proxy");
+    assert.equal(result.success, true, result.error);
+    assert.deepEqual(relayed, await box.calls());
+    assert.equal(relayed.length, 3);
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
 });

@@ -11,7 +11,7 @@ use crate::conversation::{Conversations, Metadata, StateChange, Status};
 use crate::endpoints::Api;
 use crate::error::Result;
 use crate::history::History;
-use crate::http::{Http, ReqwestTransport, RetryPolicy, Transport};
+use crate::http::{Http, RetryPolicy, Transport};
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
 use crate::notices::Notices;
 use crate::pacing::Pacer;
@@ -34,7 +34,7 @@ pub struct Client {
 
 impl Client {
   pub fn new(config: Config) -> Result<Self> {
-    let transport = Arc::new(ReqwestTransport::new(&config)?);
+    let transport = crate::http::transport(&config)?;
     Self::with_transport(config, transport)
   }
 

@@ -1,4 +1,4 @@
-//! HTTP: a transport seam, the reqwest transport, and the retry policy.
+//! HTTP: a transport seam, the choice of transport (`http1`, or reqwest through a proxy), and the retry policy.
 //!
 //! What is repeated and when: a 429 was never processed, so it is always repeated (after Retry-After when
 //! Twilio sends it, else exponential backoff with full jitter); a connection that could not be opened carried
@@ -137,6 +137,28 @@ where
   }
 }
 
+/// The environment variables reqwest takes a proxy from.
+const PROXY_VARIABLES: [&str; 6] = [
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+];
+
+/// The transport for a client: HTTP/1.1 straight to Twilio; through reqwest when the environment names a proxy,
+/// which reqwest honours (`NO_PROXY` included).
+pub fn transport(config: &Config) -> Result<Arc<dyn Transport>> {
+  let proxied = PROXY_VARIABLES
+    .iter()
+    .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()));
+  if proxied {
+    return Ok(Arc::new(ReqwestTransport::new(config)?));
+  }
+  Ok(Arc::new(crate::http1::Http1Transport::new(config)?))
+}
+
 /// The real transport: one pooled reqwest client, Basic auth on every request.
 pub struct ReqwestTransport {
   client: reqwest::Client,
@@ -173,7 +195,7 @@ impl ReqwestTransport {
   }
 }
 
-fn basic_authorization(username: &str, password: &Secret) -> Result<HeaderValue> {
+pub(crate) fn basic_authorization(username: &str, password: &Secret) -> Result<HeaderValue> {
   use base64::Engine;
   let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()));
   let mut value = HeaderValue::try_from(format!("Basic {credentials}")).map_err(|_| Error::Config {
@@ -250,7 +272,7 @@ fn causes(error: &reqwest::Error) -> String {
 }
 
 /// Retry-After in seconds; an HTTP date is not used (Twilio sends seconds where it sends the header at all).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
   headers
     .get(reqwest::header::RETRY_AFTER)?
     .to_str()

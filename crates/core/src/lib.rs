@@ -1,7 +1,9 @@
 //! The Twilio Conversations client core: plain Rust, no napi.
 //!
 //! - [`config`]: options resolved once (option, environment, named constant), the secret type.
-//! - [`http`]: the transport seam, reqwest, retries within a deadline.
+//! - [`http`]: the transport seam, retries within a deadline; [`http1`]: the HTTP/1.1 transport (reqwest serves
+//!   only through a proxy).
+//! - [`cache`]: the conversation cache, bounded, one time to live, single-flight.
 //! - [`endpoints`]: Twilio's endpoints as typed calls; [`resources`]: their answers as typed records.
 //! - [`pacing`]: at most Twilio's writes per second, per conversation and per service.
 //! - [`notices`]: warnings for the caller's logger (once per event, never per message).
@@ -24,6 +26,7 @@ mod endpoints;
 mod error;
 mod history;
 mod http;
+mod http1;
 mod input;
 mod media;
 mod messages;
