@@ -252,14 +252,13 @@ fn classify(error: reqwest::Error) -> TransportError {
 
 /// What went wrong, with its causes (refused, reset, DNS) but without the URL: its path names the customer.
 fn describe(error: reqwest::Error) -> String {
-  let error = error.without_url();
-  let text = causes(&error);
-  crate::error::redact_numbers(&text)
+  explain(&error.without_url())
 }
 
-fn causes(error: &reqwest::Error) -> String {
+/// An error with its causes, each once, and any number in them masked.
+pub(crate) fn explain(error: &(dyn std::error::Error + 'static)) -> String {
   let mut text = error.to_string();
-  let mut cause = std::error::Error::source(error);
+  let mut cause = error.source();
   while let Some(inner) = cause {
     let more = inner.to_string();
     if !text.contains(&more) {
@@ -268,7 +267,7 @@ fn causes(error: &reqwest::Error) -> String {
     }
     cause = inner.source();
   }
-  text
+  crate::error::redact_numbers(&text)
 }
 
 /// Retry-After in seconds; an HTTP date is not used (Twilio sends seconds where it sends the header at all).

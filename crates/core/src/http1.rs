@@ -25,8 +25,8 @@ use tokio_rustls::TlsConnector;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::{
-  basic_authorization, retry_after, Body, Method, Request, Response, Transport, TransportError, MAX_ANSWER_BYTES,
-  USER_AGENT as AGENT,
+  basic_authorization, explain, retry_after, Body, Method, Request, Response, Transport, TransportError,
+  MAX_ANSWER_BYTES, USER_AGENT as AGENT,
 };
 
 /// How long an unused connection is kept (reqwest's pool kept them as long).
@@ -357,27 +357,13 @@ async fn send_fresh(
   })
 }
 
-/// What went wrong, with its causes; never the URL (its path names the customer).
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-  let mut text = error.to_string();
-  let mut cause = error.source();
-  while let Some(inner) = cause {
-    let more = inner.to_string();
-    if !text.contains(&more) {
-      text.push_str(": ");
-      text.push_str(&more);
-    }
-    cause = inner.source();
-  }
-  crate::error::redact_numbers(&text)
-}
-
+/// hyper's and the socket's errors never carry the URL, whose path names the customer.
 fn not_sent(what: &str, error: &(dyn std::error::Error + 'static)) -> TransportError {
-  TransportError::NotSent(format!("{what}: {}", causes(error)))
+  TransportError::NotSent(format!("{what}: {}", explain(error)))
 }
 
 fn lost(error: &(dyn std::error::Error + 'static)) -> TransportError {
-  TransportError::Lost(causes(error))
+  TransportError::Lost(explain(error))
 }
 
 impl Transport for Http1Transport {
