@@ -242,7 +242,12 @@ impl Http1Transport {
     Err(last)
   }
 
-  fn request(&self, request: &Request, target: Uri, origin: &Origin) -> hyper::Request<Full<Bytes>> {
+  fn request(
+    &self,
+    request: &Request,
+    target: Uri,
+    origin: &Origin,
+  ) -> std::result::Result<hyper::Request<Full<Bytes>>, TransportError> {
     let (body, content_type) = match &request.body {
       Body::Empty => (Bytes::new(), None),
       Body::Form(form) => (
@@ -253,7 +258,13 @@ impl Http1Transport {
         ),
         Some(HeaderValue::from_static("application/x-www-form-urlencoded")),
       ),
-      Body::Bytes { content_type, bytes } => (bytes.clone(), HeaderValue::try_from(content_type.as_str()).ok()),
+      Body::Bytes { content_type, bytes } => (
+        bytes.clone(),
+        Some(
+          HeaderValue::try_from(content_type.as_str())
+            .map_err(|_| TransportError::NotSent("invalid content type".to_string()))?,
+        ),
+      ),
     };
     let mut outgoing = hyper::Request::new(Full::new(body));
     *outgoing.method_mut() = match request.method {
@@ -273,13 +284,13 @@ impl Http1Transport {
     if request.method != Method::Get && self.webhook_enabled {
       headers.insert("x-twilio-webhook-enabled", HeaderValue::from_static("true"));
     }
-    outgoing
+    Ok(outgoing)
   }
 
   async fn exchange(&self, request: &Request) -> std::result::Result<Response, TransportError> {
     let (prefix, target) = split(&request.url).map_err(TransportError::NotSent)?;
     let origin = self.origin(prefix).map_err(TransportError::NotSent)?;
-    let mut outgoing = self.request(request, target, &origin);
+    let mut outgoing = self.request(request, target, &origin)?;
     let (sender, mut response) = match origin.checkout().await {
       Some(mut sender) => match sender.try_send_request(outgoing).await {
         Ok(response) => (sender, response),
