@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::error::Result;
+use crate::sync::Unpoisoned;
 
 /// Shards at most; fewer for a small capacity, so that the capacity divides among them exactly.
 const MAX_SHARDS: usize = 16;
@@ -44,10 +45,6 @@ pub struct Cache<V> {
   flights: Mutex<HashMap<u64, watch::Receiver<Outcome<V>>>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-  mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// Takes the key's flight off the list when its computation ends, or is dropped half-way: the callers waiting
 /// for it then see the channel close and try again themselves.
 struct Landing<'a, V> {
@@ -57,7 +54,7 @@ struct Landing<'a, V> {
 
 impl<V> Drop for Landing<'_, V> {
   fn drop(&mut self) {
-    lock(self.flights).remove(&self.key);
+    self.flights.locked().remove(&self.key);
   }
 }
 
@@ -103,7 +100,7 @@ impl<V: Clone + Send + Sync> Cache<V> {
     } else {
       (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
     };
-    lock(&self.shards[index])
+    self.shards[index].locked()
   }
 
   /// The key's value while its time to live lasts; an expired one is dropped.
@@ -144,7 +141,8 @@ impl<V: Clone + Send + Sync> Cache<V> {
       .shards
       .iter()
       .map(|shard| {
-        lock(shard)
+        shard
+          .locked()
           .entries
           .values()
           .filter(|entry| entry.expires_ms > now)
@@ -188,7 +186,7 @@ impl<V: Clone + Send + Sync> Cache<V> {
 
   /// The flight in progress for the key, or a new one this caller leads.
   fn join(&self, key: u64) -> Role<V> {
-    let mut flights = lock(&self.flights);
+    let mut flights = self.flights.locked();
     if let Some(receiver) = flights.get(&key) {
       return Role::Follow(receiver.clone());
     }
@@ -243,7 +241,7 @@ mod tests {
     for key in 10_000..11_000 {
       cache.insert(key, key);
     }
-    let held: usize = cache.shards.iter().map(|shard| lock(shard).entries.len()).sum();
+    let held: usize = cache.shards.iter().map(|shard| shard.locked().entries.len()).sum();
     assert_eq!(held, 1_000, "only the new entries are held");
   }
 

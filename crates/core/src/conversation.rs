@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::phone::Customer;
 use crate::resolver::Resolver;
 use crate::resources::{ConversationInfo, ConversationRecord};
+use crate::sync::Unpoisoned;
 
 /// The attribute under which the assigned agent's identity is kept.
 pub const ASSIGNEE: &str = "assignee";
@@ -55,7 +56,7 @@ struct AttributeLocks {
 impl AttributeLocks {
   async fn lock(&self, sid: &str) -> tokio::sync::OwnedMutexGuard<()> {
     let lock = {
-      let mut by_sid = self.by_sid.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+      let mut by_sid = self.by_sid.locked();
       if let Some(live) = by_sid.get(sid).and_then(Weak::upgrade) {
         live
       } else {

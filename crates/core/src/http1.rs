@@ -7,7 +7,7 @@
 //! refused before writing a byte of it (the server had closed it) is sent again on a new connection at once:
 //! it carried nothing. An HTTP(S) proxy in the environment is reqwest's to serve (see `http::transport`).
 
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -28,6 +28,7 @@ use crate::http::{
   basic_authorization, explain, retry_after, Body, Method, Request, Response, Transport, TransportError,
   MAX_ANSWER_BYTES, USER_AGENT as AGENT,
 };
+use crate::sync::Unpoisoned;
 
 /// How long an unused connection is kept (reqwest's pool kept them as long).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -56,10 +57,6 @@ struct Origin {
   /// The `Host` header.
   authority: HeaderValue,
   idle: Mutex<Vec<Idle>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-  mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Origin {
@@ -103,7 +100,7 @@ impl Origin {
   /// An idle connection that is still open, most recently used first.
   async fn checkout(&self) -> Option<Sender> {
     loop {
-      let Idle { mut sender, since } = lock(&self.idle).pop()?;
+      let Idle { mut sender, since } = self.idle.locked().pop()?;
       if since.elapsed() < IDLE_TIMEOUT && sender.ready().await.is_ok() {
         return Some(sender);
       }
@@ -115,7 +112,7 @@ impl Origin {
       return;
     }
     let now = Instant::now();
-    let mut idle = lock(&self.idle);
+    let mut idle = self.idle.locked();
     // The oldest are at the bottom: drop those past their time, which checkouts from the top never reach.
     if idle.first().is_some_and(|oldest| now - oldest.since >= IDLE_TIMEOUT) {
       idle.retain(|entry| now - entry.since < IDLE_TIMEOUT);

@@ -37,6 +37,7 @@ mod receipts;
 mod resolver;
 mod resources;
 pub mod signature;
+mod sync;
 pub mod webhooks;
 mod window;
 

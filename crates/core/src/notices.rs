@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+use crate::sync::Unpoisoned;
+
 /// More than this many unread warnings are dropped: a caller that never reads them must not grow memory.
 const MAX_PENDING: usize = 16;
 
@@ -16,7 +18,7 @@ pub struct Notices {
 
 impl Notices {
   pub fn warn(&self, message: String) {
-    let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut pending = self.pending.locked();
     if pending.len() < MAX_PENDING {
       pending.push(message);
     }
@@ -28,7 +30,7 @@ impl Notices {
     if !self.any.swap(false, Ordering::AcqRel) {
       return Vec::new();
     }
-    std::mem::take(&mut *self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    std::mem::take(&mut *self.pending.locked())
   }
 }
 

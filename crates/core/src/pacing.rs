@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::sync::Unpoisoned;
+
 /// One second of Twilio's, plus a margin for clock and network jitter.
 pub const WINDOW: Duration = Duration::from_millis(1100);
 
@@ -50,7 +52,7 @@ impl Pacer {
   /// When a write to `key` may start: now, or once the window holds fewer than `rate` earlier starts.
   pub fn reserve(&self, key: &PaceKey) -> Instant {
     let now = Instant::now();
-    let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut windows = self.windows.locked();
     windows.sweep(now);
     let starts = windows.by_key.entry(key.clone()).or_default();
     let at = if starts.len() >= self.rate {
@@ -70,12 +72,7 @@ impl Pacer {
   /// How many keys hold recent reservations (for tests of the memory bound).
   #[cfg(test)]
   fn keys(&self) -> usize {
-    self
-      .windows
-      .lock()
-      .unwrap_or_else(|poisoned| poisoned.into_inner())
-      .by_key
-      .len()
+    self.windows.locked().by_key.len()
   }
 }
 

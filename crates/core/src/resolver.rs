@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::notices::Notices;
 use crate::phone::Customer;
 use crate::resources::{is_sid, sid_in, ConversationInfo, ParticipantConversation};
+use crate::sync::Unpoisoned;
 
 /// Creation attempts before giving up (each lost race, closed generation or refused system identity costs one).
 const MAX_CREATE_ATTEMPTS: u32 = 5;
@@ -156,7 +157,7 @@ impl Resolver {
   }
 
   fn intern(&self, text: &str) -> Arc<str> {
-    let mut interned = self.interned.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut interned = self.interned.locked();
     if let Some(found) = interned.iter().find(|known| known.as_ref() == text) {
       return found.clone();
     }
@@ -277,8 +278,7 @@ impl Resolver {
       SystemParticipant::Never => false,
       SystemParticipant::Auto => self
         .system_paused_until
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .locked()
         .is_none_or(|until| Instant::now() >= until),
     }
   }
@@ -287,10 +287,7 @@ impl Resolver {
   /// fell back at the same time do not repeat the warning).
   fn pause_system(&self, refusal: &Error) {
     let now = Instant::now();
-    let mut paused = self
-      .system_paused_until
-      .lock()
-      .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut paused = self.system_paused_until.locked();
     let already = paused.is_some_and(|until| now < until);
     *paused = Some(now + SYSTEM_PARTICIPANT_PAUSE);
     drop(paused);

@@ -14,6 +14,7 @@ use crate::conversation::Conversations;
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::phone::Customer;
+use crate::sync::Unpoisoned;
 
 /// How long after the customer's last message free-form messages may reach them.
 pub const WINDOW: Duration = Duration::hours(24);
@@ -95,7 +96,7 @@ impl Windows {
   }
 
   fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Instant>> {
-    self.open_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    self.open_until.locked()
   }
 
   fn remember(&self, number: u64, until: Instant) {
