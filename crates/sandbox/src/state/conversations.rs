@@ -233,13 +233,13 @@ impl State {
         next_index: 0,
       },
     );
-    self.restart_timers(&sid);
+    self.restart_timers(&sid, now);
     sid
   }
 
-  /// Starts the conversation's timers afresh from now (on creation, on every message, on an update of them).
-  pub(super) fn restart_timers(&mut self, sid: &str) {
-    let now = self.now();
+  /// Starts the conversation's timers afresh from `now`, the instant of what restarts them (a creation, a
+  /// message, an update of the timers), so that they fall exactly their durations after it.
+  pub(super) fn restart_timers(&mut self, sid: &str, now: DateTime<Utc>) {
     let Some(conversation) = self.conversations.get_mut(sid) else {
       return;
     };
@@ -342,7 +342,8 @@ impl State {
       }
     }
     if timers_changed {
-      self.restart_timers(&sid);
+      let now = self.now();
+      self.restart_timers(&sid, now);
     }
     if input.state == Some(ConvState::Closed) {
       self.close(&sid);

@@ -182,7 +182,8 @@ impl State {
         .find(|p| p.identity.as_deref() == Some(author.as_str()))
         .map(|p| p.sid.clone())
     });
-    let now = input.date_created.unwrap_or_else(|| self.now());
+    let clock = self.now();
+    let now = input.date_created.unwrap_or(clock);
     let receipts = receipts_for(&conversation.participants, participant_sid.as_deref(), template, now);
     let sid = new_sid("IM");
     if let Some(media_sid) = &media_sid {
@@ -190,7 +191,7 @@ impl State {
         stored.message_sid = Some(sid.clone());
       }
     }
-    self.restart_timers(conversation_sid);
+    self.restart_timers(conversation_sid, clock);
     let conversation = self.conversation_mut(conversation_sid, path)?;
     // Writing to an inactive conversation makes it active again.
     conversation.state = ConvState::Active;
