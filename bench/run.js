@@ -239,6 +239,27 @@ function table(rows, reference) {
   return lines.join("\n");
 }
 
+/** Where the steady scenarios' CPU goes, thread by thread (Linux only: read from /proc). */
+function threadTable(rows) {
+  const steady = rows.filter((r) => r.name.startsWith("steady"));
+  if (!steady.some((r) => Number.isFinite(r.native.eventLoopThreadMicrosPerOp)))
+    return "";
+  const lines = [
+    "Where a steady message's CPU goes, µs per message by thread (from `/proc/self/task`, in 10 ms ticks; medians of the rounds):",
+    "",
+    "| scenario | client | event loop's thread | Rust runtime's threads | other threads (V8's GC and compiler, libuv) |",
+    "|---|---|---:|---:|---:|",
+  ];
+  for (const row of steady)
+    for (const client of CLIENTS) {
+      const r = row[client];
+      lines.push(
+        `| ${row.name} | ${LABELS[client]} | ${fmt(r.eventLoopThreadMicrosPerOp, 1)} | ${fmt(r.runtimeThreadsMicrosPerOp, 1)} | ${fmt(r.otherThreadsMicrosPerOp, 1)} |`,
+      );
+    }
+  return `\n${lines.join("\n")}\n`;
+}
+
 function chart(rows, reference) {
   const bars = rows
     .filter((r) => !r.name.startsWith("100,000"))
@@ -343,7 +364,7 @@ off in the sandbox for the benchmark, and the native client's pacing with them (
 scenarios measure what a message costs the client, at rates Twilio would refuse.
 
 ${table(rows, reference)}
-
+${threadTable(rows)}
 ![chart](chart.svg)
 
 Against the targets:

@@ -3,6 +3,7 @@
 // One measured client in its own process, so that process.cpuUsage() (all threads) and the peak RSS are the
 // client's alone. Prints one JSON line.
 
+const fs = require("node:fs");
 const { performance } = require("node:perf_hooks");
 const TwilioApiClient = require("..");
 const { TwilioNodePeer } = require("./peer.js");
@@ -77,6 +78,7 @@ async function main() {
   global.gc?.();
   await control("DELETE", "/requests");
   const rssBefore = process.memoryUsage().rss;
+  const threadsBefore = threadTicks();
   const cpuBefore = process.cpuUsage();
   const eluBefore = performance.eventLoopUtilization();
   const started = process.hrtime.bigint();
@@ -88,6 +90,7 @@ async function main() {
   const { latencies, failures } = await pool(sends, concurrency, task);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
+  const threads = threadMicros(threadsBefore, threadTicks(), sends);
   // How long the event loop was busy (not idle in the poll phase): what the client takes from the application.
   const elu = performance.eventLoopUtilization(eluBefore);
   global.gc?.();
@@ -107,10 +110,58 @@ async function main() {
     callsPerOp: calls / sends,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     rssGrowthMiB: (rssAfter - rssBefore) / 1024 / 1024,
+    ...threads,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
   };
   process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+/** Linux: each thread's CPU so far, in clock ticks (1/100 s), by thread id, with its name; null elsewhere. */
+function threadTicks() {
+  let ids;
+  try {
+    ids = fs.readdirSync("/proc/self/task");
+  } catch {
+    return null;
+  }
+  const ticks = new Map();
+  for (const id of ids) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${id}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks.set(id, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return ticks;
+}
+
+/** CPU µs per operation on the event loop's thread, on the Rust runtime's threads, and on all others (V8's
+ * garbage collection and compiler, libuv's pool). A thread that ended during the phase is not counted. */
+function threadMicros(before, after, operations) {
+  const micros = { eventLoop: NaN, runtime: NaN, other: NaN };
+  if (before && after) {
+    Object.assign(micros, { eventLoop: 0, runtime: 0, other: 0 });
+    for (const [id, { name, ticks }] of after) {
+      const spent =
+        ((ticks - (before.get(id)?.ticks ?? 0)) * 10_000) / operations;
+      const group =
+        id === String(process.pid)
+          ? "eventLoop"
+          : name === "tokio-rt-worker"
+            ? "runtime"
+            : "other";
+      micros[group] += spent;
+    }
+  }
+  return {
+    eventLoopThreadMicrosPerOp: micros.eventLoop,
+    runtimeThreadsMicrosPerOp: micros.runtime,
+    otherThreadsMicrosPerOp: micros.other,
+  };
 }
 
 main().catch((error) => {
