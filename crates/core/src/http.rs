@@ -164,7 +164,6 @@ pub struct ReqwestTransport {
   client: reqwest::Client,
   /// `Basic …`, encoded once and marked sensitive, so that no debug output of a request shows it.
   authorization: HeaderValue,
-  origins: Origins,
   /// Writes carry `X-Twilio-Webhook-Enabled: true`.
   webhook_enabled: bool,
 }
@@ -189,7 +188,6 @@ impl ReqwestTransport {
     Ok(Self {
       client,
       authorization: basic_authorization(&config.username, &config.password)?,
-      origins: Origins::new([&config.hosts.api, &config.hosts.conversations, &config.hosts.media]),
       webhook_enabled: config.webhook_enabled,
     })
   }
@@ -205,45 +203,11 @@ pub(crate) fn basic_authorization(username: &str, password: &Secret) -> Result<H
   Ok(value)
 }
 
-/// The configured origins, parsed once. A request's URL is its origin's with the path and query set: the same URL
-/// a full parse gives, without parsing the host (IDNA included) again for every request.
-struct Origins(Vec<(String, reqwest::Url)>);
-
-impl Origins {
-  fn new<'a>(origins: impl IntoIterator<Item = &'a String>) -> Self {
-    Self(
-      origins
-        .into_iter()
-        .filter_map(|origin| {
-          let parsed = reqwest::Url::parse(origin).ok()?;
-          // An origin with a path of its own is parsed whole, each time.
-          (parsed.path() == "/" && parsed.query().is_none()).then(|| (origin.trim_end_matches('/').to_string(), parsed))
-        })
-        .collect(),
-    )
-  }
-
-  fn url(&self, text: &str) -> std::result::Result<reqwest::Url, url::ParseError> {
-    for (origin, parsed) in &self.0 {
-      let Some(rest) = text.strip_prefix(origin.as_str()).filter(|rest| rest.starts_with('/')) else {
-        continue;
-      };
-      let (path, query) = rest
-        .split_once('?')
-        .map_or((rest, None), |(path, query)| (path, Some(query)));
-      let mut url = parsed.clone();
-      url.set_path(path);
-      url.set_query(query);
-      return Ok(url);
-    }
-    reqwest::Url::parse(text)
-  }
-}
-
 fn classify(error: reqwest::Error) -> TransportError {
   if error.is_timeout() {
     TransportError::Timeout
-  } else if error.is_connect() {
+  } else if error.is_connect() || error.is_builder() {
+    // Not connected, or not even built (a URL reqwest cannot parse): nothing left.
     TransportError::NotSent(describe(error))
   } else {
     TransportError::Lost(describe(error))
@@ -292,13 +256,9 @@ impl Transport for ReqwestTransport {
         Method::Delete => reqwest::Method::DELETE,
       };
       let write = method != reqwest::Method::GET;
-      let url = self
-        .origins
-        .url(&request.url)
-        .map_err(|e| TransportError::NotSent(format!("invalid request URL: {e}")))?;
       let mut builder = self
         .client
-        .request(method, url)
+        .request(method, &request.url)
         .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
         .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
       if write && self.webhook_enabled {
@@ -757,26 +717,10 @@ mod tests {
     assert!(matches!(classify(error), TransportError::Lost(_)));
   }
 
-  #[test]
-  fn a_url_built_on_a_parsed_origin_is_the_url_a_full_parse_gives() {
-    let origins = [
-      "https://conversations.twilio.com".to_string(),
-      "http://127.0.0.1:4010/".to_string(),
-      "https://proxy.example.com/twilio".to_string(),
-    ];
-    let parsed = Origins::new(&origins);
-    assert_eq!(parsed.0.len(), 2, "an origin with a path is parsed whole, each time");
-    for text in [
-      "https://conversations.twilio.com/v1/Conversations/whatsapp_15551234567/Messages",
-      "https://conversations.twilio.com/v1/Conversations/CH1/Messages?Order=desc&PageSize=100",
-      "https://conversations.twilio.com/v1/Conversations/a%20b%2Fc",
-      "http://127.0.0.1:4010/2010-04-01/Accounts/AC1.json",
-      "https://proxy.example.com/twilio/v1/Conversations",
-      "https://media.twilio.com/v1/Services/IS1/Media?Filename=a%20b.png",
-    ] {
-      assert_eq!(parsed.url(text).unwrap(), reqwest::Url::parse(text).unwrap(), "{text}");
-    }
-    assert!(parsed.url("not a url").is_err());
+  #[tokio::test]
+  async fn a_request_reqwest_cannot_build_is_not_sent() {
+    let error = reqwest::Client::new().get("not a url").send().await.unwrap_err();
+    assert!(matches!(classify(error), TransportError::NotSent(_)));
   }
 
   #[tokio::test]
