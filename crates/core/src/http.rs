@@ -421,16 +421,15 @@ impl Http {
   /// The JSON text of a successful request (`null` for 204), with its status. It is checked as JSON when a
   /// record is read from it.
   pub async fn json(&self, request: &Request) -> Result<Answer> {
-    let response = self.execute(request).await?;
-    let json = if response.body.is_empty() {
+    let Response { status, body, .. } = self.execute(request).await?;
+    let json = if body.is_empty() {
       "null".to_string()
     } else {
-      String::from_utf8(response.body.to_vec()).map_err(|e| decode_error(&response, &e))?
+      // The body's own buffer becomes the text: it is not copied.
+      String::from_utf8(Vec::from(body))
+        .map_err(|e| Error::decode(status, &String::from_utf8_lossy(e.as_bytes()), e.utf8_error()))?
     };
-    Ok(Answer {
-      status: response.status,
-      json,
-    })
+    Ok(Answer { status, json })
   }
 
   /// The typed record of a successful request's body.
