@@ -151,7 +151,7 @@ function threadMicros(before, after, operations) {
       const group =
         id === String(process.pid)
           ? "eventLoop"
-          : name === "tokio-rt-worker"
+          : name === "tokio-rt-worker" || name === "twilio-io"
             ? "runtime"
             : "other";
       micros[group] += spent;

@@ -5,6 +5,7 @@
 //! - [`convert`]: options and arguments.
 //! - [`results`]: typed results, and the one place a core error becomes a JS error.
 //! - [`settler`]: how a call's promise is settled on the JS thread.
+//! - [`io`]: the thread the calls run on.
 //! - [`sandbox`]: the Twilio sandbox, served from the addon itself.
 
 #![deny(clippy::all)]
@@ -16,6 +17,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod client;
 mod convert;
+mod io;
 mod results;
 #[cfg(feature = "sandbox")]
 mod sandbox;

@@ -2,6 +2,11 @@
 //! (`spawn_future_with_callback`) creates a threadsafe function, a uv handle and a second task for every call;
 //! here a call is one task, and calls that finish together are settled in one wake-up of the event loop.
 //!
+//! Finished calls wait in a queue of the settler's own, and the threadsafe function is called once per batch, not
+//! once per call: Node's function takes its lock for every item it hands to the event loop, and with the I/O
+//! thread adding items while the event loop takes them, the two threads queued on that lock and put each other to
+//! sleep about once per message (`perf stat`: a futex call and a context switch per message).
+//!
 //! The threadsafe function keeps the event loop alive only while calls are pending, as a pending promise of napi's
 //! would. When Node finalizes it (the environment is going away), nothing is sent to it any more: a call that
 //! finishes after that is dropped with its promise.
@@ -10,14 +15,16 @@ use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use futures::FutureExt;
-use napi::bindgen_prelude::{spawn, JsValue, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{JsValue, PromiseRaw, ToNapiValue};
 use napi::{check_status, sys, Env, JsError, Status};
+use tokio::runtime::Handle;
 use twilio_core::Error;
 
+use crate::io;
 use crate::results::js_error;
 
 type Settle = Box<dyn FnOnce(sys::napi_env) -> Result<sys::napi_value, sys::napi_value> + Send>;
@@ -47,12 +54,36 @@ struct Shared {
   function: RwLock<Option<Function>>,
   /// Calls not yet settled. Changed only on the JS thread: at a call, and when its promise is settled.
   pending: AtomicUsize,
+  /// Finished calls, waiting for the JS thread.
+  finished: Mutex<Vec<Completion>>,
+  /// The function has been called for what `finished` holds and the JS thread has not yet taken it.
+  signalled: AtomicBool,
 }
 
 impl Shared {
   /// The function, if Node has not finalized it; a poisoned lock still holds a valid handle.
   fn function(&self) -> RwLockReadGuard<'_, Option<Function>> {
     self.function.read().unwrap_or_else(|e| e.into_inner())
+  }
+
+  /// Calls the function for the finished calls.
+  fn signal(&self) {
+    let function = self.function();
+    let status = match *function {
+      Some(Function(raw)) => unsafe {
+        sys::napi_call_threadsafe_function(raw, ptr::null_mut(), sys::ThreadsafeFunctionCallMode::nonblocking)
+      },
+      None => sys::Status::napi_closing,
+    };
+    if status != sys::Status::napi_ok {
+      // Closing: the environment is going away, and the promises with it.
+      self.finished().clear();
+    }
+  }
+
+  /// The finished calls; a panic while they were held (none can: a push or a swap) leaves them whole.
+  fn finished(&self) -> MutexGuard<'_, Vec<Completion>> {
+    self.finished.lock().unwrap_or_else(PoisonError::into_inner)
   }
 }
 
@@ -65,6 +96,8 @@ impl Settler {
     let shared = Arc::new(Shared {
       function: RwLock::new(None),
       pending: AtomicUsize::new(0),
+      finished: Mutex::new(Vec::new()),
+      signalled: AtomicBool::new(false),
     });
     let name = env.create_string("twilio-api-client")?;
     let mut raw = ptr::null_mut();
@@ -96,7 +129,7 @@ impl Settler {
     Ok(settler)
   }
 
-  /// Runs a core call on the runtime and settles its promise on the JS thread: the value, or the error as
+  /// Runs a core call on the I/O thread and settles its promise on the JS thread: the value, or the error as
   /// [`js_error`] builds it; a panic in the call rejects it too.
   pub fn settle<'env, T, F>(self: &Arc<Self>, env: &'env Env, call: F) -> napi::Result<PromiseRaw<'env, T>>
   where
@@ -109,7 +142,7 @@ impl Settler {
     self.started(env);
     let settler = self.clone();
     let deferred = Deferred(deferred);
-    spawn(async move {
+    io::spawn(async move {
       let outcome = AssertUnwindSafe(call).catch_unwind().await;
       let settle: Settle = Box::new(move |env| unsafe {
         let error = |error: napi::Error| JsError::from(error).into_value(env);
@@ -136,17 +169,20 @@ impl Settler {
     }
   }
 
+  /// Queues a finished call. The first since the JS thread last took the queue has the function called, once the
+  /// I/O thread has run the tasks already due: the calls that finish in the same turn go in one batch.
   fn send(&self, completion: Completion) {
-    let function = self.shared.function();
-    let Some(Function(raw)) = *function else {
+    if self.shared.function().is_none() {
       return;
-    };
-    let data = Box::into_raw(Box::new(completion));
-    let status =
-      unsafe { sys::napi_call_threadsafe_function(raw, data.cast(), sys::ThreadsafeFunctionCallMode::nonblocking) };
-    if status != sys::Status::napi_ok {
-      // Closing: the environment is going away, and the promise with it.
-      drop(unsafe { Box::from_raw(data) });
+    }
+    self.shared.finished().push(completion);
+    if self.shared.signalled.swap(true, Ordering::AcqRel) {
+      return;
+    }
+    let shared = self.shared.clone();
+    match Handle::try_current() {
+      Ok(runtime) => drop(runtime.spawn(async move { shared.signal() })),
+      Err(_) => shared.signal(),
     }
   }
 }
@@ -160,24 +196,39 @@ impl Drop for Settler {
   }
 }
 
-unsafe extern "C" fn call_js(env: sys::napi_env, _: sys::napi_value, context: *mut c_void, data: *mut c_void) {
-  let completion = unsafe { Box::from_raw(data.cast::<Completion>()) };
-  // No environment: the function is being torn down with it, and this outcome has no promise to settle.
+unsafe extern "C" fn call_js(env: sys::napi_env, _: sys::napi_value, context: *mut c_void, _: *mut c_void) {
+  let shared = unsafe { &*(context as *const Shared) };
+  // Lowered before the queue is taken: a call that finishes after the take calls the function again.
+  shared.signalled.store(false, Ordering::Release);
+  let finished = std::mem::take(&mut *shared.finished());
+  // No environment: the function is being torn down with it, and these outcomes have no promise to settle.
   if env.is_null() {
     return;
   }
-  let Completion {
+  let settled = finished.len();
+  for Completion {
     deferred: Deferred(deferred),
     settle,
-  } = *completion;
-  unsafe {
-    match settle(env) {
-      Ok(value) => sys::napi_resolve_deferred(env, deferred, value),
-      Err(error) => sys::napi_reject_deferred(env, deferred, error),
-    };
+  } in finished
+  {
+    unsafe {
+      let outcome = settle(env);
+      // Settled together, the calls share one callback: an exception left pending by one (none is expected)
+      // rejects that call instead of failing every napi call after it.
+      let mut thrown = false;
+      sys::napi_is_exception_pending(env, &mut thrown);
+      let mut exception = ptr::null_mut();
+      if thrown && sys::napi_get_and_clear_last_exception(env, &mut exception) == sys::Status::napi_ok {
+        sys::napi_reject_deferred(env, deferred, exception);
+        continue;
+      }
+      match outcome {
+        Ok(value) => sys::napi_resolve_deferred(env, deferred, value),
+        Err(error) => sys::napi_reject_deferred(env, deferred, error),
+      };
+    }
   }
-  let shared = unsafe { &*(context as *const Shared) };
-  if shared.pending.fetch_sub(1, Ordering::Relaxed) == 1 {
+  if settled > 0 && shared.pending.fetch_sub(settled, Ordering::Relaxed) == settled {
     if let Some(Function(raw)) = *shared.function() {
       unsafe { sys::napi_unref_threadsafe_function(env, raw) };
     }

@@ -1,0 +1,82 @@
+//! The thread the client's calls run on: a current-thread Tokio runtime of the addon's own, started at the first
+//! call and kept for the life of the process, as napi's runtime is.
+//!
+//! napi's runtime has a worker per core that steal work from each other. A call here is a few small steps (write a
+//! request, read an answer, settle a promise), and on a multi-threaded runtime the wake-ups and hand-overs between
+//! its workers cost more than the steps: one thread spends less CPU per message (`npm run bench`, alternating
+//! builds). One thread also caps a process's sends at what that thread can carry, which is above what the event
+//! loop itself can feed it; many processes, not many threads, are how this client scales out.
+//!
+//! Calls reach the thread through an inbox: Tokio wakes its thread with a system call for every task spawned from
+//! outside, and the event loop starts its calls in bursts (one per settled call, in the same turn), so a burst is
+//! handed over with one wake-up.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+use tokio::runtime::{Builder, Handle};
+
+/// The name the thread shows in `top -H`, `/proc` and profilers.
+pub const THREAD_NAME: &str = "twilio-io";
+
+type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+struct Io {
+  handle: Handle,
+  tasks: Mutex<Vec<Task>>,
+  /// A task that empties the inbox is on its way to the thread.
+  delivering: AtomicBool,
+}
+
+/// Runs `task` on the I/O thread; on napi's runtime should the thread not start (the system refusing a thread).
+pub fn spawn<F>(task: F)
+where
+  F: Future<Output = ()> + Send + 'static,
+{
+  let Some(io) = io() else {
+    drop(napi::bindgen_prelude::spawn(task));
+    return;
+  };
+  io.inbox().push(Box::pin(task));
+  if !io.delivering.swap(true, Ordering::AcqRel) {
+    drop(io.handle.spawn(deliver(io)));
+  }
+}
+
+/// On the thread: spawns what the inbox holds. The flag is lowered before the inbox is taken, so a call that
+/// arrives after the take sends another delivery rather than waiting for one.
+async fn deliver(io: &'static Io) {
+  io.delivering.store(false, Ordering::Release);
+  let tasks = std::mem::take(&mut *io.inbox());
+  for task in tasks {
+    drop(tokio::spawn(task));
+  }
+}
+
+impl Io {
+  /// The inbox; a panic while it was held (none can: a push or a take) leaves it whole.
+  fn inbox(&self) -> MutexGuard<'_, Vec<Task>> {
+    self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+  }
+}
+
+fn io() -> Option<&'static Io> {
+  static IO: OnceLock<Option<Io>> = OnceLock::new();
+  IO.get_or_init(start).as_ref()
+}
+
+fn start() -> Option<Io> {
+  let runtime = Builder::new_current_thread().enable_all().build().ok()?;
+  let handle = runtime.handle().clone();
+  std::thread::Builder::new()
+    .name(THREAD_NAME.into())
+    .spawn(move || runtime.block_on(std::future::pending::<()>()))
+    .ok()?;
+  Some(Io {
+    handle,
+    tasks: Mutex::new(Vec::new()),
+    delivering: AtomicBool::new(false),
+  })
+}
