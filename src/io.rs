@@ -13,10 +13,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
 use tokio::runtime::{Builder, Handle};
+
+use crate::batch::Batch;
 
 /// The name the thread shows in `top -H`, `/proc` and profilers.
 pub const THREAD_NAME: &str = "twilio-io";
@@ -25,9 +26,7 @@ type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 struct Io {
   handle: Handle,
-  tasks: Mutex<Vec<Task>>,
-  /// A task that empties the inbox is on its way to the thread.
-  delivering: AtomicBool,
+  inbox: Batch<Task>,
 }
 
 /// Runs `task` on the I/O thread; on napi's runtime should the thread not start (the system refusing a thread).
@@ -39,26 +38,15 @@ where
     drop(napi::bindgen_prelude::spawn(task));
     return;
   };
-  io.inbox().push(Box::pin(task));
-  if !io.delivering.swap(true, Ordering::AcqRel) {
+  if io.inbox.push(Box::pin(task)) {
     drop(io.handle.spawn(deliver(io)));
   }
 }
 
-/// On the thread: spawns what the inbox holds. The flag is lowered before the inbox is taken, so a call that
-/// arrives after the take sends another delivery rather than waiting for one.
+/// On the thread: spawns what the inbox holds.
 async fn deliver(io: &'static Io) {
-  io.delivering.store(false, Ordering::Release);
-  let tasks = std::mem::take(&mut *io.inbox());
-  for task in tasks {
+  for task in io.inbox.take() {
     drop(tokio::spawn(task));
-  }
-}
-
-impl Io {
-  /// The inbox; a panic while it was held (none can: a push or a take) leaves it whole.
-  fn inbox(&self) -> MutexGuard<'_, Vec<Task>> {
-    self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
   }
 }
 
@@ -76,7 +64,6 @@ fn start() -> Option<Io> {
     .ok()?;
   Some(Io {
     handle,
-    tasks: Mutex::new(Vec::new()),
-    delivering: AtomicBool::new(false),
+    inbox: Batch::new(),
   })
 }

@@ -6,6 +6,7 @@
 //! - [`results`]: typed results, and the one place a core error becomes a JS error.
 //! - [`settler`]: how a call's promise is settled on the JS thread.
 //! - [`io`]: the thread the calls run on.
+//! - [`batch`]: items handed between those threads in batches.
 //! - [`sandbox`]: the Twilio sandbox, served from the addon itself.
 
 #![deny(clippy::all)]
@@ -15,6 +16,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod batch;
 mod client;
 mod convert;
 mod io;

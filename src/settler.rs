@@ -15,8 +15,8 @@ use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use futures::FutureExt;
 use napi::bindgen_prelude::{JsValue, PromiseRaw, ToNapiValue};
@@ -24,6 +24,7 @@ use napi::{check_status, sys, Env, JsError, Status};
 use tokio::runtime::Handle;
 use twilio_core::Error;
 
+use crate::batch::Batch;
 use crate::io;
 use crate::results::js_error;
 
@@ -55,9 +56,7 @@ struct Shared {
   /// Calls not yet settled. Changed only on the JS thread: at a call, and when its promise is settled.
   pending: AtomicUsize,
   /// Finished calls, waiting for the JS thread.
-  finished: Mutex<Vec<Completion>>,
-  /// The function has been called for what `finished` holds and the JS thread has not yet taken it.
-  signalled: AtomicBool,
+  finished: Batch<Completion>,
 }
 
 impl Shared {
@@ -77,13 +76,8 @@ impl Shared {
     };
     if status != sys::Status::napi_ok {
       // Closing: the environment is going away, and the promises with it.
-      self.finished().clear();
+      self.finished.clear();
     }
-  }
-
-  /// The finished calls; a panic while they were held (none can: a push or a swap) leaves them whole.
-  fn finished(&self) -> MutexGuard<'_, Vec<Completion>> {
-    self.finished.lock().unwrap_or_else(PoisonError::into_inner)
   }
 }
 
@@ -96,8 +90,7 @@ impl Settler {
     let shared = Arc::new(Shared {
       function: RwLock::new(None),
       pending: AtomicUsize::new(0),
-      finished: Mutex::new(Vec::new()),
-      signalled: AtomicBool::new(false),
+      finished: Batch::new(),
     });
     let name = env.create_string("twilio-api-client")?;
     let mut raw = ptr::null_mut();
@@ -175,8 +168,7 @@ impl Settler {
     if self.shared.function().is_none() {
       return;
     }
-    self.shared.finished().push(completion);
-    if self.shared.signalled.swap(true, Ordering::AcqRel) {
+    if !self.shared.finished.push(completion) {
       return;
     }
     let shared = self.shared.clone();
@@ -198,9 +190,8 @@ impl Drop for Settler {
 
 unsafe extern "C" fn call_js(env: sys::napi_env, _: sys::napi_value, context: *mut c_void, _: *mut c_void) {
   let shared = unsafe { &*(context as *const Shared) };
-  // Lowered before the queue is taken: a call that finishes after the take calls the function again.
-  shared.signalled.store(false, Ordering::Release);
-  let finished = std::mem::take(&mut *shared.finished());
+  // A call that finishes after the take calls the function again.
+  let finished = shared.finished.take();
   // No environment: the function is being torn down with it, and these outcomes have no promise to settle.
   if env.is_null() {
     return;
