@@ -1,7 +1,7 @@
 "use strict";
 
-// A client's promises are settled through one threadsafe function per client (src/settler.rs): these are the
-// promises napi's own bridge kept, checked in processes of their own.
+// A client's promises are settled through one wake-up of the event loop per client (src/settler.rs: a libuv
+// async handle): these are the promises napi's own bridge kept, checked in processes of their own.
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
@@ -64,4 +64,31 @@ test("a worker ended with calls pending takes their promises with it, and the pr
     }, 50));
   `);
   assert.equal(stdout.trim(), "true");
+});
+
+test("a collected client closes its wake-up, whether its last call ends before or after", async () => {
+  await box.sandbox.latency(100);
+  const { stdout } = await node(`
+    require("node:v8").setFlagsFromString("--expose-gc");
+    const gc = require("node:vm").runInNewContext("gc");
+    const TwilioApiClient = require(${ENTRY});
+    const handles = () => process.report.getReport().libuv.filter((h) => h.type === "async").length;
+    const before = handles();
+    const sends = [];
+    for (let i = 0; i < 20; i++) {
+      // Collected with a call in flight: the handle is closed when that call ends, off the JS thread.
+      sends.push(new TwilioApiClient({ logger: false }).sendMessage("${PHONE}", "sent " + i));
+      // Collected idle.
+      new TwilioApiClient({ logger: false });
+    }
+    const opened = handles() - before;
+    gc();
+    Promise.all(sends).then(async (results) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      console.log(opened, results.every((r) => r.success), handles() - before);
+    });
+  `);
+  assert.equal(stdout.trim(), "40 true 0");
 });

@@ -7,6 +7,7 @@
 //! - [`settler`]: how a call's promise is settled on the JS thread.
 //! - [`io`]: the thread the calls run on.
 //! - [`batch`]: items handed between those threads in batches.
+//! - [`uv`]: libuv's async handle, how the JS thread is woken.
 //! - [`sandbox`]: the Twilio sandbox, served from the addon itself.
 
 #![deny(clippy::all)]
@@ -24,6 +25,7 @@ mod results;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 mod settler;
+mod uv;
 
 pub use client::{
   content_type, format_whatsapp_number, mask_number, option_names, parse_webhook_event, validate_webhook_signature,
