@@ -60,6 +60,7 @@ const SCENARIOS = [
     name: "steady, concurrency 64",
     scenario: "steady",
     warm: true,
+    warmup: scale(10_000),
     numbers: 200,
     sends: scale(10_000),
     concurrency: 64,
@@ -68,6 +69,7 @@ const SCENARIOS = [
     name: "steady, concurrency 256",
     scenario: "steady",
     warm: true,
+    warmup: scale(10_000),
     numbers: 200,
     sends: scale(10_000),
     concurrency: 256,
@@ -356,7 +358,8 @@ lowest–highest across rounds in brackets, and a ratio is taken round by round.
 The sandbox runs in its own process on the same machine; each client runs alone in its own process, and its CPU is
 \`process.cpuUsage()\` of that process (all threads) over the measured phase; its event-loop time is
 \`performance.eventLoopUtilization()\`'s active time over the same phase. API calls are counted at the sandbox.
-Steady-state scenarios send to 200 conversations the client has already cached; \`first contact\` sends one message
+Steady-state scenarios send to 200 conversations the client has already cached, and measure after 10,000 sends
+of warm-up (every client's JavaScript compiled, its heap and connection pool grown); \`first contact\` sends one message
 to each of 1,000 new numbers; the latency scenarios add 100 ms to every sandbox answer; \`100,000 cached
 conversations\` looks up that many seeded conversations at concurrency 16 and reports the client's RSS growth
 (after a GC). Twilio's 30 writes per second per conversation and 1,000 conversations per identity are switched
