@@ -148,6 +148,7 @@ impl Settler {
     match wake {
       Ok(wake) => *shared.wake_mut() = Some(wake),
       Err(error) => {
+        unsafe { sys::napi_async_destroy(env.raw(), context) };
         drop(unsafe { Arc::from_raw(data as *const Shared) });
         return Err(error);
       }
