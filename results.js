@@ -28,20 +28,27 @@ const SNAKE = /_+(.?)/g;
 // `data` is presented when it is first read: most callers look only at `success` and the SIDs, and presenting
 // the resource costs more than the rest of the result. Until then it is an accessor, which becomes a plain
 // property on first read or write; spreading, Object.keys, JSON.stringify and deepStrictEqual read through it,
-// and util.inspect is shown the plain object.
-function withData(result, json) {
-  Object.defineProperty(result, "data", {
+// and util.inspect is shown the plain object. Every result shares one getter and one setter, the text they
+// present kept under a symbol of ours: with a pair of closures of its own, each result got a hidden class of
+// its own, and V8 turned them into slow dictionaries (2–4 µs of CPU a message in the steady bench).
+const DATA_JSON = Symbol("twilio-api-client.dataJson");
+const LAZY_DATA = {
+  data: {
     enumerable: true,
     configurable: true,
     get() {
-      return settleData(this, present(json));
+      return settleData(this, present(this[DATA_JSON]));
     },
     set(value) {
       settleData(this, value);
     },
-  });
-  Object.defineProperty(result, inspect.custom, { value: inspectPlain });
-  return result;
+  },
+  [inspect.custom]: { value: inspectPlain },
+};
+
+function withData(result, json) {
+  Object.defineProperty(result, DATA_JSON, { value: json });
+  return Object.defineProperties(result, LAZY_DATA);
 }
 
 function settleData(result, value) {
@@ -103,25 +110,23 @@ function thrown(failure) {
   return error;
 }
 
-// `data` holds its place in the key order until withData makes it lazy.
-function sentResult(message) {
-  return {
-    success: true,
-    messageSid: message.messageSid,
-    conversationSid: message.conversationSid ?? null,
-    status: "sent",
-    data: null,
-  };
-}
-
 function sent(message) {
-  return withData(sentResult(message), message.dataJson);
+  return withData(
+    {
+      success: true,
+      messageSid: message.messageSid,
+      conversationSid: message.conversationSid ?? null,
+      status: "sent",
+    },
+    message.dataJson,
+  );
 }
 
+// `body` comes after `data`, as it did in the old module.
 function templateSent(message) {
-  const result = sentResult(message);
+  const result = sent(message);
   result.body = message.body ?? null;
-  return withData(result, message.dataJson);
+  return result;
 }
 
 function uploaded(media) {
@@ -133,7 +138,6 @@ function uploaded(media) {
       contentType: media.contentType,
       filename: media.filename,
       size: media.size,
-      data: null,
     },
     media.dataJson,
   );
