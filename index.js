@@ -128,6 +128,8 @@ function masked(value) {
 class TwilioApiClient {
   #native;
   #logger;
+  // 1 while the native client holds warnings (null: ask after every call).
+  #warningsWaiting;
 
   constructor(options = {}) {
     if (options === null || typeof options !== "object") {
@@ -148,6 +150,8 @@ class TwilioApiClient {
     } catch (error) {
       throw new Error(error.message);
     }
+    const waiting = this.#native.warningsWaiting;
+    this.#warningsWaiting = waiting ? new Uint8Array(waiting) : null;
     // The fields the old module exposed, for reading: assigning one would not change the client.
     for (const name of ["accountSid", "whatsappNumber", "systemIdentity"]) {
       Object.defineProperty(this, name, {
@@ -176,8 +180,14 @@ class TwilioApiClient {
       );
       return { ok: false, failure };
     } finally {
-      const warnings = this.#native.takeWarnings();
-      if (warnings) this.#warn(operation, warnings);
+      // Set by the I/O thread: read atomically, and asked for only when set.
+      if (
+        this.#warningsWaiting === null ||
+        Atomics.load(this.#warningsWaiting, 0) !== 0
+      ) {
+        const warnings = this.#native.takeWarnings();
+        if (warnings) this.#warn(operation, warnings);
+      }
     }
   }
 

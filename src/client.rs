@@ -2,6 +2,7 @@
 //! the error object `results::js_error` builds.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -57,6 +58,14 @@ impl NativeClient {
   #[napi]
   pub fn take_warnings(&self) -> Option<Vec<String>> {
     Some(self.inner.notices().take()).filter(|warnings| !warnings.is_empty())
+  }
+
+  /// The byte the core sets to 1 while warnings wait, as an ArrayBuffer over it: the JS entry reads it after a
+  /// call and calls `takeWarnings` only when it is set (a napi call per message cost the event loop about
+  /// 0.5 µs). `null` where the host refuses external buffers (Electron's V8 sandbox): then it calls every time.
+  #[napi(getter, ts_return_type = "ArrayBuffer | null")]
+  pub fn warnings_waiting<'env>(&self, env: &'env Env) -> Result<Option<Unknown<'env>>> {
+    external_flag(env, self.inner.notices().waiting())
   }
 
   #[napi(ts_return_type = "Promise<string>")]
@@ -526,4 +535,29 @@ pub fn content_type(file_path: String) -> String {
 #[napi]
 pub fn mask_number(phone_number: String) -> String {
   twilio_core::mask(&phone_number)
+}
+
+/// `flag`'s byte as an external ArrayBuffer that keeps the flag alive until V8 collects it; `None` if refused.
+fn external_flag<'env>(env: &'env Env, flag: Arc<AtomicBool>) -> Result<Option<Unknown<'env>>> {
+  unsafe extern "C" fn release(_: napi::sys::napi_env, _: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
+    drop(unsafe { Arc::from_raw(hint as *const AtomicBool) });
+  }
+  // An AtomicBool is one byte, 0 or 1, at an address that does not move while the Arc lives.
+  let byte = Arc::into_raw(flag);
+  let mut buffer = std::ptr::null_mut();
+  let status = unsafe {
+    napi::sys::napi_create_external_arraybuffer(
+      env.raw(),
+      byte as *mut std::ffi::c_void,
+      1,
+      Some(release),
+      byte as *mut std::ffi::c_void,
+      &mut buffer,
+    )
+  };
+  if status != napi::sys::Status::napi_ok {
+    drop(unsafe { Arc::from_raw(byte) });
+    return Ok(None);
+  }
+  Ok(Some(unsafe { Unknown::from_raw_unchecked(env.raw(), buffer) }))
 }

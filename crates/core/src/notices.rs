@@ -2,7 +2,7 @@
 //! per event (not once per message), queued here, and taken by the binding after the call that raised it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::sync::Unpoisoned;
 
@@ -12,8 +12,8 @@ const MAX_PENDING: usize = 16;
 #[derive(Default)]
 pub struct Notices {
   pending: Mutex<Vec<String>>,
-  /// Lets the common case (nothing to say) skip the lock.
-  any: AtomicBool,
+  /// Raised while warnings wait: lets the common case (nothing to say) skip the lock, and the binding skip the call.
+  any: Arc<AtomicBool>,
 }
 
 impl Notices {
@@ -23,6 +23,12 @@ impl Notices {
       pending.push(message);
     }
     self.any.store(true, Ordering::Release);
+  }
+
+  /// The flag raised while warnings wait (a byte, 1 or 0), for a caller that can read it more cheaply than it can
+  /// call [`Notices::take`]: the binding shares it with the JS entry.
+  pub fn waiting(&self) -> Arc<AtomicBool> {
+    self.any.clone()
   }
 
   /// Every warning raised since the last call, oldest first.
@@ -37,6 +43,17 @@ impl Notices {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn the_waiting_flag_is_raised_by_a_warning_and_lowered_by_the_take() {
+    let notices = Notices::default();
+    let waiting = notices.waiting();
+    assert!(!waiting.load(Ordering::Acquire));
+    notices.warn("w".into());
+    assert!(waiting.load(Ordering::Acquire));
+    assert_eq!(notices.take(), ["w"]);
+    assert!(!waiting.load(Ordering::Acquire));
+  }
 
   #[test]
   fn warnings_are_taken_once_and_bounded() {
