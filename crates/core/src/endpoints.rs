@@ -208,14 +208,15 @@ impl Api {
   }
 
   /// POST /v1/Conversations/{Sid}/Messages. Not idempotent: the caller checks before repeating.
-  pub async fn create_message(&self, conversation_sid: &str, params: Vec<(String, String)>) -> Result<Answer> {
-    let request = Request::post_form(
+  /// A conversation message's creation, made once and sent as often as its sender decides (see
+  /// `Messages::post`): Twilio does not recognise a repeat of it.
+  pub fn create_message(&self, conversation_sid: &str, params: Vec<(String, String)>) -> Request {
+    Request::post_form(
       self.conversations(&["Conversations", conversation_sid, "Messages"]),
       params,
       false,
     )
-    .paced(PaceKey::Conversation(conversation_sid.to_string()));
-    self.http.json(&request).await
+    .paced(PaceKey::Conversation(conversation_sid.to_string()))
   }
 
   /// The newest message of a conversation that `matches`, reading back page by page (newest first) through

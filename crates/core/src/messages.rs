@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::config::{Config, Delivery, OutsideWindow};
 use crate::endpoints::Api;
@@ -251,10 +251,12 @@ impl Messages {
   async fn post(&self, conversation_sid: &str, mut params: Vec<(String, String)>) -> Result<Answer> {
     // A version-4 UUID from the thread's user-space generator (seeded by the OS): no getrandom call per message.
     let key = uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string();
-    params.push(pair("Attributes", json!({ IDEMPOTENCY_ATTRIBUTE: key }).to_string()));
+    // The key is a UUID's hex and dashes: nothing in it to escape.
+    params.push(pair("Attributes", format!(r#"{{"{IDEMPOTENCY_ATTRIBUTE}":"{key}"}}"#)));
+    let request = self.api.create_message(conversation_sid, params);
     let mut attempt = 0;
     loop {
-      let error = match self.api.create_message(conversation_sid, params.clone()).await {
+      let error = match self.api.http().json(&request).await {
         Ok(resource) => return Ok(resource),
         Err(error) => error,
       };
