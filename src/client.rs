@@ -64,7 +64,7 @@ impl NativeClient {
   /// call and calls `takeWarnings` only when it is set (a napi call per message cost the event loop about
   /// 0.5 µs). `null` where the host refuses external buffers (Electron's V8 sandbox): then it calls every time.
   #[napi(getter, ts_return_type = "ArrayBuffer | null")]
-  pub fn warnings_waiting<'env>(&self, env: &'env Env) -> Result<Option<Unknown<'env>>> {
+  pub fn warnings_waiting<'env>(&self, env: &'env Env) -> Option<Unknown<'env>> {
     external_flag(env, self.inner.notices().waiting())
   }
 
@@ -538,7 +538,7 @@ pub fn mask_number(phone_number: String) -> String {
 }
 
 /// `flag`'s byte as an external ArrayBuffer that keeps the flag alive until V8 collects it; `None` if refused.
-fn external_flag<'env>(env: &'env Env, flag: Arc<AtomicBool>) -> Result<Option<Unknown<'env>>> {
+fn external_flag<'env>(env: &'env Env, flag: Arc<AtomicBool>) -> Option<Unknown<'env>> {
   unsafe extern "C" fn release(_: napi::sys::napi_env, _: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
     drop(unsafe { Arc::from_raw(hint as *const AtomicBool) });
   }
@@ -557,7 +557,7 @@ fn external_flag<'env>(env: &'env Env, flag: Arc<AtomicBool>) -> Result<Option<U
   };
   if status != napi::sys::Status::napi_ok {
     drop(unsafe { Arc::from_raw(byte) });
-    return Ok(None);
+    return None;
   }
-  Ok(Some(unsafe { Unknown::from_raw_unchecked(env.raw(), buffer) }))
+  Some(unsafe { Unknown::from_raw_unchecked(env.raw(), buffer) })
 }
