@@ -25,11 +25,11 @@ export declare class NativeClient {
   get warningsWaiting(): ArrayBuffer | null
   findOrCreateConversation(phoneNumber: JsArg): Promise<string>
   getConversation(phoneNumber: JsArg): Promise<string | null>
-  sendMessage(to: JsArg, text: JsArg, author: JsArg): Promise<SentMessage>
+  sendMessage(to: JsArg, text: JsArg, author: JsArg, idempotencyKey: JsArg): Promise<SentMessage>
   /** `content_variables` arrives as a JSON text (the JS entry serialises plain objects) or as it was given. */
-  sendTemplateMessage(to: JsArg, contentSid: JsArg, contentVariables: JsArg): Promise<SentMessage>
+  sendTemplateMessage(to: JsArg, contentSid: JsArg, contentVariables: JsArg, idempotencyKey: JsArg): Promise<SentMessage>
   sendImageMessage(to: JsArg, imagePath: JsArg, caption: JsArg, baseUrl: JsArg): Promise<SentMessage>
-  sendImageMessageByUrl(to: JsArg, mediaUrl: JsArg, caption: JsArg): Promise<SentMessage>
+  sendImageMessageByUrl(to: JsArg, mediaUrl: JsArg, caption: JsArg, idempotencyKey: JsArg): Promise<SentMessage>
   uploadMedia(filePath: JsArg): Promise<UploadedMedia>
   testConnection(): Promise<Connection>
   /** `attributes_json`: the JSON of a plain object, made by the JS entry; `attributes` as the caller gave them. */
@@ -102,6 +102,8 @@ export interface ClientOptions {
   webhookAuthToken?: string
   webhookEnabled?: boolean
   freeformOutsideWindow?: string
+  maxQueueMs?: number
+  redisUrl?: string
 }
 
 /** What `testConnection` learns of the account. */

@@ -27,11 +27,13 @@ declare class TwilioApiClient {
     to: string,
     text: string,
     author?: string | null,
+    options?: TwilioApiClient.SendOptions,
   ): Promise<TwilioApiClient.SendSuccess | TwilioApiClient.Failure>;
   sendTemplateMessage(
     phoneNumber: string,
     contentSid: string,
     contentVariables?: Record<string, unknown> | string,
+    options?: TwilioApiClient.SendOptions,
   ): Promise<TwilioApiClient.TemplateSuccess | TwilioApiClient.Failure>;
   sendImageMessage(
     to: string,
@@ -43,7 +45,19 @@ declare class TwilioApiClient {
     to: string,
     mediaUrl: string,
     caption?: string | null,
+    options?: TwilioApiClient.SendOptions,
   ): Promise<TwilioApiClient.SendSuccess | TwilioApiClient.Failure>;
+  /**
+   * A campaign: each message sent as its single-send method would send it, at most `concurrency` at once, read
+   * from `messages` only as sends finish, paced at Twilio's rate in input order. Rejects (TypeError) only for
+   * arguments that are not a list of messages or options it cannot use.
+   */
+  sendBulk(
+    messages:
+      | Iterable<TwilioApiClient.BulkMessage>
+      | AsyncIterable<TwilioApiClient.BulkMessage>,
+    options?: TwilioApiClient.BulkOptions,
+  ): Promise<TwilioApiClient.BulkOutcome>;
   uploadMedia(
     filePath: string,
   ): Promise<TwilioApiClient.UploadSuccess | TwilioApiClient.Failure>;
@@ -224,6 +238,18 @@ declare namespace TwilioApiClient {
      * `OUTSIDE_WHATSAPP_WINDOW` and sends nothing. Templates always go.
      */
     freeformOutsideWindow?: "send" | "refuse";
+    /**
+     * `TWILIO_MAX_QUEUE_MS`: the longest a send may wait for its pacing slot, default 900000 (15 minutes: a
+     * campaign of 20,000 new customers queues within it). Not part of `deadlineMs`. A send whose slot would start
+     * later is refused at once with `QUEUE_FULL` and `retryAfterMs`, and sends nothing.
+     */
+    maxQueueMs?: number;
+    /**
+     * `TWILIO_REDIS_URL`: `redis://`, `rediss://` or `redis+unix://`. Every process and machine given the same
+     * Redis shares Twilio's rate for the account and service. When Redis does not answer within 250 ms, the process
+     * paces alone (one warning) and shares again once Redis answers; no send fails because of Redis.
+     */
+    redisUrl?: string;
     /** Where failures are logged (default `console`); `false` for nowhere. */
     logger?: Logger | false;
   }
@@ -257,6 +283,72 @@ declare namespace TwilioApiClient {
     error: string;
     /** Twilio's numeric error code when Twilio answered, else a stable code such as `INVALID_PHONE_NUMBER`. */
     code: number | string;
+    /** With `QUEUE_FULL`: when the pacing queue will have room for this send. */
+    retryAfterMs?: number;
+  }
+
+  export interface SendOptions {
+    /**
+     * The message is sent at most once per conversation with this key, whoever sends it (another process, the
+     * same campaign run again after a crash): an earlier message with it is the result. 1 to 256 characters.
+     * Needs `delivery: 'conversations'`.
+     */
+    idempotencyKey?: string;
+  }
+
+  /** One message of a campaign: a template, a text or an image by URL. */
+  export type BulkMessage =
+    | {
+        to: string;
+        contentSid: string;
+        contentVariables?: Record<string, unknown> | string;
+        idempotencyKey?: string;
+      }
+    | {
+        to: string;
+        text: string;
+        author?: string | null;
+        idempotencyKey?: string;
+      }
+    | {
+        to: string;
+        mediaUrl: string;
+        caption?: string | null;
+        idempotencyKey?: string;
+      };
+
+  export interface BulkProgress {
+    done: number;
+    delivered: number;
+    failed: number;
+    /** Known for an array, and for an iterable once it has ended; else null. */
+    total: number | null;
+    perSecond: number;
+    etaMs: number | null;
+  }
+
+  export interface BulkOptions {
+    /** Called at most twice a second, and once at the end. */
+    onProgress?: (progress: BulkProgress) => void;
+    /** Called as each message ends, with its index in the input. */
+    onResult?: (
+      result: SendSuccess | TemplateSuccess | Failure,
+      index: number,
+    ) => void;
+    /** Aborting stops the campaign: messages not yet started end as `{ success: false, code: 'ABORTED' }`. */
+    signal?: AbortSignal;
+    /** Sends in flight at once, 1 to 10,000; default 100. */
+    concurrency?: number;
+    /** Keep every result for `results` (default true); false for a campaign too large to hold its results. */
+    keepResults?: boolean;
+  }
+
+  export interface BulkOutcome {
+    total: number;
+    delivered: number;
+    failed: number;
+    /** In input order; empty with `keepResults: false`. */
+    results: Array<SendSuccess | TemplateSuccess | Failure>;
   }
 
   export interface UploadSuccess {

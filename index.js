@@ -35,6 +35,7 @@ const {
   webhookConfiguration,
 } = require("./results.js");
 const { webhookHandler, formPairs } = require("./webhook-handler.js");
+const { sendBulk } = require("./bulk.js");
 
 const OPTION_NAMES = optionNames();
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
@@ -233,13 +234,23 @@ class TwilioApiClient {
     return outcome.ok ? outcome.value : null;
   }
 
-  sendMessage(to, text, author = null) {
+  sendMessage(to, text, author = null, options = {}) {
     return this.#send("sendMessage", to, () =>
-      this.#native.sendMessage(to, text, author),
+      this.#native.sendMessage(
+        to,
+        text,
+        author,
+        optionsOf(options).idempotencyKey,
+      ),
     );
   }
 
-  sendTemplateMessage(phoneNumber, contentSid, contentVariables = {}) {
+  sendTemplateMessage(
+    phoneNumber,
+    contentSid,
+    contentVariables = {},
+    options = {},
+  ) {
     return this.#send(
       "sendTemplateMessage",
       phoneNumber,
@@ -248,6 +259,7 @@ class TwilioApiClient {
           phoneNumber,
           contentSid,
           variablesArg(contentVariables),
+          optionsOf(options).idempotencyKey,
         ),
       templateSent,
     );
@@ -259,10 +271,23 @@ class TwilioApiClient {
     );
   }
 
-  sendImageMessageByUrl(to, mediaUrl, caption = null) {
+  sendImageMessageByUrl(to, mediaUrl, caption = null, options = {}) {
     return this.#send("sendImageMessageByUrl", to, () =>
-      this.#native.sendImageMessageByUrl(to, mediaUrl, caption),
+      this.#native.sendImageMessageByUrl(
+        to,
+        mediaUrl,
+        caption,
+        optionsOf(options).idempotencyKey,
+      ),
     );
+  }
+
+  /**
+   * A campaign: every message of `messages` (an array, iterable or async iterable, read only as fast as sends
+   * finish), paced at Twilio's rate; resolves `{ total, delivered, failed, results }`, results in input order.
+   */
+  sendBulk(messages, options = {}) {
+    return sendBulk(this, messages, options, this.#logger);
   }
 
   uploadMedia(filePath) {

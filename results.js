@@ -95,11 +95,14 @@ function nativeFailure(error) {
 
 /** `{ success: false, error, code }`: Twilio's numeric code when Twilio answered, else a stable string. */
 function failed(failure) {
-  return {
+  const result = {
     success: false,
     error: failure.message,
     code: failure.code,
   };
+  if (failure.retryAfterMs !== undefined)
+    result.retryAfterMs = failure.retryAfterMs;
+  return result;
 }
 
 /** What findOrCreateConversation and the synchronous methods throw: a TypeError for bad input, else a TwilioApiError. */

@@ -101,13 +101,15 @@ impl NativeClient {
     to: JsArg,
     text: JsArg,
     author: JsArg,
+    idempotency_key: JsArg,
   ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
     self.settler.settle(env, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let text = string(&text, "text", "INVALID_TEXT")?;
       let author = optional_string(&author, "author", "INVALID_AUTHOR")?;
-      client.send_message(to, text, author).await.map(SentMessage::from)
+      let key = optional_string(&idempotency_key, "idempotencyKey", "INVALID_IDEMPOTENCY_KEY")?;
+      client.send_message(to, text, author, key).await.map(SentMessage::from)
     })
   }
 
@@ -119,14 +121,16 @@ impl NativeClient {
     to: JsArg,
     content_sid: JsArg,
     content_variables: JsArg,
+    idempotency_key: JsArg,
   ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
     self.settler.settle(env, async move {
       let to = string(&to, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
       let variables = variables(&content_variables)?;
+      let key = optional_string(&idempotency_key, "idempotencyKey", "INVALID_IDEMPOTENCY_KEY")?;
       client
-        .send_template_message(to, content_sid, variables)
+        .send_template_message(to, content_sid, variables, key)
         .await
         .map(SentMessage::from)
     })
@@ -161,13 +165,18 @@ impl NativeClient {
     to: JsArg,
     media_url: JsArg,
     caption: JsArg,
+    idempotency_key: JsArg,
   ) -> Result<PromiseRaw<'env, SentMessage>> {
     let client = self.inner.clone();
     self.settler.settle(env, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let url = string(&media_url, "mediaUrl", "INVALID_MEDIA_URL")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
-      client.send_image_by_url(to, url, caption).await.map(SentMessage::from)
+      let key = optional_string(&idempotency_key, "idempotencyKey", "INVALID_IDEMPOTENCY_KEY")?;
+      client
+        .send_image_by_url(to, url, caption, key)
+        .await
+        .map(SentMessage::from)
     })
   }
 

@@ -37,6 +37,8 @@ pub const OPTION_NAMES: &[&str] = &[
   "webhookAuthToken",
   "webhookEnabled",
   "freeformOutsideWindow",
+  "maxQueueMs",
+  "redisUrl",
 ];
 
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
@@ -68,6 +70,8 @@ pub struct ClientOptions {
   pub webhook_auth_token: Option<String>,
   pub webhook_enabled: Option<bool>,
   pub freeform_outside_window: Option<String>,
+  pub max_queue_ms: Option<f64>,
+  pub redis_url: Option<String>,
 }
 
 /// `conversationTimers`: ISO-8601 durations set on every conversation the client creates.
@@ -118,6 +122,8 @@ impl ClientOptions {
       webhook_auth_token: self.webhook_auth_token.map(Secret::new),
       webhook_enabled: self.webhook_enabled,
       freeform_outside_window: self.freeform_outside_window,
+      max_queue_ms: whole(self.max_queue_ms, "maxQueueMs")?,
+      redis_url: self.redis_url.map(Secret::new),
     })
   }
 }

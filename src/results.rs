@@ -75,6 +75,9 @@ pub fn js_error(env: &Env, error: &Error) -> napi::Error {
     if let Some(status) = error.status() {
       object.set("status", u32::from(status))?;
     }
+    if let Some(after) = error.retry_after() {
+      object.set("retryAfterMs", u32::try_from(after.as_millis()).unwrap_or(u32::MAX))?;
+    }
     if let Error::Api { more_info, details, .. } = error {
       if let Some(more_info) = more_info {
         object.set("moreInfo", more_info.as_str())?;

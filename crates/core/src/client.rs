@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::conversation::{Conversations, Metadata, StateChange, Status};
 use crate::endpoints::Api;
 use crate::error::Result;
+use crate::fleet::Fleet;
 use crate::history::History;
 use crate::http::{Http, RetryPolicy, Transport};
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
@@ -45,14 +46,23 @@ impl Client {
       deadline: config.deadline,
     };
     let config = Arc::new(config);
+    let notices = Arc::new(Notices::default());
+    let fleet = config
+      .redis_url
+      .as_ref()
+      .map(|url| {
+        let service = config.chat_service_sid.as_deref();
+        Fleet::new(url, &config.account_sid, service, notices.clone()).map(Arc::new)
+      })
+      .transpose()?;
+    let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
     let api = Arc::new(Api::new(
-      Http::new(transport, policy, Pacer::new(config.writes_per_second)),
+      Http::new(transport, policy, pacer),
       config.hosts.clone(),
       config.account_sid.clone(),
       config.chat_service_sid.clone(),
     ));
-    let notices = Arc::new(Notices::default());
-    let resolver = Arc::new(Resolver::new(api.clone(), &config, notices.clone()));
+    let resolver = Arc::new(Resolver::new(api.clone(), &config, notices.clone(), fleet));
     let conversations = Arc::new(Conversations::new(api.clone(), resolver.clone()));
     let windows = Arc::new(Windows::new(api.clone(), conversations.clone()));
     let messages = Messages::new(api.clone(), resolver.clone(), config.clone(), windows.clone())?;
@@ -96,19 +106,25 @@ impl Client {
     self.within_deadline(Box::pin(call)).await
   }
 
-  pub async fn send_message(&self, to: &str, text: &str, author: Option<&str>) -> Result<Sent> {
-    self
-      .within_deadline(Box::pin(self.messages.text(to, text, author)))
-      .await
-  }
-
-  pub async fn send_template_message(&self, to: &str, content_sid: &str, variables: Option<&str>) -> Result<Sent> {
-    let call = self.messages.template(to, content_sid, variables);
+  /// `key`: the caller's idempotency key, sent at most once per conversation whoever sends it.
+  pub async fn send_message(&self, to: &str, text: &str, author: Option<&str>, key: Option<&str>) -> Result<Sent> {
+    let call = self.messages.text(to, text, author, key);
     self.within_deadline(Box::pin(call)).await
   }
 
-  pub async fn send_image_by_url(&self, to: &str, url: &str, caption: Option<&str>) -> Result<Sent> {
-    let call = self.messages.image(to, ImageSource::Url(url), caption);
+  pub async fn send_template_message(
+    &self,
+    to: &str,
+    content_sid: &str,
+    variables: Option<&str>,
+    key: Option<&str>,
+  ) -> Result<Sent> {
+    let call = self.messages.template(to, content_sid, variables, key);
+    self.within_deadline(Box::pin(call)).await
+  }
+
+  pub async fn send_image_by_url(&self, to: &str, url: &str, caption: Option<&str>, key: Option<&str>) -> Result<Sent> {
+    let call = self.messages.image(to, ImageSource::Url(url), caption, key);
     self.within_deadline(Box::pin(call)).await
   }
 
@@ -119,7 +135,9 @@ impl Client {
     caption: Option<&str>,
     base_url: Option<&str>,
   ) -> Result<Sent> {
-    let call = self.messages.image(to, ImageSource::File { path, base_url }, caption);
+    let call = self
+      .messages
+      .image(to, ImageSource::File { path, base_url }, caption, None);
     self.within_deadline(Box::pin(call)).await
   }
 

@@ -20,6 +20,9 @@ pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
 pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Twilio's limit on writes per second to one conversation, and on conversation creations per service.
 pub const DEFAULT_WRITES_PER_SECOND: u32 = 30;
+/// The longest a send may wait for its pacing slot: a campaign of 20,000 new customers queues in about 12
+/// minutes at Twilio's 30 creations a second.
+pub const DEFAULT_MAX_QUEUE: Duration = Duration::from_secs(15 * 60);
 /// Twilio's minimum for `Timers.Inactive`.
 pub const MIN_INACTIVE_AFTER: Duration = Duration::from_secs(60);
 /// Twilio's minimum for `Timers.Closed`.
@@ -73,6 +76,11 @@ pub struct Options {
   pub closed_after: Option<String>,
   /// `TWILIO_WRITES_PER_SECOND`: default 30; 0 turns pacing off.
   pub writes_per_second: Option<u32>,
+  /// `TWILIO_MAX_QUEUE_MS`: the longest a send may wait for its pacing slot, default 900000 (15 minutes); not
+  /// part of `deadline_ms`.
+  pub max_queue_ms: Option<u64>,
+  /// `TWILIO_REDIS_URL`: a Redis shared by every process sending for the account, which then share Twilio's rate.
+  pub redis_url: Option<Secret>,
   /// `TWILIO_MEDIA_ROOT`: the only directory local media files are read from; any when unset.
   pub media_root: Option<String>,
   /// `TWILIO_WEBHOOK_AUTH_TOKEN`: the auth token webhooks are signed with, for a client that authenticates with an
@@ -231,6 +239,8 @@ pub struct Config {
   pub conversation_timers: ConversationTimers,
   /// Writes per second to one conversation, and conversation creations per second; 0 for no pacing.
   pub writes_per_second: u32,
+  pub max_queue: Duration,
+  pub redis_url: Option<Secret>,
   /// The real path of the directory local media must be under.
   pub media_root: Option<std::path::PathBuf>,
   pub webhook_enabled: bool,
@@ -429,11 +439,19 @@ impl Config {
       number(options.deadline_ms, env("TWILIO_DEADLINE_MS"), "deadlineMs")?,
       DEFAULT_DEADLINE,
     );
-    if timeout.is_zero() || deadline.is_zero() {
+    let max_queue = millis(
+      number(options.max_queue_ms, env("TWILIO_MAX_QUEUE_MS"), "maxQueueMs")?,
+      DEFAULT_MAX_QUEUE,
+    );
+    if timeout.is_zero() || deadline.is_zero() || max_queue.is_zero() {
       return Err(Error::Config {
-        message: "timeoutMs and deadlineMs must be greater than 0".to_string(),
+        message: "timeoutMs, deadlineMs and maxQueueMs must be greater than 0".to_string(),
       });
     }
+    let redis_url = options
+      .redis_url
+      .filter(|url| !url.expose().trim().is_empty())
+      .or_else(|| env("TWILIO_REDIS_URL").map(Secret::new));
 
     Ok(Self {
       account_sid,
@@ -469,6 +487,8 @@ impl Config {
         "writesPerSecond",
       )?
       .unwrap_or(DEFAULT_WRITES_PER_SECOND),
+      max_queue,
+      redis_url,
       media_root: non_empty(options.media_root)
         .or_else(|| env("TWILIO_MEDIA_ROOT"))
         .map(|root| {

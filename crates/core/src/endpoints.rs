@@ -144,8 +144,12 @@ impl Api {
         .map(|t| ("Timers.Closed".to_string(), t.clone())),
     );
     params.extend(participants.iter().map(|p| ("Participant".to_string(), p.clone())));
+    // The caller took its turn at the service's creation rate: it decides the participants once its turn comes.
     let request = Request::post_form(self.conversations(&["ConversationWithParticipants"]), params, true);
-    self.http.decode(&request.paced(PaceKey::Service)).await
+    self
+      .http
+      .decode(&request.paced(PaceKey::Service).with_turn_taken())
+      .await
   }
 
   /// GET /v1/ParticipantConversations?Address=…, every page.
@@ -437,6 +441,7 @@ impl Api {
       // An upload repeated after a lost answer leaves an unattached copy, never a second message.
       idempotent: true,
       pace: None,
+      turn_taken: false,
     };
     self.http.json(&request).await
   }

@@ -31,6 +31,18 @@ pub enum Error {
   /// A send the client's own policy stops before it is made (a closed WhatsApp window): nothing was sent.
   #[error("{message}")]
   Refused { code: &'static str, message: String },
+  /// The send would wait longer than `maxQueueMs` for its pacing slot: it was refused before anything was
+  /// reserved or sent.
+  #[error(
+    "This send would wait about {} s for Twilio's rate, longer than maxQueueMs allows ({} s): nothing was sent. \
+     Retry after {} ms, or send fewer at once (sendBulk paces a campaign).",
+    .wait.as_secs(), .max_queue.as_secs(), .retry_after.as_millis()
+  )]
+  QueueFull {
+    wait: Duration,
+    max_queue: Duration,
+    retry_after: Duration,
+  },
   #[error("{message}")]
   Config { message: String },
   /// A bug of ours (a panic caught at the boundary).
@@ -135,6 +147,7 @@ impl Error {
       Self::Timeout { .. } => named("TIMEOUT"),
       Self::Decode { .. } => named("DECODE_ERROR"),
       Self::InvalidInput { code, .. } | Self::Refused { code, .. } => named(code),
+      Self::QueueFull { .. } => named("QUEUE_FULL"),
       Self::Config { .. } => named("CONFIG_ERROR"),
       Self::Internal { .. } => named("INTERNAL_ERROR"),
     }
@@ -149,8 +162,17 @@ impl Error {
       Self::Decode { .. } => "decode",
       Self::InvalidInput { .. } => "input",
       Self::Refused { .. } => "refused",
+      Self::QueueFull { .. } => "queue",
       Self::Config { .. } => "config",
       Self::Internal { .. } => "internal",
+    }
+  }
+
+  /// When to try again, for a failure that says so.
+  pub fn retry_after(&self) -> Option<Duration> {
+    match self {
+      Self::QueueFull { retry_after, .. } => Some(*retry_after),
+      _ => None,
     }
   }
 

@@ -5,11 +5,11 @@
 //! nothing, so it is repeated too. A gateway error (502/503/504), a timeout or a lost answer may have taken
 //! effect: only idempotent requests are repeated here, the rest go back to the caller marked ambiguous.
 //!
-//! A write that Twilio limits per second waits for its turn in the [`Pacer`] before each attempt. A 429 that
-//! comes all the same (from writes of other processes) is repeated until the deadline rather than after
-//! `max_retries` quick attempts: Twilio did not process it, and the limit frees up within a second.
+//! A write that Twilio limits per second waits for its turn in the [`Pacer`] before each attempt (a repeat at the
+//! front of the queue), with the call's deadline standing still meanwhile. A 429 that comes all the same (from
+//! writes of other processes) is repeated until the deadline rather than after `max_retries` quick attempts:
+//! Twilio did not process it, and the limit frees up within a second.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,6 +56,8 @@ pub struct Request {
   pub idempotent: bool,
   /// What Twilio counts this write against, when it limits it per second.
   pub pace: Option<PaceKey>,
+  /// The caller took the first attempt's turn itself (to decide the body once its turn came).
+  pub turn_taken: bool,
 }
 
 impl Request {
@@ -66,6 +68,7 @@ impl Request {
       body: Body::Empty,
       idempotent: true,
       pace: None,
+      turn_taken: false,
     }
   }
 
@@ -76,6 +79,7 @@ impl Request {
       body: Body::Form(form),
       idempotent,
       pace: None,
+      turn_taken: false,
     }
   }
 
@@ -87,12 +91,19 @@ impl Request {
       body: Body::Empty,
       idempotent: true,
       pace: None,
+      turn_taken: false,
     }
   }
 
   /// This request, counted against `key` by Twilio's writes-per-second limits.
   pub fn paced(mut self, key: PaceKey) -> Self {
     self.pace = Some(key);
+    self
+  }
+
+  /// Its first attempt's turn was taken by the caller ([`Http::turn`]).
+  pub fn with_turn_taken(mut self) -> Self {
+    self.turn_taken = true;
     self
   }
 }
@@ -307,22 +318,8 @@ pub struct RetryPolicy {
   pub deadline: Duration,
 }
 
-tokio::task_local! {
-  /// When the client's current call must be done: every request, retry and wait of the call shares it.
-  static CALL_DEADLINE: Instant;
-}
-
-/// Runs one call of the client under one deadline, `limit` from now: the call ends with a timeout when it passes,
-/// and every request the call makes plans its retries and waits against the same instant.
-pub async fn within_deadline<T>(limit: Duration, call: impl Future<Output = Result<T>>) -> Result<T> {
-  let deadline = Instant::now() + limit;
-  let bounded = async move {
-    tokio::time::timeout_at(deadline, call)
-      .await
-      .unwrap_or(Err(Error::Timeout { after: limit }))
-  };
-  CALL_DEADLINE.scope(deadline, bounded).await
-}
+/// Runs one call of the client under one deadline, `limit` from now (see [`crate::call`]).
+pub use crate::call::within as within_deadline;
 
 /// Sends requests through a transport with retries and pacing, within the deadline of the call they belong to.
 #[derive(Clone)]
@@ -354,33 +351,39 @@ impl Http {
     self.policy
   }
 
-  /// The call's deadline; a request made outside any call (a unit test) gets one of its own.
-  fn deadline(&self) -> Instant {
-    CALL_DEADLINE
-      .try_with(|deadline| *deadline)
-      .unwrap_or_else(|_| Instant::now() + self.policy.deadline)
+  /// Waits for a turn to write to `key` (see [`Pacer::turn`]); at once without pacing.
+  pub async fn turn(&self, key: &PaceKey, again: bool) -> Result<()> {
+    match &self.pacer {
+      Some(pacer) => pacer.turn(key, again).await,
+      None => Ok(()),
+    }
   }
 
   /// The response of a successful (2xx) request, after the retries the policy allows.
   pub async fn execute(&self, request: &Request) -> Result<Response> {
-    let deadline = self.deadline();
+    // A request made outside any call (a unit test) gets a deadline of its own.
+    let own_deadline = Instant::now() + self.policy.deadline;
+    let deadline = || crate::call::deadline().unwrap_or(own_deadline);
+    let paced = self.pacer.as_deref().zip(request.pace.as_ref());
     let mut attempt = 0u32;
     loop {
-      if let (Some(pacer), Some(key)) = (&self.pacer, &request.pace) {
-        let turn = pacer.reserve(key);
-        if turn >= deadline {
-          return Err(Error::Timeout {
-            after: self.policy.deadline,
-          });
+      if let Some((pacer, key)) = paced {
+        if attempt > 0 || !request.turn_taken {
+          // Boxed: only a write that waits its turn needs the wait's state.
+          Box::pin(pacer.turn(key, attempt > 0)).await?;
         }
-        tokio::time::sleep_until(turn).await;
       }
+      let deadline = deadline();
       let remaining = deadline.saturating_duration_since(Instant::now());
       let wait_limit = remaining.min(self.policy.timeout);
-      let outcome = match tokio::time::timeout(wait_limit, self.transport.send(request)).await {
+      // Boxed: a request that waits in the pacer does not hold the timer and the send meanwhile.
+      let outcome = match Box::pin(tokio::time::timeout(wait_limit, self.transport.send(request))).await {
         Ok(outcome) => outcome,
         Err(_) => Err(TransportError::Timeout),
       };
+      if let (Some((pacer, key)), Ok(response)) = (paced, &outcome) {
+        pacer.observe(key, response.status == 429);
+      }
       let (error, repeat, hint) = match outcome {
         Ok(response) if (200..300).contains(&response.status) => return Ok(response),
         Ok(response) => {
@@ -576,7 +579,11 @@ mod tests {
       timeout: Duration::from_secs(5),
       deadline: Duration::from_secs(30),
     };
-    let http = Http::new(Arc::new(transport), policy, Pacer::new(3));
+    let http = Http::new(
+      Arc::new(transport),
+      policy,
+      Pacer::new(3, Duration::from_secs(900), None),
+    );
     let start = Instant::now();
     let request = post().paced(PaceKey::Conversation("CH1".into()));
     let sends = (0..7).map(|_| http.json(&request));
@@ -635,16 +642,6 @@ mod tests {
       "the wait that no longer fits is not started: {error:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-  }
-
-  #[tokio::test(start_paused = true)]
-  async fn a_call_past_its_deadline_times_out() {
-    let call = async {
-      tokio::time::sleep(Duration::from_secs(5)).await;
-      Ok(())
-    };
-    let error = within_deadline(Duration::from_secs(2), call).await.unwrap_err();
-    assert!(matches!(error, Error::Timeout { after } if after == Duration::from_secs(2)));
   }
 
   #[tokio::test(start_paused = true)]

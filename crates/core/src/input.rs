@@ -56,6 +56,18 @@ pub fn author(value: &str) -> Result<&str> {
   Ok(value)
 }
 
+/// A caller's idempotency key: 1 to 256 characters, none of them a control character (it is stored in the
+/// message's attributes and compared as it is).
+pub fn idempotency_key(value: &str) -> Result<&str> {
+  if value.trim().is_empty() || value.chars().count() > MAX_IDENTITY_CHARS || value.chars().any(char::is_control) {
+    return Err(Error::invalid(
+      "INVALID_IDEMPOTENCY_KEY",
+      format!("idempotencyKey must be a non-empty string of at most {MAX_IDENTITY_CHARS} characters, without control characters"),
+    ));
+  }
+  Ok(value)
+}
+
 /// An agent's chat identity: 1 to 256 characters, not blank, no NUL.
 pub fn identity(value: &str) -> Result<&str> {
   if value.trim().is_empty() || value.chars().count() > MAX_IDENTITY_CHARS {

@@ -5,7 +5,9 @@
 //!   only through a proxy).
 //! - [`cache`]: the conversation cache, bounded, one time to live, single-flight.
 //! - [`endpoints`]: Twilio's endpoints as typed calls; [`resources`]: their answers as typed records.
-//! - [`pacing`]: at most Twilio's writes per second, per conversation and per service.
+//! - [`pacing`]: at most Twilio's writes per second, per conversation and per service, in the order asked;
+//!   [`fleet`]: that budget shared by a fleet through Redis; [`call`]: a call's deadline (still while it
+//!   queues) and its place in line.
 //! - [`notices`]: warnings for the caller's logger (once per event, never per message).
 //! - [`resolver`]: the customer's conversation, found or created, cached, single-flight.
 //! - [`messages`]: the sends (text, template, image) in either delivery mode.
@@ -19,11 +21,13 @@
 
 mod agents;
 mod cache;
+mod call;
 mod client;
 mod config;
 mod conversation;
 mod endpoints;
 mod error;
+mod fleet;
 mod history;
 mod http;
 mod http1;

@@ -1,11 +1,15 @@
 //! The sends: text, template and image, each a message of the customer's conversation (or, with
 //! `delivery: messaging`, a Messages.json send for templates and images, as the old module made them).
 //!
-//! A conversation message is marked with an idempotency key in its Attributes. When its answer is lost (a
-//! timeout, a dropped connection, a gateway error) the conversation's newest messages are read first: if the
-//! message landed it is the success; only if it did not is it sent again, with the same key.
+//! A conversation message is marked with an idempotency key in its Attributes: the caller's (`idempotencyKey`) or
+//! a random one. When its answer is lost (a timeout, a dropped connection, a gateway error) the conversation's
+//! newest messages are read first: if the message landed it is the success; only if it did not is it sent again,
+//! with the same key. A caller's key is also looked for before the first send, so that a message is sent at most
+//! once per conversation whoever sends it (a campaign run again after a crash, another process); in this
+//! process, sends with the same key take turns.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -17,6 +21,7 @@ use crate::media::{self, Kind, MediaFetcher, MediaFile};
 use crate::phone::Customer;
 use crate::resolver::Resolver;
 use crate::resources::{Answer, ConversationInfo, MediaRecord, MessageRecord};
+use crate::sync::Unpoisoned;
 use crate::window::Windows;
 
 /// How many pages of 100 of the newest messages are read to find one whose answer was lost: a busy
@@ -76,6 +81,43 @@ pub struct Messages {
   config: Arc<Config>,
   fetcher: MediaFetcher,
   windows: Arc<Windows>,
+  keys: KeyTurns,
+}
+
+/// Sends with the same caller's key in one conversation take turns: the second looks for the message only after
+/// the first has sent it.
+#[derive(Default)]
+struct KeyTurns(Mutex<HashMap<KeyId, Arc<tokio::sync::Mutex<()>>>>);
+
+/// A conversation SID and a caller's key.
+type KeyId = (String, String);
+
+struct KeyTurn<'k> {
+  turns: &'k KeyTurns,
+  id: KeyId,
+  _held: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl KeyTurns {
+  async fn take(&self, conversation_sid: &str, key: &str) -> KeyTurn<'_> {
+    let id = (conversation_sid.to_string(), key.to_string());
+    let lock = self.0.locked().entry(id.clone()).or_default().clone();
+    KeyTurn {
+      turns: self,
+      id,
+      _held: lock.lock_owned().await,
+    }
+  }
+}
+
+impl Drop for KeyTurn<'_> {
+  fn drop(&mut self) {
+    let mut turns = self.turns.0.locked();
+    // Only the map's handle and this turn's are left: nobody waits, the entry goes.
+    if turns.get(&self.id).is_some_and(|lock| Arc::strong_count(lock) <= 2) {
+      turns.remove(&self.id);
+    }
+  }
 }
 
 fn pair(key: &str, value: impl Into<String>) -> (String, String) {
@@ -90,6 +132,7 @@ impl Messages {
       resolver,
       config,
       windows,
+      keys: KeyTurns::default(),
     })
   }
 
@@ -97,46 +140,77 @@ impl Messages {
   async fn check_window(&self, customer: &Customer) -> Result<()> {
     match self.config.freeform_outside_window {
       OutsideWindow::Send => Ok(()),
-      OutsideWindow::Refuse => self.windows.require_open(customer).await,
+      // Boxed: the window's read is kilobytes that a send waiting in the pacer would otherwise keep.
+      OutsideWindow::Refuse => Box::pin(self.windows.require_open(customer)).await,
     }
   }
 
-  pub async fn text(&self, to: &str, text: &str, author: Option<&str>) -> Result<Sent> {
+  pub async fn text(&self, to: &str, text: &str, author: Option<&str>, key: Option<&str>) -> Result<Sent> {
     let customer = Customer::parse(to)?;
     let body = crate::input::text(text)?;
     let author = author
       .map(crate::input::author)
       .transpose()?
       .unwrap_or(&self.config.system_identity);
+    let key = key.map(crate::input::idempotency_key).transpose()?;
     self.check_window(&customer).await?;
     self
-      .to_conversation(&customer, |_| async {
+      .to_conversation(&customer, key, |_| async {
         Ok(vec![pair("Author", author), pair("Body", body)])
       })
       .await
   }
 
-  pub async fn template(&self, to: &str, content_sid: &str, variables: Option<&str>) -> Result<Sent> {
+  pub async fn template(
+    &self,
+    to: &str,
+    content_sid: &str,
+    variables: Option<&str>,
+    key: Option<&str>,
+  ) -> Result<Sent> {
     let customer = Customer::parse(to)?;
     let content_sid = crate::input::content_sid(content_sid)?;
     let variables = crate::input::content_variables(variables)?;
+    let key = self.caller_key(key)?;
     let mut params = vec![pair("ContentSid", content_sid)];
     params.extend(variables.map(|v| pair("ContentVariables", v)));
     match self.config.delivery {
       Delivery::Conversations => {
         params.push(pair("Author", self.config.system_identity.as_str()));
-        self.to_conversation(&customer, |_| async { Ok(params.clone()) }).await
+        self
+          .to_conversation(&customer, key, |_| async { Ok(params.clone()) })
+          .await
       }
       Delivery::Messaging => self.through_messaging(&customer, params).await,
     }
   }
 
-  pub async fn image(&self, to: &str, source: ImageSource<'_>, caption: Option<&str>) -> Result<Sent> {
+  /// A caller's idempotency key, for a send that can honour it: Messages.json (`delivery: 'messaging'`) keeps
+  /// no attributes to find an earlier send by.
+  fn caller_key<'k>(&self, key: Option<&'k str>) -> Result<Option<&'k str>> {
+    let key = key.map(crate::input::idempotency_key).transpose()?;
+    if key.is_some() && self.config.delivery == Delivery::Messaging {
+      return Err(Error::invalid(
+        "INVALID_IDEMPOTENCY_KEY",
+        "idempotencyKey needs delivery 'conversations': Messages.json keeps nothing to find an earlier send by",
+      ));
+    }
+    Ok(key)
+  }
+
+  pub async fn image(
+    &self,
+    to: &str,
+    source: ImageSource<'_>,
+    caption: Option<&str>,
+    key: Option<&str>,
+  ) -> Result<Sent> {
     let customer = Customer::parse(to)?;
     let caption = caption
       .map(crate::input::caption)
       .transpose()?
       .filter(|c| !c.is_empty());
+    let key = self.caller_key(key)?;
     self.check_window(&customer).await?;
     let outbound = match (source, self.config.delivery) {
       (ImageSource::Url(url), Delivery::Messaging) => Outbound::Url(crate::input::media_url(url)?.to_string()),
@@ -166,7 +240,7 @@ impl Messages {
     match outbound {
       Outbound::Upload(file) => {
         self
-          .to_conversation(&customer, |conversation| {
+          .to_conversation(&customer, key, |conversation| {
             let file = file.clone();
             let service = conversation.chat_service_sid.clone();
             async move {
@@ -229,30 +303,48 @@ impl Messages {
   /// Sends one message into the customer's conversation. `build` makes the parameters for a conversation (an
   /// image upload needs its chat service). A cached conversation that Twilio reports closed (50377) or gone
   /// (404) is evicted, resolved afresh, and the message sent once more: the refused write did not happen.
-  async fn to_conversation<'s, F, Fut>(&'s self, customer: &Customer, build: F) -> Result<Sent>
+  async fn to_conversation<'s, F, Fut>(&'s self, customer: &Customer, key: Option<&str>, build: F) -> Result<Sent>
   where
     F: Fn(&ConversationInfo) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
   {
     let conversation = self.resolver.resolve(customer).await?;
     let params = build(&conversation).await?;
-    match self.post(&conversation.sid, params).await {
+    match self.post(&conversation.sid, params, key).await {
       Err(error) if error.is_not_found() || error.has_code(50377) => {
         self.resolver.evict(customer);
         let fresh = self.resolver.resolve(customer).await?;
         let params = build(&fresh).await?;
-        Sent::from_answer(self.post(&fresh.sid, params).await?, &fresh)
+        Sent::from_answer(self.post(&fresh.sid, params, key).await?, &fresh)
       }
       result => Sent::from_answer(result?, &conversation),
     }
   }
 
-  /// Posts a conversation message at most once: a lost answer is checked before any repeat.
-  async fn post(&self, conversation_sid: &str, mut params: Vec<(String, String)>) -> Result<Answer> {
-    // A version-4 UUID from the thread's user-space generator (seeded by the OS): no getrandom call per message.
-    let key = uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string();
-    // The key is a UUID's hex and dashes: nothing in it to escape.
-    params.push(pair("Attributes", format!(r#"{{"{IDEMPOTENCY_ATTRIBUTE}":"{key}"}}"#)));
+  /// Posts a conversation message at most once: a caller's key is looked for first, and a lost answer is checked
+  /// before any repeat.
+  async fn post(
+    &self,
+    conversation_sid: &str,
+    mut params: Vec<(String, String)>,
+    caller_key: Option<&str>,
+  ) -> Result<Answer> {
+    let (key, _turn) = match caller_key {
+      Some(key) => {
+        let turn = self.keys.take(conversation_sid, key).await;
+        if let Some(earlier) = Box::pin(self.landed(conversation_sid, key)).await? {
+          return Ok(found(earlier));
+        }
+        (key.to_string(), Some(turn))
+      }
+      // A version-4 UUID from the thread's user-space generator (seeded by the OS): no getrandom call per message.
+      None => (
+        uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string(),
+        None,
+      ),
+    };
+    let attributes = serde_json::json!({ IDEMPOTENCY_ATTRIBUTE: key }).to_string();
+    params.push(pair("Attributes", attributes));
     let request = self.api.create_message(conversation_sid, params);
     let mut attempt = 0;
     loop {
@@ -265,14 +357,8 @@ impl Messages {
       }
       attempt += 1;
       tokio::time::sleep(backoff(attempt)).await;
-      match self.landed(conversation_sid, &key).await {
-        // A message found in a page of the list, which Twilio answered 200.
-        Ok(Some(value)) => {
-          return Ok(Answer {
-            status: 200,
-            json: value.to_string(),
-          })
-        }
+      match Box::pin(self.landed(conversation_sid, &key)).await {
+        Ok(Some(value)) => return Ok(found(value)),
         Ok(None) => {}
         // Unable to tell whether it landed: report the failure rather than risk sending it twice.
         Err(_) => return Err(error),
@@ -280,6 +366,7 @@ impl Messages {
     }
   }
 
+  /// The conversation's recent message that carries `key`, if there is one.
   async fn landed(&self, conversation_sid: &str, key: &str) -> Result<Option<Value>> {
     self
       .api
@@ -290,5 +377,13 @@ impl Messages {
           .is_some_and(|a| a[IDEMPOTENCY_ATTRIBUTE] == key)
       })
       .await
+  }
+}
+
+/// A message found in a page of the list, which Twilio answered 200.
+fn found(message: Value) -> Answer {
+  Answer {
+    status: 200,
+    json: message.to_string(),
   }
 }

@@ -1,22 +1,36 @@
-//! Pacing: this process never sends Twilio more writes per second to one conversation (messages, participants,
-//! updates), or more conversation creations per second, than Twilio accepts.
+//! Pacing: writes to one conversation (messages, participants, updates), and conversation creations, start no
+//! faster than Twilio accepts them, in the order they asked, however many are waiting.
 //!
-//! Each write reserves a start time before it is sent: at most `rate` starts in any window of
-//! [`WINDOW`], in the order the writes asked. The window is a little longer than Twilio's second, so that the
-//! jitter between our clock and Twilio's does not turn a paced burst into 429s. Reservations are kept per key
-//! only while they are recent, so memory follows the number of conversations written to in the last second,
-//! whatever the number of conversations overall.
+//! Each key (the service, or one conversation) has a lane: the calls waiting for it, in the order the calls were
+//! asked (their [`crate::call::ticket`]: a send asked earlier goes first even when its lookup answered later),
+//! and the latest starts. Only the call at the head of a lane reserves a start (at most `rate` in any [`WINDOW`]);
+//! the others wait their turn without holding anything, so a call that ends while it waits (a timeout, a process
+//! shutting down) costs no one a slot, and a head that ends before its start gives its reservation back.
+//!
+//! A call that already waited its turn once (a retry after a 429, a creation repeated without the system
+//! identity) goes back in at the front, keeping its place. A call whose start would lie further than
+//! `maxQueueMs` away is refused before it queues (`QUEUE_FULL`, with when to try again).
+//!
+//! The budget is this process's own, or a fleet's through Redis ([`crate::fleet`]). A 429 that comes despite
+//! pacing (another process sending for the same account without Redis) halves the lane's rate, at most once a
+//! window; each success raises it by one start a window, back up to Twilio's (additive increase, multiplicative
+//! decrease, as TCP shares a link): processes that cannot share a budget converge on a share each.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::error::{Error, Result};
+use crate::fleet::{Fleet, Slot};
 use crate::sync::Unpoisoned;
 
-/// One second of Twilio's, plus a margin for clock and network jitter.
-pub const WINDOW: Duration = Duration::from_millis(1100);
+/// One second of Twilio's, plus a margin for the jitter between our clock and Twilio's.
+pub const WINDOW: Duration = Duration::from_millis(1050);
+/// A slowed lane nobody waits in is forgotten once its last cut is this old.
+const IDLE: Duration = Duration::from_secs(30);
 
 /// What a write counts against at Twilio.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,108 +42,517 @@ pub enum PaceKey {
 }
 
 pub struct Pacer {
-  rate: usize,
-  windows: Mutex<Windows>,
+  rate: u32,
+  max_queue: Duration,
+  lanes: Mutex<Lanes>,
+  fleet: Option<Arc<Fleet>>,
 }
 
 #[derive(Default)]
-struct Windows {
-  /// The latest `rate` reserved start times of each key, oldest first.
-  by_key: HashMap<PaceKey, VecDeque<Instant>>,
+struct Lanes {
+  by_key: HashMap<PaceKey, Lane>,
   /// The map's size after the last sweep; the next sweep waits until it has doubled.
   swept_at: usize,
 }
 
-impl Pacer {
-  /// `None` for a rate of 0: no pacing.
-  pub fn new(rate: u32) -> Option<Self> {
-    (rate > 0).then(|| Self {
-      rate: usize::try_from(rate).unwrap_or(usize::MAX),
-      windows: Mutex::new(Windows::default()),
-    })
+struct Lane {
+  /// The latest starts (at most one more than the full rate), oldest first; the last may lie ahead (the head's reservation).
+  starts: VecDeque<Instant>,
+  /// How many starts a window allows now: the full rate, lowered by 429s and raised back by successes.
+  rate: f64,
+  /// When the rate was last cut: one cut per window, however many 429s that window brought.
+  cut_at: Option<Instant>,
+  /// Whether a call holds the head: it reserves while the others wait in `queue`.
+  head: bool,
+  /// The calls waiting behind the head, in turn order. A call that gave up leaves its sender here; the baton
+  /// passes over it.
+  queue: BTreeMap<Turn, oneshot::Sender<()>>,
+  /// Tells apart two waits of one call in one lane.
+  joined: u64,
+  /// Calls in the lane, the head included.
+  members: usize,
+}
+
+impl Lane {
+  fn new(rate: u32) -> Self {
+    Self {
+      starts: VecDeque::new(),
+      rate: f64::from(rate),
+      cut_at: None,
+      head: false,
+      queue: BTreeMap::new(),
+      joined: 0,
+      members: 0,
+    }
   }
 
-  /// When a write to `key` may start: now, or once the window holds fewer than `rate` earlier starts.
-  pub fn reserve(&self, key: &PaceKey) -> Instant {
-    let now = Instant::now();
-    let mut windows = self.windows.locked();
-    windows.sweep(now);
-    let starts = windows.by_key.entry(key.clone()).or_default();
-    let at = if starts.len() >= self.rate {
-      starts[starts.len() - self.rate]
-        .checked_add(WINDOW)
-        .map_or(now, |free| free.max(now))
-    } else {
-      now
+  fn allowed(&self) -> usize {
+    // The rate lies between 1 and Twilio's, so the conversion is exact.
+    self.rate.floor().max(1.0) as usize
+  }
+
+  /// When the next start may be, reserved for the head: now, or once the window holds fewer than the allowed
+  /// starts.
+  fn reserve(&mut self, now: Instant, full_rate: usize) -> Instant {
+    let allowed = self.allowed();
+    let at = match self.starts.len().checked_sub(allowed) {
+      Some(index) => self.starts.get(index).map_or(now, |start| (*start + WINDOW).max(now)),
+      None => now,
     };
-    starts.push_back(at);
-    while starts.len() > self.rate {
-      starts.pop_front();
+    self.starts.push_back(at);
+    // One more than the rate: should this reservation be given back, the start before it still counts.
+    while self.starts.len() > full_rate + 1 {
+      self.starts.pop_front();
     }
     at
   }
 
-  /// How many keys hold recent reservations (for tests of the memory bound).
-  #[cfg(test)]
-  fn keys(&self) -> usize {
-    self.windows.locked().by_key.len()
+  /// Gives back the head's reservation, which nothing can have followed.
+  fn release(&mut self, at: Instant) {
+    if self.starts.back() == Some(&at) {
+      self.starts.pop_back();
+    }
+  }
+
+  /// Roughly how long a call joining now would wait for its start: the calls ahead of it, in whole windows.
+  fn estimate(&self, now: Instant) -> Duration {
+    let allowed = self.allowed();
+    let recent = self.starts.iter().filter(|start| **start + WINDOW > now).count();
+    // The head's reservation, if it lies ahead, is among the members already.
+    let reserved = self.starts.iter().filter(|start| **start > now).count();
+    let ahead = (self.members + recent).saturating_sub(reserved);
+    if ahead < allowed {
+      return Duration::ZERO;
+    }
+    let windows = (ahead + 1 - allowed).div_ceil(allowed);
+    WINDOW.saturating_mul(u32::try_from(windows).unwrap_or(u32::MAX))
+  }
+
+  /// The head has started (or given up): the next live call in the queue becomes the head.
+  fn pass_baton(&mut self) {
+    while let Some((_, next)) = self.queue.pop_first() {
+      if next.send(()).is_ok() {
+        return;
+      }
+    }
+    self.head = false;
+  }
+
+  fn slowed(&mut self, now: Instant) {
+    if self.cut_at.is_none_or(|cut| now >= cut + WINDOW) {
+      self.rate = (self.rate / 2.0).max(1.0);
+      self.cut_at = Some(now);
+    }
+  }
+
+  fn sped_up(&mut self, full_rate: f64) {
+    if self.rate < full_rate {
+      self.rate = (self.rate + 1.0 / self.rate).min(full_rate);
+    }
+  }
+
+  /// Nobody waits, nothing started lately, and the rate is whole again (or its cut long past).
+  fn idle(&self, now: Instant, full_rate: f64) -> bool {
+    let past = |at: Instant, age: Duration| now.saturating_duration_since(at) >= age;
+    self.members == 0
+      && self.starts.back().is_none_or(|last| past(*last, WINDOW))
+      && (self.rate >= full_rate || self.cut_at.is_none_or(|cut| past(cut, IDLE)))
   }
 }
 
-impl Windows {
-  /// Forgets keys whose newest start is more than a window old: they hold nothing that limits a new write.
-  fn sweep(&mut self, now: Instant) {
+impl Lanes {
+  /// Forgets idle lanes, once the map has doubled since the last sweep: memory follows the keys written to
+  /// lately, whatever the number of conversations overall.
+  fn sweep(&mut self, now: Instant, full_rate: f64) {
     if self.by_key.len() < 1024.max(self.swept_at * 2) {
       return;
     }
-    self.by_key.retain(|_, starts| {
-      starts
-        .back()
-        .is_some_and(|last| now.saturating_duration_since(*last) < WINDOW)
-    });
+    self.by_key.retain(|_, lane| !lane.idle(now, full_rate));
     self.swept_at = self.by_key.len();
+  }
+}
+
+/// A waiting call's order in its lane: a call that waited its turn before first, then by ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Turn {
+  first_time: bool,
+  ticket: u64,
+  joined: u64,
+}
+
+/// What the head reserved and has not started yet.
+enum Reserved {
+  Local(Instant),
+  Fleet(Slot),
+}
+
+/// A call's place in a lane, from joining until its start; dropping it (the start came, or the call ended)
+/// leaves the lane and, from the head, passes the baton.
+struct Place<'p> {
+  pacer: &'p Pacer,
+  key: &'p PaceKey,
+  head: bool,
+  waiter: Option<oneshot::Receiver<()>>,
+  reserved: Option<Reserved>,
+}
+
+impl Place<'_> {
+  /// Waits to be the head, reserves the next start and waits for it. A start later than `latest` is refused
+  /// (and given back as the place drops): the bound needs no timer of its own while the call waits in line.
+  async fn take_turn(&mut self, latest: Instant) -> Result<()> {
+    if let Some(waiter) = &mut self.waiter {
+      // An error means the sender went with the pacer: there is no one left to wait behind.
+      let _ = waiter.await;
+      self.head = true;
+      self.waiter = None;
+    }
+    let at = match self.pacer.fleet_slot(self.key).await {
+      Some(slot) => {
+        let at = Instant::now() + slot.wait;
+        self.reserved = Some(Reserved::Fleet(slot));
+        at
+      }
+      None => {
+        let at = self.pacer.local_slot(self.key);
+        self.reserved = Some(Reserved::Local(at));
+        at
+      }
+    };
+    if at > latest {
+      return Err(self.pacer.queue_full(at.saturating_duration_since(Instant::now())));
+    }
+    tokio::time::sleep_until(at).await;
+    self.reserved = None;
+    Ok(())
+  }
+}
+
+impl Drop for Place<'_> {
+  fn drop(&mut self) {
+    let mut lanes = self.pacer.lanes.locked();
+    let Some(lane) = lanes.by_key.get_mut(self.key) else {
+      return;
+    };
+    lane.members = lane.members.saturating_sub(1);
+    // A baton passed to a call that ended before it saw it is still this call's to pass on.
+    let head = self.head || self.waiter.as_mut().is_some_and(|waiter| waiter.try_recv().is_ok());
+    if !head {
+      return;
+    }
+    match self.reserved.take() {
+      Some(Reserved::Local(at)) => lane.release(at),
+      Some(Reserved::Fleet(slot)) => {
+        if let (Some(fleet), Ok(runtime)) = (&self.pacer.fleet, tokio::runtime::Handle::try_current()) {
+          let fleet = fleet.clone();
+          drop(runtime.spawn(async move { fleet.release(slot).await }));
+        }
+      }
+      None => {}
+    }
+    lane.pass_baton();
+  }
+}
+
+impl Pacer {
+  /// `None` for a rate of 0: no pacing.
+  pub fn new(rate: u32, max_queue: Duration, fleet: Option<Arc<Fleet>>) -> Option<Self> {
+    (rate > 0).then(|| Self {
+      rate,
+      max_queue,
+      lanes: Mutex::new(Lanes::default()),
+      fleet,
+    })
+  }
+
+  /// Waits for this call's turn to write to `key`, with the call's deadline standing still. `again`: the call
+  /// waited its turn before, and goes back in at the front of the queue.
+  pub async fn turn(&self, key: &PaceKey, again: bool) -> Result<()> {
+    let now = Instant::now();
+    let waiter = {
+      let mut lanes = self.lanes.locked();
+      lanes.sweep(now, f64::from(self.rate));
+      let lane = lanes.by_key.entry(key.clone()).or_insert_with(|| Lane::new(self.rate));
+      let wait = lane.estimate(now);
+      if !again && wait > self.max_queue {
+        return Err(self.queue_full(wait));
+      }
+      lane.members += 1;
+      if lane.head {
+        let (sender, receiver) = oneshot::channel();
+        lane.joined += 1;
+        let turn = Turn {
+          first_time: !again,
+          ticket: crate::call::ticket(),
+          joined: lane.joined,
+        };
+        lane.queue.insert(turn, sender);
+        Some(receiver)
+      } else {
+        lane.head = true;
+        None
+      }
+    };
+    let mut place = Place {
+      pacer: self,
+      key,
+      head: waiter.is_none(),
+      waiter,
+      reserved: None,
+    };
+    crate::call::paused(place.take_turn(now + self.max_queue)).await
+  }
+
+  fn queue_full(&self, wait: Duration) -> Error {
+    Error::QueueFull {
+      wait,
+      max_queue: self.max_queue,
+      retry_after: wait.saturating_sub(self.max_queue).max(WINDOW),
+    }
+  }
+
+  async fn fleet_slot(&self, key: &PaceKey) -> Option<Slot> {
+    // Boxed: a Redis round trip's state is only needed by a head, never by the thousands queued behind it.
+    Box::pin(self.fleet.as_ref()?.reserve(key, self.rate, WINDOW)).await
+  }
+
+  fn local_slot(&self, key: &PaceKey) -> Instant {
+    let now = Instant::now();
+    let full_rate = usize::try_from(self.rate).unwrap_or(usize::MAX);
+    let mut lanes = self.lanes.locked();
+    let lane = lanes.by_key.entry(key.clone()).or_insert_with(|| Lane::new(self.rate));
+    lane.reserve(now, full_rate)
+  }
+
+  /// What Twilio answered a paced write: a 429 slows the key's lane, a success speeds it back up.
+  pub fn observe(&self, key: &PaceKey, rate_limited: bool) {
+    let mut lanes = self.lanes.locked();
+    if let Some(lane) = lanes.by_key.get_mut(key) {
+      if rate_limited {
+        lane.slowed(Instant::now());
+      } else {
+        lane.sped_up(f64::from(self.rate));
+      }
+    }
+  }
+
+  /// The lane's current rate (for tests of the rate's adaptation).
+  #[cfg(test)]
+  fn rate_of(&self, key: &PaceKey) -> Option<f64> {
+    self.lanes.locked().by_key.get(key).map(|lane| lane.rate)
+  }
+
+  /// How many keys hold a lane (for tests of the memory bound).
+  #[cfg(test)]
+  fn keys(&self) -> usize {
+    self.lanes.locked().by_key.len()
   }
 }
 
 #[cfg(test)]
 mod tests {
+  use std::sync::Mutex as StdMutex;
+
   use super::*;
 
-  #[tokio::test(start_paused = true)]
-  async fn a_burst_is_spread_at_most_rate_starts_per_window_in_order() {
-    let pacer = Pacer::new(30).unwrap();
-    let key = PaceKey::Conversation("CH1".into());
+  const QUEUE: Duration = Duration::from_secs(900);
+
+  fn pacer(rate: u32) -> Arc<Pacer> {
+    Arc::new(Pacer::new(rate, QUEUE, None).unwrap())
+  }
+
+  /// Starts `n` calls on `key` at once (call `i` asking `i`-th) and answers when each got its turn.
+  async fn turns(pacer: &Arc<Pacer>, key: &PaceKey, n: usize) -> Vec<(usize, Duration)> {
     let start = Instant::now();
-    let slots: Vec<Instant> = (0..150).map(|_| pacer.reserve(&key)).collect();
-    assert!(slots.windows(2).all(|pair| pair[0] <= pair[1]), "in the order asked");
-    for (i, slot) in slots.iter().enumerate() {
-      assert_eq!(*slot, start + WINDOW * u32::try_from(i / 30).unwrap(), "slot {i}");
+    let seen = Arc::new(StdMutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+      let (pacer, key, seen) = (pacer.clone(), key.clone(), seen.clone());
+      tasks.push(tokio::spawn(async move {
+        pacer.turn(&key, false).await.unwrap();
+        seen.lock().unwrap().push((i, Instant::now() - start));
+      }));
+      tokio::task::yield_now().await;
     }
-    // Any window of WINDOW holds at most 30 starts.
-    for (i, slot) in slots.iter().enumerate() {
-      let within = slots[i..].iter().take_while(|s| **s < *slot + WINDOW).count();
-      assert!(within <= 30);
+    for task in tasks {
+      task.await.unwrap();
+    }
+    let seen = seen.lock().unwrap().clone();
+    seen
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_burst_starts_at_most_rate_per_window_in_the_order_asked() {
+    let pacer = pacer(30);
+    let seen = turns(&pacer, &PaceKey::Conversation("CH1".into()), 150).await;
+    let order: Vec<usize> = seen.iter().map(|(i, _)| *i).collect();
+    assert_eq!(order, (0..150).collect::<Vec<_>>(), "in the order asked");
+    for (i, at) in &seen {
+      assert_eq!(*at, WINDOW * u32::try_from(i / 30).unwrap(), "call {i}");
     }
   }
 
   #[tokio::test(start_paused = true)]
   async fn keys_are_paced_separately_and_a_quiet_key_starts_at_once() {
-    let pacer = Pacer::new(2).unwrap();
+    let pacer = pacer(2);
     let busy = PaceKey::Conversation("CH1".into());
     let start = Instant::now();
-    pacer.reserve(&busy);
-    pacer.reserve(&busy);
-    assert_eq!(pacer.reserve(&busy), start + WINDOW);
-    assert_eq!(pacer.reserve(&PaceKey::Service), start);
-    tokio::time::advance(WINDOW * 3).await;
-    assert_eq!(pacer.reserve(&busy), Instant::now());
+    pacer.turn(&busy, false).await.unwrap();
+    pacer.turn(&busy, false).await.unwrap();
+    pacer.turn(&PaceKey::Service, false).await.unwrap();
+    assert_eq!(Instant::now(), start, "two starts and another key's: no wait");
+    pacer.turn(&busy, false).await.unwrap();
+    assert_eq!(Instant::now(), start + WINDOW);
   }
 
   #[tokio::test(start_paused = true)]
-  async fn memory_follows_the_keys_written_to_in_the_last_window() {
-    let pacer = Pacer::new(30).unwrap();
+  async fn a_call_that_gives_up_while_queued_costs_no_one_a_slot() {
+    let pacer = pacer(1);
+    let key = PaceKey::Service;
+    pacer.turn(&key, false).await.unwrap();
+    let start = Instant::now();
+    // Ten calls queue behind the head and end before their turn (their caller timed out).
+    for _ in 0..10 {
+      let turn = pacer.turn(&key, false);
+      assert!(tokio::time::timeout(Duration::from_millis(10), turn).await.is_err());
+    }
+    pacer.turn(&key, false).await.unwrap();
+    assert_eq!(
+      Instant::now(),
+      start + WINDOW,
+      "the next start is the next slot, not the eleventh"
+    );
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_call_that_waited_before_goes_back_in_at_the_front() {
+    let pacer = pacer(1);
+    let key = PaceKey::Service;
+    pacer.turn(&key, false).await.unwrap();
+    let order = Arc::new(StdMutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for (name, again) in [("first", false), ("second", false), ("retry", true)] {
+      let (pacer, key, order) = (pacer.clone(), key.clone(), order.clone());
+      tasks.push(tokio::spawn(async move {
+        pacer.turn(&key, again).await.unwrap();
+        order.lock().unwrap().push(name);
+      }));
+      tokio::task::yield_now().await;
+    }
+    for task in tasks {
+      task.await.unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), ["first", "retry", "second"]);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_call_asked_earlier_goes_first_even_when_it_joins_later() {
+    let pacer = pacer(1);
+    let key = PaceKey::Service;
+    pacer.turn(&key, false).await.unwrap();
+    let order = Arc::new(StdMutex::new(Vec::new()));
+    let call = |name: &'static str, lookup: Duration| {
+      let (pacer, key, order) = (pacer.clone(), key.clone(), order.clone());
+      crate::call::within(QUEUE, async move {
+        tokio::time::sleep(lookup).await;
+        pacer.turn(&key, false).await?;
+        order.lock().unwrap().push(name);
+        Ok(())
+      })
+    };
+    // A call holds the head, waiting for the next window; the earlier call's lookup takes longer, so it joins the
+    // line after the later one.
+    let head = call("head", Duration::ZERO);
+    let earlier = call("asked first", Duration::from_millis(20));
+    let later = call("asked second", Duration::from_millis(10));
+    let (head, earlier, later) = tokio::join!(head, earlier, later);
+    assert!(head.is_ok() && earlier.is_ok() && later.is_ok());
+    assert_eq!(*order.lock().unwrap(), ["head", "asked first", "asked second"]);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_start_past_max_queue_is_refused_before_it_queues_with_when_to_retry() {
+    let pacer = Arc::new(Pacer::new(2, WINDOW * 2, None).unwrap());
+    let key = PaceKey::Service;
+    let queued: Vec<_> = (0..6)
+      .map(|_| {
+        let (pacer, key) = (pacer.clone(), key.clone());
+        tokio::spawn(async move { pacer.turn(&key, false).await })
+      })
+      .collect();
+    tokio::task::yield_now().await;
+    let error = pacer.turn(&key, false).await.unwrap_err();
+    let Error::QueueFull { retry_after, .. } = &error else {
+      panic!("{error:?}")
+    };
+    assert_eq!(error.code(), "QUEUE_FULL");
+    assert!(*retry_after >= WINDOW, "{retry_after:?}");
+    for task in queued {
+      assert!(task.await.unwrap().is_ok(), "six starts in three windows");
+    }
+    for _ in 0..6 {
+      assert!(
+        pacer.turn(&key, true).await.is_ok(),
+        "a call already in line is never refused"
+      );
+    }
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn waiting_in_the_queue_does_not_count_against_the_call_deadline() {
+    let pacer = pacer(1);
+    let key = PaceKey::Service;
+    let call = async {
+      for _ in 0..5 {
+        pacer.turn(&key, false).await?;
+      }
+      Ok(())
+    };
+    let within = crate::call::within(Duration::from_millis(100), call).await;
+    assert!(
+      within.is_ok(),
+      "four windows queued, no time of the call's own used: {within:?}"
+    );
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_429_halves_the_rate_once_a_window_and_successes_raise_it_back() {
+    let pacer = pacer(30);
+    let key = PaceKey::Service;
+    pacer.turn(&key, false).await.unwrap();
+    for _ in 0..8 {
+      pacer.observe(&key, true);
+    }
+    assert_eq!(pacer.rate_of(&key), Some(15.0), "eight 429s in one window: one cut");
+    tokio::time::advance(WINDOW).await;
+    pacer.observe(&key, true);
+    assert_eq!(pacer.rate_of(&key), Some(7.5));
+    for _ in 0..500 {
+      pacer.observe(&key, false);
+    }
+    assert_eq!(pacer.rate_of(&key), Some(30.0), "back to Twilio's rate, not above it");
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_slowed_lane_starts_fewer_per_window() {
+    let pacer = pacer(30);
+    let key = PaceKey::Service;
+    pacer.turn(&key, false).await.unwrap();
+    pacer.observe(&key, true);
+    pacer.observe(&key, true);
+    tokio::time::advance(WINDOW).await;
+    let seen = turns(&pacer, &key, 30).await;
+    let first_window = seen.iter().filter(|(_, at)| *at < WINDOW).count();
+    assert_eq!(first_window, 15);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn memory_follows_the_keys_written_to_lately() {
+    let pacer = pacer(30);
     for i in 0..5000 {
-      pacer.reserve(&PaceKey::Conversation(format!("CH{i}")));
+      pacer
+        .turn(&PaceKey::Conversation(format!("CH{i}")), false)
+        .await
+        .unwrap();
       if i % 1000 == 999 {
         tokio::time::advance(WINDOW * 2).await;
       }
@@ -139,6 +562,6 @@ mod tests {
 
   #[test]
   fn a_rate_of_zero_means_no_pacing() {
-    assert!(Pacer::new(0).is_none());
+    assert!(Pacer::new(0, QUEUE, None).is_none());
   }
 }

@@ -23,7 +23,9 @@ use crate::cache::Cache;
 use crate::config::{Config, ConversationTimers, SystemParticipant};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
+use crate::fleet::Fleet;
 use crate::notices::Notices;
+use crate::pacing::PaceKey;
 use crate::phone::Customer;
 use crate::resources::{is_sid, sid_in, ConversationInfo, ParticipantConversation};
 use crate::sync::Unpoisoned;
@@ -33,6 +35,8 @@ const MAX_CREATE_ATTEMPTS: u32 = 5;
 /// How long new conversations are made without the system identity after Twilio refused it: long enough not
 /// to spend a doomed request on every new customer, short enough to take it back once conversations close.
 pub const SYSTEM_PARTICIPANT_PAUSE: Duration = Duration::from_secs(600);
+/// The fleet's switch that says Twilio refused the system identity lately.
+const SYSTEM_FULL: &str = "system-full";
 /// The first wait for an initializing conversation; it doubles up to [`INITIALIZING_POLL_CAP`].
 const INITIALIZING_POLL: Duration = Duration::from_millis(100);
 const INITIALIZING_POLL_CAP: Duration = Duration::from_secs(2);
@@ -113,6 +117,8 @@ pub struct Resolver {
   system_paused_until: Mutex<Option<Instant>>,
   timers: ConversationTimers,
   notices: Arc<Notices>,
+  /// Shares the system identity's pause with every process of the fleet.
+  fleet: Option<Arc<Fleet>>,
 }
 
 enum Lookup {
@@ -142,7 +148,7 @@ fn key(customer: &Customer) -> Key {
 }
 
 impl Resolver {
-  pub fn new(api: Arc<Api>, config: &Config, notices: Arc<Notices>) -> Self {
+  pub fn new(api: Arc<Api>, config: &Config, notices: Arc<Notices>, fleet: Option<Arc<Fleet>>) -> Self {
     Self {
       api,
       cache: Cache::new(config.cache_max_entries, config.cache_ttl),
@@ -153,6 +159,7 @@ impl Resolver {
       system_paused_until: Mutex::new(None),
       timers: config.conversation_timers.clone(),
       notices,
+      fleet,
     }
   }
 
@@ -190,17 +197,17 @@ impl Resolver {
   /// The customer's conversation, created when there is none. Concurrent calls for one customer share one
   /// lookup; a failure is not cached.
   pub async fn resolve(&self, customer: &Customer) -> Result<ConversationInfo> {
-    let cached = self
-      .cache
-      .get_or_try_insert_with(key(customer), async {
-        let conversation = match self.lookup(customer).await? {
-          Lookup::Found(conversation) => conversation,
-          Lookup::Missing { generation } => self.create(customer, generation).await?,
-        };
-        let conversation = self.ready(conversation).await?;
-        Ok(self.compact(&conversation))
-      })
-      .await?;
+    // The lookup is boxed: a send holds a resolve's state while it waits for later steps (a queue of thousands of
+    // sends at Twilio's rate), and only a cache miss needs the lookup's kilobytes.
+    let miss = Box::pin(async {
+      let conversation = match self.lookup(customer).await? {
+        Lookup::Found(conversation) => conversation,
+        Lookup::Missing { generation } => self.create(customer, generation).await?,
+      };
+      let conversation = self.ready(conversation).await?;
+      Ok(self.compact(&conversation))
+    });
+    let cached = self.cache.get_or_try_insert_with(key(customer), miss).await?;
     Ok(Self::expand(&cached))
   }
 
@@ -271,15 +278,25 @@ impl Resolver {
     participants
   }
 
-  /// Whether a new conversation gets the system identity now.
-  fn offer_system(&self) -> bool {
+  /// Whether a new conversation gets the system identity now: not while this process, or any process of the
+  /// fleet, saw Twilio refuse it lately.
+  async fn offer_system(&self) -> bool {
     match self.system_participant {
       SystemParticipant::Always => true,
       SystemParticipant::Never => false,
-      SystemParticipant::Auto => self
-        .system_paused_until
-        .locked()
-        .is_none_or(|until| Instant::now() >= until),
+      SystemParticipant::Auto => {
+        let paused_here = self
+          .system_paused_until
+          .locked()
+          .is_some_and(|until| Instant::now() < until);
+        if paused_here {
+          return false;
+        }
+        match &self.fleet {
+          Some(fleet) => fleet.switch(SYSTEM_FULL).await != Some(true),
+          None => true,
+        }
+      }
     }
   }
 
@@ -291,6 +308,10 @@ impl Resolver {
     let already = paused.is_some_and(|until| now < until);
     *paused = Some(now + SYSTEM_PARTICIPANT_PAUSE);
     drop(paused);
+    if let (Some(fleet), Ok(runtime)) = (&self.fleet, tokio::runtime::Handle::try_current()) {
+      let fleet = fleet.clone();
+      drop(runtime.spawn(async move { fleet.set_switch(SYSTEM_FULL, SYSTEM_PARTICIPANT_PAUSE).await }));
+    }
     if !already {
       self.notices.warn(format!(
         "Twilio refused a conversation with the system participant '{}' ({}, HTTP {}), most likely because that \
@@ -305,11 +326,15 @@ impl Resolver {
     }
   }
 
+  /// Creates the customer's conversation. Each attempt waits for its turn at the service's creation rate first
+  /// (a repeat keeps the call's place) and only then decides whether the system identity joins: creations queued
+  /// behind the one Twilio refused it for go without it, instead of spending a slot each on the same refusal.
   async fn create(&self, customer: &Customer, mut generation: u32) -> Result<ConversationInfo> {
-    let mut with_system = self.offer_system();
     let mut system_refused = None;
     let mut last_error = None;
-    for _ in 0..MAX_CREATE_ATTEMPTS {
+    for attempt in 0..MAX_CREATE_ATTEMPTS {
+      self.api.http().turn(&PaceKey::Service, attempt > 0).await?;
+      let with_system = system_refused.is_none() && self.offer_system().await;
       let name = customer.unique_name(generation);
       let participants = self.participants(customer, with_system);
       let error = match self
@@ -340,7 +365,6 @@ impl Resolver {
       } else if with_system && self.system_participant == SystemParticipant::Auto && may_be_the_system_identity(&error)
       {
         // Tried again without it: if that goes through, the identity was the cause.
-        with_system = false;
         system_refused = Some(error.clone());
       } else {
         return Err(error);
@@ -431,7 +455,7 @@ mod tests {
       "AC1".into(),
       None,
     );
-    (Resolver::new(Arc::new(api), &config, Arc::default()), calls)
+    (Resolver::new(Arc::new(api), &config, Arc::default(), None), calls)
   }
 
   #[tokio::test(start_paused = true)]

@@ -14,14 +14,14 @@ use common::{Setup, PHONE};
 async fn a_first_message_takes_three_calls_a_cold_one_two_and_a_warm_one_one() {
   let s = Setup::new().await;
   let client = s.client(|_| {});
-  client.send_message(PHONE, "first", None).await.unwrap();
+  client.send_message(PHONE, "first", None, None).await.unwrap();
   assert_eq!(s.requests().len(), 3, "{:?}", s.requests());
   s.clear();
-  client.send_message(PHONE, "warm", None).await.unwrap();
+  client.send_message(PHONE, "warm", None, None).await.unwrap();
   assert_eq!(s.requests().len(), 1);
   s.clear();
   let cold = s.client(|_| {});
-  cold.send_message(PHONE, "cold", None).await.unwrap();
+  cold.send_message(PHONE, "cold", None, None).await.unwrap();
   assert_eq!(s.requests().len(), 2, "{:?}", s.requests());
   assert_eq!(s.messages_in("whatsapp_1234567890"), ["first", "warm", "cold"]);
 }
@@ -36,7 +36,7 @@ async fn a_customer_whose_conversation_is_older_than_120_others_is_found() {
   seeds.extend((0..120).map(|i| json!({"unique_name": format!("other_{i}")})));
   s.control("/conversations", Value::Array(seeds)).await;
   let client = s.client(|_| {});
-  client.send_message(PHONE, "hello", None).await.unwrap();
+  client.send_message(PHONE, "hello", None, None).await.unwrap();
   assert_eq!(s.messages_in("whatsapp_1234567890"), ["hello"]);
   assert_eq!(s.conversations(), 121);
 }
@@ -47,7 +47,7 @@ async fn fifty_concurrent_first_messages_make_one_conversation_and_fifty_message
   let client = Arc::new(s.client(|_| {}));
   let sends = (0..50).map(|i| {
     let client = client.clone();
-    tokio::spawn(async move { client.send_message(PHONE, &format!("m{i}"), None).await })
+    tokio::spawn(async move { client.send_message(PHONE, &format!("m{i}"), None, None).await })
   });
   for result in futures::future::join_all(sends).await {
     result.unwrap().unwrap();
@@ -70,7 +70,7 @@ async fn clients_racing_like_separate_processes_end_in_one_conversation() {
   let sends = clients.iter().flat_map(|client| {
     (0..5).map(move |i| {
       let client = client.clone();
-      tokio::spawn(async move { client.send_message(PHONE, &format!("m{i}"), None).await })
+      tokio::spawn(async move { client.send_message(PHONE, &format!("m{i}"), None, None).await })
     })
   });
   for result in futures::future::join_all(sends).await {
@@ -100,7 +100,7 @@ async fn a_binding_held_by_another_conversation_is_used_and_no_orphan_is_left() 
   )
   .await;
   let client = s.client(|_| {});
-  let sent = client.send_message(PHONE, "hello", None).await.unwrap();
+  let sent = client.send_message(PHONE, "hello", None, None).await.unwrap();
   assert_eq!(s.conversations(), 1, "no orphan");
   assert_eq!(s.messages_in("legacy-support-thread"), ["hello"]);
   assert_eq!(
@@ -126,7 +126,7 @@ async fn a_closed_conversation_is_never_reused_and_its_successor_is_found_next_t
   )
   .await;
   let client = s.client(|_| {});
-  client.send_message(PHONE, "one", None).await.unwrap();
+  client.send_message(PHONE, "one", None, None).await.unwrap();
   assert_eq!(s.messages_in("whatsapp_1234567890_2"), ["one"]);
   let later = s.client(|_| {});
   assert_eq!(
@@ -140,7 +140,7 @@ async fn a_closed_conversation_is_never_reused_and_its_successor_is_found_next_t
         .clone()
     )
   );
-  later.send_message(PHONE, "two", None).await.unwrap();
+  later.send_message(PHONE, "two", None, None).await.unwrap();
   assert_eq!(s.messages_in("whatsapp_1234567890_2"), ["one", "two"]);
   assert_eq!(s.conversations(), 2);
 }
@@ -149,10 +149,10 @@ async fn a_closed_conversation_is_never_reused_and_its_successor_is_found_next_t
 async fn a_conversation_closed_behind_the_cache_is_noticed_on_the_next_send() {
   let s = Setup::new().await;
   let client = s.client(|_| {});
-  let first = client.send_message(PHONE, "one", None).await.unwrap();
+  let first = client.send_message(PHONE, "one", None, None).await.unwrap();
   s.control("/conversations/whatsapp_1234567890", json!({"state": "closed"}))
     .await;
-  let second = client.send_message(PHONE, "two", None).await.unwrap();
+  let second = client.send_message(PHONE, "two", None, None).await.unwrap();
   assert_ne!(first.conversation_sid, second.conversation_sid);
   assert_eq!(s.messages_in("whatsapp_1234567890_2"), ["two"]);
 }
@@ -161,7 +161,7 @@ async fn a_conversation_closed_behind_the_cache_is_noticed_on_the_next_send() {
 async fn a_conversation_deleted_behind_the_cache_is_recreated() {
   let s = Setup::new().await;
   let client = s.client(|_| {});
-  client.send_message(PHONE, "one", None).await.unwrap();
+  client.send_message(PHONE, "one", None, None).await.unwrap();
   s.http
     .delete(format!(
       "{}/__sandbox/conversations/whatsapp_1234567890",
@@ -170,7 +170,7 @@ async fn a_conversation_deleted_behind_the_cache_is_recreated() {
     .send()
     .await
     .unwrap();
-  client.send_message(PHONE, "two", None).await.unwrap();
+  client.send_message(PHONE, "two", None, None).await.unwrap();
   assert_eq!(s.messages_in("whatsapp_1234567890"), ["two"]);
 }
 
@@ -187,7 +187,7 @@ async fn a_template_is_a_message_of_the_conversation() {
   let s = Setup::new().await;
   let client = s.client(|_| {});
   let sent = client
-    .send_template_message(PHONE, DEFAULT_TEMPLATE_SID, Some(r#"{"1":"12/1","2":"3pm"}"#))
+    .send_template_message(PHONE, DEFAULT_TEMPLATE_SID, Some(r#"{"1":"12/1","2":"3pm"}"#), None)
     .await
     .unwrap();
   assert_eq!(
@@ -205,11 +205,15 @@ async fn an_image_by_url_is_uploaded_and_sent_with_its_caption() {
   let s = Setup::new().await;
   let client = s.client(|o| o.media_allow_private_hosts = Some(true));
   let url = format!("{}/__sandbox/image.png", s.sandbox.url());
-  let sent = client.send_image_by_url(PHONE, &url, Some("look")).await.unwrap();
+  let sent = client.send_image_by_url(PHONE, &url, Some("look"), None).await.unwrap();
   let resource: Value = serde_json::from_str(&sent.json).unwrap();
   assert_eq!(resource["media"][0]["content_type"], "image/png");
   assert_eq!(sent.body.as_deref(), Some("look"));
-  let refused = s.client(|_| {}).send_image_by_url(PHONE, &url, None).await.unwrap_err();
+  let refused = s
+    .client(|_| {})
+    .send_image_by_url(PHONE, &url, None, None)
+    .await
+    .unwrap_err();
   assert_eq!(refused.code(), "MEDIA_HOST_NOT_ALLOWED");
 }
 
@@ -222,7 +226,7 @@ async fn a_429_without_retry_after_is_repeated_and_the_message_lands_once() {
     json!({"method": "POST", "path": "/Messages$", "status": 429, "times": 2}),
   )
   .await;
-  client.send_message(PHONE, "once", None).await.unwrap();
+  client.send_message(PHONE, "once", None, None).await.unwrap();
   assert_eq!(s.messages_in("whatsapp_1234567890"), ["once"]);
 }
 
@@ -230,13 +234,13 @@ async fn a_429_without_retry_after_is_repeated_and_the_message_lands_once() {
 async fn a_lost_answer_is_checked_and_the_message_is_not_sent_twice() {
   let s = Setup::new().await;
   let client = s.client(|_| {});
-  client.send_message(PHONE, "warm-up", None).await.unwrap();
+  client.send_message(PHONE, "warm-up", None, None).await.unwrap();
   s.control(
     "/faults",
     json!({"method": "POST", "path": "/Messages$", "drop": "after"}),
   )
   .await;
-  let sent = client.send_message(PHONE, "exactly once", None).await.unwrap();
+  let sent = client.send_message(PHONE, "exactly once", None, None).await.unwrap();
   assert_eq!(s.messages_in("whatsapp_1234567890"), ["warm-up", "exactly once"]);
   assert_eq!(sent.body.as_deref(), Some("exactly once"));
 }
@@ -245,13 +249,13 @@ async fn a_lost_answer_is_checked_and_the_message_is_not_sent_twice() {
 async fn a_dropped_request_is_sent_again() {
   let s = Setup::new().await;
   let client = s.client(|_| {});
-  client.send_message(PHONE, "warm-up", None).await.unwrap();
+  client.send_message(PHONE, "warm-up", None, None).await.unwrap();
   s.control(
     "/faults",
     json!({"method": "POST", "path": "/Messages$", "drop": "before"}),
   )
   .await;
-  client.send_message(PHONE, "delivered", None).await.unwrap();
+  client.send_message(PHONE, "delivered", None, None).await.unwrap();
   assert_eq!(s.messages_in("whatsapp_1234567890"), ["warm-up", "delivered"]);
 }
 
@@ -264,7 +268,7 @@ async fn a_503_on_each_step_of_the_resolver_is_survived() {
     let s = Setup::new().await;
     s.control("/faults", json!({"method": method, "path": path, "status": 503}))
       .await;
-    s.client(|_| {}).send_message(PHONE, "hi", None).await.unwrap();
+    s.client(|_| {}).send_message(PHONE, "hi", None, None).await.unwrap();
     assert_eq!(s.messages_in("whatsapp_1234567890"), ["hi"], "{method} {path}");
   }
 }
@@ -279,7 +283,7 @@ async fn a_slow_twilio_does_not_hold_the_caller_past_the_deadline() {
     o.deadline_ms = Some(600);
   });
   // How soon is proven on tokio's paused clock (http.rs); here, that the real transport ends in TIMEOUT.
-  let error = client.send_message(PHONE, "hi", None).await.unwrap_err();
+  let error = client.send_message(PHONE, "hi", None, None).await.unwrap_err();
   assert_eq!(error.code(), "TIMEOUT");
 }
 
@@ -288,16 +292,16 @@ async fn bad_input_makes_no_request() {
   let s = Setup::new().await;
   let client = s.client(|_| {});
   assert_eq!(
-    client.send_message("", "x", None).await.unwrap_err().code(),
+    client.send_message("", "x", None, None).await.unwrap_err().code(),
     "INVALID_PHONE_NUMBER"
   );
   assert_eq!(
-    client.send_message(PHONE, "", None).await.unwrap_err().code(),
+    client.send_message(PHONE, "", None, None).await.unwrap_err().code(),
     "INVALID_TEXT"
   );
   assert_eq!(
     client
-      .send_template_message(PHONE, "HX1", None)
+      .send_template_message(PHONE, "HX1", None, None)
       .await
       .unwrap_err()
       .code(),
@@ -305,7 +309,7 @@ async fn bad_input_makes_no_request() {
   );
   assert_eq!(
     client
-      .send_image_by_url(PHONE, "ftp://x/y", None)
+      .send_image_by_url(PHONE, "ftp://x/y", None, None)
       .await
       .unwrap_err()
       .code(),
@@ -319,12 +323,12 @@ async fn messaging_delivery_sends_what_the_old_module_sent_and_passes_the_contra
   let s = Setup::new().await;
   let client = s.client(|o| o.delivery = Some("messaging".into()));
   let sent = client
-    .send_template_message(PHONE, DEFAULT_TEMPLATE_SID, Some(r#"{"1":"a","2":"b"}"#))
+    .send_template_message(PHONE, DEFAULT_TEMPLATE_SID, Some(r#"{"1":"a","2":"b"}"#), None)
     .await
     .unwrap();
   assert!(sent.message_sid.starts_with("SM"));
   let image = client
-    .send_image_by_url(PHONE, "https://example.com/a.png", Some("cap"))
+    .send_image_by_url(PHONE, "https://example.com/a.png", Some("cap"), None)
     .await
     .unwrap();
   let resource: Value = serde_json::from_str(&image.json).unwrap();
@@ -350,8 +354,8 @@ async fn a_lost_answer_is_found_even_under_many_newer_messages() {
   s.control("/limits", json!({"writes_per_second": null})).await;
   let sender = Arc::new(s.client(|_| {}));
   let others = Arc::new(s.client(|o| o.writes_per_second = Some(0)));
-  sender.send_message(PHONE, "warm-up", None).await.unwrap();
-  others.send_message(PHONE, "warm-up 2", None).await.unwrap();
+  sender.send_message(PHONE, "warm-up", None, None).await.unwrap();
+  others.send_message(PHONE, "warm-up 2", None, None).await.unwrap();
   s.control(
     "/faults",
     json!({"method": "POST", "path": "/Messages$", "drop": "after"}),
@@ -365,12 +369,12 @@ async fn a_lost_answer_is_found_even_under_many_newer_messages() {
   .await;
   let needle = tokio::spawn({
     let sender = sender.clone();
-    async move { sender.send_message(PHONE, "needle", None).await }
+    async move { sender.send_message(PHONE, "needle", None, None).await }
   });
   tokio::time::sleep(std::time::Duration::from_millis(100)).await;
   let burst = (0..150).map(|i| {
     let others = others.clone();
-    tokio::spawn(async move { others.send_message(PHONE, &format!("newer {i}"), None).await })
+    tokio::spawn(async move { others.send_message(PHONE, &format!("newer {i}"), None, None).await })
   });
   for sent in futures::future::join_all(burst).await {
     sent.unwrap().unwrap();

@@ -21,7 +21,7 @@ async fn first_messages(client: &Arc<Client>, numbers: impl Iterator<Item = usiz
   let results: Vec<Result<_, Error>> = futures::stream::iter(numbers)
     .map(|i| {
       let client = client.clone();
-      async move { client.send_message(&number(i), &format!("hello {i}"), None).await }
+      async move { client.send_message(&number(i), &format!("hello {i}"), None, None).await }
     })
     .buffer_unordered(concurrency)
     .collect()
@@ -118,7 +118,7 @@ async fn with_always_a_refused_system_identity_fails_the_send_and_creates_nothin
   s.control("/limits", json!({ "conversations_per_identity": 1 })).await;
   let client = Arc::new(s.client(|o| o.system_participant = Some("always".into())));
   first_messages(&client, 0..1, 1).await;
-  let refused = client.send_message(&number(1), "hello", None).await.unwrap_err();
+  let refused = client.send_message(&number(1), "hello", None, None).await.unwrap_err();
   assert_eq!(refused.twilio_code(), Some(50214));
   assert_eq!(s.conversations(), 1);
 }
@@ -137,11 +137,11 @@ async fn with_auto_concurrent_refusals_raise_one_warning() {
 async fn a_burst_of_150_messages_to_one_customer_lands_completely_each_once() {
   let s = Setup::new().await;
   let client = Arc::new(s.client(|_| {}));
-  client.send_message(PHONE, "first", None).await.unwrap();
+  client.send_message(PHONE, "first", None, None).await.unwrap();
   let started = Instant::now();
   let sends = (0..150).map(|i| {
     let client = client.clone();
-    async move { client.send_message(PHONE, &format!("burst {i}"), None).await }
+    async move { client.send_message(PHONE, &format!("burst {i}"), None, None).await }
   });
   for result in futures::future::join_all(sends).await {
     result.expect("delivered");
@@ -167,7 +167,7 @@ async fn messages_sent_one_after_another_keep_their_order_through_the_pacing() {
   let client = s.client(|o| o.writes_per_second = Some(10));
   let sent: Vec<String> = (0..25).map(|i| format!("in order {i}")).collect();
   for body in &sent {
-    client.send_message(PHONE, body, None).await.unwrap();
+    client.send_message(PHONE, body, None, None).await.unwrap();
   }
   assert_eq!(s.messages_in("whatsapp_1234567890"), sent);
 }
@@ -180,7 +180,11 @@ async fn first_messages_to_conversations_still_initializing_are_delivered_once()
   // Five customers, three first messages each, all at once.
   let sends = (0..15).map(|i| {
     let client = client.clone();
-    async move { client.send_message(&number(i % 5), &format!("hello {i}"), None).await }
+    async move {
+      client
+        .send_message(&number(i % 5), &format!("hello {i}"), None, None)
+        .await
+    }
   });
   for result in futures::future::join_all(sends).await {
     result.expect("delivered");
@@ -200,7 +204,7 @@ async fn conversations_get_the_configured_timers_and_after_the_closed_timer_the_
     o.inactive_after = Some("PT5M".into());
     o.closed_after = Some("PT10M".into());
   });
-  client.send_message(PHONE, "before", None).await.unwrap();
+  client.send_message(PHONE, "before", None, None).await.unwrap();
   {
     let state = s.sandbox.state();
     let first = state.find_conversation("whatsapp_1234567890").unwrap();
@@ -217,7 +221,7 @@ async fn conversations_get_the_configured_timers_and_after_the_closed_timer_the_
     "inactive"
   );
   s.control("/clock", json!({ "advance": "PT10M" })).await;
-  client.send_message(PHONE, "after", None).await.unwrap();
+  client.send_message(PHONE, "after", None, None).await.unwrap();
   assert_eq!(s.messages_in("whatsapp_1234567890"), ["before"]);
   assert_eq!(s.messages_in("whatsapp_1234567890_2"), ["after"]);
   let state = s.sandbox.state();

@@ -1,0 +1,329 @@
+"use strict";
+
+// Campaigns: many sends at once from one process, delivered at Twilio's rate in the order asked, queueing outside
+// the call's deadline and bounded by maxQueueMs; sendBulk; idempotency keys, also across a crash. The sandbox
+// enforces Twilio's limits as Twilio does (30 creations a second per service, 30 writes per conversation).
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { useSandbox } = require("./helpers.js");
+const { runWorker, startWorker } = require("./fixtures/campaign.js");
+
+const box = useSandbox();
+
+const customer = (i) => `+1555${String(2_000_000 + i).padStart(7, "0")}`;
+const VARIABLES = { 1: "12/1", 2: "3pm" };
+
+async function creations() {
+  return (await box.sandbox.requests()).filter(
+    (r) => r.method === "POST" && r.path === "/v1/ConversationWithParticipants",
+  );
+}
+
+test("a campaign of three windows' worth of new customers is delivered in the order asked, with no 429", async () => {
+  const client = box.client();
+  const results = await Promise.all(
+    Array.from({ length: 90 }, (_, i) =>
+      client.sendTemplateMessage(
+        customer(i),
+        box.sandbox.templateSid,
+        VARIABLES,
+      ),
+    ),
+  );
+  assert.deepEqual(
+    results.filter((r) => !r.success),
+    [],
+  );
+  // The first window's 30 start as their lookups answer; later turns go in the order the sends were asked. The log
+  // is in the order the sandbox answered, which within one window's burst is the connections' race.
+  const made = (await creations()).map((r) =>
+    Number(r.params.UniqueName.slice(-3)),
+  );
+  assert.equal(made.length, 90);
+  const [second, third] = [made.slice(30, 60), made.slice(60)];
+  assert.ok(
+    Math.max(...second) < Math.min(...third),
+    `${second} then ${third}`,
+  );
+  assert.equal((await box.sandbox.limits()).refused_writes, 0);
+});
+
+test("waiting for a pacing slot does not count against deadlineMs", async () => {
+  // 90 creations take three windows; each call's own Twilio work takes milliseconds.
+  const client = box.client({ deadlineMs: 500 });
+  const results = await Promise.all(
+    Array.from({ length: 90 }, (_, i) =>
+      client.sendTemplateMessage(
+        customer(100 + i),
+        box.sandbox.templateSid,
+        VARIABLES,
+      ),
+    ),
+  );
+  assert.deepEqual(
+    results.filter((r) => !r.success).map((r) => r.code),
+    [],
+  );
+});
+
+test("a send whose slot would start past maxQueueMs is refused at once with QUEUE_FULL and retryAfterMs, and sends nothing", async () => {
+  const client = box.client({ maxQueueMs: 1000 });
+  await client.findOrCreateConversation(customer(300));
+  await box.sandbox.clearRequests();
+  // One conversation takes 30 writes a window: 150 at once is five windows, the bound one.
+  const results = await Promise.all(
+    Array.from({ length: 150 }, (_, i) =>
+      client.sendMessage(customer(300), `m${i}`),
+    ),
+  );
+  const refused = results.filter((r) => !r.success);
+  assert.ok(refused.length >= 60, `${refused.length} refused`);
+  for (const result of refused) {
+    assert.equal(result.code, "QUEUE_FULL");
+    assert.ok(
+      Number.isInteger(result.retryAfterMs) && result.retryAfterMs >= 1000,
+    );
+    assert.match(result.error, /maxQueueMs/);
+  }
+  const posts = (await box.sandbox.requests()).filter(
+    (r) => r.method === "POST",
+  );
+  assert.equal(
+    posts.length,
+    results.length - refused.length,
+    "a refused send made no request",
+  );
+  const delivered = results.findIndex((r) => !r.success);
+  assert.ok(
+    results.slice(delivered).every((r) => !r.success),
+    "the first asked are the ones delivered",
+  );
+});
+
+test("after Twilio refuses the system identity, the creations queued behind go without it", async () => {
+  await box.sandbox.limits({ conversations_per_identity: 5 });
+  const client = box.client();
+  const results = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      client.sendTemplateMessage(
+        customer(400 + i),
+        box.sandbox.templateSid,
+        VARIABLES,
+      ),
+    ),
+  );
+  assert.deepEqual(
+    results.filter((r) => !r.success),
+    [],
+  );
+  const made = await creations();
+  const refused = made.filter((r) => r.status === 403).length;
+  // Only creations already sent when the first refusal came back (at most one window's) are refused; deciding
+  // before the turn would have spent a refused attempt on each of the 55 after the identity's fifth.
+  assert.ok(refused >= 1 && refused <= 30, `${refused} refused`);
+  assert.equal(
+    made.length,
+    60 + refused,
+    "each refused creation repeated once, without the identity",
+  );
+});
+
+test("sendBulk sends each kind of message, resolves results in input order, and reports progress", async () => {
+  const client = box.client({ mediaAllowPrivateHosts: true });
+  const progress = [];
+  const seen = [];
+  const outcome = await client.sendBulk(
+    [
+      {
+        to: customer(500),
+        contentSid: box.sandbox.templateSid,
+        contentVariables: VARIABLES,
+      },
+      { to: customer(501), text: "hello" },
+      { to: customer(502), mediaUrl: box.sandbox.imageUrl, caption: "look" },
+      { to: customer(503) },
+      { to: "nope", text: "hi" },
+    ],
+    {
+      onProgress: (p) => progress.push(p),
+      onResult: (result, index) => seen.push(index),
+    },
+  );
+  assert.equal(outcome.total, 5);
+  assert.equal(outcome.delivered, 3);
+  assert.equal(outcome.failed, 2);
+  assert.deepEqual(
+    outcome.results.map((r) => r.success),
+    [true, true, true, false, false],
+  );
+  assert.equal(
+    typeof outcome.results[0].body,
+    "string",
+    "a template's result shape",
+  );
+  assert.equal(outcome.results[3].code, "INVALID_BULK_ITEM");
+  assert.equal(outcome.results[4].code, "INVALID_PHONE_NUMBER");
+  assert.deepEqual(seen.sort(), [0, 1, 2, 3, 4]);
+  const last = progress.at(-1);
+  assert.deepEqual(
+    {
+      done: last.done,
+      delivered: last.delivered,
+      failed: last.failed,
+      total: last.total,
+    },
+    { done: 5, delivered: 3, failed: 2, total: 5 },
+  );
+  const posts = (await box.sandbox.requests()).filter(
+    (r) => r.method === "POST",
+  );
+  assert.ok(
+    posts.every((r) => !JSON.stringify(r.params).includes("nope")),
+    "an invalid item made no request",
+  );
+});
+
+test("sendBulk reads an async iterable only as fast as sends finish", async () => {
+  const client = box.client();
+  let pulled = 0;
+  let pulledAtFirstResult = null;
+  async function* rows() {
+    for (let i = 0; i < 40; i += 1) {
+      pulled += 1;
+      yield { to: customer(600 + i), text: `row ${i}` };
+    }
+  }
+  const outcome = await client.sendBulk(rows(), {
+    concurrency: 5,
+    onResult: () => (pulledAtFirstResult ??= pulled),
+  });
+  assert.equal(outcome.delivered, 40);
+  assert.ok(
+    pulledAtFirstResult <= 6,
+    `${pulledAtFirstResult} rows read before the first send ended`,
+  );
+});
+
+test("sendBulk with an aborted signal ends the messages not yet started as ABORTED, sending none of them", async () => {
+  const client = box.client();
+  const controller = new AbortController();
+  const messages = Array.from({ length: 30 }, (_, i) => ({
+    to: customer(700 + i),
+    text: `m${i}`,
+  }));
+  const outcome = await client.sendBulk(messages, {
+    concurrency: 2,
+    signal: controller.signal,
+    onResult: (_, index) => index === 3 && controller.abort(),
+  });
+  const started = outcome.results.filter((r) => r.code !== "ABORTED");
+  assert.ok(
+    started.every((r) => r.success),
+    "nothing started was abandoned",
+  );
+  assert.ok(
+    outcome.results.slice(started.length).every((r) => r.code === "ABORTED"),
+  );
+  assert.equal(outcome.total, 30);
+  const state = await box.sandbox.state();
+  assert.equal(state.conversations.length, started.length);
+});
+
+test("sendBulk refuses what is not a list of messages and options it does not know how to use", async () => {
+  const client = box.client();
+  await assert.rejects(client.sendBulk(42), TypeError);
+  await assert.rejects(client.sendBulk([], { onProgress: 1 }), TypeError);
+  await assert.rejects(client.sendBulk([], { signal: {} }), TypeError);
+  await assert.rejects(client.sendBulk([], { concurrency: 0 }), TypeError);
+  assert.deepEqual(await box.calls(), []);
+});
+
+test("a message with an idempotency key is sent at most once per conversation, whoever sends it", async () => {
+  const phone = customer(800);
+  const [first, second] = [box.client(), box.client()];
+  const key = { idempotencyKey: "campaign-7:row-1" };
+  const a = await first.sendTemplateMessage(
+    phone,
+    box.sandbox.templateSid,
+    VARIABLES,
+    key,
+  );
+  const b = await second.sendTemplateMessage(
+    phone,
+    box.sandbox.templateSid,
+    VARIABLES,
+    key,
+  );
+  const concurrent = await Promise.all(
+    Array.from({ length: 5 }, () =>
+      first.sendMessage(phone, "once", null, { idempotencyKey: "k2" }),
+    ),
+  );
+  assert.equal(a.success && b.success, true);
+  assert.equal(
+    b.messageSid,
+    a.messageSid,
+    "the second sender got the first one's message",
+  );
+  assert.equal(new Set(concurrent.map((r) => r.messageSid)).size, 1);
+  const [conversation] = (await box.sandbox.state()).conversations;
+  assert.equal(conversation.messages.length, 2);
+});
+
+test("a bad idempotency key is refused before any request", async () => {
+  const client = box.client();
+  for (const idempotencyKey of ["", "a\nb", "x".repeat(257), 42]) {
+    const result = await client.sendMessage(customer(900), "hi", null, {
+      idempotencyKey,
+    });
+    assert.equal(
+      result.code,
+      "INVALID_IDEMPOTENCY_KEY",
+      JSON.stringify(idempotencyKey),
+    );
+  }
+  const messaging = box.client({ delivery: "messaging" });
+  const result = await messaging.sendTemplateMessage(
+    customer(900),
+    box.sandbox.templateSid,
+    VARIABLES,
+    {
+      idempotencyKey: "k",
+    },
+  );
+  assert.equal(result.code, "INVALID_IDEMPOTENCY_KEY");
+  assert.deepEqual(await box.calls(), []);
+});
+
+test("a sendBulk killed with SIGKILL half-way and run again with the same keys leaves each customer exactly one message", async () => {
+  const plan = {
+    ...box.sandbox.env(),
+    templateSid: box.sandbox.templateSid,
+    mode: "bulk",
+    count: 60,
+    firstNumber: 3_000_000,
+  };
+  const first = await startWorker({ ...plan, reportEach: true });
+  let reported = 0;
+  const killed = new Promise((resolve) => {
+    first.child.once("exit", resolve);
+    first.lines.on("line", (line) => {
+      if (line.startsWith("sent ") && ++reported === 30)
+        first.child.kill("SIGKILL");
+    });
+  });
+  first.go();
+  await killed;
+  const again = await runWorker(plan);
+  assert.equal(again.delivered, 60);
+  const counts = (await box.sandbox.state()).conversations.map(
+    (c) => c.messages.length,
+  );
+  assert.equal(counts.length, 60);
+  assert.deepEqual(
+    new Set(counts),
+    new Set([1]),
+    "every customer exactly one message",
+  );
+});

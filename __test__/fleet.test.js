@@ -1,0 +1,140 @@
+"use strict";
+
+// A fleet: several OS processes sending for one account share Twilio's rate through a real redis-server (started
+// here, on a free port, persistence off); without Redis they still deliver; Redis going away fails no send.
+
+const test = require("node:test");
+const { before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const { useSandbox } = require("./helpers.js");
+const { startWorker } = require("./fixtures/campaign.js");
+const { startRedis } = require("../scripts/redis-server.js");
+
+const box = useSandbox();
+let redis;
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.stop();
+});
+
+const customer = (i) => `+1555${String(4_000_000 + i).padStart(7, "0")}`;
+
+/** `count` processes, each sending to `each` new customers at once, all starting on the same "go". */
+async function fleet(count, each, env = {}) {
+  const workers = await Promise.all(
+    Array.from({ length: count }, (_, p) =>
+      startWorker({
+        ...box.sandbox.env(),
+        ...env,
+        templateSid: box.sandbox.templateSid,
+        mode: "all",
+        count: each,
+        firstNumber: 4_000_000 + p * each,
+      }),
+    ),
+  );
+  for (const worker of workers) worker.go();
+  return Promise.all(workers.map((w) => w.done));
+}
+
+test("processes sharing Redis share Twilio's creation rate: every message delivered, none refused", async () => {
+  const reports = await fleet(4, 25, { TWILIO_REDIS_URL: redis.url });
+  assert.deepEqual(
+    reports.map((r) => [r.delivered, r.failed]),
+    [
+      [25, 0],
+      [25, 0],
+      [25, 0],
+      [25, 0],
+    ],
+  );
+  assert.equal(
+    (await box.sandbox.limits()).refused_writes,
+    0,
+    "the fleet never went past 30 a second",
+  );
+});
+
+test("processes without Redis still deliver every message, slowing down on Twilio's 429s", async () => {
+  const reports = await fleet(4, 25);
+  assert.deepEqual(
+    reports.map((r) => r.delivered),
+    [25, 25, 25, 25],
+  );
+  const state = await box.sandbox.state();
+  assert.equal(state.conversations.length, 100);
+  assert.ok(state.conversations.every((c) => c.messages.length === 1));
+});
+
+test("Redis going away mid-campaign fails no send: one warning, local pacing, shared again when it is back", async () => {
+  const client = box.client({ redisUrl: redis.url });
+  const messages = Array.from({ length: 75 }, (_, i) => ({
+    to: customer(200 + i),
+    contentSid: box.sandbox.templateSid,
+  }));
+  let restarted = null;
+  const outcome = await client.sendBulk(messages, {
+    concurrency: 10,
+    onResult: (_, index) => {
+      if (index === 20) restarted = redis.stop().then(() => redis.start());
+    },
+  });
+  await restarted;
+  assert.equal(outcome.delivered, 75);
+  const warnings = box.logger.entries
+    .filter((e) => e.level === "warn")
+    .map((e) => e.message);
+  assert.equal(
+    warnings.filter((w) => w.includes("did not answer")).length,
+    1,
+    warnings.join("\n"),
+  );
+  // The restarted server is asked again once the process has paced alone for a while: writes go on until it is.
+  const back = () =>
+    box.logger.entries.filter((e) =>
+      e.message.includes("shared with the fleet again"),
+    );
+  for (let i = 0; i < 300 && back().length === 0; i += 1)
+    assert.equal(
+      (await client.sendMessage(customer(200), `after ${i}`)).success,
+      true,
+    );
+  assert.equal(back().length, 1, "switched back once Redis answered");
+  assert.ok(
+    [...warnings, back()[0].message].every(
+      (w) => w.includes(`127.0.0.1:${redis.port}`) && !w.includes("redis://"),
+    ),
+    "warnings name the host and port, not the URL",
+  );
+});
+
+test("Twilio's refusal of the system identity seen by one process holds for the fleet", async () => {
+  await box.sandbox.limits({ conversations_per_identity: 2 });
+  const first = box.client({ redisUrl: redis.url });
+  for (let i = 0; i < 3; i += 1)
+    assert.equal(
+      (await first.sendMessage(customer(300 + i), "hi")).success,
+      true,
+    );
+  await box.sandbox.clearRequests();
+  const other = box.client({ redisUrl: redis.url });
+  assert.equal((await other.sendMessage(customer(310), "hi")).success, true);
+  const creations = (await box.sandbox.requests()).filter(
+    (r) => r.path === "/v1/ConversationWithParticipants",
+  );
+  assert.equal(
+    creations.length,
+    1,
+    "made without the identity at once, no refused attempt first",
+  );
+});
+
+test("a redisUrl that is not a Redis URL fails construction without echoing it", () => {
+  assert.throws(
+    () => box.client({ redisUrl: "http://user:s3cret@host" }),
+    (error) =>
+      /redisUrl/.test(error.message) && !error.message.includes("s3cret"),
+  );
+});

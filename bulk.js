@@ -1,0 +1,214 @@
+"use strict";
+
+// sendBulk: a campaign of messages, each sent by the client's own single-send method (so each is paced, retried,
+// validated and shaped exactly as it would be alone). At most `concurrency` sends are in flight, and the next
+// message is read from the iterable only when one of them ends: a cursor over a million rows is never read into
+// memory, and sends start in the order given, which the pacer keeps.
+
+const PROGRESS_INTERVAL_MS = 500;
+const DEFAULT_CONCURRENCY = 100;
+const MAX_CONCURRENCY = 10_000;
+
+const ABORTED = Object.freeze({
+  success: false,
+  error: "Not sent: the campaign was aborted before this message started",
+  code: "ABORTED",
+});
+
+function isPlainObject(value) {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function invalidItem(why) {
+  return {
+    success: false,
+    error: `Invalid sendBulk message: ${why}`,
+    code: "INVALID_BULK_ITEM",
+  };
+}
+
+/** Sends one campaign item through the method its shape names. */
+function sendOne(client, item) {
+  if (!isPlainObject(item))
+    return invalidItem(
+      "each must be an object like { to, contentSid }, { to, text } or { to, mediaUrl }",
+    );
+  const options = { idempotencyKey: item.idempotencyKey };
+  const kinds = ["contentSid", "text", "mediaUrl"].filter(
+    (name) => item[name] !== undefined,
+  );
+  if (kinds.length !== 1)
+    return invalidItem(
+      "each must have exactly one of contentSid, text and mediaUrl",
+    );
+  switch (kinds[0]) {
+    case "contentSid":
+      return client.sendTemplateMessage(
+        item.to,
+        item.contentSid,
+        item.contentVariables ?? {},
+        options,
+      );
+    case "text":
+      return client.sendMessage(
+        item.to,
+        item.text,
+        item.author ?? null,
+        options,
+      );
+    default:
+      return client.sendImageMessageByUrl(
+        item.to,
+        item.mediaUrl,
+        item.caption ?? null,
+        options,
+      );
+  }
+}
+
+function checkOptions(options) {
+  if (options === null || typeof options !== "object")
+    throw new TypeError("sendBulk options must be an object");
+  const {
+    onProgress,
+    onResult,
+    signal,
+    concurrency = DEFAULT_CONCURRENCY,
+    keepResults = true,
+  } = options;
+  for (const [name, value] of [
+    ["onProgress", onProgress],
+    ["onResult", onResult],
+  ]) {
+    if (value !== undefined && typeof value !== "function")
+      throw new TypeError(`sendBulk option ${name} must be a function`);
+  }
+  if (
+    signal !== undefined &&
+    (signal === null ||
+      typeof signal !== "object" ||
+      typeof signal.aborted !== "boolean")
+  )
+    throw new TypeError("sendBulk option signal must be an AbortSignal");
+  if (
+    !Number.isInteger(concurrency) ||
+    concurrency < 1 ||
+    concurrency > MAX_CONCURRENCY
+  )
+    throw new TypeError(
+      `sendBulk option concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`,
+    );
+  if (typeof keepResults !== "boolean")
+    throw new TypeError("sendBulk option keepResults must be a boolean");
+  return { onProgress, onResult, signal, concurrency, keepResults };
+}
+
+function iteratorOf(messages) {
+  if (messages !== null && messages !== undefined) {
+    if (typeof messages[Symbol.asyncIterator] === "function")
+      return messages[Symbol.asyncIterator]();
+    if (typeof messages[Symbol.iterator] === "function")
+      return messages[Symbol.iterator]();
+  }
+  throw new TypeError(
+    "sendBulk messages must be an array, an iterable or an async iterable",
+  );
+}
+
+// A caller's callback must not take the campaign down: what it throws is reported once and the campaign goes on.
+function callSafely(callback, logger, ...args) {
+  try {
+    callback?.(...args);
+  } catch (error) {
+    logger?.error(`[twilio-api-client] sendBulk callback threw: ${error}`);
+  }
+}
+
+async function sendBulk(client, messages, options = {}, logger = null) {
+  const { onProgress, onResult, signal, concurrency, keepResults } =
+    checkOptions(options);
+  const iterator = iteratorOf(messages);
+  const known = Array.isArray(messages) ? messages.length : null;
+  const results = [];
+  const counts = { done: 0, delivered: 0, failed: 0 };
+  let pulled = 0;
+  let exhausted = false;
+  let pullError = null;
+  const started = performance.now();
+  let reportedAt = -Infinity;
+
+  const stopped = () => exhausted || pullError !== null || signal?.aborted;
+
+  const report = (force) => {
+    if (!onProgress) return;
+    const now = performance.now();
+    if (!force && now - reportedAt < PROGRESS_INTERVAL_MS) return;
+    reportedAt = now;
+    const seconds = (now - started) / 1000;
+    const perSecond = seconds > 0 ? counts.done / seconds : 0;
+    const total = exhausted ? pulled : known;
+    const etaMs =
+      total !== null && perSecond > 0
+        ? Math.round(((total - counts.done) / perSecond) * 1000)
+        : null;
+    callSafely(onProgress, logger, { ...counts, total, perSecond, etaMs });
+  };
+
+  const settle = (index, result) => {
+    counts.done += 1;
+    if (result.success) counts.delivered += 1;
+    else counts.failed += 1;
+    if (keepResults) results[index] = result;
+    callSafely(onResult, logger, result, index);
+    report(false);
+  };
+
+  // Iterators are not safe to advance from several places at once: pulls take turns.
+  let pulling = Promise.resolve();
+  const pull = () => {
+    const next = pulling.then(async () => {
+      if (stopped()) return null;
+      try {
+        const step = await iterator.next();
+        if (step.done) {
+          exhausted = true;
+          return null;
+        }
+        return { item: step.value, index: pulled++ };
+      } catch (error) {
+        pullError = error;
+        return null;
+      }
+    });
+    pulling = next;
+    return next;
+  };
+
+  const worker = async () => {
+    for (;;) {
+      const next = await pull();
+      if (next === null) return;
+      settle(next.index, await sendOne(client, next.item));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+
+  if (!exhausted) {
+    // Aborted: an array's messages not yet started end as ABORTED; an iterator is closed, read no further.
+    if (known !== null && pullError === null)
+      while (pulled < known) settle(pulled++, { ...ABORTED });
+    else await iterator.return?.();
+  }
+  report(true);
+  if (pullError !== null) throw pullError;
+  return {
+    total: pulled,
+    delivered: counts.delivered,
+    failed: counts.failed,
+    results,
+  };
+}
+
+module.exports = { sendBulk };
