@@ -241,7 +241,7 @@ declare namespace TwilioApiClient {
     /**
      * `TWILIO_MAX_QUEUE_MS`: the longest a send may wait for its pacing slot, default 900000 (15 minutes: a
      * campaign of 20,000 new customers queues within it). Not part of `deadlineMs`. A send whose slot would start
-     * later is refused at once with `QUEUE_FULL` and `retryAfterMs`, and sends nothing.
+     * later is refused at once with `QUEUE_FULL` and `retryAfterMs`, and writes nothing.
      */
     maxQueueMs?: number;
     /**

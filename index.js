@@ -164,10 +164,12 @@ class TwilioApiClient {
   }
 
   // Runs a native call. A failure is logged with context, never with message text or full numbers, and comes
-  // back as the native client's one error shape; warnings the call raised go to the logger.
-  async #run(operation, to, call) {
+  // back as the native client's one error shape; warnings the call raised go to the logger. `shape` makes the
+  // success's result; without it the outcome is `{ ok, value | failure }`.
+  async #run(operation, to, call, shape) {
     try {
-      return { ok: true, value: await call() };
+      const value = await call();
+      return shape ? shape(value) : { ok: true, value };
     } catch (error) {
       const failure = nativeFailure(error);
       this.#logger?.error(
@@ -179,7 +181,7 @@ class TwilioApiClient {
           status: failure.status,
         },
       );
-      return { ok: false, failure };
+      return shape ? failed(failure) : { ok: false, failure };
     } finally {
       // Set by the I/O thread: read atomically, and asked for only when set.
       if (
@@ -204,9 +206,8 @@ class TwilioApiClient {
   }
 
   // A call that resolves: its success in the legacy shape given, or `{ success: false, error, code }`.
-  async #send(operation, to, call, shape = sent) {
-    const outcome = await this.#run(operation, to, call);
-    return outcome.ok ? shape(outcome.value) : failed(outcome.failure);
+  #send(operation, to, call, shape = sent) {
+    return this.#run(operation, to, call, shape);
   }
 
   formatWhatsAppNumber(phoneNumber) {

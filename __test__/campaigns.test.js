@@ -14,6 +14,19 @@ const box = useSandbox();
 const customer = (i) => `+1555${String(2_000_000 + i).padStart(7, "0")}`;
 const VARIABLES = { 1: "12/1", 2: "3pm" };
 
+/** `count` templates to new customers from `first` on, all at once. */
+function templates(client, first, count) {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      client.sendTemplateMessage(
+        customer(first + i),
+        box.sandbox.templateSid,
+        VARIABLES,
+      ),
+    ),
+  );
+}
+
 async function creations() {
   return (await box.sandbox.requests()).filter(
     (r) => r.method === "POST" && r.path === "/v1/ConversationWithParticipants",
@@ -22,15 +35,7 @@ async function creations() {
 
 test("a campaign of three windows' worth of new customers is delivered in the order asked, with no 429", async () => {
   const client = box.client();
-  const results = await Promise.all(
-    Array.from({ length: 90 }, (_, i) =>
-      client.sendTemplateMessage(
-        customer(i),
-        box.sandbox.templateSid,
-        VARIABLES,
-      ),
-    ),
-  );
+  const results = await templates(client, 0, 90);
   assert.deepEqual(
     results.filter((r) => !r.success),
     [],
@@ -52,15 +57,7 @@ test("a campaign of three windows' worth of new customers is delivered in the or
 test("waiting for a pacing slot does not count against deadlineMs", async () => {
   // 90 creations take three windows; each call's own Twilio work takes milliseconds.
   const client = box.client({ deadlineMs: 500 });
-  const results = await Promise.all(
-    Array.from({ length: 90 }, (_, i) =>
-      client.sendTemplateMessage(
-        customer(100 + i),
-        box.sandbox.templateSid,
-        VARIABLES,
-      ),
-    ),
-  );
+  const results = await templates(client, 100, 90);
   assert.deepEqual(
     results.filter((r) => !r.success).map((r) => r.code),
     [],
@@ -104,15 +101,7 @@ test("a send whose slot would start past maxQueueMs is refused at once with QUEU
 test("after Twilio refuses the system identity, the creations queued behind go without it", async () => {
   await box.sandbox.limits({ conversations_per_identity: 5 });
   const client = box.client();
-  const results = await Promise.all(
-    Array.from({ length: 60 }, (_, i) =>
-      client.sendTemplateMessage(
-        customer(400 + i),
-        box.sandbox.templateSid,
-        VARIABLES,
-      ),
-    ),
-  );
+  const results = await templates(client, 400, 60);
   assert.deepEqual(
     results.filter((r) => !r.success),
     [],

@@ -40,7 +40,8 @@ if count >= rate then
   if free > at then at = free end
 end
 redis.call('RPUSH', KEYS[1], at)
-redis.call('LTRIM', KEYS[1], -rate, -1)
+-- One more than the rate: should this reservation be given back, the start before it still counts.
+redis.call('LTRIM', KEYS[1], -(rate + 1), -1)
 redis.call('PEXPIRE', KEYS[1], at - now + 2 * window)
 return {at - now, at}
 ";

@@ -95,10 +95,18 @@ impl Lane {
   /// starts.
   fn reserve(&mut self, now: Instant, full_rate: usize) -> Instant {
     let allowed = self.allowed();
-    let at = match self.starts.len().checked_sub(allowed) {
+    let mut at = match self.starts.len().checked_sub(allowed) {
       Some(index) => self.starts.get(index).map_or(now, |start| (*start + WINDOW).max(now)),
       None => now,
     };
+    // A slowed lane shares Twilio's budget with other senders: its starts are spread evenly over the window
+    // rather than sent in a burst, so that every sender's writes meet Twilio's limit, and its 429s, in proportion
+    // to their rates, which is what makes their rates converge on equal shares.
+    if self.rate < f64::from(u32::try_from(full_rate).unwrap_or(u32::MAX)) {
+      if let Some(last) = self.starts.back() {
+        at = at.max(*last + WINDOW.div_f64(self.rate));
+      }
+    }
     self.starts.push_back(at);
     // One more than the rate: should this reservation be given back, the start before it still counts.
     while self.starts.len() > full_rate + 1 {
@@ -533,16 +541,17 @@ mod tests {
   }
 
   #[tokio::test(start_paused = true)]
-  async fn a_slowed_lane_starts_fewer_per_window() {
+  async fn a_slowed_lane_starts_fewer_per_window_spread_evenly() {
     let pacer = pacer(30);
     let key = PaceKey::Service;
     pacer.turn(&key, false).await.unwrap();
-    pacer.observe(&key, true);
     pacer.observe(&key, true);
     tokio::time::advance(WINDOW).await;
     let seen = turns(&pacer, &key, 30).await;
     let first_window = seen.iter().filter(|(_, at)| *at < WINDOW).count();
     assert_eq!(first_window, 15);
+    let gaps: Vec<Duration> = seen.windows(2).map(|pair| pair[1].1 - pair[0].1).collect();
+    assert!(gaps.iter().all(|gap| *gap == WINDOW / 15), "{gaps:?}");
   }
 
   #[tokio::test(start_paused = true)]
