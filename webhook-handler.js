@@ -158,9 +158,20 @@ function preAnswer(result) {
   return [200, JSON.stringify(change), "application/json"];
 }
 
+const HOST_WARNING =
+  "[twilio-api-client] webhookHandler has neither `url` nor `host`: each request's signature is checked against " +
+  "a URL built from its own Host header, so a request Twilio signed for another host with the same path is " +
+  "accepted. Set `url` (or `host`) to the public address Twilio calls.";
+
 function webhookHandler(client, handlers, options = {}) {
   const settings = checkOptions(handlers, options);
+  let warnedHost = false;
   return async function twilioWebhook(req, res) {
+    if (settings.validate && !settings.url && !settings.host && !warnedHost) {
+      warnedHost = true;
+      const log = client.logger?.warn ?? client.logger?.error;
+      log?.call(client.logger, HOST_WARNING);
+    }
     const request = adapt(req, res);
     let form;
     try {
@@ -186,7 +197,12 @@ function webhookHandler(client, handlers, options = {}) {
       if (!valid) return request.reply(403, "invalid X-Twilio-Signature");
     }
     const event = typedEvent(form.pairs);
-    const handler = handlers[event.eventType] ?? handlers.onEvent;
+    // Own properties only: an EventType such as `constructor` or `__proto__` names no handler of the caller's.
+    const own = (name) =>
+      typeof name === "string" && Object.hasOwn(handlers, name)
+        ? handlers[name]
+        : undefined;
+    const handler = own(event.eventType) ?? own("onEvent");
     if (!handler) return request.reply(200);
     try {
       const result = await handler(event);

@@ -59,6 +59,20 @@ test("delivery 'messaging' sends images by URL with the caption as Body", async 
   });
 });
 
+test("delivery 'messaging' refuses a media URL on a private, loopback or link-local host before any request", async () => {
+  const client = box.client({ delivery: "messaging" });
+  for (const url of [
+    "http://127.0.0.1/a.png",
+    "http://localhost:9/a.png",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::1]/a.png",
+  ]) {
+    const result = await client.sendImageMessageByUrl(PHONE, url, "Look");
+    assert.equal(result.code, "MEDIA_HOST_NOT_ALLOWED", url);
+  }
+  assert.deepEqual(await box.calls(), []);
+});
+
 test("sendImageMessage with baseUrl sends <baseUrl>/images/<encodeURIComponent(basename)> by URL", async () => {
   const client = box.client({ delivery: "messaging" });
   const result = await client.sendImageMessage(

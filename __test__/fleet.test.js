@@ -110,6 +110,35 @@ test("Redis going away mid-campaign fails no send: one warning, local pacing, sh
   );
 });
 
+test("a Redis that hangs holds no send up: the process paces alone after 250 ms", async () => {
+  const client = box.client({ redisUrl: redis.url });
+  assert.equal(
+    (await client.sendMessage(customer(400), "connects")).success,
+    true,
+  );
+  redis.freeze();
+  try {
+    const outcome = await client.sendBulk(
+      Array.from({ length: 40 }, (_, i) => ({
+        to: customer(401 + i),
+        text: "hi",
+      })),
+    );
+    assert.equal(outcome.delivered, 40);
+  } finally {
+    redis.thaw();
+  }
+  const warnings = box.logger.entries.filter((e) =>
+    e.message.includes("did not answer"),
+  );
+  assert.equal(warnings.length, 1);
+  assert.equal(
+    (await box.sandbox.limits()).refused_writes,
+    0,
+    "paced alone, still within Twilio's rate",
+  );
+});
+
 test("Twilio's refusal of the system identity seen by one process holds for the fleet", async () => {
   await box.sandbox.limits({ conversations_per_identity: 2 });
   const first = box.client({ redisUrl: redis.url });

@@ -524,3 +524,58 @@ test("webhooks configured with GET carry their parameters in the signed query st
   assert.equal(attempt.method, "GET");
   assert.equal(attempt.status, 200);
 });
+
+test("a signed event whose EventType names an Object.prototype property goes to onEvent, not to the prototype", async () => {
+  const token = "0123456789abcdef0123456789abcdef";
+  const client = new TwilioApiClient({
+    accountSid: "AC00000000000000000000000000000000",
+    authToken: token,
+    baseUrl: box.sandbox.url,
+    logger: false,
+  });
+  const seen = [];
+  const handler = client.webhookHandler(
+    { onEvent: (event) => seen.push(event.eventType) },
+    { protocol: "http" },
+  );
+  const url = `${await listen(http.createServer(handler))}/twilio/hooks`;
+  for (const eventType of [
+    "constructor",
+    "toString",
+    "__proto__",
+    "hasOwnProperty",
+  ]) {
+    const params = { ...PARAMS, EventType: eventType };
+    assert.equal(
+      await post(url, params, signed(token, url, params)),
+      200,
+      eventType,
+    );
+  }
+  assert.deepEqual(seen, [
+    "constructor",
+    "toString",
+    "__proto__",
+    "hasOwnProperty",
+  ]);
+});
+
+test("a handler with neither url nor host says once that it trusts each request's Host header", async () => {
+  const client = box.client();
+  const plain = `${await listen(http.createServer(client.webhookHandler({}, { protocol: "http" })))}/twilio/hooks`;
+  await post(plain, PARAMS, "x");
+  await post(plain, PARAMS, "x");
+  const warnings = () =>
+    box.logger.entries.filter((e) => e.message.includes("Host header"));
+  assert.equal(warnings().length, 1);
+  const pinned = client.webhookHandler(
+    {},
+    { url: "https://example.com/twilio/hooks" },
+  );
+  await post(
+    `${await listen(http.createServer(pinned))}/twilio/hooks`,
+    PARAMS,
+    "x",
+  );
+  assert.equal(warnings().length, 1, "none with url set");
+});

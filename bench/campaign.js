@@ -184,7 +184,7 @@ function chart(rows) {
   const longest = Math.max(
     ...rows.map((r) => Math.max(r.lastSeconds, r.idealSeconds)),
   );
-  const x = (seconds) => left + (seconds / longest) * (width - left - 80);
+  const x = (seconds) => left + (seconds / longest) * (width - left - 150);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<text x="10" y="18" font-weight="bold">Campaign time: last process done (blue) against Twilio's rate (grey)</text>`,

@@ -2,7 +2,7 @@
 
 // A real redis-server for the fleet tests and the campaign benchmark: Debian's package, installed when missing
 // (as root, with apt-get), started on a free loopback port with persistence off, stopped when done. It can be
-// stopped and started again on the same port, to test Redis going away mid-campaign.
+// stopped and started again on the same port, or frozen, to test Redis going away or hanging mid-campaign.
 
 const { execFileSync, spawn } = require("node:child_process");
 const net = require("node:net");
@@ -100,6 +100,13 @@ async function startRedis() {
     /** Starts it again on the same port. */
     async start() {
       child = await launch(port);
+    },
+    /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as with a hung Redis. */
+    freeze() {
+      child.kill("SIGSTOP");
+    },
+    thaw() {
+      child.kill("SIGCONT");
     },
   };
 }

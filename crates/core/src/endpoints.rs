@@ -203,10 +203,13 @@ impl Api {
   /// Twilio's page URLs name its own host; the next page is asked of the origin this client talks to.
   fn same_origin(&self, page_url: &str) -> String {
     match url::Url::parse(page_url) {
-      Ok(parsed) => {
-        let rest = &page_url[parsed[..url::Position::BeforePath].len()..];
-        format!("{}{}", self.hosts.conversations.trim_end_matches('/'), rest)
-      }
+      // The parsed URL's own path and query: the text Twilio sent may spell its host otherwise (an IDN), so no
+      // offset into that text is taken.
+      Ok(parsed) => format!(
+        "{}{}",
+        self.hosts.conversations.trim_end_matches('/'),
+        &parsed[url::Position::BeforePath..]
+      ),
       Err(_) => page_url.to_string(),
     }
   }
@@ -472,5 +475,36 @@ mod tests {
       url("https://api.twilio.com/", &["2010-04-01"]),
       "https://api.twilio.com/2010-04-01"
     );
+  }
+
+  #[test]
+  fn a_next_page_on_any_host_spelling_is_asked_of_our_origin_without_a_panic() {
+    let http = Http::new(
+      std::sync::Arc::new(crate::http::FnTransport(|_: &Request| {
+        Err(crate::http::TransportError::Timeout)
+      })),
+      crate::http::RetryPolicy {
+        max_retries: 0,
+        timeout: std::time::Duration::from_secs(1),
+        deadline: std::time::Duration::from_secs(1),
+      },
+      None,
+    );
+    let hosts = Hosts {
+      api: "http://127.0.0.1:1".into(),
+      conversations: "http://127.0.0.1:1".into(),
+      media: "http://127.0.0.1:1".into(),
+    };
+    let api = Api::new(http, hosts, "AC1".into(), None);
+    for (page, expected) in [
+      ("https://ä.com/x?Page=2", "http://127.0.0.1:1/x?Page=2"),
+      (
+        "https://conversations.twilio.com/v1/Conversations?PageSize=50&Page=1",
+        "http://127.0.0.1:1/v1/Conversations?PageSize=50&Page=1",
+      ),
+      ("https://xn--4ca.com/é", "http://127.0.0.1:1/%C3%A9"),
+    ] {
+      assert_eq!(api.same_origin(page), expected, "{page}");
+    }
   }
 }

@@ -242,7 +242,8 @@ impl MediaFetcher {
     let allow_private = config.media_allow_private_hosts;
     let redirects = reqwest::redirect::Policy::custom(move |attempt| {
       let url = attempt.url();
-      if attempt.previous().len() >= MAX_REDIRECTS || !matches!(url.scheme(), "http" | "https") {
+      // `previous` holds the URL first asked and every redirect followed before this one.
+      if attempt.previous().len() > MAX_REDIRECTS || !matches!(url.scheme(), "http" | "https") {
         attempt.error("too many redirects, or a redirect to a scheme other than http(s)")
       } else if !allow_private && literal_ip(url).is_some_and(|ip| !is_public(ip)) {
         attempt.error("a redirect to a private address")
@@ -265,6 +266,31 @@ impl MediaFetcher {
       allow_private,
       max_bytes: config.media_max_bytes,
     })
+  }
+
+  /// Refuses a URL whose host is, or resolves to, a private, loopback or link-local address (unless allowed),
+  /// for a URL someone else fetches: Messages.json hands it to Twilio.
+  pub async fn check_public(&self, url: &url::Url) -> Result<()> {
+    if self.allow_private {
+      return Ok(());
+    }
+    let host = url.host_str().unwrap_or("");
+    if let Some(ip) = literal_ip(url) {
+      return if is_public(ip) { Ok(()) } else { Err(refused(host)) };
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    match tokio::net::lookup_host((host, port)).await {
+      Ok(addrs) => {
+        let addrs: Vec<SocketAddr> = addrs.collect();
+        if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
+          Err(refused(host))
+        } else {
+          Ok(())
+        }
+      }
+      // A name that does not resolve here is no address of this network; Twilio reports what it finds.
+      Err(_) => Ok(()),
+    }
   }
 
   /// Downloads media of that kind, its type judged by its bytes.
@@ -407,5 +433,66 @@ mod tests {
 
     assert_eq!(error.to_string(), "Image file not found: /nonexistent/x.png");
     assert_eq!(error.code(), "FILE_NOT_FOUND");
+  }
+
+  /// A server on loopback where `/r/N` redirects to `/r/N-1` and `/r/0` is a PNG.
+  async fn redirect_chain() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+      while let Ok((mut socket, _)) = listener.accept().await {
+        let mut request = vec![0u8; 1024];
+        let read = socket.read(&mut request).await.unwrap_or(0);
+        let line = String::from_utf8_lossy(&request[..read]).to_string();
+        let hops: u32 = line
+          .split_whitespace()
+          .nth(1)
+          .and_then(|path| path.strip_prefix("/r/"))
+          .and_then(|n| n.parse().ok())
+          .unwrap_or(0);
+        let answer = if hops == 0 {
+          let png = b"\x89PNG\r\n\x1a\n0000";
+          let mut answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\n\r\n",
+            png.len()
+          )
+          .into_bytes();
+          answer.extend_from_slice(png);
+          answer
+        } else {
+          format!(
+            "HTTP/1.1 302 Found\r\nlocation: /r/{}\r\ncontent-length: 0\r\n\r\n",
+            hops - 1
+          )
+          .into_bytes()
+        };
+        let _ = socket.write_all(&answer).await;
+      }
+    });
+    address
+  }
+
+  #[tokio::test]
+  async fn media_follows_five_redirects_and_refuses_a_sixth() {
+    let address = redirect_chain().await;
+    let config = Config::resolve(
+      crate::Options {
+        account_sid: Some("AC1".into()),
+        auth_token: Some(crate::Secret::new("token")),
+        media_allow_private_hosts: Some(true),
+        ..Default::default()
+      },
+      |_| None,
+    )
+    .unwrap();
+    let fetcher = MediaFetcher::new(&config).unwrap();
+    let url = |hops: u32| url::Url::parse(&format!("http://{address}/r/{hops}")).unwrap();
+    assert!(fetcher.fetch(&url(MAX_REDIRECTS as u32), Kind::Image).await.is_ok());
+    let refused = fetcher
+      .fetch(&url(MAX_REDIRECTS as u32 + 1), Kind::Image)
+      .await
+      .unwrap_err();
+    assert_eq!(refused.code(), "MEDIA_FETCH_FAILED");
   }
 }

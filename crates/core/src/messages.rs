@@ -213,7 +213,11 @@ impl Messages {
     let key = self.caller_key(key)?;
     self.check_window(&customer).await?;
     let outbound = match (source, self.config.delivery) {
-      (ImageSource::Url(url), Delivery::Messaging) => Outbound::Url(crate::input::media_url(url)?.to_string()),
+      (ImageSource::Url(url), Delivery::Messaging) => {
+        let url = crate::input::media_url(url)?;
+        self.fetcher.check_public(&url).await?;
+        Outbound::Url(url.to_string())
+      }
       (ImageSource::Url(url), Delivery::Conversations) => {
         Outbound::Upload(self.fetcher.fetch(&crate::input::media_url(url)?, Kind::Image).await?)
       }

@@ -107,12 +107,16 @@ impl Lane {
         at = at.max(*last + WINDOW.div_f64(self.rate));
       }
     }
+    self.record(at, full_rate);
+    at
+  }
+
+  fn record(&mut self, at: Instant, full_rate: usize) {
     self.starts.push_back(at);
     // One more than the rate: should this reservation be given back, the start before it still counts.
     while self.starts.len() > full_rate + 1 {
       self.starts.pop_front();
     }
-    at
   }
 
   /// Gives back the head's reservation, which nothing can have followed.
@@ -191,7 +195,7 @@ struct Turn {
 /// What the head reserved and has not started yet.
 enum Reserved {
   Local(Instant),
-  Fleet(Slot),
+  Fleet(Slot, Instant),
 }
 
 /// A call's place in a lane, from joining until its start; dropping it (the start came, or the call ended)
@@ -216,8 +220,9 @@ impl Place<'_> {
     }
     let at = match self.pacer.fleet_slot(self.key).await {
       Some(slot) => {
-        let at = Instant::now() + slot.wait;
-        self.reserved = Some(Reserved::Fleet(slot));
+        // Kept in the local log too: should Redis stop answering, this process's own recent starts still count.
+        let at = self.pacer.note_start(self.key, Instant::now() + slot.wait);
+        self.reserved = Some(Reserved::Fleet(slot, at));
         at
       }
       None => {
@@ -249,7 +254,8 @@ impl Drop for Place<'_> {
     }
     match self.reserved.take() {
       Some(Reserved::Local(at)) => lane.release(at),
-      Some(Reserved::Fleet(slot)) => {
+      Some(Reserved::Fleet(slot, at)) => {
+        lane.release(at);
         if let (Some(fleet), Ok(runtime)) = (&self.pacer.fleet, tokio::runtime::Handle::try_current()) {
           let fleet = fleet.clone();
           drop(runtime.spawn(async move { fleet.release(slot).await }));
@@ -321,6 +327,16 @@ impl Pacer {
   async fn fleet_slot(&self, key: &PaceKey) -> Option<Slot> {
     // Boxed: a Redis round trip's state is only needed by a head, never by the thousands queued behind it.
     Box::pin(self.fleet.as_ref()?.reserve(key, self.rate, WINDOW)).await
+  }
+
+  /// Records a start the fleet reserved in the local log.
+  fn note_start(&self, key: &PaceKey, at: Instant) -> Instant {
+    let full_rate = usize::try_from(self.rate).unwrap_or(usize::MAX);
+    let mut lanes = self.lanes.locked();
+    if let Some(lane) = lanes.by_key.get_mut(key) {
+      lane.record(at, full_rate);
+    }
+    at
   }
 
   fn local_slot(&self, key: &PaceKey) -> Instant {
