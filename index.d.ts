@@ -558,7 +558,8 @@ declare namespace TwilioApiClient {
     dateUpdated?: Date;
     dateRemoved?: Date;
     stateUpdated?: Date;
-    params: Record<string, string>;
+    /** Every parameter as sent; a name sent more than once holds its values in the order Twilio signs them. */
+    params: Record<string, string | string[]>;
   }
 
   /** What a pre-event handler may return: changes to the action, or `false` to reject it. */
@@ -584,8 +585,10 @@ declare namespace TwilioApiClient {
     protocol?: "https" | "http";
     /** Default: the Host header. */
     host?: string;
-    /** Default 65536. */
+    /** Default 65536; a larger declared or read body is answered 413 and the connection closed. */
     maxBodyBytes?: number;
+    /** Default 5000: a body not read whole in this time is answered 408 and the connection closed. */
+    bodyTimeoutMs?: number;
     /** Default true; false only for local experiments. */
     validate?: boolean;
   }

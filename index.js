@@ -41,6 +41,37 @@ const OPTION_NAMES = optionNames();
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
 const LOG_PREFIX = "[twilio-api-client]";
 
+// The JavaScript type each option takes (any other is a string): checked here, so that a wrong one is refused by
+// its name and the kind of value given, never with the value, which may be a token.
+const OPTION_TYPES = {
+  timeoutMs: "number",
+  maxRetries: "number",
+  deadlineMs: "number",
+  cacheTtlMs: "number",
+  cacheMaxEntries: "number",
+  mediaAllowPrivateHosts: "boolean",
+  mediaMaxBytes: "number",
+  writesPerSecond: "number",
+  webhookEnabled: "boolean",
+  maxQueueMs: "number",
+};
+
+function kindOf(value) {
+  if (Array.isArray(value)) return "an array";
+  if (Buffer.isBuffer(value)) return "a Buffer";
+  if (value instanceof String) return "a String object";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}
+
+function checkOptionType(name, value) {
+  // conversationTimers has its own check (checkTimers).
+  if (name === "conversationTimers") return;
+  const wanted = OPTION_TYPES[name] ?? "string";
+  if (typeof value !== wanted)
+    throw new TypeError(`${name} must be a ${wanted}, not ${kindOf(value)}`);
+}
+
 // Only TWILIO_* variables cross into Rust, read once at construction.
 function twilioEnvironment() {
   const env = {};
@@ -141,7 +172,9 @@ class TwilioApiClient {
     for (const [name, value] of Object.entries(rest)) {
       if (!OPTION_NAMES.includes(name))
         throw new TypeError(`Unknown TwilioApiClient option: ${name}`);
-      if (value !== undefined && value !== null) native[name] = value;
+      if (value === undefined || value === null) continue;
+      checkOptionType(name, value);
+      native[name] = value;
     }
     if (native.conversationTimers !== undefined)
       checkTimers(native.conversationTimers);

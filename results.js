@@ -14,6 +14,8 @@ function present(json) {
   const resource = JSON.parse(json);
   const presented = {};
   for (const key of Object.keys(resource)) {
+    // An assignment to `__proto__` would set the prototype: such a key from outside is dropped.
+    if (key === "__proto__") continue;
     const name = key.replace(SNAKE, (_, letter) => letter.toUpperCase());
     const value = resource[key];
     presented[name] =

@@ -13,12 +13,22 @@ const {
 const DATE_FIELDS = webhookDateFields();
 // Twilio's bodies are a few kilobytes: a message body of 1,600 characters and attributes of at most 4 KB, encoded.
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
-const OPTION_NAMES = ["url", "protocol", "host", "maxBodyBytes", "validate"];
+// Twilio sends its few kilobytes at once: a body that takes longer than this is a client holding the connection.
+const DEFAULT_BODY_TIMEOUT_MS = 5000;
+const OPTION_NAMES = [
+  "url",
+  "protocol",
+  "host",
+  "maxBodyBytes",
+  "bodyTimeoutMs",
+  "validate",
+];
 // The pre-action events: their handler may change (an object) or reject (false) the action.
 const PRE_EVENTS = new Set(webhookPreEvents());
 const LOG_PREFIX = "[twilio-api-client]";
 
 class BodyTooLarge extends Error {}
+class BodyTooSlow extends Error {}
 
 function checkOptions(handlers, options) {
   if (handlers === null || typeof handlers !== "object")
@@ -38,9 +48,17 @@ function checkOptions(handlers, options) {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(max) || max <= 0)
     throw new TypeError("maxBodyBytes must be a positive whole number");
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!Number.isSafeInteger(bodyTimeoutMs) || bodyTimeoutMs <= 0)
+    throw new TypeError("bodyTimeoutMs must be a positive whole number");
   if (options.protocol !== undefined && !/^https?$/.test(options.protocol))
     throw new TypeError("protocol must be 'https' or 'http'");
-  return { ...options, maxBodyBytes: max, validate: options.validate ?? true };
+  return {
+    ...options,
+    maxBodyBytes: max,
+    bodyTimeoutMs,
+    validate: options.validate ?? true,
+  };
 }
 
 // The framework's request and response: Fastify hands its own objects, with the Node ones under `.raw`.
@@ -63,33 +81,54 @@ function adapt(req, res) {
         res.end(body);
       }
     },
+    // An answer after which the connection is closed: the rest of the body is not read.
+    refuse(status, body) {
+      if (fastify) {
+        res.code(status).header("connection", "close").send(body);
+      } else if (!res.headersSent) {
+        res.statusCode = status;
+        res.setHeader("connection", "close");
+        res.setHeader("content-type", "text/plain; charset=utf-8");
+        res.end(body, () => raw.socket?.destroy());
+      }
+    },
   };
 }
 
-function readBody(stream, max) {
+function readBody(stream, max, timeoutMs) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
+    const fail = (error) => {
+      clearTimeout(timer);
+      stream.pause();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new BodyTooSlow()), timeoutMs);
     stream.on("data", (chunk) => {
       size += chunk.length;
-      if (size > max) {
-        stream.pause();
-        reject(new BodyTooLarge());
-        return;
-      }
+      if (size > max) return fail(new BodyTooLarge());
       chunks.push(chunk);
     });
-    stream.on("end", () => resolve(Buffer.concat(chunks)));
-    stream.on("error", reject);
+    stream.on("end", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    stream.on("error", fail);
   });
 }
 
 // The request's content: form parameters as [name, value] pairs, or a JSON body's bytes (signed through the URL).
-async function content(request, max) {
+async function content(request, max, timeoutMs) {
   const type = String(request.headers["content-type"] ?? "");
   const json = type.startsWith("application/json");
   let raw = request.parsed;
-  if (raw === undefined) raw = await readBody(request.raw, max);
+  if (raw === undefined) {
+    // A declared length over the bound is refused before a byte of the body is read.
+    if (Number(request.headers["content-length"]) > max)
+      throw new BodyTooLarge();
+    raw = await readBody(request.raw, max, timeoutMs);
+  }
   if (typeof raw === "string") raw = Buffer.from(raw);
   if (Buffer.isBuffer(raw)) {
     if (raw.length > max) throw new BodyTooLarge();
@@ -178,10 +217,16 @@ function webhookHandler(client, handlers, options = {}) {
       form =
         request.method === "GET"
           ? { pairs: [...new URL(request.path, "http://x").searchParams] }
-          : await content(request, settings.maxBodyBytes);
+          : await content(
+              request,
+              settings.maxBodyBytes,
+              settings.bodyTimeoutMs,
+            );
     } catch (error) {
       if (error instanceof BodyTooLarge)
-        return request.reply(413, "request body too large");
+        return request.refuse(413, "request body too large");
+      if (error instanceof BodyTooSlow)
+        return request.refuse(408, "request body too slow");
       return request.reply(400, "unreadable request body");
     }
     const signature = request.headers["x-twilio-signature"];

@@ -119,3 +119,56 @@ test("by default failures go to console.error", async () => {
   assert.equal(lines.length, 1);
   assert.match(lines[0][0], /sendMessage failed/);
 });
+
+test("a secret option of the wrong type is refused by its name and kind, never with its value", () => {
+  for (const name of [
+    "authToken",
+    "apiSecret",
+    "webhookAuthToken",
+    "redisUrl",
+    "accountSid",
+  ]) {
+    for (const value of [
+      Buffer.from(TOKEN),
+      new String(TOKEN),
+      [TOKEN],
+      { token: TOKEN },
+      Symbol(TOKEN),
+    ]) {
+      assert.throws(
+        () =>
+          new TwilioApiClient({
+            accountSid: "AC1",
+            authToken: "t",
+            [name]: value,
+            logger: false,
+          }),
+        (error) =>
+          error instanceof TypeError &&
+          error.message.startsWith(`${name} must be a string, not `) &&
+          !error.message.includes(TOKEN),
+        `${name} as ${typeof value}`,
+      );
+    }
+  }
+});
+
+test("a baseUrl that is refused is not echoed: it may hold a password", () => {
+  for (const baseUrl of [
+    `http://user:${TOKEN}@example.com`,
+    `ftp://user:${TOKEN}@example.com`,
+    `not a url ${TOKEN}`,
+  ]) {
+    assert.throws(
+      () =>
+        new TwilioApiClient({
+          accountSid: "AC1",
+          authToken: "t",
+          baseUrl,
+          logger: false,
+        }),
+      (error) =>
+        /baseUrl/.test(error.message) && !error.message.includes(TOKEN),
+    );
+  }
+});

@@ -9,7 +9,16 @@ const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { PHONE, useSandbox } = require("./helpers.js");
+const http = require("node:http");
+const twilio = require("twilio");
+const {
+  PHONE,
+  ADDRESS,
+  SENDER,
+  TwilioApiClient,
+  useSandbox,
+  withEnv,
+} = require("./helpers.js");
 
 const box = useSandbox();
 const DIGITS = "1234567890";
@@ -410,4 +419,136 @@ test("the synchronous methods throw a TypeError for hostile values", () => {
     );
     assert.throws(() => client.getContentType(value), TypeError, name);
   }
+});
+
+test("media is never fetched through a proxy: the public-address check sees the media host itself", async () => {
+  const proxied = [];
+  const proxy = http.createServer((req, res) => {
+    proxied.push(req.url);
+    res.end("proxied");
+  });
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  try {
+    const address = `http://127.0.0.1:${proxy.address().port}`;
+    // The sandbox (127.0.0.1) is reached directly; anything else would go through the proxy.
+    const client = withEnv(
+      { HTTP_PROXY: address, HTTPS_PROXY: address, NO_PROXY: "127.0.0.1" },
+      () => box.client(),
+    );
+    const local = await client.sendImageMessageByUrl(
+      PHONE,
+      "http://localhost:9/a.png",
+    );
+    assert.equal(local.code, "MEDIA_HOST_NOT_ALLOWED");
+    const metadata = await client.sendImageMessageByUrl(
+      PHONE,
+      "http://metadata.google.internal/computeMetadata/v1/",
+    );
+    assert.equal(metadata.success, false);
+    assert.deepEqual(proxied, [], "the proxy was asked for nothing");
+  } finally {
+    proxy.close();
+  }
+});
+
+test("a __proto__ key in Twilio's data stays out of every returned object's prototype", async () => {
+  const hostile = '{"__proto__":{"isAdmin":true},"plan":"gold"}';
+  await box.sandbox.seed({
+    unique_name: "whatsapp_1234567890",
+    attributes: hostile,
+    participants: [{ address: ADDRESS, proxy_address: SENDER }],
+  });
+  const client = box.client();
+  const clean = (object, what) => {
+    assert.equal(Object.getPrototypeOf(object), Object.prototype, what);
+    assert.equal(object.isAdmin, undefined, what);
+  };
+  const { metadata } = await client.getConversationMetadata(PHONE);
+  clean(metadata, "metadata");
+  assert.equal(metadata.plan, "gold");
+  assert.equal(
+    (await client.addAgent(PHONE, "agent", JSON.parse(hostile))).success,
+    true,
+  );
+  for (const participant of (await client.listParticipants(PHONE)).participants)
+    if (participant.identity === "agent")
+      clean(participant.attributes, "participant attributes");
+
+  const token = "0123456789abcdef0123456789abcdef";
+  const signer = new TwilioApiClient({
+    accountSid: "AC00000000000000000000000000000000",
+    authToken: token,
+    baseUrl: box.sandbox.url,
+    logger: false,
+  });
+  const events = [];
+  const server = http.createServer(
+    signer.webhookHandler(
+      { onEvent: (event) => events.push(event) },
+      { protocol: "http" },
+    ),
+  );
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/hooks`;
+    const params = {
+      EventType: "onMessageAdded",
+      ConversationSid: "CH00000000000000000000000000000000",
+      Attributes: hostile,
+      Media: '[{"__proto__":{"isAdmin":true},"Sid":"ME1"}]',
+    };
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": twilio.getExpectedTwilioSignature(
+          token,
+          url,
+          params,
+        ),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+    assert.equal(response.status, 200);
+  } finally {
+    server.close();
+  }
+  clean(events[0].attributes, "a webhook event's attributes");
+  clean(events[0].media[0], "a webhook event's media");
+});
+
+test("error texts carry no media URL, no unbounded path, and Twilio's moreInfo and details masked", async () => {
+  const client = box.client({ mediaAllowPrivateHosts: true });
+  const fetched = await client.sendImageMessageByUrl(
+    PHONE,
+    "http://127.0.0.1:9/15551234567/X-Amz-Signature=s3cr3t.png",
+  );
+  assert.equal(fetched.code, "MEDIA_FETCH_FAILED");
+  assert.ok(!/15551234567|s3cr3t/.test(fetched.error), fetched.error);
+  const long = await client.sendImageMessage(
+    PHONE,
+    `/nonexistent/${"a".repeat(100_000)}.png`,
+  );
+  assert.equal(long.code, "FILE_NOT_FOUND");
+  assert.ok(long.error.length <= 400, `${long.error.length} characters`);
+
+  await box.sandbox.fault({
+    path: "^/v1/Conversations/",
+    status: 400,
+    raw_body: JSON.stringify({
+      code: 21211,
+      message: "The 'To' number +15551234567 is not valid",
+      more_info: "https://www.twilio.com/docs/errors/21211?to=15551234567",
+      details: { to: "+15551234567", nested: [{ phone: 15551234567 }] },
+      status: 400,
+    }),
+  });
+  const error = await client.findOrCreateConversation(PHONE).catch((e) => e);
+  const shown = JSON.stringify({
+    message: error.message,
+    moreInfo: error.moreInfo,
+    details: error.details,
+  });
+  assert.equal(error.code, 21211);
+  assert.ok(!shown.includes("15551234567"), shown);
 });

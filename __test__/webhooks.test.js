@@ -579,3 +579,55 @@ test("a handler with neither url nor host says once that it trusts each request'
   );
   assert.equal(warnings().length, 1, "none with url set");
 });
+
+/** Sends `head` on a raw connection; resolves what came back once the server closed the connection. */
+function rawExchange(origin, head) {
+  const net = require("node:net");
+  const { port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), "127.0.0.1", () =>
+      socket.write(head),
+    );
+    let answer = "";
+    socket.on("data", (chunk) => (answer += chunk));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+  });
+}
+
+// A connection left open would leave rawExchange waiting: the timeout turns that into a failure.
+test(
+  "a declared body over maxBodyBytes is answered 413 before it is read, and the connection closed",
+  { timeout: 10_000 },
+  async () => {
+    const handler = box
+      .client()
+      .webhookHandler({}, { protocol: "http", maxBodyBytes: 1024 });
+    const origin = await listen(http.createServer(handler));
+    const answer = await rawExchange(
+      origin,
+      "POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+        "Content-Length: 10000000\r\n\r\nA=",
+    );
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /connection: close/i);
+  },
+);
+
+test(
+  "a body slower than bodyTimeoutMs is answered 408 and the connection closed",
+  { timeout: 10_000 },
+  async () => {
+    const handler = box
+      .client()
+      .webhookHandler({}, { protocol: "http", bodyTimeoutMs: 50 });
+    const origin = await listen(http.createServer(handler));
+    // Ten bytes promised, one sent, the rest never.
+    const answer = await rawExchange(
+      origin,
+      "POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+        "Content-Length: 10\r\n\r\nA",
+    );
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+  },
+);

@@ -509,7 +509,7 @@ fn webhook_valid(token: &str, signature: &JsArg, url: &JsArg, pairs: &[Vec<Strin
 /// A webhook's form parameters ([name, value] pairs) as a typed event; dates stay ISO text for the JS entry.
 #[napi(ts_return_type = "Record<string, unknown>")]
 pub fn parse_webhook_event(pairs: Vec<Vec<String>>) -> serde_json::Map<String, serde_json::Value> {
-  twilio_core::webhooks::event(&form_pairs(&pairs))
+  crate::results::own_keys(twilio_core::webhooks::event(&form_pairs(&pairs)))
 }
 
 /// The pre-action events, whose handler's answer can change or reject the action.

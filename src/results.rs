@@ -66,7 +66,7 @@ pub struct Connection {
 /// `internal`.
 pub fn js_error(env: &Env, error: &Error) -> napi::Error {
   let build = || -> napi::Result<napi::Error> {
-    let mut object = env.create_error(napi::Error::new(Status::GenericFailure, error.to_string()))?;
+    let mut object = env.create_error(napi::Error::new(Status::GenericFailure, error.public_message()))?;
     match error.code() {
       Code::Twilio(code) => object.set("code", code)?,
       Code::Named(name) => object.set("code", name)?,
@@ -89,7 +89,26 @@ pub fn js_error(env: &Env, error: &Error) -> napi::Error {
     Ok(napi::Error::from(object.to_unknown()))
   };
   // Should the object not be built (the environment shutting down), a plain error still says what happened.
-  build().unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, error.to_string()))
+  build().unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, error.public_message()))
+}
+
+/// JSON from outside (attributes anyone with the Conversations SDK can write, a webhook's fields) without any
+/// `__proto__` key: napi sets each key as an assignment would, and that one would become the object's prototype
+/// (`{"__proto__":{"isAdmin":true}}` making `metadata.isAdmin` true) instead of a key of its own.
+pub fn own_data(value: serde_json::Value) -> serde_json::Value {
+  match value {
+    serde_json::Value::Object(map) => serde_json::Value::Object(own_keys(map)),
+    serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(own_data).collect()),
+    other => other,
+  }
+}
+
+pub fn own_keys(map: serde_json::Map<String, serde_json::Value>) -> serde_json::Map<String, serde_json::Value> {
+  map
+    .into_iter()
+    .filter(|(key, _)| key != "__proto__")
+    .map(|(key, value)| (key, own_data(value)))
+    .collect()
 }
 
 /// An agent in the conversation.
@@ -155,7 +174,7 @@ impl From<twilio_core::Participants> for ParticipantsResult {
           identity: p.identity,
           address: p.address,
           proxy_address: p.proxy_address,
-          attributes: p.attributes,
+          attributes: own_data(p.attributes),
           date_created: p.date_created,
         })
         .collect(),
@@ -246,7 +265,7 @@ impl From<twilio_core::Metadata> for MetadataResult {
   fn from(metadata: twilio_core::Metadata) -> Self {
     Self {
       conversation_sid: metadata.conversation_sid,
-      metadata: serde_json::Value::Object(metadata.metadata),
+      metadata: own_data(serde_json::Value::Object(metadata.metadata)),
     }
   }
 }
@@ -304,10 +323,10 @@ impl From<twilio_core::History> for HistoryResult {
               })
               .collect()
           }),
-          attributes: m.attributes,
+          attributes: own_data(m.attributes),
           participant_sid: m.participant_sid,
           date_created: m.date_created,
-          delivery: m.delivery,
+          delivery: m.delivery.map(own_data),
         })
         .collect(),
     }
@@ -336,7 +355,7 @@ impl From<twilio_core::DeliveryStatus> for DeliveryResult {
     Self {
       conversation_sid: status.conversation_sid,
       message_sid: status.message_sid,
-      delivery: status.delivery,
+      delivery: status.delivery.map(own_data),
       receipts: status
         .receipts
         .into_iter()

@@ -100,6 +100,7 @@ impl<V: Clone + Send + Sync> Cache<V> {
     } else {
       (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
     };
+    #[allow(clippy::indexing_slicing)] // The hash's top `bits` bits: below the shard count, a power of two.
     self.shards[index].locked()
   }
 

@@ -150,8 +150,9 @@ impl Client {
     let call = async {
       let account = self.api.fetch_account().await?;
       self.api.configuration().await?;
-      let sid = account["sid"].as_str().unwrap_or(&self.config.account_sid).to_string();
-      Ok((sid, account["friendly_name"].as_str().map(str::to_string)))
+      let text = |name: &str| account.get(name).and_then(serde_json::Value::as_str);
+      let sid = text("sid").unwrap_or(&self.config.account_sid).to_string();
+      Ok((sid, text("friendly_name").map(str::to_string)))
     };
     self.within_deadline(Box::pin(call)).await
   }

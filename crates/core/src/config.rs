@@ -179,12 +179,13 @@ pub fn duration_seconds(text: &str) -> Option<u64> {
     let mut allowed = units;
     while !rest.is_empty() {
       let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-      let unit = rest[digits..].chars().next()?;
+      let (number, after) = rest.split_at_checked(digits)?;
+      let unit = after.chars().next()?;
       let at = allowed.iter().position(|(u, _)| *u == unit)?;
-      let value: u64 = rest[..digits].parse().ok()?;
-      seconds = seconds.checked_add(value.checked_mul(allowed[at].1)?)?;
-      allowed = &allowed[at + 1..];
-      rest = &rest[digits + 1..];
+      let value: u64 = number.parse().ok()?;
+      seconds = seconds.checked_add(value.checked_mul(allowed.get(at)?.1)?)?;
+      allowed = allowed.get(at + 1..)?;
+      rest = after.get(unit.len_utf8()..)?;
     }
   }
   Some(seconds)
@@ -268,8 +269,9 @@ fn is_loopback(host: &str) -> bool {
 
 /// The base URL's origin; credentials never travel over plain http except to this machine.
 fn base_origin(value: &str) -> Result<String> {
+  // Never the value itself: it may carry a password (`https://user:secret@host`).
   let invalid = |why: &str| Error::Config {
-    message: format!("baseUrl {why}: {value}"),
+    message: format!("baseUrl {why}"),
   };
   let url = url::Url::parse(value).map_err(|_| invalid("is not a URL"))?;
   let host = url.host_str().ok_or_else(|| invalid("has no host"))?;

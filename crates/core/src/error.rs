@@ -85,10 +85,11 @@ impl Error {
 
   /// A 2xx answer that does not hold what the client needs; keeps serde's reason and an excerpt of the body.
   pub fn decode(status: u16, body: &str, reason: impl std::fmt::Display) -> Self {
+    // serde's reason quotes the value it could not take (`invalid type: integer `14155550123``): masked.
     Self::Decode {
       status,
-      reason: reason.to_string(),
-      body: body.chars().take(200).collect(),
+      reason: bounded(&redact_numbers(&reason.to_string())),
+      body: redact_numbers(&body.chars().take(200).collect::<String>()),
     }
   }
 
@@ -99,10 +100,13 @@ impl Error {
     match serde_json::from_slice::<Value>(body) {
       Ok(json) if json.get("message").is_some() || json.get("code").is_some() => Self::Api {
         status,
-        code: json["code"].as_u64().and_then(|c| u32::try_from(c).ok()),
-        message: redact_numbers(json["message"].as_str().unwrap_or("Twilio error")),
-        more_info: json["more_info"].as_str().map(str::to_string),
-        details: json.get("details").filter(|d| !d.is_null()).cloned(),
+        code: json
+          .get("code")
+          .and_then(Value::as_u64)
+          .and_then(|c| u32::try_from(c).ok()),
+        message: redact_numbers(json.get("message").and_then(Value::as_str).unwrap_or("Twilio error")),
+        more_info: json.get("more_info").and_then(Value::as_str).map(redact_numbers),
+        details: json.get("details").filter(|d| !d.is_null()).map(redact_json),
       },
       _ => {
         let text = String::from_utf8_lossy(body);
@@ -120,6 +124,12 @@ impl Error {
         }
       }
     }
+  }
+
+  /// The text shown to the caller: any number in it masked, at most [`MAX_ERROR_TEXT`] characters of it. Every
+  /// error leaves the client through this, whatever its path.
+  pub fn public_message(&self) -> String {
+    bounded(&redact_numbers(&self.to_string()))
   }
 
   /// Twilio's numeric error code, when Twilio answered with one.
@@ -196,31 +206,74 @@ impl Error {
   }
 }
 
+/// A JSON value from outside with every number in its texts masked, its texts and its size bounded: what an
+/// error may carry of Twilio's `details`.
+pub fn redact_json(value: &Value) -> Value {
+  fn walk(value: &Value, depth: usize) -> Value {
+    match value {
+      Value::String(text) => Value::String(bounded(&redact_numbers(text))),
+      // A number as long as a phone number is one, as far as an error can tell.
+      Value::Number(n) if n.to_string().len() >= 7 => Value::String(redact_numbers(&n.to_string())),
+      Value::Array(items) if depth < 8 => Value::Array(items.iter().take(50).map(|v| walk(v, depth + 1)).collect()),
+      Value::Object(map) if depth < 8 => Value::Object(
+        map
+          .iter()
+          .take(50)
+          .map(|(k, v)| (bounded(&redact_numbers(k)), walk(v, depth + 1)))
+          .collect(),
+      ),
+      Value::Array(_) | Value::Object(_) => Value::Null,
+      other => other.clone(),
+    }
+  }
+  walk(value, 0)
+}
+
+/// The most characters of outside text an error carries.
+pub const MAX_ERROR_TEXT: usize = 300;
+
+/// `text` cut to [`MAX_ERROR_TEXT`] characters, with `…` where it was cut.
+pub fn bounded(text: &str) -> String {
+  if text.chars().count() <= MAX_ERROR_TEXT {
+    return text.to_string();
+  }
+  let mut cut: String = text.chars().take(MAX_ERROR_TEXT).collect();
+  cut.push('…');
+  cut
+}
+
 /// Every run of 7 or more digits that stands alone (not inside a SID or a word) as `…` and its last 4: what
 /// errors and logs may show of a phone number.
 pub fn redact_numbers(text: &str) -> String {
-  let chars: Vec<char> = text.chars().collect();
   let mut out = String::with_capacity(text.len());
-  let mut i = 0;
-  while i < chars.len() {
-    let start = i;
-    while i < chars.len() && chars[i].is_ascii_digit() {
-      i += 1;
+  // The digits of the run being read, and whether a letter or digit stands right before it.
+  let mut run = String::new();
+  let mut run_follows_word = false;
+  let mut previous_is_word = false;
+  let flush = |out: &mut String, run: &mut String, follows_word: bool, word_follows: bool| {
+    let tail = run.len().saturating_sub(4);
+    match run.get(tail..) {
+      Some(last4) if run.len() >= 7 && !follows_word && !word_follows => {
+        out.push('…');
+        out.push_str(last4);
+      }
+      _ => out.push_str(run),
     }
-    if i == start {
-      out.push(chars[i]);
-      i += 1;
-      continue;
-    }
-    let alone =
-      (start == 0 || !chars[start - 1].is_alphanumeric()) && chars.get(i).is_none_or(|c| !c.is_alphanumeric());
-    if alone && i - start >= 7 {
-      out.push('…');
-      out.extend(&chars[i - 4..i]);
+    run.clear();
+  };
+  for c in text.chars() {
+    if c.is_ascii_digit() {
+      if run.is_empty() {
+        run_follows_word = previous_is_word;
+      }
+      run.push(c);
     } else {
-      out.extend(&chars[start..i]);
+      flush(&mut out, &mut run, run_follows_word, c.is_alphanumeric());
+      out.push(c);
     }
+    previous_is_word = c.is_alphanumeric();
   }
+  flush(&mut out, &mut run, run_follows_word, false);
   out
 }
 

@@ -18,6 +18,8 @@
 //! - [`client`]: the facade the binding wraps.
 
 #![deny(clippy::all)]
+// No text from outside (Twilio's answers, a caller's input) is indexed or sliced by an offset that could panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod agents;
 mod cache;

@@ -127,33 +127,96 @@ fn too_large(max: u64) -> Error {
   )
 }
 
-/// Checks that a local file exists (under `root`, when set), is a file, and is not empty or too large; a missing
-/// one fails with the old module's message. Answers the path to read.
-pub async fn check_file(path: &str, max_bytes: u64, root: Option<&Path>) -> Result<PathBuf> {
+/// Opens a local file once, for reading: a regular file (never a FIFO or a device, which could block), under
+/// `root` when set, not empty and not too large, each judged on the opened handle. A path swapped between the
+/// check and the open (a directory for a symlink out of the root) is caught: the opened handle's own path must lie
+/// under the root. A missing one fails with the old module's message.
+async fn open_file(path: &str, max_bytes: u64, root: Option<&Path>) -> Result<(tokio::fs::File, u64)> {
   let not_found = || Error::invalid("FILE_NOT_FOUND", format!("Image file not found: {path}"));
   if path.is_empty() || path.contains('\0') {
     return Err(not_found());
   }
-  let real = confined(path, root, not_found).await?;
-  let metadata = tokio::fs::metadata(&real).await.map_err(|_| not_found())?;
-  if !metadata.is_file() {
+  let target = confined(path, root, not_found).await?;
+  let is_file = |metadata: &std::fs::Metadata| metadata.is_file();
+  if !tokio::fs::metadata(&target).await.is_ok_and(|m| is_file(&m)) {
     return Err(not_found());
   }
-  if metadata.len() > max_bytes {
+  let file = tokio::fs::File::open(&target).await.map_err(|_| not_found())?;
+  let opened = file.metadata().await.map_err(|_| not_found())?;
+  if !opened.is_file() {
+    return Err(not_found());
+  }
+  if let Some(root) = root {
+    let inside = match opened_path(&file) {
+      // Where the kernel says the handle is: no later swap of the path can change it.
+      Some(real) => real.starts_with(root),
+      None => {
+        let again = confined(path, Some(root), not_found).await?;
+        let named = tokio::fs::metadata(&again).await.map_err(|_| not_found())?;
+        same_file(&opened, &named)
+      }
+    };
+    if !inside {
+      return Err(Error::invalid(
+        "MEDIA_PATH_NOT_ALLOWED",
+        "The file opened is outside mediaRoot, the only directory local media may be read from",
+      ));
+    }
+  }
+  if opened.len() > max_bytes {
     return Err(too_large(max_bytes));
   }
-  if metadata.len() == 0 {
+  if opened.len() == 0 {
     return Err(Error::invalid("EMPTY_FILE", format!("Image file is empty: {path}")));
   }
-  Ok(real)
+  Ok((file, opened.len()))
 }
 
-/// Reads a local file of that kind, its type judged by its bytes.
+/// The path of an opened file, as the kernel resolved it.
+#[cfg(target_os = "linux")]
+fn opened_path(file: &tokio::fs::File) -> Option<PathBuf> {
+  use std::os::fd::AsRawFd;
+  std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
+}
+
+/// Elsewhere the path is resolved again after the open and must name the file opened (a narrower check: a swap
+/// between that resolution and its look-up goes unseen).
+#[cfg(not(target_os = "linux"))]
+fn opened_path(_: &tokio::fs::File) -> Option<PathBuf> {
+  None
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+  use std::os::unix::fs::MetadataExt;
+  a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// Without inode numbers, the size and modification time stand in for the file's identity.
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+  a.len() == b.len() && a.modified().ok() == b.modified().ok()
+}
+
+/// Checks that a local file exists (under `root`, when set), is a file, and is not empty or too large.
+pub async fn check_file(path: &str, max_bytes: u64, root: Option<&Path>) -> Result<()> {
+  open_file(path, max_bytes, root).await.map(drop)
+}
+
+/// Reads a local file of that kind from the handle checked, at most `max_bytes` of it whatever it grew to since,
+/// its type judged by its bytes.
 pub async fn read_file(path: &str, max_bytes: u64, root: Option<&Path>, kind: Kind) -> Result<MediaFile> {
-  let real = check_file(path, max_bytes, root).await?;
-  let bytes = tokio::fs::read(&real)
+  use tokio::io::AsyncReadExt;
+  let (file, size) = open_file(path, max_bytes, root).await?;
+  let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+  file
+    .take(max_bytes.saturating_add(1))
+    .read_to_end(&mut bytes)
     .await
     .map_err(|e| Error::invalid("FILE_UNREADABLE", format!("Cannot read image file {path}: {e}")))?;
+  if bytes.len() as u64 > max_bytes {
+    return Err(too_large(max_bytes));
+  }
   let content_type = judge(&bytes, kind)?;
   Ok(MediaFile {
     bytes: Bytes::from(bytes),
@@ -169,30 +232,65 @@ pub fn basename(path: &str) -> &str {
 /// Addresses a media URL may point at by default: none internal to the machine or its network.
 pub fn is_public(ip: IpAddr) -> bool {
   match ip {
-    IpAddr::V4(v4) => {
-      let [a, b, ..] = v4.octets();
-      !(v4.is_private()
-        || v4.is_loopback()
-        || v4.is_link_local()
-        || v4.is_unspecified()
-        || v4.is_broadcast()
-        || v4.is_documentation()
-        || v4.is_multicast()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 198 && (18..20).contains(&b))
-        || a >= 240)
+    IpAddr::V4(v4) => is_public_v4(v4),
+    IpAddr::V6(v6) => is_public_v6(v6),
+  }
+}
+
+/// Outside every block of IANA's IPv4 special-purpose registry that is not globally reachable (and the AS112,
+/// AMT and 6to4-relay blocks, which a media host has no business in).
+fn is_public_v4(v4: std::net::Ipv4Addr) -> bool {
+  let [a, b, c, _] = v4.octets();
+  !(a == 0
+    || a == 10
+    || a == 127
+    || (a == 100 && (64..128).contains(&b))
+    || (a == 169 && b == 254)
+    || (a == 172 && (16..32).contains(&b))
+    || (a == 192 && b == 0 && (c == 0 || c == 2))
+    || (a == 192 && b == 31 && c == 196)
+    || (a == 192 && b == 52 && c == 193)
+    || (a == 192 && b == 88 && c == 99)
+    || (a == 192 && b == 168)
+    || (a == 192 && b == 175 && c == 48)
+    || (a == 198 && (18..20).contains(&b))
+    || (a == 198 && b == 51 && c == 100)
+    || (a == 203 && b == 0 && c == 113)
+    || a >= 224)
+}
+
+/// Outside IANA's IPv6 special-purpose blocks, and for the forms that carry an IPv4 address (mapped, compatible,
+/// NAT64, 6to4, Teredo) judged by that address too: behind a NAT64 gateway `64:ff9b::a9fe:a9fe` is
+/// 169.254.169.254.
+fn is_public_v6(v6: std::net::Ipv6Addr) -> bool {
+  let segments = v6.segments();
+  let bits = u128::from(v6);
+  // The IPv4 address in the 32 bits that start `from` bits into the address.
+  let v4 = |from: u32| std::net::Ipv4Addr::from(u32::try_from((bits >> (96 - from)) & 0xffff_ffff).unwrap_or(0));
+  match segments {
+    // ::/96 (unspecified, loopback, IPv4-compatible) and ::ffff:0:0/96 (IPv4-mapped).
+    [0, 0, 0, 0, 0, 0, _, _] => false,
+    [0, 0, 0, 0, 0, 0xffff, _, _] => is_public_v4(v4(96)),
+    // NAT64, well-known prefix; its local-use prefix 64:ff9b:1::/48 is private by definition.
+    [0x64, 0xff9b, 0, 0, 0, 0, _, _] => is_public_v4(v4(96)),
+    [0x64, 0xff9b, 1, ..] => false,
+    // 6to4: the IPv4 address follows the prefix.
+    [0x2002, ..] => is_public_v4(v4(16)),
+    // Teredo: the server's IPv4 address, and the client's with its bits inverted.
+    [0x2001, 0, ..] => {
+      let client = std::net::Ipv4Addr::from(!u32::from(v4(96)));
+      is_public_v4(v4(32)) && is_public_v4(client)
     }
-    IpAddr::V6(v6) => {
-      if let Some(v4) = v6.to_ipv4_mapped() {
-        return is_public(IpAddr::V4(v4));
-      }
-      let first = v6.segments()[0];
-      !(v6.is_loopback()
-        || v6.is_unspecified()
-        || v6.is_multicast()
+    [first, second, ..] => {
+      !((first == 0x100 && segments.get(1..4) == Some(&[0, 0, 0][..]))
+        || (first == 0x2001 && second < 0x200)
+        || (first == 0x2001 && second == 0xdb8)
+        || (first & 0xfff0) == 0x3ff0
+        || first == 0x5f00
         || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80)
+        || (first & 0xffc0) == 0xfe80
+        || (first & 0xffc0) == 0xfec0
+        || (first & 0xff00) == 0xff00)
     }
   }
 }
@@ -254,7 +352,10 @@ impl MediaFetcher {
     let mut builder = reqwest::Client::builder()
       .user_agent(USER_AGENT)
       .timeout(config.timeout)
-      .redirect(redirects);
+      .redirect(redirects)
+      // Never through a proxy: the proxy would resolve and reach the media host, and the public-address check
+      // below would see only the proxy's address.
+      .no_proxy();
     if !allow_private {
       builder = builder.dns_resolver(Arc::new(PublicOnly));
     }
@@ -308,7 +409,8 @@ impl MediaFetcher {
         }
         source = err.source();
       }
-      failed(e.to_string())
+      // Without the URL: it can hold pre-signed credentials and numbers.
+      failed(crate::http::explain(&e.without_url()))
     })?;
     if !response.status().is_success() {
       return Err(failed(format!("HTTP {}", response.status().as_u16())));
@@ -317,7 +419,11 @@ impl MediaFetcher {
       return Err(too_large(self.max_bytes));
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
+    while let Some(chunk) = response
+      .chunk()
+      .await
+      .map_err(|e| failed(crate::http::explain(&e.without_url())))?
+    {
       if body.len() as u64 + chunk.len() as u64 > self.max_bytes {
         return Err(too_large(self.max_bytes));
       }
@@ -395,6 +501,41 @@ mod tests {
       assert!(!is_public(ip.parse().unwrap()), "{ip}");
     }
     for ip in ["8.8.8.8", "2606:4700::1111"] {
+      assert!(is_public(ip.parse().unwrap()), "{ip}");
+    }
+  }
+
+  #[test]
+  fn special_purpose_blocks_and_embedded_internal_ipv4_addresses_are_not_public() {
+    for ip in [
+      "::7f00:1",
+      "::a9fe:a9fe",
+      "64:ff9b::a9fe:a9fe",
+      "64:ff9b::a00:1",
+      "64:ff9b:1::1",
+      "fec0::1",
+      "2002:7f00:1::",
+      "2002:a9fe:a9fe::1",
+      "2001:0:4136:e378:8000:63bf:80ff:fffe",
+      "2001:db8::1",
+      "2001:2::1",
+      "100::1",
+      "3fff::1",
+      "ff02::1",
+      "192.0.0.8",
+      "192.0.0.170",
+      "192.88.99.1",
+      "255.255.255.255",
+    ] {
+      assert!(!is_public(ip.parse().unwrap()), "{ip}");
+    }
+    for ip in [
+      "64:ff9b::808:808",
+      "2002:808:808::1",
+      "2001:0:808:808:0:0:f7f7:f7f7",
+      "2a00:1450::1",
+      "1.1.1.1",
+    ] {
       assert!(is_public(ip.parse().unwrap()), "{ip}");
     }
   }
@@ -494,5 +635,50 @@ mod tests {
       .await
       .unwrap_err();
     assert_eq!(refused.code(), "MEDIA_FETCH_FAILED");
+  }
+
+  /// Reads, over and over, a file under the root while another thread swaps its directory for a symlink to a
+  /// larger file outside: not one read may return the outside file's bytes.
+  #[cfg(unix)]
+  #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+  async fn a_directory_swapped_for_a_symlink_while_reading_never_yields_a_file_outside_the_root() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let base = std::env::temp_dir().join(format!("twilio-media-race-{}", std::process::id()));
+    let (root, outside) = (base.join("root"), base.join("outside"));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(root.join("dir")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    let png = |fill: u8, len: usize| {
+      let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+      bytes.resize(len, fill);
+      bytes
+    };
+    std::fs::write(root.join("dir/in.png"), png(b'i', 100)).unwrap();
+    std::fs::write(outside.join("in.png"), png(b'o', 5_000)).unwrap();
+    std::os::unix::fs::symlink(&outside, base.join("link")).unwrap();
+    let root = std::fs::canonicalize(&root).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let swapper = {
+      let (root, base, stop) = (root.clone(), base.clone(), stop.clone());
+      std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+          let _ = std::fs::rename(root.join("dir"), base.join("parked"));
+          let _ = std::fs::rename(base.join("link"), root.join("dir"));
+          let _ = std::fs::rename(root.join("dir"), base.join("link"));
+          let _ = std::fs::rename(base.join("parked"), root.join("dir"));
+        }
+      })
+    };
+    let path = root.join("dir/in.png").display().to_string();
+    let mut outside_read = 0;
+    for _ in 0..3000 {
+      if let Ok(file) = read_file(&path, 10_000, Some(&root), Kind::Image).await {
+        outside_read += usize::from(file.bytes.contains(&b'o'));
+      }
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    let _ = std::fs::remove_dir_all(&base);
+    assert_eq!(outside_read, 0);
   }
 }

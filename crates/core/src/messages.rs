@@ -375,10 +375,11 @@ impl Messages {
     self
       .api
       .find_recent_message(conversation_sid, LOOKBACK_PAGES, |message| {
-        message["attributes"]
-          .as_str()
+        message
+          .get("attributes")
+          .and_then(Value::as_str)
           .and_then(|a| serde_json::from_str::<Value>(a).ok())
-          .is_some_and(|a| a[IDEMPOTENCY_ATTRIBUTE] == key)
+          .is_some_and(|a| a.get(IDEMPOTENCY_ATTRIBUTE).and_then(Value::as_str) == Some(key))
       })
       .await
   }

@@ -103,7 +103,7 @@ impl Customer {
 /// `…7890`: what logs may show of a number.
 pub fn mask(number: &str) -> String {
   let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-  let tail: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+  let tail: String = digits.iter().skip(digits.len().saturating_sub(4)).collect();
   format!("…{tail}")
 }
 

@@ -53,8 +53,8 @@ impl Sid {
   fn new(sid: &str) -> Self {
     // Only lowercase hex is packed, so that the SID given back is the very text Twilio sent.
     Some(sid)
-      .filter(|sid| is_sid(sid, "CH") && !sid.as_bytes()[2..].iter().any(u8::is_ascii_uppercase))
-      .and_then(|sid| u128::from_str_radix(&sid[2..], 16).ok())
+      .filter(|sid| is_sid(sid, "CH") && !sid.bytes().skip(2).any(|b| b.is_ascii_uppercase()))
+      .and_then(|sid| u128::from_str_radix(sid.get(2..)?, 16).ok())
       .map_or_else(|| Self::Text(sid.into()), |value| Self::Hex(value.to_be_bytes()))
   }
 

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 
 /// Two uppercase letters naming the resource, then 32 hexadecimal digits: `CH0123…`, `HX0123…`.
 pub fn is_sid(text: &str, prefix: &str) -> bool {
-  text.len() == 34 && text.starts_with(prefix) && text.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit)
+  text.len() == 34 && text.starts_with(prefix) && text.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
 }
 
 /// The first SID of that kind inside a text, as Twilio names a conversation in a 50416 message.

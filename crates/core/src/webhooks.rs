@@ -220,8 +220,25 @@ pub fn event(params: &[(String, String)]) -> Map<String, Value> {
   let mut event = Map::new();
   let mut binding = Map::new();
   let mut raw = Map::new();
-  for (name, text) in params {
-    raw.insert(name.clone(), Value::String(text.clone()));
+  // A name sent more than once is taken in the order Twilio signs the parameters (sorted by name, then value):
+  // the typed field holds its first value and `params` all of them, so that reordering the repeats of a signed
+  // request changes nothing.
+  let mut sorted: Vec<&(String, String)> = params.iter().collect();
+  sorted.sort_unstable();
+  for (name, text) in sorted {
+    match raw.get_mut(name) {
+      Some(Value::Array(values)) => {
+        values.push(Value::String(text.clone()));
+        continue;
+      }
+      Some(first) => {
+        *first = Value::Array(vec![first.take(), Value::String(text.clone())]);
+        continue;
+      }
+      None => {
+        raw.insert(name.clone(), Value::String(text.clone()));
+      }
+    }
     if let Some(field) = name.strip_prefix("MessagingBinding.") {
       let mut chars = field.chars();
       let camel: String = chars
@@ -248,6 +265,15 @@ mod tests {
 
   fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+  }
+
+  #[test]
+  fn a_repeated_name_reads_the_same_in_any_order() {
+    let one = event(&pairs(&[("Body", "b"), ("EventType", "onMessageAdded"), ("Body", "a")]));
+    let other = event(&pairs(&[("Body", "a"), ("Body", "b"), ("EventType", "onMessageAdded")]));
+    assert_eq!(one, other);
+    assert_eq!(one["body"], "a", "the first in the order Twilio signs them");
+    assert_eq!(one["params"]["Body"], serde_json::json!(["a", "b"]));
   }
 
   #[test]

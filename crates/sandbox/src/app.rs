@@ -133,7 +133,9 @@ pub async fn dispatch(AxumState(app): AxumState<App>, request: Request) -> Respo
     if !control_allowed(&app, &incoming.headers) {
       return (
         StatusCode::UNAUTHORIZED,
-        axum::Json(serde_json::json!({ "error": "the control API needs the sandbox's token in X-Sandbox-Token" })),
+        axum::Json(serde_json::json!({
+          "error": "the control API answers this machine's programs, or a request with the sandbox's token in X-Sandbox-Token"
+        })),
       )
         .into_response();
     }
@@ -250,10 +252,15 @@ fn log(app: &App, incoming: &Incoming, status: u16, fault: Option<String>) -> Da
   now
 }
 
-/// The control API is open on loopback; elsewhere it demands the token, compared in constant time.
+/// The control API is open on loopback to this machine's programs: a request that names a host of its own
+/// (`Host`, a web page's `Origin`) comes from a browser, led there by DNS rebinding or a cross-site form. Elsewhere
+/// it demands the token, compared in constant time.
 fn control_allowed(app: &App, headers: &HeaderMap) -> bool {
   let Some(expected) = app.control_token.as_deref() else {
-    return true;
+    let header = |name: header::HeaderName| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
+    let host_is_local = header(header::HOST).is_none_or(|host| names_loopback(&format!("http://{host}")));
+    let origin_is_local = header(header::ORIGIN).is_none_or(names_loopback);
+    return host_is_local && origin_is_local;
   };
   let given = headers
     .get("x-sandbox-token")
@@ -265,6 +272,19 @@ fn control_allowed(app: &App, headers: &HeaderMap) -> bool {
       .zip(expected.bytes())
       .fold(0u8, |diff, (a, b)| diff | (a ^ b))
       == 0
+}
+
+/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+fn names_loopback(url: &str) -> bool {
+  match url::Url::parse(url)
+    .ok()
+    .and_then(|url| url.host().map(|host| host.to_owned()))
+  {
+    Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+    Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+    Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+    None => false,
+  }
 }
 
 fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<()> {

@@ -199,3 +199,18 @@ async fn on_loopback_the_control_api_stays_open() {
   assert!(h.sandbox.control_token().is_none());
   assert_eq!(h.get("/__sandbox/limits").await.status, 200);
 }
+
+#[tokio::test]
+async fn on_loopback_the_control_api_refuses_a_browser_led_there_by_another_host_or_origin() {
+  let h = Harness::start().await;
+  let http = reqwest::Client::new();
+  let status = |request: reqwest::RequestBuilder| async move { request.send().await.unwrap().status().as_u16() };
+  let reset = || http.post(h.url("/__sandbox/reset"));
+  // DNS rebinding: the page's own name, now pointing here.
+  assert_eq!(status(reset().header("host", "evil.example:80")).await, 401);
+  // A cross-site form or fetch from a page.
+  assert_eq!(status(reset().header("origin", "https://evil.example")).await, 401);
+  assert_eq!(status(reset().header("origin", "null")).await, 401);
+  assert_eq!(status(reset().header("origin", "http://localhost:3000")).await, 200);
+  assert_eq!(status(reset().header("host", "localhost")).await, 200);
+}
