@@ -54,6 +54,47 @@ function useSandbox() {
   return box;
 }
 
+const WEBHOOK_TOKEN = "0123456789abcdef0123456789abcdef";
+
+/**
+ * A handler of a client whose auth token is WEBHOOK_TOKEN, on a node:http server of its own: `post(params)` sends
+ * it a form signed as Twilio signs, and answers the status. `close()` stops the server.
+ */
+async function signedHooks(sandbox, handlers, options = {}) {
+  const http = require("node:http");
+  const twilio = require("twilio");
+  const client = new TwilioApiClient({
+    accountSid: "AC00000000000000000000000000000000",
+    authToken: WEBHOOK_TOKEN,
+    baseUrl: sandbox.url,
+    logger: false,
+  });
+  const server = http.createServer(
+    client.webhookHandler(handlers, { protocol: "http", ...options }),
+  );
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}/twilio/hooks`;
+  return {
+    url,
+    async post(params) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-twilio-signature": twilio.getExpectedTwilioSignature(
+            WEBHOOK_TOKEN,
+            url,
+            params,
+          ),
+        },
+        body: new URLSearchParams(params).toString(),
+      });
+      return response.status;
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
 /** Runs `fn` with these environment variables set (undefined deletes one), then restores the environment. */
 function withEnv(vars, fn) {
   const saved = {};
@@ -86,5 +127,6 @@ module.exports = {
   useSandbox,
   recordingLogger,
   withEnv,
+  signedHooks,
   NO_TWILIO_ENV,
 };

@@ -17,6 +17,39 @@ const apiError: TwilioApiClient.TwilioError =
   new TwilioApiClient.TwilioApiError();
 void apiError;
 
+async function campaign(): Promise<void> {
+  async function* rows(): AsyncGenerator<TwilioApiClient.BulkMessage> {
+    yield {
+      to: "+1234567890",
+      contentSid: "HX0",
+      contentVariables: { 1: "a" },
+      idempotencyKey: "k1",
+    };
+    yield { to: "+1234567891", text: "hi" };
+    yield {
+      to: "+1234567892",
+      mediaUrl: "https://example.com/a.png",
+      caption: null,
+    };
+  }
+  const outcome: TwilioApiClient.BulkOutcome = await client.sendBulk(rows(), {
+    onProgress: ({ done, total, etaMs }) => void [done, total, etaMs],
+    onResult: (result, index) =>
+      void (result.success ? index : result.retryAfterMs),
+    signal: new AbortController().signal,
+    concurrency: 10,
+    keepResults: false,
+  });
+  void outcome.delivered;
+  await client.sendMessage("+1234567890", "hi", null, { idempotencyKey: "k2" });
+  const fleet = new TwilioApiClient({
+    redisUrl: "redis://127.0.0.1:6379",
+    maxQueueMs: 60_000,
+  });
+  void fleet;
+}
+void campaign;
+
 async function use(): Promise<void> {
   const result: SendSuccess | Failure = await client.sendMessage(
     "+1234567890",

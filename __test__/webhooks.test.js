@@ -15,6 +15,7 @@ const {
   SENDER,
   TwilioApiClient,
   useSandbox,
+  signedHooks,
 } = require("./helpers.js");
 
 const box = useSandbox();
@@ -526,38 +527,15 @@ test("webhooks configured with GET carry their parameters in the signed query st
 });
 
 test("a signed event whose EventType names an Object.prototype property goes to onEvent, not to the prototype", async () => {
-  const token = "0123456789abcdef0123456789abcdef";
-  const client = new TwilioApiClient({
-    accountSid: "AC00000000000000000000000000000000",
-    authToken: token,
-    baseUrl: box.sandbox.url,
-    logger: false,
-  });
   const seen = [];
-  const handler = client.webhookHandler(
-    { onEvent: (event) => seen.push(event.eventType) },
-    { protocol: "http" },
-  );
-  const url = `${await listen(http.createServer(handler))}/twilio/hooks`;
-  for (const eventType of [
-    "constructor",
-    "toString",
-    "__proto__",
-    "hasOwnProperty",
-  ]) {
-    const params = { ...PARAMS, EventType: eventType };
-    assert.equal(
-      await post(url, params, signed(token, url, params)),
-      200,
-      eventType,
-    );
-  }
-  assert.deepEqual(seen, [
-    "constructor",
-    "toString",
-    "__proto__",
-    "hasOwnProperty",
-  ]);
+  const hooks = await signedHooks(box.sandbox, {
+    onEvent: (event) => seen.push(event.eventType),
+  });
+  test.after(hooks.close);
+  const names = ["constructor", "toString", "__proto__", "hasOwnProperty"];
+  for (const eventType of names)
+    assert.equal(await hooks.post({ ...PARAMS, EventType: eventType }), 200);
+  assert.deepEqual(seen, names);
 });
 
 test("a handler with neither url nor host says once that it trusts each request's Host header", async () => {
@@ -595,19 +573,27 @@ function rawExchange(origin, head) {
   });
 }
 
+/** A handler with these options answers a raw request `head`; what came back once the connection closed. */
+async function rawAnswer(options, head) {
+  const handler = box
+    .client()
+    .webhookHandler({}, { protocol: "http", ...options });
+  const origin = await listen(http.createServer(handler));
+  return rawExchange(
+    origin,
+    "POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+      head,
+  );
+}
+
 // A connection left open would leave rawExchange waiting: the timeout turns that into a failure.
 test(
   "a declared body over maxBodyBytes is answered 413 before it is read, and the connection closed",
   { timeout: 10_000 },
   async () => {
-    const handler = box
-      .client()
-      .webhookHandler({}, { protocol: "http", maxBodyBytes: 1024 });
-    const origin = await listen(http.createServer(handler));
-    const answer = await rawExchange(
-      origin,
-      "POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
-        "Content-Length: 10000000\r\n\r\nA=",
+    const answer = await rawAnswer(
+      { maxBodyBytes: 1024 },
+      "Content-Length: 10000000\r\n\r\nA=",
     );
     assert.match(answer, /^HTTP\/1\.1 413 /);
     assert.match(answer, /connection: close/i);
@@ -618,15 +604,10 @@ test(
   "a body slower than bodyTimeoutMs is answered 408 and the connection closed",
   { timeout: 10_000 },
   async () => {
-    const handler = box
-      .client()
-      .webhookHandler({}, { protocol: "http", bodyTimeoutMs: 50 });
-    const origin = await listen(http.createServer(handler));
     // Ten bytes promised, one sent, the rest never.
-    const answer = await rawExchange(
-      origin,
-      "POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
-        "Content-Length: 10\r\n\r\nA",
+    const answer = await rawAnswer(
+      { bodyTimeoutMs: 50 },
+      "Content-Length: 10\r\n\r\nA",
     );
     assert.match(answer, /^HTTP\/1\.1 408 /);
   },
