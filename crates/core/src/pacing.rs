@@ -14,7 +14,8 @@
 //! The budget is this process's own, or a fleet's through Redis ([`crate::fleet`]). A 429 that comes despite
 //! pacing (another process sending for the same account without Redis) halves the lane's rate, at most once a
 //! window; each success raises it by one start a window, back up to Twilio's (additive increase, multiplicative
-//! decrease, as TCP shares a link): processes that cannot share a budget converge on a share each.
+//! decrease, as TCP shares a link), and a slowed lane spreads its starts evenly over the window rather than in a
+//! burst: processes that cannot share a budget converge on a share each.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
