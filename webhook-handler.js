@@ -123,6 +123,19 @@ async function content(request, max, timeoutMs) {
   const type = String(request.headers["content-type"] ?? "");
   const json = type.startsWith("application/json");
   let raw = request.parsed;
+  // A parser that did not take this body (a global `express.json()` meeting a form) leaves `{}` and the stream
+  // unread (body-parser marks what it read with `_body`): the form is read from the stream.
+  if (
+    raw !== undefined &&
+    request.raw._body !== true &&
+    request.raw.readable &&
+    !request.raw.readableEnded &&
+    raw !== null &&
+    typeof raw === "object" &&
+    !Buffer.isBuffer(raw) &&
+    Object.keys(raw).length === 0
+  )
+    raw = undefined;
   if (raw === undefined) {
     // A declared length over the bound is refused before a byte of the body is read.
     if (Number(request.headers["content-length"]) > max)
@@ -198,9 +211,14 @@ function preAnswer(result) {
 }
 
 const HOST_WARNING =
-  "[twilio-api-client] webhookHandler has neither `url` nor `host`: each request's signature is checked against " +
+  "has neither `url` nor `host`: each request's signature is checked against " +
   "a URL built from its own Host header, so a request Twilio signed for another host with the same path is " +
   "accepted. Set `url` (or `host`) to the public address Twilio calls.";
+
+function warn(client, text) {
+  const log = client.logger?.warn ?? client.logger?.error;
+  log?.call(client.logger, `${LOG_PREFIX} webhookHandler ${text}`);
+}
 
 function webhookHandler(client, handlers, options = {}) {
   const settings = checkOptions(handlers, options);
@@ -208,8 +226,7 @@ function webhookHandler(client, handlers, options = {}) {
   return async function twilioWebhook(req, res) {
     if (settings.validate && !settings.url && !settings.host && !warnedHost) {
       warnedHost = true;
-      const log = client.logger?.warn ?? client.logger?.error;
-      log?.call(client.logger, HOST_WARNING);
+      warn(client, HOST_WARNING);
     }
     const request = adapt(req, res);
     let form;
@@ -231,15 +248,28 @@ function webhookHandler(client, handlers, options = {}) {
     }
     const signature = request.headers["x-twilio-signature"];
     if (settings.validate) {
-      if (typeof signature !== "string" || signature === "")
+      if (typeof signature !== "string" || signature === "") {
+        warn(
+          client,
+          `refused a request without X-Twilio-Signature (400) at ${publicUrl(request, settings)}`,
+        );
         return request.reply(400, "missing X-Twilio-Signature");
+      }
       // A GET is signed over its URL alone, its parameters included in it.
       const url = publicUrl(request, settings);
       const valid =
         request.method === "GET"
           ? client.validate(signature, url, [])
           : client.validate(signature, url, form.pairs, form.body);
-      if (!valid) return request.reply(403, "invalid X-Twilio-Signature");
+      if (!valid) {
+        warn(
+          client,
+          `refused a request whose X-Twilio-Signature is not Twilio's for ${url} (403). If Twilio sent it, it ` +
+            "signed another URL: set the handler's `url` to the one configured at Twilio (or `protocol: 'http'` " +
+            "behind a proxy that ends TLS, or `host`), and check the auth token (webhookAuthToken with API keys).",
+        );
+        return request.reply(403, "invalid X-Twilio-Signature");
+      }
     }
     const event = typedEvent(form.pairs);
     // Own properties only: an EventType such as `constructor` or `__proto__` names no handler of the caller's.

@@ -20,10 +20,13 @@ test("the module's export is the class, also as .TwilioApiClient and .default", 
   assert.equal(exported.default, exported);
 });
 
-test("the class is importable from ESM", async () => {
+test("the class is importable from ESM, with every value the CommonJS module exports", async () => {
   const esm = await import("../index.mjs");
   assert.equal(esm.default, TwilioApiClient);
   assert.equal(esm.TwilioApiClient, TwilioApiClient);
+  assert.equal(esm.TwilioApiError, TwilioApiClient.TwilioApiError);
+  for (const name of Object.keys(TwilioApiClient))
+    assert.equal(esm[name], TwilioApiClient[name], name);
 });
 
 test("new TwilioApiClient() reads the environment at construction, with the old defaults", () => {

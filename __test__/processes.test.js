@@ -2,29 +2,25 @@
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { execFile } = require("node:child_process");
 const path = require("node:path");
-const { promisify } = require("node:util");
 const { useSandbox, NO_TWILIO_ENV } = require("./helpers.js");
+const { startProcess } = require("./fixtures/campaign.js");
 
-const run = promisify(execFile);
 const box = useSandbox();
 const FIXTURE = path.join(__dirname, "fixtures", "first-contact.js");
 
+/** `count` processes, each sending `perProcess` messages to `phone`, all starting on one "go" once all are ready. */
 async function processes(count, perProcess, phone) {
   const env = { ...process.env, ...NO_TWILIO_ENV, ...box.sandbox.env() };
   for (const name of Object.keys(env))
     if (env[name] === undefined) delete env[name];
-  // Every process starts sending at the same moment, once all have had time to load.
-  const startAt = String(Date.now() + 1500);
-  const runs = Array.from({ length: count }, (_, p) =>
-    run(
-      process.execPath,
-      [FIXTURE, phone, String(perProcess), `p${p}`, startAt],
-      { env },
+  const started = await Promise.all(
+    Array.from({ length: count }, (_, p) =>
+      startProcess(FIXTURE, [phone, String(perProcess), `p${p}`], env),
     ),
   );
-  return (await Promise.all(runs)).map(({ stdout }) => JSON.parse(stdout));
+  for (const sender of started) sender.go();
+  return Promise.all(started.map((p) => p.done));
 }
 
 test("4 processes x 10 concurrent first contacts end in one conversation with all 40 messages", async () => {

@@ -612,3 +612,34 @@ test(
     assert.match(answer, /^HTTP\/1\.1 408 /);
   },
 );
+
+test("webhookHandler under Express with express.json() or express.urlencoded() mounted globally", async () => {
+  for (const parser of [
+    express.json(),
+    express.urlencoded({ extended: false }),
+  ])
+    await checkFramework((handler) => {
+      const app = express();
+      app.use(parser);
+      app.post("/twilio/hooks", handler);
+      return listen(http.createServer(app));
+    });
+});
+
+test("a refused webhook logs one warning naming the URL it was checked against and the likely fix", async () => {
+  const client = box.client();
+  const handler = client.webhookHandler(
+    {},
+    { url: "https://example.com/twilio/hooks" },
+  );
+  const origin = await listen(http.createServer(handler));
+  assert.equal(await post(`${origin}/twilio/hooks`, PARAMS, "forged"), 403);
+  assert.equal(await post(`${origin}/twilio/hooks`, PARAMS), 400);
+  const warnings = box.logger.entries
+    .filter((e) => e.level === "warn")
+    .map((e) => e.message);
+  assert.equal(warnings.length, 2, warnings.join("\n"));
+  assert.match(warnings[0], /https:\/\/example\.com\/twilio\/hooks \(403\)/);
+  assert.match(warnings[0], /`url`.*protocol: 'http'/s);
+  assert.match(warnings[1], /without X-Twilio-Signature \(400\)/);
+});
