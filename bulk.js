@@ -5,6 +5,8 @@
 // message is read from the iterable only when one of them ends: a cursor over a million rows is never read into
 // memory, and sends start in the order given, which the pacer keeps.
 
+const { isPlainObject } = require("./plain-object.js");
+
 const PROGRESS_INTERVAL_MS = 500;
 const DEFAULT_CONCURRENCY = 100;
 const MAX_CONCURRENCY = 10_000;
@@ -15,12 +17,6 @@ const ABORTED = Object.freeze({
   code: "ABORTED",
 });
 
-function isPlainObject(value) {
-  if (value === null || typeof value !== "object") return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 function invalidItem(why) {
   return {
     success: false,
@@ -29,8 +25,16 @@ function invalidItem(why) {
   };
 }
 
-/** Sends one campaign item through the method its shape names. */
+/** Sends one campaign item through the method its shape names; an item whose properties throw is invalid. */
 function sendOne(client, item) {
+  try {
+    return sendItem(client, item);
+  } catch {
+    return invalidItem("its properties could not be read");
+  }
+}
+
+function sendItem(client, item) {
   if (!isPlainObject(item))
     return invalidItem(
       "each must be an object like { to, contentSid }, { to, text } or { to, mediaUrl }",
@@ -117,7 +121,7 @@ function iteratorOf(messages) {
   );
 }
 
-// A caller's callback must not take the campaign down: what it throws is reported once and the campaign goes on.
+// A caller's callback must not take the campaign down: what it throws goes to the logger and the campaign goes on.
 function callSafely(callback, logger, ...args) {
   try {
     callback?.(...args);

@@ -36,6 +36,7 @@ const {
 } = require("./results.js");
 const { webhookHandler, formPairs } = require("./webhook-handler.js");
 const { sendBulk } = require("./bulk.js");
+const { isPlainObject } = require("./plain-object.js");
 
 const OPTION_NAMES = optionNames();
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
@@ -80,17 +81,6 @@ function twilioEnvironment() {
       env[name] = value;
   }
   return env;
-}
-
-// A proxy's traps can throw: such a value is not a plain object.
-function isPlainObject(value) {
-  if (value === null || typeof value !== "object") return false;
-  try {
-    const proto = Object.getPrototypeOf(value);
-    return proto === Object.prototype || proto === null;
-  } catch {
-    return false;
-  }
 }
 
 // The timers' values are checked in Rust; their shape here, so that a misspelt key is not silently ignored.

@@ -72,25 +72,26 @@ function adapt(req, res) {
     path: req.originalUrl ?? raw.url ?? "/",
     method: (req.method ?? raw.method ?? "POST").toUpperCase(),
     parsed: req.body,
-    reply(status, body = "", type = "text/plain; charset=utf-8") {
+    reply(
+      status,
+      body = "",
+      type = "text/plain; charset=utf-8",
+      close = false,
+    ) {
       if (fastify) {
-        res.code(status).header("content-type", type).send(body);
+        const answer = res.code(status).header("content-type", type);
+        if (close) answer.header("connection", "close");
+        answer.send(body);
       } else if (!res.headersSent) {
         res.statusCode = status;
         res.setHeader("content-type", type);
-        res.end(body);
+        if (close) res.setHeader("connection", "close");
+        res.end(body, close ? () => raw.socket?.destroy() : undefined);
       }
     },
     // An answer after which the connection is closed: the rest of the body is not read.
     refuse(status, body) {
-      if (fastify) {
-        res.code(status).header("connection", "close").send(body);
-      } else if (!res.headersSent) {
-        res.statusCode = status;
-        res.setHeader("connection", "close");
-        res.setHeader("content-type", "text/plain; charset=utf-8");
-        res.end(body, () => raw.socket?.destroy());
-      }
+      this.reply(status, body, undefined, true);
     },
   };
 }
@@ -126,14 +127,13 @@ async function content(request, max, timeoutMs) {
   // A parser that did not take this body (a global `express.json()` meeting a form) leaves `{}` and the stream
   // unread (body-parser marks what it read with `_body`): the form is read from the stream.
   if (
-    raw !== undefined &&
-    request.raw._body !== true &&
-    request.raw.readable &&
-    !request.raw.readableEnded &&
     raw !== null &&
     typeof raw === "object" &&
     !Buffer.isBuffer(raw) &&
-    Object.keys(raw).length === 0
+    Object.keys(raw).length === 0 &&
+    request.raw._body !== true &&
+    request.raw.readable &&
+    !request.raw.readableEnded
   )
     raw = undefined;
   if (raw === undefined) {

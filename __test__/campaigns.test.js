@@ -229,6 +229,17 @@ test("sendBulk refuses what is not a list of messages and options it does not kn
   await assert.rejects(client.sendBulk([], { onProgress: 1 }), TypeError);
   await assert.rejects(client.sendBulk([], { signal: {} }), TypeError);
   await assert.rejects(client.sendBulk([], { concurrency: 0 }), TypeError);
+  const throwing = new Proxy(
+    {},
+    {
+      getPrototypeOf: () => Object.prototype,
+      get: () => {
+        throw new Error("a hostile getter");
+      },
+    },
+  );
+  const outcome = await client.sendBulk([throwing]);
+  assert.equal(outcome.results[0].code, "INVALID_BULK_ITEM");
   assert.deepEqual(await box.calls(), []);
 });
 

@@ -127,7 +127,8 @@ impl Error {
   }
 
   /// The text shown to the caller: any number in it masked, at most [`MAX_ERROR_TEXT`] characters of it. Every
-  /// error leaves the client through this, whatever its path.
+  /// failure of a call leaves the client through this, whatever its path (a construction error is the
+  /// configuration's own text: it names options, never a secret's value).
   pub fn public_message(&self) -> String {
     bounded(&redact_numbers(&self.to_string()))
   }

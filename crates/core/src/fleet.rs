@@ -192,6 +192,17 @@ impl Fleet {
     })
   }
 
+  /// Runs `work` on the fleet in the background, from code that cannot wait for Redis (a drop, a warning being
+  /// raised); outside a Tokio runtime there is nothing to run it on, and it is left undone.
+  pub fn in_background<F>(self: &Arc<Self>, work: impl FnOnce(Arc<Self>) -> F)
+  where
+    F: std::future::Future<Output = ()> + Send + 'static,
+  {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+      drop(runtime.spawn(work(self.clone())));
+    }
+  }
+
   /// Gives back a reservation that will not be used, if nothing was reserved after it.
   pub async fn release(&self, slot: Slot) {
     let script = &self.release;

@@ -137,8 +137,8 @@ async fn open_file(path: &str, max_bytes: u64, root: Option<&Path>) -> Result<(t
     return Err(not_found());
   }
   let target = confined(path, root, not_found).await?;
-  let is_file = |metadata: &std::fs::Metadata| metadata.is_file();
-  if !tokio::fs::metadata(&target).await.is_ok_and(|m| is_file(&m)) {
+  // Checked before the open too: opening a FIFO would wait for a writer.
+  if !tokio::fs::metadata(&target).await.is_ok_and(|m| m.is_file()) {
     return Err(not_found());
   }
   let file = tokio::fs::File::open(&target).await.map_err(|_| not_found())?;

@@ -57,6 +57,8 @@ struct Lanes {
 }
 
 struct Lane {
+  /// Twilio's rate, the most starts a window ever allows.
+  full_rate: usize,
   /// The latest starts (at most one more than the full rate), oldest first; the last may lie ahead (the head's reservation).
   starts: VecDeque<Instant>,
   /// How many starts a window allows now: the full rate, lowered by 429s and raised back by successes.
@@ -77,6 +79,7 @@ struct Lane {
 impl Lane {
   fn new(rate: u32) -> Self {
     Self {
+      full_rate: usize::try_from(rate).unwrap_or(usize::MAX),
       starts: VecDeque::new(),
       rate: f64::from(rate),
       cut_at: None,
@@ -87,6 +90,12 @@ impl Lane {
     }
   }
 
+  /// Twilio's rate as the lane's rate is counted.
+  fn full(&self) -> f64 {
+    // A rate is a `u32` (Twilio's is 30): exact as a float.
+    self.full_rate as f64
+  }
+
   fn allowed(&self) -> usize {
     // The rate lies between 1 and Twilio's, so the conversion is exact.
     self.rate.floor().max(1.0) as usize
@@ -94,7 +103,7 @@ impl Lane {
 
   /// When the next start may be, reserved for the head: now, or once the window holds fewer than the allowed
   /// starts.
-  fn reserve(&mut self, now: Instant, full_rate: usize) -> Instant {
+  fn reserve(&mut self, now: Instant) -> Instant {
     let allowed = self.allowed();
     let mut at = match self.starts.len().checked_sub(allowed) {
       Some(index) => self.starts.get(index).map_or(now, |start| (*start + WINDOW).max(now)),
@@ -103,19 +112,19 @@ impl Lane {
     // A slowed lane shares Twilio's budget with other senders: its starts are spread evenly over the window
     // rather than sent in a burst, so that every sender's writes meet Twilio's limit, and its 429s, in proportion
     // to their rates, which is what makes their rates converge on equal shares.
-    if self.rate < f64::from(u32::try_from(full_rate).unwrap_or(u32::MAX)) {
+    if self.rate < self.full() {
       if let Some(last) = self.starts.back() {
         at = at.max(*last + WINDOW.div_f64(self.rate));
       }
     }
-    self.record(at, full_rate);
+    self.record(at);
     at
   }
 
-  fn record(&mut self, at: Instant, full_rate: usize) {
+  fn record(&mut self, at: Instant) {
     self.starts.push_back(at);
     // One more than the rate: should this reservation be given back, the start before it still counts.
-    while self.starts.len() > full_rate + 1 {
+    while self.starts.len() > self.full_rate + 1 {
       self.starts.pop_front();
     }
   }
@@ -158,29 +167,29 @@ impl Lane {
     }
   }
 
-  fn sped_up(&mut self, full_rate: f64) {
-    if self.rate < full_rate {
-      self.rate = (self.rate + 1.0 / self.rate).min(full_rate);
+  fn sped_up(&mut self) {
+    if self.rate < self.full() {
+      self.rate = (self.rate + 1.0 / self.rate).min(self.full());
     }
   }
 
   /// Nobody waits, nothing started lately, and the rate is whole again (or its cut long past).
-  fn idle(&self, now: Instant, full_rate: f64) -> bool {
+  fn idle(&self, now: Instant) -> bool {
     let past = |at: Instant, age: Duration| now.saturating_duration_since(at) >= age;
     self.members == 0
       && self.starts.back().is_none_or(|last| past(*last, WINDOW))
-      && (self.rate >= full_rate || self.cut_at.is_none_or(|cut| past(cut, IDLE)))
+      && (self.rate >= self.full() || self.cut_at.is_none_or(|cut| past(cut, IDLE)))
   }
 }
 
 impl Lanes {
   /// Forgets idle lanes, once the map has doubled since the last sweep: memory follows the keys written to
   /// lately, whatever the number of conversations overall.
-  fn sweep(&mut self, now: Instant, full_rate: f64) {
+  fn sweep(&mut self, now: Instant) {
     if self.by_key.len() < 1024.max(self.swept_at * 2) {
       return;
     }
-    self.by_key.retain(|_, lane| !lane.idle(now, full_rate));
+    self.by_key.retain(|_, lane| !lane.idle(now));
     self.swept_at = self.by_key.len();
   }
 }
@@ -257,9 +266,8 @@ impl Drop for Place<'_> {
       Some(Reserved::Local(at)) => lane.release(at),
       Some(Reserved::Fleet(slot, at)) => {
         lane.release(at);
-        if let (Some(fleet), Ok(runtime)) = (&self.pacer.fleet, tokio::runtime::Handle::try_current()) {
-          let fleet = fleet.clone();
-          drop(runtime.spawn(async move { fleet.release(slot).await }));
+        if let Some(fleet) = &self.pacer.fleet {
+          fleet.in_background(|fleet| async move { fleet.release(slot).await });
         }
       }
       None => {}
@@ -285,7 +293,7 @@ impl Pacer {
     let now = Instant::now();
     let waiter = {
       let mut lanes = self.lanes.locked();
-      lanes.sweep(now, f64::from(self.rate));
+      lanes.sweep(now);
       let lane = lanes.by_key.entry(key.clone()).or_insert_with(|| Lane::new(self.rate));
       let wait = lane.estimate(now);
       if !again && wait > self.max_queue {
@@ -332,20 +340,18 @@ impl Pacer {
 
   /// Records a start the fleet reserved in the local log.
   fn note_start(&self, key: &PaceKey, at: Instant) -> Instant {
-    let full_rate = usize::try_from(self.rate).unwrap_or(usize::MAX);
     let mut lanes = self.lanes.locked();
     if let Some(lane) = lanes.by_key.get_mut(key) {
-      lane.record(at, full_rate);
+      lane.record(at);
     }
     at
   }
 
   fn local_slot(&self, key: &PaceKey) -> Instant {
     let now = Instant::now();
-    let full_rate = usize::try_from(self.rate).unwrap_or(usize::MAX);
     let mut lanes = self.lanes.locked();
     let lane = lanes.by_key.entry(key.clone()).or_insert_with(|| Lane::new(self.rate));
-    lane.reserve(now, full_rate)
+    lane.reserve(now)
   }
 
   /// What Twilio answered a paced write: a 429 slows the key's lane, a success speeds it back up.
@@ -355,7 +361,7 @@ impl Pacer {
       if rate_limited {
         lane.slowed(Instant::now());
       } else {
-        lane.sped_up(f64::from(self.rate));
+        lane.sped_up();
       }
     }
   }

@@ -308,9 +308,8 @@ impl Resolver {
     let already = paused.is_some_and(|until| now < until);
     *paused = Some(now + SYSTEM_PARTICIPANT_PAUSE);
     drop(paused);
-    if let (Some(fleet), Ok(runtime)) = (&self.fleet, tokio::runtime::Handle::try_current()) {
-      let fleet = fleet.clone();
-      drop(runtime.spawn(async move { fleet.set_switch(SYSTEM_FULL, SYSTEM_PARTICIPANT_PAUSE).await }));
+    if let Some(fleet) = &self.fleet {
+      fleet.in_background(|fleet| async move { fleet.set_switch(SYSTEM_FULL, SYSTEM_PARTICIPANT_PAUSE).await });
     }
     if !already {
       self.notices.warn(format!(
