@@ -11,54 +11,46 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 export declare class NativeClient {
   /** Throws the configuration error's message (e.g. the missing-credentials message of the old module). */
-  constructor(options?: ClientOptions | undefined | null, env?: Record<string, string> | undefined | null)
+  constructor(options: ClientOptions | undefined | null, env: Record<string, string> | undefined | null, settle: SettleFunction)
   get accountSid(): string
   get whatsappNumber(): string
   get systemIdentity(): string
-  /** Warnings raised since the last call (once per event, never per message), for the JS logger. */
-  takeWarnings(): Array<string> | null
-  /**
-   * The byte the core sets to 1 while warnings wait, as an ArrayBuffer over it: the JS entry reads it after a
-   * call and calls `takeWarnings` only when it is set (a napi call per message cost the event loop about
-   * 0.5 µs). `null` where the host refuses external buffers (Electron's V8 sandbox): then it calls every time.
-   */
-  get warningsWaiting(): ArrayBuffer | null
-  findOrCreateConversation(phoneNumber: JsArg): Promise<string>
-  getConversation(phoneNumber: JsArg): Promise<string | null>
-  sendMessage(to: JsArg, text: JsArg, author: JsArg, idempotencyKey: JsArg): Promise<SentMessage>
+  findOrCreateConversation(call: number, phoneNumber: JsArg): void
+  getConversation(call: number, phoneNumber: JsArg): void
+  sendMessage(call: number, to: JsArg, text: JsArg, author: JsArg, idempotencyKey: JsArg): void
   /** `content_variables` arrives as a JSON text (the JS entry serialises plain objects) or as it was given. */
-  sendTemplateMessage(to: JsArg, contentSid: JsArg, contentVariables: JsArg, idempotencyKey: JsArg): Promise<SentMessage>
-  sendImageMessage(to: JsArg, imagePath: JsArg, caption: JsArg, baseUrl: JsArg): Promise<SentMessage>
-  sendImageMessageByUrl(to: JsArg, mediaUrl: JsArg, caption: JsArg, idempotencyKey: JsArg): Promise<SentMessage>
-  uploadMedia(filePath: JsArg): Promise<UploadedMedia>
-  testConnection(): Promise<Connection>
+  sendTemplateMessage(call: number, to: JsArg, contentSid: JsArg, contentVariables: JsArg, idempotencyKey: JsArg): void
+  sendImageMessage(call: number, to: JsArg, imagePath: JsArg, caption: JsArg, baseUrl: JsArg): void
+  sendImageMessageByUrl(call: number, to: JsArg, mediaUrl: JsArg, caption: JsArg, idempotencyKey: JsArg): void
+  uploadMedia(call: number, filePath: JsArg): void
+  testConnection(call: number): void
   /** `attributes_json`: the JSON of a plain object, made by the JS entry; `attributes` as the caller gave them. */
-  addAgent(phoneNumber: JsArg, identity: JsArg, attributesJson: string | undefined | null, attributes: JsArg): Promise<AgentResult>
-  removeAgent(phoneNumber: JsArg, identity: JsArg): Promise<RemovalResult>
-  listParticipants(phoneNumber: JsArg): Promise<ParticipantsResult>
-  assignConversation(phoneNumber: JsArg, identity: JsArg, keepPrevious: JsArg): Promise<AssignmentResult>
-  unassignConversation(phoneNumber: JsArg): Promise<AssignmentResult>
-  getConversationStatus(phoneNumber: JsArg): Promise<StatusResult>
-  setConversationState(phoneNumber: JsArg, state: JsArg): Promise<StateResult>
-  getConversationMetadata(phoneNumber: JsArg): Promise<MetadataResult>
+  addAgent(call: number, phoneNumber: JsArg, identity: JsArg, attributesJson: string | undefined | null, attributes: JsArg): void
+  removeAgent(call: number, phoneNumber: JsArg, identity: JsArg): void
+  listParticipants(call: number, phoneNumber: JsArg): void
+  assignConversation(call: number, phoneNumber: JsArg, identity: JsArg, keepPrevious: JsArg): void
+  unassignConversation(call: number, phoneNumber: JsArg): void
+  getConversationStatus(call: number, phoneNumber: JsArg): void
+  setConversationState(call: number, phoneNumber: JsArg, state: JsArg): void
+  getConversationMetadata(call: number, phoneNumber: JsArg): void
   /** `patch_json`: the JSON of a plain object, made by the JS entry; `patch` as the caller gave it. */
-  setConversationMetadata(phoneNumber: JsArg, patchJson: string | undefined | null, patch: JsArg, replace: JsArg): Promise<MetadataResult>
-  getMessages(phoneNumber: JsArg, limit: JsArg, order: JsArg): Promise<HistoryResult>
+  setConversationMetadata(call: number, phoneNumber: JsArg, patchJson: string | undefined | null, patch: JsArg, replace: JsArg): void
+  getMessages(call: number, phoneNumber: JsArg, limit: JsArg, order: JsArg): void
   /**
    * Whether a webhook request is Twilio's, signed with this account's auth token (`webhookAuthToken` for a client
    * that authenticates with an API key). `pairs`: the form parameters as [name, value]; `body`: a JSON body.
    */
   validateWebhook(signature: JsArg, url: JsArg, pairs: Array<Array<string>>, body?: Buffer | undefined | null): boolean
-  getDeliveryStatus(phoneNumber: JsArg, messageSid: JsArg): Promise<DeliveryResult>
-  getWhatsAppWindow(phoneNumber: JsArg): Promise<WindowResult>
+  getDeliveryStatus(call: number, phoneNumber: JsArg, messageSid: JsArg): void
+  getWhatsAppWindow(call: number, phoneNumber: JsArg): void
   /**
    * `filter_list`: `filters` when it is an array (its items checked here), else `None` and `filters` names
    * what was given.
    */
-  configureWebhooks(postWebhookUrl: JsArg, preWebhookUrl: JsArg, filters: JsArg, filterList: Array<JsArg> | undefined | null, method: JsArg): Promise<WebhookConfigResult>
-  getWebhookConfiguration(): Promise<WebhookConfigResult>
+  configureWebhooks(call: number, postWebhookUrl: JsArg, preWebhookUrl: JsArg, filters: JsArg, filterList: Array<JsArg> | undefined | null, method: JsArg): void
+  getWebhookConfiguration(call: number): void
   /** How many conversations the cache holds now. */
-  cachedConversations(): Promise<number>
+  cachedConversations(call: number): void
 }
 
 /** An agent in the conversation. */

@@ -37,6 +37,7 @@ const {
 const { webhookHandler, formPairs } = require("./webhook-handler.js");
 const { sendBulk } = require("./bulk.js");
 const { isPlainObject } = require("./plain-object.js");
+const { PendingCalls } = require("./pending-calls.js");
 
 const OPTION_NAMES = optionNames();
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
@@ -150,8 +151,7 @@ function masked(value) {
 class TwilioApiClient {
   #native;
   #logger;
-  // 1 while the native client holds warnings (null: ask after every call).
-  #warningsWaiting;
+  #calls;
 
   constructor(options = {}) {
     if (options === null || typeof options !== "object") {
@@ -170,12 +170,15 @@ class TwilioApiClient {
       checkTimers(native.conversationTimers);
     this.#logger = resolveLogger(logger);
     try {
-      this.#native = new NativeClient(native, twilioEnvironment());
+      this.#calls = new PendingCalls(this.#logger);
+      this.#native = new NativeClient(
+        native,
+        twilioEnvironment(),
+        this.#calls.settle,
+      );
     } catch (error) {
       throw new Error(error.message);
     }
-    const waiting = this.#native.warningsWaiting;
-    this.#warningsWaiting = waiting ? new Uint8Array(waiting) : null;
     // The fields the old module exposed, for reading: assigning one would not change the client.
     for (const name of ["accountSid", "whatsappNumber", "systemIdentity"]) {
       Object.defineProperty(this, name, {
@@ -187,11 +190,11 @@ class TwilioApiClient {
   }
 
   // Runs a native call. A failure is logged with context, never with message text or full numbers, and comes
-  // back as the native client's one error shape; warnings the call raised go to the logger. `shape` makes the
-  // success's result; without it the outcome is `{ ok, value | failure }`.
+  // back as the native client's one error shape. `shape` makes the success's result; without it the outcome is
+  // `{ ok, value | failure }`.
   async #run(operation, to, call, shape) {
     try {
-      const value = await call();
+      const value = await this.#calls.start(call);
       return shape ? shape(value) : { ok: true, value };
     } catch (error) {
       const failure = nativeFailure(error);
@@ -205,27 +208,7 @@ class TwilioApiClient {
         },
       );
       return shape ? failed(failure) : { ok: false, failure };
-    } finally {
-      // Set by the I/O thread: read atomically, and asked for only when set.
-      if (
-        this.#warningsWaiting === null ||
-        Atomics.load(this.#warningsWaiting, 0) !== 0
-      ) {
-        const warnings = this.#native.takeWarnings();
-        if (warnings) this.#warn(operation, warnings);
-      }
     }
-  }
-
-  // Warnings the core raised once per event (never per message): to logger.warn, else logger.error.
-  #warn(operation, warnings) {
-    if (!this.#logger) return;
-    const log =
-      typeof this.#logger.warn === "function"
-        ? this.#logger.warn
-        : this.#logger.error;
-    for (const warning of warnings)
-      log.call(this.#logger, `${LOG_PREFIX} ${warning}`, { operation });
   }
 
   // A call that resolves: its success in the legacy shape given, or `{ success: false, error, code }`.
@@ -245,22 +228,23 @@ class TwilioApiClient {
     const outcome = await this.#run(
       "findOrCreateConversation",
       phoneNumber,
-      () => this.#native.findOrCreateConversation(phoneNumber),
+      (call) => this.#native.findOrCreateConversation(call, phoneNumber),
     );
     if (!outcome.ok) throw thrown(outcome.failure);
     return outcome.value;
   }
 
   async getConversation(phoneNumber) {
-    const outcome = await this.#run("getConversation", phoneNumber, () =>
-      this.#native.getConversation(phoneNumber),
+    const outcome = await this.#run("getConversation", phoneNumber, (call) =>
+      this.#native.getConversation(call, phoneNumber),
     );
     return outcome.ok ? outcome.value : null;
   }
 
   sendMessage(to, text, author = null, options = {}) {
-    return this.#send("sendMessage", to, () =>
+    return this.#send("sendMessage", to, (call) =>
       this.#native.sendMessage(
+        call,
         to,
         text,
         author,
@@ -278,8 +262,9 @@ class TwilioApiClient {
     return this.#send(
       "sendTemplateMessage",
       phoneNumber,
-      () =>
+      (call) =>
         this.#native.sendTemplateMessage(
+          call,
           phoneNumber,
           contentSid,
           variablesArg(contentVariables),
@@ -290,14 +275,15 @@ class TwilioApiClient {
   }
 
   sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
-    return this.#send("sendImageMessage", to, () =>
-      this.#native.sendImageMessage(to, imagePath, caption, baseUrl),
+    return this.#send("sendImageMessage", to, (call) =>
+      this.#native.sendImageMessage(call, to, imagePath, caption, baseUrl),
     );
   }
 
   sendImageMessageByUrl(to, mediaUrl, caption = null, options = {}) {
-    return this.#send("sendImageMessageByUrl", to, () =>
+    return this.#send("sendImageMessageByUrl", to, (call) =>
       this.#native.sendImageMessageByUrl(
+        call,
         to,
         mediaUrl,
         caption,
@@ -318,7 +304,7 @@ class TwilioApiClient {
     return this.#send(
       "uploadMedia",
       undefined,
-      () => this.#native.uploadMedia(filePath),
+      (call) => this.#native.uploadMedia(call, filePath),
       uploaded,
     );
   }
@@ -360,8 +346,9 @@ class TwilioApiClient {
     return this.#send(
       "addAgent",
       phoneNumber,
-      () =>
+      (call) =>
         this.#native.addAgent(
+          call,
           phoneNumber,
           identity,
           objectJson(attributes),
@@ -375,7 +362,7 @@ class TwilioApiClient {
     return this.#send(
       "removeAgent",
       phoneNumber,
-      () => this.#native.removeAgent(phoneNumber, identity),
+      (call) => this.#native.removeAgent(call, phoneNumber, identity),
       agentRemoved,
     );
   }
@@ -384,7 +371,7 @@ class TwilioApiClient {
     return this.#send(
       "listParticipants",
       phoneNumber,
-      () => this.#native.listParticipants(phoneNumber),
+      (call) => this.#native.listParticipants(call, phoneNumber),
       participantList,
     );
   }
@@ -393,8 +380,9 @@ class TwilioApiClient {
     return this.#send(
       "assignConversation",
       phoneNumber,
-      () =>
+      (call) =>
         this.#native.assignConversation(
+          call,
           phoneNumber,
           identity,
           optionsOf(options).keepPrevious,
@@ -407,7 +395,7 @@ class TwilioApiClient {
     return this.#send(
       "unassignConversation",
       phoneNumber,
-      () => this.#native.unassignConversation(phoneNumber),
+      (call) => this.#native.unassignConversation(call, phoneNumber),
       unassigned,
     );
   }
@@ -416,7 +404,7 @@ class TwilioApiClient {
     return this.#send(
       "getConversationStatus",
       phoneNumber,
-      () => this.#native.getConversationStatus(phoneNumber),
+      (call) => this.#native.getConversationStatus(call, phoneNumber),
       conversationStatus,
     );
   }
@@ -425,7 +413,7 @@ class TwilioApiClient {
     return this.#send(
       "setConversationState",
       phoneNumber,
-      () => this.#native.setConversationState(phoneNumber, state),
+      (call) => this.#native.setConversationState(call, phoneNumber, state),
       stateChanged,
     );
   }
@@ -438,7 +426,7 @@ class TwilioApiClient {
     return this.#send(
       "getConversationMetadata",
       phoneNumber,
-      () => this.#native.getConversationMetadata(phoneNumber),
+      (call) => this.#native.getConversationMetadata(call, phoneNumber),
       conversationMetadata,
     );
   }
@@ -447,8 +435,9 @@ class TwilioApiClient {
     return this.#send(
       "setConversationMetadata",
       phoneNumber,
-      () =>
+      (call) =>
         this.#native.setConversationMetadata(
+          call,
           phoneNumber,
           objectJson(patch),
           patch,
@@ -462,9 +451,9 @@ class TwilioApiClient {
     return this.#send(
       "getMessages",
       phoneNumber,
-      () => {
+      (call) => {
         const { limit = 50, order = "desc" } = optionsOf(options);
-        return this.#native.getMessages(phoneNumber, limit, order);
+        return this.#native.getMessages(call, phoneNumber, limit, order);
       },
       messageHistory,
     );
@@ -474,7 +463,7 @@ class TwilioApiClient {
     return this.#send(
       "getDeliveryStatus",
       phoneNumber,
-      () => this.#native.getDeliveryStatus(phoneNumber, messageSid),
+      (call) => this.#native.getDeliveryStatus(call, phoneNumber, messageSid),
       deliveryStatus,
     );
   }
@@ -483,7 +472,7 @@ class TwilioApiClient {
     return this.#send(
       "getWhatsAppWindow",
       phoneNumber,
-      () => this.#native.getWhatsAppWindow(phoneNumber),
+      (call) => this.#native.getWhatsAppWindow(call, phoneNumber),
       whatsAppWindow,
     );
   }
@@ -492,10 +481,11 @@ class TwilioApiClient {
     return this.#send(
       "configureWebhooks",
       undefined,
-      () => {
+      (call) => {
         const { postWebhookUrl, preWebhookUrl, filters, method } =
           optionsOf(settings);
         return this.#native.configureWebhooks(
+          call,
           postWebhookUrl,
           preWebhookUrl,
           filters,
@@ -511,7 +501,7 @@ class TwilioApiClient {
     return this.#send(
       "getWebhookConfiguration",
       undefined,
-      () => this.#native.getWebhookConfiguration(),
+      (call) => this.#native.getWebhookConfiguration(call),
       webhookConfiguration,
     );
   }
@@ -559,14 +549,14 @@ class TwilioApiClient {
     return this.#send(
       "testConnection",
       undefined,
-      () => this.#native.testConnection(),
+      (call) => this.#native.testConnection(call),
       connected,
     );
   }
 
   /** How many conversations the cache holds (for monitoring). */
   cachedConversations() {
-    return this.#native.cachedConversations();
+    return this.#calls.start((call) => this.#native.cachedConversations(call));
   }
 }
 

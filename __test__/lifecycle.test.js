@@ -1,7 +1,7 @@
 "use strict";
 
-// A client's promises are settled through one wake-up of the event loop per client (src/settler.rs: a libuv
-// async handle): these are the promises napi's own bridge kept, checked in processes of their own.
+// A client's promises are settled through one threadsafe function per client (src/bridge.rs): these are the
+// promises napi's own per-call bridge keeps, checked in processes of their own.
 
 const test = require("node:test");
 const assert = require("node:assert/strict");

@@ -420,7 +420,7 @@ test("the synchronous methods throw a TypeError for hostile values", () => {
   }
 });
 
-test("media is never fetched through a proxy: the public-address check sees the media host itself", async () => {
+test("media is fetched through the environment's proxy, and internal hosts are refused before any request", async () => {
   const proxied = [];
   const proxy = http.createServer((req, res) => {
     proxied.push(req.url);
@@ -429,22 +429,28 @@ test("media is never fetched through a proxy: the public-address check sees the 
   await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   try {
     const address = `http://127.0.0.1:${proxy.address().port}`;
-    // The sandbox (127.0.0.1) is reached directly; anything else would go through the proxy.
-    const client = withEnv(
-      { HTTP_PROXY: address, HTTPS_PROXY: address, NO_PROXY: "127.0.0.1" },
-      () => box.client(),
-    );
+    // The sandbox (127.0.0.1) is reached directly; anything else goes through the proxy.
+    const proxiedClient = (options) =>
+      withEnv(
+        { HTTP_PROXY: address, HTTPS_PROXY: address, NO_PROXY: "127.0.0.1" },
+        () => box.client(options),
+      );
+    const client = proxiedClient();
     const local = await client.sendImageMessageByUrl(
       PHONE,
       "http://localhost:9/a.png",
     );
     assert.equal(local.code, "MEDIA_HOST_NOT_ALLOWED");
+    // A name that does not resolve here may resolve on the proxy's side, inside its network.
     const metadata = await client.sendImageMessageByUrl(
       PHONE,
       "http://metadata.google.internal/computeMetadata/v1/",
     );
-    assert.equal(metadata.success, false);
+    assert.equal(metadata.code, "MEDIA_HOST_NOT_ALLOWED");
     assert.deepEqual(proxied, [], "the proxy was asked for nothing");
+    const allowed = proxiedClient({ mediaAllowPrivateHosts: true });
+    await allowed.sendImageMessageByUrl(PHONE, "http://localhost:9/a.png");
+    assert.deepEqual(proxied, ["http://localhost:9/a.png"]);
   } finally {
     proxy.close();
   }

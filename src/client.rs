@@ -1,41 +1,44 @@
 //! `NativeClient`: each method converts its arguments, runs the core call, and settles with a typed result or
-//! the error object `results::js_error` builds.
+//! the error object `results::js_error` builds, through the [`Bridge`].
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use twilio_core::{Client, Config, Customer, Error, WebhookSettings};
 
+use crate::bridge::{Bridge, SettleFunction};
 use crate::convert::{env_lookup, flag, number, object_json, optional_string, string, variables, ClientOptions, JsArg};
 use crate::results::{
-  js_error, AgentResult, AssignmentResult, Connection, DeliveryResult, HistoryResult, MetadataResult,
-  ParticipantsResult, RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia, WebhookConfigResult,
-  WindowResult,
+  thrown, AgentResult, AssignmentResult, Connection, DeliveryResult, HistoryResult, MetadataResult, ParticipantsResult,
+  RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia, WebhookConfigResult, WindowResult,
 };
-use crate::settler::Settler;
 
 #[napi]
 pub struct NativeClient {
   inner: Arc<Client>,
-  settler: Arc<Settler>,
+  bridge: Bridge,
 }
 
 #[napi]
 impl NativeClient {
   /// Throws the configuration error's message (e.g. the missing-credentials message of the old module).
   #[napi(constructor)]
-  pub fn new(js: Env, options: Option<ClientOptions>, env: Option<HashMap<String, String>>) -> Result<Self> {
+  pub fn new(
+    options: Option<ClientOptions>,
+    env: Option<HashMap<String, String>>,
+    settle: SettleFunction<'_>,
+  ) -> Result<Self> {
     let build = || -> std::result::Result<Client, Error> {
       let options = options.unwrap_or_default().into_core()?;
       Client::new(Config::resolve(options, env_lookup(env.unwrap_or_default()))?)
     };
     let client = build().map_err(|e| napi::Error::from_reason(e.to_string()))?;
+    let bridge = Bridge::new(settle, client.warnings().clone())?;
     Ok(Self {
       inner: Arc::new(client),
-      settler: Arc::new(Settler::new(&js)?),
+      bridge,
     })
   }
 
@@ -54,57 +57,28 @@ impl NativeClient {
     self.inner.config().system_identity.clone()
   }
 
-  /// Warnings raised since the last call (once per event, never per message), for the JS logger.
   #[napi]
-  pub fn take_warnings(&self) -> Option<Vec<String>> {
-    Some(self.inner.notices().take()).filter(|warnings| !warnings.is_empty())
-  }
-
-  /// The byte the core sets to 1 while warnings wait, as an ArrayBuffer over it: the JS entry reads it after a
-  /// call and calls `takeWarnings` only when it is set (a napi call per message cost the event loop about
-  /// 0.5 µs). `null` where the host refuses external buffers (Electron's V8 sandbox): then it calls every time.
-  #[napi(getter, ts_return_type = "ArrayBuffer | null")]
-  pub fn warnings_waiting<'env>(&self, env: &'env Env) -> Option<Unknown<'env>> {
-    external_flag(env, self.inner.notices().waiting())
-  }
-
-  #[napi(ts_return_type = "Promise<string>")]
-  pub fn find_or_create_conversation<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-  ) -> Result<PromiseRaw<'env, String>> {
+  pub fn find_or_create_conversation(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.find_or_create_conversation(phone).await
     })
   }
 
-  #[napi(ts_return_type = "Promise<string | null>")]
-  pub fn get_conversation<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-  ) -> Result<PromiseRaw<'env, Option<String>>> {
+  #[napi]
+  pub fn get_conversation(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.get_conversation(phone).await
     })
   }
 
-  #[napi(ts_return_type = "Promise<SentMessage>")]
-  pub fn send_message<'env>(
-    &self,
-    env: &'env Env,
-    to: JsArg,
-    text: JsArg,
-    author: JsArg,
-    idempotency_key: JsArg,
-  ) -> Result<PromiseRaw<'env, SentMessage>> {
+  #[napi]
+  pub fn send_message(&self, call: u32, to: JsArg, text: JsArg, author: JsArg, idempotency_key: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let text = string(&text, "text", "INVALID_TEXT")?;
       let author = optional_string(&author, "author", "INVALID_AUTHOR")?;
@@ -114,17 +88,17 @@ impl NativeClient {
   }
 
   /// `content_variables` arrives as a JSON text (the JS entry serialises plain objects) or as it was given.
-  #[napi(ts_return_type = "Promise<SentMessage>")]
-  pub fn send_template_message<'env>(
+  #[napi]
+  pub fn send_template_message(
     &self,
-    env: &'env Env,
+    call: u32,
     to: JsArg,
     content_sid: JsArg,
     content_variables: JsArg,
     idempotency_key: JsArg,
-  ) -> Result<PromiseRaw<'env, SentMessage>> {
+  ) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let to = string(&to, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
       let variables = variables(&content_variables)?;
@@ -136,17 +110,10 @@ impl NativeClient {
     })
   }
 
-  #[napi(ts_return_type = "Promise<SentMessage>")]
-  pub fn send_image_message<'env>(
-    &self,
-    env: &'env Env,
-    to: JsArg,
-    image_path: JsArg,
-    caption: JsArg,
-    base_url: JsArg,
-  ) -> Result<PromiseRaw<'env, SentMessage>> {
+  #[napi]
+  pub fn send_image_message(&self, call: u32, to: JsArg, image_path: JsArg, caption: JsArg, base_url: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let path = string(&image_path, "imagePath", "FILE_NOT_FOUND")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
@@ -158,17 +125,17 @@ impl NativeClient {
     })
   }
 
-  #[napi(ts_return_type = "Promise<SentMessage>")]
-  pub fn send_image_message_by_url<'env>(
+  #[napi]
+  pub fn send_image_message_by_url(
     &self,
-    env: &'env Env,
+    call: u32,
     to: JsArg,
     media_url: JsArg,
     caption: JsArg,
     idempotency_key: JsArg,
-  ) -> Result<PromiseRaw<'env, SentMessage>> {
+  ) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
       let url = string(&media_url, "mediaUrl", "INVALID_MEDIA_URL")?;
       let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
@@ -180,19 +147,19 @@ impl NativeClient {
     })
   }
 
-  #[napi(ts_return_type = "Promise<UploadedMedia>")]
-  pub fn upload_media<'env>(&self, env: &'env Env, file_path: JsArg) -> Result<PromiseRaw<'env, UploadedMedia>> {
+  #[napi]
+  pub fn upload_media(&self, call: u32, file_path: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let path = string(&file_path, "filePath", "FILE_NOT_FOUND")?;
       client.upload_media(path).await.map(UploadedMedia::from)
     })
   }
 
-  #[napi(ts_return_type = "Promise<Connection>")]
-  pub fn test_connection<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Connection>> {
+  #[napi]
+  pub fn test_connection(&self, call: u32) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let (account_sid, account_name) = client.test_connection().await?;
       Ok(Connection {
         account_sid,
@@ -202,17 +169,17 @@ impl NativeClient {
   }
 
   /// `attributes_json`: the JSON of a plain object, made by the JS entry; `attributes` as the caller gave them.
-  #[napi(ts_return_type = "Promise<AgentResult>")]
-  pub fn add_agent<'env>(
+  #[napi]
+  pub fn add_agent(
     &self,
-    env: &'env Env,
+    call: u32,
     phone_number: JsArg,
     identity: JsArg,
     attributes_json: Option<String>,
     attributes: JsArg,
-  ) -> Result<PromiseRaw<'env, AgentResult>> {
+  ) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
       let attributes = object_json(&attributes_json, &attributes, "attributes", "INVALID_ATTRIBUTES", true)?;
@@ -223,44 +190,29 @@ impl NativeClient {
     })
   }
 
-  #[napi(ts_return_type = "Promise<RemovalResult>")]
-  pub fn remove_agent<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-    identity: JsArg,
-  ) -> Result<PromiseRaw<'env, RemovalResult>> {
+  #[napi]
+  pub fn remove_agent(&self, call: u32, phone_number: JsArg, identity: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
       client.remove_agent(phone, identity).await.map(RemovalResult::from)
     })
   }
 
-  #[napi(ts_return_type = "Promise<ParticipantsResult>")]
-  pub fn list_participants<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-  ) -> Result<PromiseRaw<'env, ParticipantsResult>> {
+  #[napi]
+  pub fn list_participants(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.list_participants(phone).await.map(ParticipantsResult::from)
     })
   }
 
-  #[napi(ts_return_type = "Promise<AssignmentResult>")]
-  pub fn assign_conversation<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-    identity: JsArg,
-    keep_previous: JsArg,
-  ) -> Result<PromiseRaw<'env, AssignmentResult>> {
+  #[napi]
+  pub fn assign_conversation(&self, call: u32, phone_number: JsArg, identity: JsArg, keep_previous: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
       let keep_previous = flag(&keep_previous, "keepPrevious", "INVALID_ARGUMENT")?;
@@ -271,72 +223,55 @@ impl NativeClient {
     })
   }
 
-  #[napi(ts_return_type = "Promise<AssignmentResult>")]
-  pub fn unassign_conversation<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-  ) -> Result<PromiseRaw<'env, AssignmentResult>> {
+  #[napi]
+  pub fn unassign_conversation(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.unassign_conversation(phone).await.map(AssignmentResult::from)
     })
   }
 
-  #[napi(ts_return_type = "Promise<StatusResult>")]
-  pub fn get_conversation_status<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-  ) -> Result<PromiseRaw<'env, StatusResult>> {
+  #[napi]
+  pub fn get_conversation_status(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.conversation_status(phone).await.map(StatusResult::from)
     })
   }
 
-  #[napi(ts_return_type = "Promise<StateResult>")]
-  pub fn set_conversation_state<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-    state: JsArg,
-  ) -> Result<PromiseRaw<'env, StateResult>> {
+  #[napi]
+  pub fn set_conversation_state(&self, call: u32, phone_number: JsArg, state: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let state = string(&state, "state", "INVALID_STATE")?;
       client.set_conversation_state(phone, state).await.map(StateResult::from)
     })
   }
 
-  #[napi(ts_return_type = "Promise<MetadataResult>")]
-  pub fn get_conversation_metadata<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-  ) -> Result<PromiseRaw<'env, MetadataResult>> {
+  #[napi]
+  pub fn get_conversation_metadata(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.conversation_metadata(phone).await.map(MetadataResult::from)
     })
   }
 
   /// `patch_json`: the JSON of a plain object, made by the JS entry; `patch` as the caller gave it.
-  #[napi(ts_return_type = "Promise<MetadataResult>")]
-  pub fn set_conversation_metadata<'env>(
+  #[napi]
+  pub fn set_conversation_metadata(
     &self,
-    env: &'env Env,
+    call: u32,
     phone_number: JsArg,
     patch_json: Option<String>,
     patch: JsArg,
     replace: JsArg,
-  ) -> Result<PromiseRaw<'env, MetadataResult>> {
+  ) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let patch = object_json(&patch_json, &patch, "metadata", "INVALID_METADATA", false)?.unwrap_or("{}");
       let replace = flag(&replace, "replace", "INVALID_ARGUMENT")?;
@@ -347,16 +282,10 @@ impl NativeClient {
     })
   }
 
-  #[napi(ts_return_type = "Promise<HistoryResult>")]
-  pub fn get_messages<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-    limit: JsArg,
-    order: JsArg,
-  ) -> Result<PromiseRaw<'env, HistoryResult>> {
+  #[napi]
+  pub fn get_messages(&self, call: u32, phone_number: JsArg, limit: JsArg, order: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let limit = number(&limit, "limit", "INVALID_LIMIT")?;
       let order = string(&order, "order", "INVALID_ORDER")?;
@@ -376,15 +305,10 @@ impl NativeClient {
       .is_some_and(|token| webhook_valid(token.expose(), &signature, &url, &pairs, body.as_deref()))
   }
 
-  #[napi(ts_return_type = "Promise<DeliveryResult>")]
-  pub fn get_delivery_status<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-    message_sid: JsArg,
-  ) -> Result<PromiseRaw<'env, DeliveryResult>> {
+  #[napi]
+  pub fn get_delivery_status(&self, call: u32, phone_number: JsArg, message_sid: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       let message_sid = string(&message_sid, "messageSid", "INVALID_MESSAGE_SID")?;
       client
@@ -394,14 +318,10 @@ impl NativeClient {
     })
   }
 
-  #[napi(ts_return_type = "Promise<WindowResult>")]
-  pub fn get_whats_app_window<'env>(
-    &self,
-    env: &'env Env,
-    phone_number: JsArg,
-  ) -> Result<PromiseRaw<'env, WindowResult>> {
+  #[napi]
+  pub fn get_whats_app_window(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
       client.whatsapp_window(phone).await.map(WindowResult::from)
     })
@@ -409,18 +329,18 @@ impl NativeClient {
 
   /// `filter_list`: `filters` when it is an array (its items checked here), else `None` and `filters` names
   /// what was given.
-  #[napi(ts_return_type = "Promise<WebhookConfigResult>")]
-  pub fn configure_webhooks<'env>(
+  #[napi]
+  pub fn configure_webhooks(
     &self,
-    env: &'env Env,
+    call: u32,
     post_webhook_url: JsArg,
     pre_webhook_url: JsArg,
     filters: JsArg,
     filter_list: Option<Vec<JsArg>>,
     method: JsArg,
-  ) -> Result<PromiseRaw<'env, WebhookConfigResult>> {
+  ) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       let url =
         |value: &JsArg, name: &str| optional_string(value, name, "INVALID_WEBHOOK_URL").map(|u| u.map(str::to_string));
       let filters = match (filter_list, &filters) {
@@ -451,18 +371,21 @@ impl NativeClient {
     })
   }
 
-  #[napi(ts_return_type = "Promise<WebhookConfigResult>")]
-  pub fn get_webhook_configuration<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, WebhookConfigResult>> {
+  #[napi]
+  pub fn get_webhook_configuration(&self, call: u32) {
     let client = self.inner.clone();
-    self.settler.settle(env, async move {
+    self.bridge.run(call, async move {
       client.webhook_configuration().await.map(WebhookConfigResult::from)
     })
   }
 
   /// How many conversations the cache holds now.
   #[napi]
-  pub async fn cached_conversations(&self) -> f64 {
-    self.inner.cached_conversations().await as f64
+  pub fn cached_conversations(&self, call: u32) {
+    let client = self.inner.clone();
+    self
+      .bridge
+      .run(call, async move { Ok(client.cached_conversations().await as f64) })
   }
 }
 
@@ -472,7 +395,7 @@ pub fn format_whatsapp_number(env: &Env, phone_number: JsArg) -> Result<String> 
   string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")
     .and_then(Customer::parse)
     .map(|customer| customer.address())
-    .map_err(|error| js_error(env, &error))
+    .map_err(|error| thrown(env, &error))
 }
 
 /// The names `new TwilioApiClient(options)` takes, besides the JS-only `logger`.
@@ -544,29 +467,4 @@ pub fn content_type(file_path: String) -> String {
 #[napi]
 pub fn mask_number(phone_number: String) -> String {
   twilio_core::mask(&phone_number)
-}
-
-/// `flag`'s byte as an external ArrayBuffer that keeps the flag alive until V8 collects it; `None` if refused.
-fn external_flag<'env>(env: &'env Env, flag: Arc<AtomicBool>) -> Option<Unknown<'env>> {
-  unsafe extern "C" fn release(_: napi::sys::napi_env, _: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
-    drop(unsafe { Arc::from_raw(hint as *const AtomicBool) });
-  }
-  // An AtomicBool is one byte, 0 or 1, at an address that does not move while the Arc lives.
-  let byte = Arc::into_raw(flag);
-  let mut buffer = std::ptr::null_mut();
-  let status = unsafe {
-    napi::sys::napi_create_external_arraybuffer(
-      env.raw(),
-      byte as *mut std::ffi::c_void,
-      1,
-      Some(release),
-      byte as *mut std::ffi::c_void,
-      &mut buffer,
-    )
-  };
-  if status != napi::sys::Status::napi_ok {
-    drop(unsafe { Arc::from_raw(byte) });
-    return None;
-  }
-  Some(unsafe { Unknown::from_raw_unchecked(env.raw(), buffer) })
 }

@@ -4,10 +4,7 @@
 //! - [`client`]: `NativeClient`, one per JS instance, wrapping one core `Client`.
 //! - [`convert`]: options and arguments.
 //! - [`results`]: typed results, and the one place a core error becomes a JS error.
-//! - [`settler`]: how a call's promise is settled on the JS thread.
-//! - [`io`]: the thread the calls run on.
-//! - [`batch`]: items handed between those threads in batches.
-//! - [`uv`]: libuv's async handle, how the JS thread is woken.
+//! - [`bridge`]: the thread the calls run on, and how their outcomes reach the JS thread.
 //! - [`sandbox`]: the Twilio sandbox, served from the addon itself.
 
 #![deny(clippy::all)]
@@ -17,15 +14,12 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod batch;
+mod bridge;
 mod client;
 mod convert;
-mod io;
 mod results;
 #[cfg(feature = "sandbox")]
 mod sandbox;
-mod settler;
-mod uv;
 
 pub use client::{
   content_type, format_whatsapp_number, mask_number, option_names, parse_webhook_event, validate_webhook_signature,

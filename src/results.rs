@@ -1,8 +1,7 @@
 //! What crosses back to JS: typed results, and the one place a core error becomes a JS error object (`code`,
-//! `kind`, and Twilio's `status`, `moreInfo`, `details` when Twilio answered). A panic in a call rejects its
-//! promise instead of taking the process down (see `settler`).
+//! `kind`, and Twilio's `status`, `moreInfo`, `details` when Twilio answered).
 
-use napi::bindgen_prelude::JsValue;
+use napi::bindgen_prelude::{JsValue, Object};
 use napi::{Env, Status};
 use napi_derive::napi;
 use twilio_core::{Code, Error, Sent, Uploaded};
@@ -64,32 +63,36 @@ pub struct Connection {
 /// The JS error a core error becomes. Its `code` is Twilio's numeric code, or a stable name of this package
 /// (`INVALID_PHONE_NUMBER`, `TIMEOUT`, …); `kind` is `api`, `transport`, `timeout`, `decode`, `input`, `config` or
 /// `internal`.
-pub fn js_error(env: &Env, error: &Error) -> napi::Error {
-  let build = || -> napi::Result<napi::Error> {
-    let mut object = env.create_error(napi::Error::new(Status::GenericFailure, error.public_message()))?;
-    match error.code() {
-      Code::Twilio(code) => object.set("code", code)?,
-      Code::Named(name) => object.set("code", name)?,
+pub fn js_error<'env>(env: &'env Env, error: &Error) -> napi::Result<Object<'env>> {
+  let mut object = env.create_error(napi::Error::new(Status::GenericFailure, error.public_message()))?;
+  match error.code() {
+    Code::Twilio(code) => object.set("code", code)?,
+    Code::Named(name) => object.set("code", name)?,
+  }
+  object.set("kind", error.kind())?;
+  if let Some(status) = error.status() {
+    object.set("status", u32::from(status))?;
+  }
+  if let Some(after) = error.retry_after() {
+    object.set("retryAfterMs", u32::try_from(after.as_millis()).unwrap_or(u32::MAX))?;
+  }
+  if let Error::Api { more_info, details, .. } = error {
+    if let Some(more_info) = more_info {
+      object.set("moreInfo", more_info.as_str())?;
     }
-    object.set("kind", error.kind())?;
-    if let Some(status) = error.status() {
-      object.set("status", u32::from(status))?;
+    if let Some(details) = details {
+      object.set("details", details.clone())?;
     }
-    if let Some(after) = error.retry_after() {
-      object.set("retryAfterMs", u32::try_from(after.as_millis()).unwrap_or(u32::MAX))?;
-    }
-    if let Error::Api { more_info, details, .. } = error {
-      if let Some(more_info) = more_info {
-        object.set("moreInfo", more_info.as_str())?;
-      }
-      if let Some(details) = details {
-        object.set("details", details.clone())?;
-      }
-    }
-    Ok(napi::Error::from(object.to_unknown()))
-  };
-  // Should the object not be built (the environment shutting down), a plain error still says what happened.
-  build().unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, error.public_message()))
+  }
+  Ok(object)
+}
+
+/// [`js_error`] to throw from a synchronous call; should the object not be built (the environment shutting down),
+/// a plain error still says what happened.
+pub fn thrown(env: &Env, error: &Error) -> napi::Error {
+  js_error(env, error)
+    .map(|object| napi::Error::from(object.to_unknown()))
+    .unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, error.public_message()))
 }
 
 /// JSON from outside (attributes anyone with the Conversations SDK can write, a webhook's fields) without any

@@ -14,11 +14,11 @@ use crate::fleet::Fleet;
 use crate::history::History;
 use crate::http::{Http, RetryPolicy, Transport};
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
-use crate::notices::Notices;
 use crate::pacing::Pacer;
 use crate::phone::Customer;
 use crate::receipts::DeliveryStatus;
 use crate::resolver::Resolver;
+use crate::warnings::Warnings;
 use crate::webhooks::{WebhookConfiguration, WebhookSettings};
 use crate::window::{Window, Windows};
 
@@ -29,7 +29,7 @@ pub struct Client {
   messages: Messages,
   conversations: Arc<Conversations>,
   agents: Agents,
-  notices: Arc<Notices>,
+  warnings: Arc<Warnings>,
   windows: Arc<Windows>,
 }
 
@@ -46,13 +46,13 @@ impl Client {
       deadline: config.deadline,
     };
     let config = Arc::new(config);
-    let notices = Arc::new(Notices::default());
+    let warnings = Arc::new(Warnings::default());
     let fleet = config
       .redis_url
       .as_ref()
       .map(|url| {
         let service = config.chat_service_sid.as_deref();
-        Fleet::new(url, &config.account_sid, service, notices.clone()).map(Arc::new)
+        Fleet::new(url, &config.account_sid, service, warnings.clone()).map(Arc::new)
       })
       .transpose()?;
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
@@ -62,7 +62,7 @@ impl Client {
       config.account_sid.clone(),
       config.chat_service_sid.clone(),
     ));
-    let resolver = Arc::new(Resolver::new(api.clone(), &config, notices.clone(), fleet));
+    let resolver = Arc::new(Resolver::new(api.clone(), &config, warnings.clone(), fleet));
     let conversations = Arc::new(Conversations::new(api.clone(), resolver.clone()));
     let windows = Arc::new(Windows::new(api.clone(), conversations.clone()));
     let messages = Messages::new(api.clone(), resolver.clone(), config.clone(), windows.clone())?;
@@ -74,7 +74,7 @@ impl Client {
       messages,
       conversations,
       agents,
-      notices,
+      warnings,
       windows,
     })
   }
@@ -84,8 +84,8 @@ impl Client {
   }
 
   /// Warnings for the caller's logger, raised since they were last taken.
-  pub fn notices(&self) -> &Arc<Notices> {
-    &self.notices
+  pub fn warnings(&self) -> &Arc<Warnings> {
+    &self.warnings
   }
 
   /// Bounds a whole call, retries and waits included, by the configured deadline. The call arrives boxed:
@@ -228,6 +228,6 @@ impl Client {
   }
 
   pub async fn cached_conversations(&self) -> u64 {
-    self.resolver.cached_entries()
+    self.resolver.cached_entries().await
   }
 }

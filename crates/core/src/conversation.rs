@@ -109,7 +109,7 @@ impl Conversations {
     let conversation = self.resolver.resolve(customer).await?;
     match write(conversation).await {
       Err(error) if error.is_not_found() || error.has_code(50377) => {
-        self.resolver.evict(customer);
+        self.resolver.evict(customer).await;
         write(self.resolver.resolve(customer).await?).await
       }
       result => result,
@@ -191,7 +191,7 @@ impl Conversations {
       Err(error) => return Err(error),
     };
     if now == "closed" {
-      self.resolver.evict(&customer);
+      self.resolver.evict(&customer).await;
     }
     Ok(StateChange {
       conversation_sid: Some(conversation.sid),

@@ -19,9 +19,9 @@ use tokio::time::Instant;
 
 use crate::config::Secret;
 use crate::error::{Error, Result};
-use crate::notices::Notices;
 use crate::pacing::PaceKey;
 use crate::sync::Unpoisoned;
+use crate::warnings::Warnings;
 
 /// The longest a Redis command may take before the process paces alone.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
@@ -73,12 +73,12 @@ pub struct Fleet {
   release: redis::Script,
   /// Since when Redis has not answered: the process paces alone meanwhile.
   down_since: Mutex<Option<Instant>>,
-  notices: Arc<Notices>,
+  warnings: Arc<Warnings>,
 }
 
 impl Fleet {
   /// `url`: `redis://`, `rediss://` (TLS) or `redis+unix://`. The URL is never echoed: it may hold a password.
-  pub fn new(url: &Secret, account_sid: &str, service_sid: Option<&str>, notices: Arc<Notices>) -> Result<Self> {
+  pub fn new(url: &Secret, account_sid: &str, service_sid: Option<&str>, warnings: Arc<Warnings>) -> Result<Self> {
     let client = redis::Client::open(url.expose()).map_err(|_| Error::Config {
       message: "redisUrl must be a redis://, rediss:// or redis+unix:// URL".to_string(),
     })?;
@@ -97,7 +97,7 @@ impl Fleet {
       reserve: redis::Script::new(RESERVE),
       release: redis::Script::new(RELEASE),
       down_since: Mutex::new(None),
-      notices,
+      warnings,
     })
   }
 
@@ -135,7 +135,7 @@ impl Fleet {
   fn failed<T>(&self, why: &str) -> Option<T> {
     let mut down = self.down_since.locked();
     if down.is_none() {
-      self.notices.warn(format!(
+      self.warnings.warn(format!(
         "Redis at {} did not answer within {} ms ({}): this process paces Twilio's rate alone until Redis answers \
          again; no send fails because of it.",
         self.address,
@@ -150,7 +150,7 @@ impl Fleet {
   fn answered(&self) {
     let mut down = self.down_since.locked();
     if down.take().is_some() {
-      self.notices.warn(format!(
+      self.warnings.warn(format!(
         "Redis at {} answers again: Twilio's rate is shared with the fleet again.",
         self.address
       ));

@@ -1,4 +1,4 @@
-//! HTTP: a transport seam, the choice of transport (`http1`, or reqwest through a proxy), and the retry policy.
+//! HTTP: a transport seam, its one transport (a pooled reqwest client), and the retry policy.
 //!
 //! What is repeated and when: a 429 was never processed, so it is always repeated (after Retry-After when
 //! Twilio sends it, else exponential backoff with full jitter); a connection that could not be opened carried
@@ -158,16 +158,29 @@ const PROXY_VARIABLES: [&str; 6] = [
   "all_proxy",
 ];
 
-/// The transport for a client: HTTP/1.1 straight to Twilio; through reqwest when the environment names a proxy,
-/// which reqwest honours (`NO_PROXY` included).
-pub fn transport(config: &Config) -> Result<Arc<dyn Transport>> {
-  let proxied = PROXY_VARIABLES
+/// Whether the environment names a proxy, which reqwest then goes through (`NO_PROXY` honoured).
+pub fn proxied() -> bool {
+  PROXY_VARIABLES
     .iter()
-    .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()));
-  if proxied {
-    return Ok(Arc::new(ReqwestTransport::new(config)?));
-  }
-  Ok(Arc::new(crate::http1::Http1Transport::new(config)?))
+    .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+}
+
+/// What every HTTP client of the core shares: rustls, the user agent, the connection timeout, the pool, the
+/// proxies of the environment, and no redirects (API calls never follow one: it would carry the credentials
+/// elsewhere; media fetches follow theirs one checked hop at a time).
+pub fn client_builder(config: &Config) -> reqwest::ClientBuilder {
+  reqwest::Client::builder()
+    .use_rustls_tls()
+    .user_agent(USER_AGENT)
+    .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+    .pool_idle_timeout(Duration::from_secs(60))
+    .tcp_nodelay(true)
+    .redirect(reqwest::redirect::Policy::none())
+}
+
+/// The transport for a client: HTTPS (or HTTP, for a sandbox) to Twilio through reqwest.
+pub fn transport(config: &Config) -> Result<Arc<dyn Transport>> {
+  Ok(Arc::new(ReqwestTransport::new(config)?))
 }
 
 /// The real transport: one pooled reqwest client, Basic auth on every request.
@@ -182,15 +195,8 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
   pub fn new(config: &Config) -> Result<Self> {
     // No whole-request timeout here: `Http::execute` bounds every send by the timeout and the call's deadline.
-    let client = reqwest::Client::builder()
-      .user_agent(USER_AGENT)
-      .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-      .pool_idle_timeout(Duration::from_secs(60))
-      .tcp_nodelay(true)
-      // Twilio does not redirect API calls; a redirect would carry the credentials elsewhere.
-      .redirect(reqwest::redirect::Policy::none())
-      // `Http::execute` owns every repeat. reqwest's own policy copies each request in case an HTTP/2 peer
-      // refuses it, which an HTTP/1.1 client never sees.
+    let client = client_builder(config)
+      // `Http::execute` owns every repeat: reqwest's own policy would repeat a write Twilio may have taken.
       .retry(reqwest::retry::never().max_retries_per_request(0))
       .build()
       .map_err(|e| Error::Config {

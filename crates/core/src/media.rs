@@ -1,8 +1,10 @@
 //! Media from a URL or a local file, for upload to the Media Content Service.
 //!
 //! Fetching a URL is guarded: http(s) only, at most `media_max_bytes`, and no private, loopback, link-local or
-//! otherwise internal destination (checked on every resolved address and redirect) unless allowed, so that a
-//! caller-supplied URL cannot make the service read its own network.
+//! otherwise internal destination unless allowed, so that a caller-supplied URL cannot make the service read its
+//! own network. Redirects are followed one hop at a time, each checked: its host must resolve, here, to public
+//! addresses only. Straight to the host, the connection is also made only to the public addresses resolved;
+//! through a proxy (which resolves the host again, on its side) the check before each hop is what holds.
 //!
 //! Whatever is sent is judged by its bytes, not its name: an image must be JPEG, PNG or WebP (what WhatsApp
 //! takes), an upload an image, PDF, audio or video. A local path is read only under `mediaRoot` when it is set
@@ -17,7 +19,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::USER_AGENT;
+use crate::http::{client_builder, proxied};
 
 const MAX_REDIRECTS: usize = 5;
 
@@ -335,28 +337,22 @@ pub struct MediaFetcher {
   max_bytes: u64,
 }
 
+/// Where a host resolves, when it does.
+async fn addresses(host: &str, port: u16) -> Option<Vec<SocketAddr>> {
+  let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await.ok()?.collect();
+  Some(addrs).filter(|addrs| !addrs.is_empty())
+}
+
+fn fetch_failed(why: String) -> Error {
+  Error::invalid("MEDIA_FETCH_FAILED", format!("Could not fetch media URL: {why}"))
+}
+
 impl MediaFetcher {
   pub fn new(config: &Config) -> Result<Self> {
     let allow_private = config.media_allow_private_hosts;
-    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
-      let url = attempt.url();
-      // `previous` holds the URL first asked and every redirect followed before this one.
-      if attempt.previous().len() > MAX_REDIRECTS || !matches!(url.scheme(), "http" | "https") {
-        attempt.error("too many redirects, or a redirect to a scheme other than http(s)")
-      } else if !allow_private && literal_ip(url).is_some_and(|ip| !is_public(ip)) {
-        attempt.error("a redirect to a private address")
-      } else {
-        attempt.follow()
-      }
-    });
-    let mut builder = reqwest::Client::builder()
-      .user_agent(USER_AGENT)
-      .timeout(config.timeout)
-      .redirect(redirects)
-      // Never through a proxy: the proxy would resolve and reach the media host, and the public-address check
-      // below would see only the proxy's address.
-      .no_proxy();
-    if !allow_private {
+    let mut builder = client_builder(config).timeout(config.timeout);
+    // A proxy's own address is often private: the resolver that refuses private addresses would refuse it.
+    if !allow_private && !proxied() {
       builder = builder.dns_resolver(Arc::new(PublicOnly));
     }
     let client = builder.build().map_err(|e| Error::Config {
@@ -372,6 +368,12 @@ impl MediaFetcher {
   /// Refuses a URL whose host is, or resolves to, a private, loopback or link-local address (unless allowed),
   /// for a URL someone else fetches: Messages.json hands it to Twilio.
   pub async fn check_public(&self, url: &url::Url) -> Result<()> {
+    self.check(url, false).await
+  }
+
+  /// `strict`: a host that does not resolve here is refused too (a URL this client fetches, perhaps through a
+  /// proxy that would resolve it on an internal network); for a URL Twilio fetches, Twilio reports what it finds.
+  async fn check(&self, url: &url::Url, strict: bool) -> Result<()> {
     if self.allow_private {
       return Ok(());
     }
@@ -380,40 +382,37 @@ impl MediaFetcher {
       return if is_public(ip) { Ok(()) } else { Err(refused(host)) };
     }
     let port = url.port_or_known_default().unwrap_or(443);
-    match tokio::net::lookup_host((host, port)).await {
-      Ok(addrs) => {
-        let addrs: Vec<SocketAddr> = addrs.collect();
-        if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
-          Err(refused(host))
-        } else {
-          Ok(())
-        }
-      }
-      // A name that does not resolve here is no address of this network; Twilio reports what it finds.
-      Err(_) => Ok(()),
+    match addresses(host, port).await {
+      Some(addrs) if addrs.iter().all(|a| is_public(a.ip())) => Ok(()),
+      Some(_) => Err(refused(host)),
+      None if strict => Err(refused(host)),
+      None => Ok(()),
     }
   }
 
   /// Downloads media of that kind, its type judged by its bytes.
   pub async fn fetch(&self, url: &url::Url, kind: Kind) -> Result<MediaFile> {
-    if !self.allow_private && literal_ip(url).is_some_and(|ip| !is_public(ip)) {
-      return Err(refused(url.host_str().unwrap_or("")));
-    }
-    let failed = |why: String| Error::invalid("MEDIA_FETCH_FAILED", format!("Could not fetch media URL: {why}"));
-    let mut response = self.client.get(url.clone()).send().await.map_err(|e| {
-      // The resolver's refusal travels inside reqwest's error; surface it as itself.
-      let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-      while let Some(err) = source {
-        if let Some(ours) = err.downcast_ref::<Error>() {
-          return ours.clone();
-        }
-        source = err.source();
+    let mut url = url.clone();
+    let mut response = self.hop(&url).await?;
+    let mut redirects = 0;
+    while response.status().is_redirection() {
+      let next = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|location| location.to_str().ok())
+        .and_then(|location| url.join(location).ok());
+      let Some(next) = next.filter(|next| matches!(next.scheme(), "http" | "https")) else {
+        return Err(fetch_failed("a redirect without a usable http(s) location".to_string()));
+      };
+      redirects += 1;
+      if redirects > MAX_REDIRECTS {
+        return Err(fetch_failed("too many redirects".to_string()));
       }
-      // Without the URL: it can hold pre-signed credentials and numbers.
-      failed(crate::http::explain(&e.without_url()))
-    })?;
+      url = next;
+      response = self.hop(&url).await?;
+    }
     if !response.status().is_success() {
-      return Err(failed(format!("HTTP {}", response.status().as_u16())));
+      return Err(fetch_failed(format!("HTTP {}", response.status().as_u16())));
     }
     if response.content_length().is_some_and(|n| n > self.max_bytes) {
       return Err(too_large(self.max_bytes));
@@ -422,7 +421,7 @@ impl MediaFetcher {
     while let Some(chunk) = response
       .chunk()
       .await
-      .map_err(|e| failed(crate::http::explain(&e.without_url())))?
+      .map_err(|e| fetch_failed(crate::http::explain(&e.without_url())))?
     {
       if body.len() as u64 + chunk.len() as u64 > self.max_bytes {
         return Err(too_large(self.max_bytes));
@@ -430,7 +429,7 @@ impl MediaFetcher {
       body.extend_from_slice(&chunk);
     }
     if body.is_empty() {
-      return Err(failed("the response was empty".to_string()));
+      return Err(fetch_failed("the response was empty".to_string()));
     }
     let content_type = judge(&body, kind)?;
     let segment = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
@@ -444,6 +443,23 @@ impl MediaFetcher {
       content_type: content_type.to_string(),
       filename,
       bytes: body.freeze(),
+    })
+  }
+
+  /// One request, to a host checked first.
+  async fn hop(&self, url: &url::Url) -> Result<reqwest::Response> {
+    self.check(url, true).await?;
+    self.client.get(url.clone()).send().await.map_err(|e| {
+      // The resolver's refusal travels inside reqwest's error; surface it as itself.
+      let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+      while let Some(err) = source {
+        if let Some(ours) = err.downcast_ref::<Error>() {
+          return ours.clone();
+        }
+        source = err.source();
+      }
+      // Without the URL: it can hold pre-signed credentials and numbers.
+      fetch_failed(crate::http::explain(&e.without_url()))
     })
   }
 }

@@ -316,7 +316,7 @@ impl Messages {
     let params = build(&conversation).await?;
     match self.post(&conversation.sid, params, key).await {
       Err(error) if error.is_not_found() || error.has_code(50377) => {
-        self.resolver.evict(customer);
+        self.resolver.evict(customer).await;
         let fresh = self.resolver.resolve(customer).await?;
         let params = build(&fresh).await?;
         Sent::from_answer(self.post(&fresh.sid, params, key).await?, &fresh)

@@ -16,19 +16,20 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use moka::future::Cache;
+use moka::policy::EvictionPolicy;
 use serde_json::json;
 use tokio::time::Instant;
 
-use crate::cache::Cache;
 use crate::config::{Config, ConversationTimers, SystemParticipant};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::fleet::Fleet;
-use crate::notices::Notices;
 use crate::pacing::PaceKey;
 use crate::phone::Customer;
 use crate::resources::{is_sid, sid_in, ConversationInfo, ParticipantConversation};
 use crate::sync::Unpoisoned;
+use crate::warnings::Warnings;
 
 /// Creation attempts before giving up (each lost race, closed generation or refused system identity costs one).
 const MAX_CREATE_ATTEMPTS: u32 = 5;
@@ -37,6 +38,8 @@ const MAX_CREATE_ATTEMPTS: u32 = 5;
 pub const SYSTEM_PARTICIPANT_PAUSE: Duration = Duration::from_secs(600);
 /// The fleet's switch that says Twilio refused the system identity lately.
 const SYSTEM_FULL: &str = "system-full";
+/// moka's bound on a time to live (it refuses more than 1,000 years); a longer one is as good as forever.
+const MAX_CACHE_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 /// The first wait for an initializing conversation; it doubles up to [`INITIALIZING_POLL_CAP`].
 const INITIALIZING_POLL: Duration = Duration::from_millis(100);
 const INITIALIZING_POLL_CAP: Duration = Duration::from_secs(2);
@@ -100,6 +103,9 @@ struct Cached {
   /// Shared by every conversation of the service.
   chat_service_sid: Arc<str>,
   state: OpenState,
+  /// On tokio's clock, the core's clock (paused in tests, as the pacer's is); moka's own time to live, on its own
+  /// clock, reclaims the memory.
+  expires: Instant,
 }
 
 /// The old module's cache key `conv_whatsapp:+<digits>`, kept as the number itself ([`Customer::number`]).
@@ -107,7 +113,9 @@ type Key = u64;
 
 pub struct Resolver {
   api: Arc<Api>,
-  cache: Cache<Cached>,
+  /// Least recently used out first: the customers just written to are the likeliest to be written to again.
+  cache: Cache<Key, Cached>,
+  ttl: Duration,
   /// Chat service SIDs seen, so that cache entries share them.
   interned: Mutex<Vec<Arc<str>>>,
   sender: String,
@@ -116,7 +124,7 @@ pub struct Resolver {
   /// Until when new conversations are made without the system identity (`auto` only).
   system_paused_until: Mutex<Option<Instant>>,
   timers: ConversationTimers,
-  notices: Arc<Notices>,
+  warnings: Arc<Warnings>,
   /// Shares the system identity's pause with every process of the fleet.
   fleet: Option<Arc<Fleet>>,
 }
@@ -148,17 +156,22 @@ fn key(customer: &Customer) -> Key {
 }
 
 impl Resolver {
-  pub fn new(api: Arc<Api>, config: &Config, notices: Arc<Notices>, fleet: Option<Arc<Fleet>>) -> Self {
+  pub fn new(api: Arc<Api>, config: &Config, warnings: Arc<Warnings>, fleet: Option<Arc<Fleet>>) -> Self {
     Self {
       api,
-      cache: Cache::new(config.cache_max_entries, config.cache_ttl),
+      cache: Cache::builder()
+        .max_capacity(config.cache_max_entries)
+        .time_to_live(config.cache_ttl.min(MAX_CACHE_TTL))
+        .eviction_policy(EvictionPolicy::lru())
+        .build(),
+      ttl: config.cache_ttl,
       interned: Mutex::new(Vec::new()),
       sender: config.sender_address(),
       system_identity: config.system_identity.clone(),
       system_participant: config.system_participant,
       system_paused_until: Mutex::new(None),
       timers: config.conversation_timers.clone(),
-      notices,
+      warnings,
       fleet,
     }
   }
@@ -181,7 +194,18 @@ impl Resolver {
       sid: Sid::new(&conversation.sid),
       chat_service_sid: self.intern(&conversation.chat_service_sid),
       state: OpenState::new(&conversation.state),
+      expires: Instant::now() + self.ttl,
     }
+  }
+
+  /// The customer's cached conversation while its time to live lasts.
+  async fn cached(&self, key: Key) -> Option<Cached> {
+    let hit = self.cache.get(&key).await?;
+    if hit.expires > Instant::now() {
+      return Some(hit);
+    }
+    self.cache.invalidate(&key).await;
+    None
   }
 
   /// The cache does not keep the unique name: no send needs it.
@@ -207,18 +231,26 @@ impl Resolver {
       let conversation = self.ready(conversation).await?;
       Ok(self.compact(&conversation))
     });
-    let cached = self.cache.get_or_try_insert_with(key(customer), miss).await?;
+    if let Some(hit) = self.cached(key(customer)).await {
+      return Ok(Self::expand(&hit));
+    }
+    // One lookup in flight per customer: concurrent callers wait for it and share its outcome, an error too.
+    let cached = self
+      .cache
+      .try_get_with(key(customer), miss)
+      .await
+      .map_err(|shared| Error::clone(&shared))?;
     Ok(Self::expand(&cached))
   }
 
   /// The customer's conversation if one exists; never creates anything.
   pub async fn find(&self, customer: &Customer) -> Result<Option<ConversationInfo>> {
-    if let Some(hit) = self.cache.get(key(customer)) {
+    if let Some(hit) = self.cached(key(customer)).await {
       return Ok(Some(Self::expand(&hit)));
     }
     match self.lookup(customer).await? {
       Lookup::Found(conversation) => {
-        self.cache.insert(key(customer), self.compact(&conversation));
+        self.cache.insert(key(customer), self.compact(&conversation)).await;
         Ok(Some(conversation))
       }
       Lookup::Missing { .. } => Ok(None),
@@ -226,12 +258,14 @@ impl Resolver {
   }
 
   /// Forgets the customer's conversation, e.g. after Twilio reported it closed or gone.
-  pub fn evict(&self, customer: &Customer) {
-    self.cache.invalidate(key(customer));
+  pub async fn evict(&self, customer: &Customer) {
+    self.cache.invalidate(&key(customer)).await;
   }
 
-  pub fn cached_entries(&self) -> u64 {
-    self.cache.len()
+  /// The conversations cached, once the evictions due have been made.
+  pub async fn cached_entries(&self) -> u64 {
+    self.cache.run_pending_tasks().await;
+    self.cache.entry_count()
   }
 
   async fn lookup(&self, customer: &Customer) -> Result<Lookup> {
@@ -312,7 +346,7 @@ impl Resolver {
       fleet.in_background(|fleet| async move { fleet.set_switch(SYSTEM_FULL, SYSTEM_PARTICIPANT_PAUSE).await });
     }
     if !already {
-      self.notices.warn(format!(
+      self.warnings.warn(format!(
         "Twilio refused a conversation with the system participant '{}' ({}, HTTP {}), most likely because that \
          identity is in 1,000 active or inactive conversations, Twilio's limit. Conversations are created without it \
          for the next {} minutes; messages are still delivered. Close idle conversations (option conversationTimers) \
@@ -413,11 +447,15 @@ mod tests {
       assert_eq!(Sid::new(sid).text(), sid);
     }
     assert!(matches!(Sid::new("CH0123456789abcdef0123456789abcdef"), Sid::Hex(_)));
-    assert_eq!(std::mem::size_of::<Cached>(), 48);
+    assert_eq!(std::mem::size_of::<Cached>(), 64);
   }
 
   /// A resolver whose Twilio knows one conversation for every number, and counts the requests.
   fn resolver_over_twilio(ttl_ms: u64) -> (Resolver, Arc<std::sync::atomic::AtomicU32>) {
+    resolver_with(ttl_ms, 10_000)
+  }
+
+  fn resolver_with(ttl_ms: u64, max_entries: u64) -> (Resolver, Arc<std::sync::atomic::AtomicU32>) {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use crate::http::{FnTransport, Http, Response, RetryPolicy};
@@ -438,6 +476,7 @@ mod tests {
         account_sid: Some("AC1".into()),
         auth_token: Some(crate::Secret::new("token")),
         cache_ttl_ms: Some(ttl_ms),
+        cache_max_entries: Some(max_entries),
         ..Default::default()
       },
       |_| None,
@@ -471,6 +510,33 @@ mod tests {
     tokio::time::advance(Duration::from_millis(2)).await;
     resolver.resolve(&customer).await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 2, "expired: looked up again");
+  }
+
+  #[tokio::test]
+  async fn a_full_cache_lets_the_least_recently_used_conversation_go() {
+    use std::sync::atomic::Ordering;
+
+    let (resolver, calls) = resolver_with(300_000, 3);
+    let customers: Vec<Customer> = (0..4)
+      .map(|i| Customer::parse(&format!("+155500000{i}")).unwrap())
+      .collect();
+    for customer in &customers[..3] {
+      resolver.resolve(customer).await.unwrap();
+    }
+    // moka keeps its order of use in the background; `cached_entries` has it catch up.
+    resolver.cached_entries().await;
+    // The first is used again: the second is now the least recently used.
+    resolver.resolve(&customers[0]).await.unwrap();
+    resolver.cached_entries().await;
+    resolver.resolve(&customers[3]).await.unwrap();
+    assert_eq!(resolver.cached_entries().await, 3);
+    let before = calls.load(Ordering::SeqCst);
+    for customer in [&customers[0], &customers[2], &customers[3]] {
+      resolver.resolve(customer).await.unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), before, "the recently used stay");
+    resolver.resolve(&customers[1]).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), before + 1, "the least recently used went");
   }
 
   #[test]

@@ -79,7 +79,7 @@ async fn past_1000_customers_the_system_identity_is_left_out_once_refused_and_al
   // Twilio creates at most 30 conversations a second per service: this part takes about 37 seconds.
   first_messages(&client, 0..1000, 50).await;
   assert_eq!(s.with_identity("system"), 1000);
-  assert!(client.notices().take().is_empty());
+  assert!(client.warnings().take().is_empty());
   first_messages(&client, 1000..1050, 1).await;
   s.assert_each_customer_has_their_message(1050);
   assert_eq!(s.with_identity("system"), 1000, "the identity limit held");
@@ -88,7 +88,7 @@ async fn past_1000_customers_the_system_identity_is_left_out_once_refused_and_al
     1,
     "only the 1,001st customer paid for the refusal"
   );
-  let warnings = client.notices().take();
+  let warnings = client.warnings().take();
   assert_eq!(warnings.len(), 1, "{warnings:?}");
   assert!(
     warnings[0].contains("50214") && warnings[0].contains("1,000"),
@@ -130,7 +130,7 @@ async fn with_auto_concurrent_refusals_raise_one_warning() {
   let client = Arc::new(s.client(|_| {}));
   first_messages(&client, 0..20, 20).await;
   s.assert_each_customer_has_their_message(20);
-  assert_eq!(client.notices().take().len(), 1);
+  assert_eq!(client.warnings().take().len(), 1);
 }
 
 #[tokio::test]

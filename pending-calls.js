@@ -1,0 +1,77 @@
+"use strict";
+
+// The promises of a native client's calls, each under its number. The native side settles them in batches
+// (src/bridge.rs) through a threadsafe function that never holds the event loop open by itself: one timer, shared
+// by every client, holds it open while any call is pending, as a pending socket would.
+
+let pendingEverywhere = 0;
+let keepAlive = null;
+
+function hold() {
+  if (pendingEverywhere++ > 0) return;
+  if (keepAlive === null) keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+  else keepAlive.ref();
+}
+
+function release(count) {
+  pendingEverywhere -= count;
+  if (pendingEverywhere === 0) keepAlive.unref();
+}
+
+const LOG_PREFIX = "[twilio-api-client]";
+
+// Warnings the core raised once per event (never per message): to logger.warn, else logger.error.
+function warn(logger, warnings) {
+  if (!logger) return;
+  const log = typeof logger.warn === "function" ? logger.warn : logger.error;
+  for (const warning of warnings) {
+    // Called while calls are settled: a logger that throws must not take those settlements down.
+    try {
+      log.call(logger, `${LOG_PREFIX} ${warning}`);
+    } catch {}
+  }
+}
+
+class PendingCalls {
+  #promises = new Map();
+  #next = 0;
+  // Not the client: napi's threadsafe function holds `settle` strongly, and what it reaches is never collected.
+  #logger;
+
+  /** `logger`: where the warnings the core raised go, handed over with the calls they came with. */
+  constructor(logger) {
+    this.#logger = logger;
+  }
+
+  /** A promise of what `start(call)` settles under `call`. */
+  start(start) {
+    const call = this.#next;
+    this.#next = (this.#next + 1) >>> 0;
+    return new Promise((resolve, reject) => {
+      this.#promises.set(call, { resolve, reject });
+      hold();
+      try {
+        start(call);
+      } catch (error) {
+        this.#promises.delete(call);
+        release(1);
+        reject(error);
+      }
+    });
+  }
+
+  /** What the native side calls: `outcomes[i]` settles `calls[i]`, rejecting it when `failed[i]`. */
+  settle = (calls, outcomes, failed, warnings) => {
+    for (let i = 0; i < calls.length; i++) {
+      const promise = this.#promises.get(calls[i]);
+      if (promise === undefined) continue;
+      this.#promises.delete(calls[i]);
+      if (failed[i]) promise.reject(outcomes[i]);
+      else promise.resolve(outcomes[i]);
+    }
+    release(calls.length);
+    if (warnings) warn(this.#logger, warnings);
+  };
+}
+
+module.exports = { PendingCalls };
