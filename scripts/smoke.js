@@ -4,7 +4,8 @@
 // `npm run smoke [-- --target <triple>] [--node 18,20,22,24]`: installs the tarballs `npm run package` wrote into
 // an empty folder, with no Rust toolchain on PATH, then, under each Node major (official binaries from npm; arm64
 // ones under qemu-user), sends a template, a text and an image through `startSandbox()` and through
-// `npx twilio-sandbox`. Exits 1 when any run failed.
+// `npx twilio-sandbox`; then (glibc builds of this machine's arch) the same client under Bun and Deno, the
+// project's dev dependencies, each process ending on its own. Exits 1 when any run failed.
 
 const { execFileSync, spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -70,7 +71,18 @@ function install(dir, abi, env, foreign) {
     path.join(__dirname, "smoke-client.js"),
     path.join(dir, "smoke-client.js"),
   );
+  // Deno reads a `.js` file of a package without `"type"` as a module; `.cjs` is CommonJS to every host.
+  fs.copyFileSync(
+    path.join(__dirname, "smoke-client.js"),
+    path.join(dir, "smoke-client.cjs"),
+  );
 }
+
+/** Bun and Deno from the project's dev dependencies, and how each runs a script. */
+const OTHER_HOSTS = {
+  bun: (script) => ["run", script],
+  deno: (script) => ["run", "--allow-all", script],
+};
 
 /** Runs `command` to its end; resolves with what `judge(code, stdout, stderr)` makes of it, and how long it took. */
 function runProcess(command, args, options, judge) {
@@ -242,6 +254,18 @@ async function main() {
     );
     const { node: version, arch: cpu } = results.at(-1);
     results.push({ ...demo, node: version ?? major, arch: cpu });
+  }
+
+  if (!qemu && !musl) {
+    for (const [name, args] of Object.entries(OTHER_HOSTS)) {
+      const bin = path.join(ROOT, "node_modules", ".bin", name);
+      const version = tools.output(bin, ["--version"]).trim().split("\n")[0];
+      const result = await runClient(bin, args("smoke-client.cjs"), {
+        cwd: dir,
+        env,
+      });
+      results.push({ ...result, node: version });
+    }
   }
 
   const how = [qemu && `under ${qemu.qemu}`, musl && "with musl 1.2.5"]

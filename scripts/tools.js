@@ -203,6 +203,7 @@ function checkQemu() {
 }
 
 module.exports = {
+  output,
   hostTriple,
   pythonTool,
   rustTarget,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use napi::bindgen_prelude::{FromNapiValue, TypeName, ValidateNapiValue, ValueType};
+use napi::bindgen_prelude::{FromNapiValue, JsValue, TypeName, Unknown, ValidateNapiValue, ValueType};
 use napi::sys;
 use napi_derive::napi;
 use twilio_core::{Error, Options, Secret};
@@ -159,32 +159,29 @@ impl TypeName for JsArg {
 impl ValidateNapiValue for JsArg {}
 
 impl FromNapiValue for JsArg {
+  // napi's trait for an argument type of one's own is unsafe to implement; the work is done on `Unknown`'s safe API.
   unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
-    Ok(match napi::type_of!(env, value)? {
+    // SAFETY: napi calls this with the `env` and `value` of the call being converted, valid for its duration.
+    let value = unsafe { Unknown::from_napi_value(env, value)? };
+    Self::from_unknown(value)
+  }
+
+  fn from_unknown(value: Unknown) -> napi::Result<Self> {
+    Ok(match value.get_type()? {
       ValueType::Undefined => Self::Absent("undefined"),
       ValueType::Null => Self::Absent("null"),
-      ValueType::String => Self::Text(unsafe { String::from_napi_value(env, value)? }),
-      ValueType::Number => Self::Number(unsafe { f64::from_napi_value(env, value)? }),
-      ValueType::Boolean => Self::Boolean(unsafe { bool::from_napi_value(env, value)? }),
+      ValueType::String => Self::Text(String::from_unknown(value)?),
+      ValueType::Number => Self::Number(f64::from_unknown(value)?),
+      ValueType::Boolean => Self::Boolean(bool::from_unknown(value)?),
       ValueType::Symbol => Self::Other("symbol"),
       ValueType::Function => Self::Other("function"),
       ValueType::BigInt => Self::Other("bigint"),
-      ValueType::Object => Self::Other(unsafe { object_kind(env, value) }),
+      ValueType::Object if value.is_array()? => Self::Other("array"),
+      ValueType::Object if value.is_date()? => Self::Other("Date"),
+      ValueType::Object => Self::Other("object"),
       _ => Self::Other("value of an unknown kind"),
     })
   }
-}
-
-/// `array`, `Date` or `object`.
-unsafe fn object_kind(env: sys::napi_env, value: sys::napi_value) -> &'static str {
-  let mut yes = false;
-  if unsafe { sys::napi_is_array(env, value, &mut yes) } == sys::Status::napi_ok && yes {
-    return "array";
-  }
-  if unsafe { sys::napi_is_date(env, value, &mut yes) } == sys::Status::napi_ok && yes {
-    return "Date";
-  }
-  "object"
 }
 
 impl JsArg {

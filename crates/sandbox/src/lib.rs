@@ -11,6 +11,7 @@
 //! # Ok(()) }
 //! ```
 
+#![forbid(unsafe_code)]
 #![deny(clippy::all)]
 
 mod app;
