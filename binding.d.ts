@@ -15,6 +15,14 @@ export declare class NativeClient {
   get accountSid(): string
   get whatsappNumber(): string
   get systemIdentity(): string
+  /** `error`, `warn`, `info` or `debug`: from the option, `TWILIO_LOG_LEVEL`, or `error`. */
+  get logLevel(): string
+  /**
+   * Whether each Twilio request is recorded and handed over with the calls settled (a debug log, a channel
+   * subscriber).
+   */
+  watchRequests(on: boolean): void
+  totals(): NativeTotals
   findOrCreateConversation(call: number, phoneNumber: JsArg): void
   getConversation(call: number, phoneNumber: JsArg): void
   sendMessage(call: number, to: JsArg, text: JsArg, author: JsArg, idempotencyKey: JsArg): void
@@ -96,6 +104,7 @@ export interface ClientOptions {
   freeformOutsideWindow?: string
   maxQueueMs?: number
   redisUrl?: string
+  logLevel?: string
 }
 
 /** What `testConnection` learns of the account. */
@@ -156,6 +165,18 @@ export interface MetadataResult {
   metadata: any
 }
 
+/** The core's running totals (the JS entry adds sends and failures by code). */
+export interface NativeTotals {
+  requests: number
+  retries: number
+  rateLimited: number
+  cacheHits: number
+  cacheMisses: number
+  queued: number
+  pacingWaitP50Ms: number
+  pacingWaitP99Ms: number
+}
+
 /** The names `new TwilioApiClient(options)` takes, besides the JS-only `logger`. */
 export declare function optionNames(): Array<string>
 
@@ -187,6 +208,22 @@ export interface ReceiptInfo {
 export interface RemovalResult {
   conversationSid?: string
   removed: boolean
+}
+
+/** One Twilio request, as the debug log and the `twilio-api-client:request` channel show it. */
+export interface RequestEvent {
+  /** The number of the client call it belongs to. */
+  call?: number
+  method: string
+  /** `host:port`. */
+  host: string
+  /** The path with SIDs named and numbers hidden: `/v1/Conversations/{ConversationSid}/Messages`. */
+  route: string
+  /** Twilio's HTTP status; none for a network error or a timeout. */
+  status?: number
+  durationMs: number
+  /** 0 for the first attempt. */
+  attempt: number
 }
 
 export interface SandboxOptions {

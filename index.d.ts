@@ -66,6 +66,8 @@ declare class TwilioApiClient {
   testConnection(): Promise<TwilioApiClient.TestConnectionResult>;
   /** How many conversations the cache holds now. */
   cachedConversations(): Promise<number>;
+  /** Running totals since the client was made, for metrics (e.g. Prometheus counters and gauges). */
+  stats(): TwilioApiClient.Stats;
 
   // Beyond sending. Every method resolves (never rejects); reads never create a conversation.
   /** Adds a chat identity to the customer's conversation (found or created). */
@@ -250,8 +252,33 @@ declare namespace TwilioApiClient {
      * paces alone (one warning) and shares again once Redis answers; no send fails because of Redis.
      */
     redisUrl?: string;
+    /**
+     * `TWILIO_LOG_LEVEL`: `'error'` (default: failures Twilio or the network caused, and the once-per-event
+     * warnings), `'warn'`, `'info'`, or `'debug'`: also one line per Twilio request (method, host, route, status,
+     * attempt, duration; no number) and refused input.
+     */
+    logLevel?: "error" | "warn" | "info" | "debug";
     /** Where failures are logged (default `console`); `false` for nowhere. */
     logger?: Logger | false;
+  }
+
+  export interface Stats {
+    /** Messages sent (text, template, image). */
+    sends: number;
+    /** Failed calls by code (`INVALID_PHONE_NUMBER`, `NETWORK_ERROR`, Twilio's numbers as text, …). */
+    failures: Record<string, number>;
+    /** Twilio requests made, attempts included. */
+    requests: number;
+    /** Attempts after the first. */
+    retries: number;
+    /** Answers with status 429. */
+    rateLimited: number;
+    cacheHits: number;
+    cacheMisses: number;
+    /** Writes waiting for a pacing turn now. */
+    queued: number;
+    /** The recent pacing waits (the latest 1,024), in ms. */
+    pacingWaitMs: { p50: number; p99: number };
   }
 
   /** A Twilio resource as twilio-node presents it: camelCase keys, `Date` objects for dates. */

@@ -38,10 +38,17 @@ const { webhookHandler, formPairs } = require("./webhook-handler.js");
 const { sendBulk } = require("./bulk.js");
 const { isPlainObject } = require("./plain-object.js");
 const { PendingCalls } = require("./pending-calls.js");
+const { Observer, LOG_PREFIX } = require("./observe.js");
 
 const OPTION_NAMES = optionNames();
+// The calls counted as sends in stats().
+const SENDS = new Set([
+  "sendMessage",
+  "sendTemplateMessage",
+  "sendImageMessage",
+  "sendImageMessageByUrl",
+]);
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
-const LOG_PREFIX = "[twilio-api-client]";
 
 // The JavaScript type each option takes (any other is a string): checked here, so that a wrong one is refused by
 // its name and the kind of value given, never with the value, which may be a token.
@@ -152,6 +159,8 @@ class TwilioApiClient {
   #native;
   #logger;
   #calls;
+  #observer;
+  #watchingRequests = false;
 
   constructor(options = {}) {
     if (options === null || typeof options !== "object") {
@@ -170,7 +179,8 @@ class TwilioApiClient {
       checkTimers(native.conversationTimers);
     this.#logger = resolveLogger(logger);
     try {
-      this.#calls = new PendingCalls(this.#logger);
+      this.#observer = new Observer(this.#logger);
+      this.#calls = new PendingCalls(this.#observer);
       this.#native = new NativeClient(
         native,
         twilioEnvironment(),
@@ -179,6 +189,8 @@ class TwilioApiClient {
     } catch (error) {
       throw new Error(error.message);
     }
+    // The core read the level from the option or the environment.
+    this.#observer.level = this.#native.logLevel;
     // The fields the old module exposed, for reading: assigning one would not change the client.
     for (const name of ["accountSid", "whatsappNumber", "systemIdentity"]) {
       Object.defineProperty(this, name, {
@@ -192,21 +204,25 @@ class TwilioApiClient {
   // Runs a native call. A failure is logged with context, never with message text or full numbers, and comes
   // back as the native client's one error shape. `shape` makes the success's result; without it the outcome is
   // `{ ok, value | failure }`.
-  async #run(operation, to, call, shape) {
+  #run(operation, to, call, shape) {
+    const watching = this.#observer.watchingRequests;
+    if (watching !== this.#watchingRequests) {
+      this.#watchingRequests = watching;
+      this.#native.watchRequests(watching);
+    }
+    return this.#observer.call(operation, masked(to), (context) =>
+      this.#outcome(operation, to, call, shape, context),
+    );
+  }
+
+  async #outcome(operation, to, call, shape, context) {
     try {
-      const value = await this.#calls.start(call);
+      const value = await this.#calls.start(call, context);
+      if (SENDS.has(operation)) this.#observer.sent();
       return shape ? shape(value) : { ok: true, value };
     } catch (error) {
       const failure = nativeFailure(error);
-      this.#logger?.error(
-        `${LOG_PREFIX} ${operation} failed: ${failure.message}`,
-        {
-          operation,
-          to: masked(to),
-          code: failure.code,
-          status: failure.status,
-        },
-      );
+      this.#observer.failed(operation, masked(to), failure);
       return shape ? failed(failure) : { ok: false, failure };
     }
   }
@@ -552,6 +568,14 @@ class TwilioApiClient {
       (call) => this.#native.testConnection(call),
       connected,
     );
+  }
+
+  /**
+   * Running totals since the client was made, for metrics: sends, failures by code, Twilio requests, retries,
+   * 429s, cache hits and misses, writes queued for a pacing turn now, and the recent pacing waits' p50 and p99.
+   */
+  stats() {
+    return this.#observer.stats(this.#native.totals());
   }
 
   /** How many conversations the cache holds (for monitoring). */

@@ -18,37 +18,23 @@ function release(count) {
   if (pendingEverywhere === 0) keepAlive.unref();
 }
 
-const LOG_PREFIX = "[twilio-api-client]";
-
-// Warnings the core raised once per event (never per message): to logger.warn, else logger.error.
-function warn(logger, warnings) {
-  if (!logger) return;
-  const log = typeof logger.warn === "function" ? logger.warn : logger.error;
-  for (const warning of warnings) {
-    // Called while calls are settled: a logger that throws must not take those settlements down.
-    try {
-      log.call(logger, `${LOG_PREFIX} ${warning}`);
-    } catch {}
-  }
-}
-
 class PendingCalls {
   #promises = new Map();
   #next = 0;
   // Not the client: napi's threadsafe function holds `settle` strongly, and what it reaches is never collected.
-  #logger;
+  #observer;
 
-  /** `logger`: where the warnings the core raised go, handed over with the calls they came with. */
-  constructor(logger) {
-    this.#logger = logger;
+  /** `observer` (observe.js): where the warnings and request records handed over with the calls go. */
+  constructor(observer) {
+    this.#observer = observer;
   }
 
-  /** A promise of what `start(call)` settles under `call`. */
-  start(start) {
+  /** A promise of what `start(call)` settles under `call`; `context`: the call's tracing context, if traced. */
+  start(start, context) {
     const call = this.#next;
     this.#next = (this.#next + 1) >>> 0;
     return new Promise((resolve, reject) => {
-      this.#promises.set(call, { resolve, reject });
+      this.#promises.set(call, { resolve, reject, context });
       hold();
       try {
         start(call);
@@ -61,7 +47,13 @@ class PendingCalls {
   }
 
   /** What the native side calls: `outcomes[i]` settles `calls[i]`, rejecting it when `failed[i]`. */
-  settle = (calls, outcomes, failed, warnings) => {
+  settle = (calls, outcomes, failed, warnings, requests) => {
+    // Before the calls they belong to settle, while their contexts are at hand.
+    if (requests)
+      this.#observer.requests(
+        requests,
+        (call) => this.#promises.get(call)?.context,
+      );
     for (let i = 0; i < calls.length; i++) {
       const promise = this.#promises.get(calls[i]);
       if (promise === undefined) continue;
@@ -70,7 +62,7 @@ class PendingCalls {
       else promise.resolve(outcomes[i]);
     }
     release(calls.length);
-    if (warnings) warn(this.#logger, warnings);
+    if (warnings) this.#observer.warnings(warnings);
   };
 }
 

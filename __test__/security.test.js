@@ -130,7 +130,8 @@ test("no error text, result or log line carries the customer's number or the mes
         .client({ timeoutMs: 100, deadlineMs: 300 })
         .sendMessage(PHONE, "secret words");
     },
-    "bad input": () => box.client().sendMessage(PHONE, "x".repeat(1601)),
+    "bad input": () =>
+      box.client({ logLevel: "debug" }).sendMessage(PHONE, "x".repeat(1601)),
     "rejected lookup": async () => {
       await box.sandbox.fault({
         path: "whatsapp_",

@@ -12,7 +12,8 @@
 //!   took the batch calls the client's **threadsafe function** (napi's, made from the JS entry's `settle`), once
 //!   the I/O thread has run what else was due, so calls that finish in the same turn settle in one wake-up.
 //! - On the JS thread, the function's callback turns every outcome into a JS value (or error, built by
-//!   [`js_error`]) and hands them, with the warnings the core raised meanwhile, to `settle`.
+//!   [`js_error`]) and hands them, with the warnings the core raised and the requests it recorded meanwhile, to
+//!   `settle`.
 //!
 //! The threadsafe function never keeps the event loop alive (the JS entry does, while promises are pending).
 //! When the environment goes away napi closes it, and outcomes that arrive later are dropped with their promises.
@@ -28,16 +29,22 @@ use napi::bindgen_prelude::{Array, FnArgs, Function, JsValue, ToNapiValue, Unkno
 use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, Status};
 use tokio::runtime::{Builder, Handle};
-use twilio_core::{Error, Warnings};
+use twilio_core::{numbered, Error, Observer, Warnings};
 
-use crate::results::js_error;
+use crate::results::{js_error, RequestEvent};
 
 /// The name the I/O thread shows in `top -H`, `/proc` and profilers.
 pub const THREAD_NAME: &str = "twilio-io";
 
-/// What the JS entry's `settle` receives: call numbers, their outcomes (an array), which outcomes are errors, and
-/// the warnings raised since the last batch.
-type SettleArgs = FnArgs<(Vec<u32>, sys::napi_value, Vec<bool>, Option<Vec<String>>)>;
+/// What the JS entry's `settle` receives: call numbers, their outcomes (an array), which outcomes are errors, the
+/// warnings raised since the last batch, and the requests recorded (while watched).
+type SettleArgs = FnArgs<(
+  Vec<u32>,
+  sys::napi_value,
+  Vec<bool>,
+  Option<Vec<String>>,
+  Option<Vec<RequestEvent>>,
+)>;
 pub type SettleFunction<'env> = Function<'env, SettleArgs, ()>;
 type Wake = ThreadsafeFunction<(), (), SettleArgs, Status, false, true>;
 
@@ -91,14 +98,16 @@ pub struct Bridge {
 }
 
 impl Bridge {
-  pub fn new(settle: SettleFunction<'_>, warnings: Arc<Warnings>) -> napi::Result<Self> {
+  pub fn new(settle: SettleFunction<'_>, warnings: Arc<Warnings>, observer: Arc<Observer>) -> napi::Result<Self> {
     let finished = Arc::new(Batch::new());
     let batch = finished.clone();
     let wake = settle
       .build_threadsafe_function::<()>()
       .callee_handled::<false>()
       .weak::<true>()
-      .build_callback(move |context: ThreadsafeCallContext<()>| settle_args(&context.env, batch.take(), &warnings))?;
+      .build_callback(move |context: ThreadsafeCallContext<()>| {
+        settle_args(&context.env, batch.take(), &warnings, &observer)
+      })?;
     Ok(Self {
       finished,
       wake: Arc::new(wake),
@@ -115,7 +124,7 @@ impl Bridge {
     let finished = self.finished.clone();
     let wake = self.wake.clone();
     spawn(async move {
-      let result = AssertUnwindSafe(work).catch_unwind().await;
+      let result = AssertUnwindSafe(numbered(call, work)).catch_unwind().await;
       let outcome: Outcome = Box::new(move |env| match result {
         Ok(Ok(value)) => Ok((value.into_unknown(env)?, false)),
         Ok(Err(failure)) => Ok((js_error(env, &failure)?.to_unknown(), true)),
@@ -138,7 +147,12 @@ impl Bridge {
 }
 
 /// On the JS thread: the finished calls' outcomes as `settle`'s arguments.
-fn settle_args(env: &Env, finished: Vec<Finished>, warnings: &Warnings) -> napi::Result<SettleArgs> {
+fn settle_args(
+  env: &Env,
+  finished: Vec<Finished>,
+  warnings: &Warnings,
+  observer: &Observer,
+) -> napi::Result<SettleArgs> {
   let mut calls = Vec::with_capacity(finished.len());
   let mut outcomes = Vec::with_capacity(finished.len());
   let mut failed = Vec::with_capacity(finished.len());
@@ -154,7 +168,9 @@ fn settle_args(env: &Env, finished: Vec<Finished>, warnings: &Warnings) -> napi:
   }
   let outcomes = Array::from_vec(env, outcomes)?;
   let warnings = Some(warnings.take()).filter(|warnings| !warnings.is_empty());
-  Ok(FnArgs::from((calls, outcomes.raw(), failed, warnings)))
+  let requests: Vec<RequestEvent> = observer.take_records().into_iter().map(RequestEvent::from).collect();
+  let requests = Some(requests).filter(|requests| !requests.is_empty());
+  Ok(FnArgs::from((calls, outcomes.raw(), failed, warnings, requests)))
 }
 
 type Task = Pin<Box<dyn Future<Output = ()> + Send>>;

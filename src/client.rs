@@ -11,8 +11,9 @@ use twilio_core::{Client, Config, Customer, Error, WebhookSettings};
 use crate::bridge::{Bridge, SettleFunction};
 use crate::convert::{env_lookup, flag, number, object_json, optional_string, string, variables, ClientOptions, JsArg};
 use crate::results::{
-  thrown, AgentResult, AssignmentResult, Connection, DeliveryResult, HistoryResult, MetadataResult, ParticipantsResult,
-  RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia, WebhookConfigResult, WindowResult,
+  thrown, AgentResult, AssignmentResult, Connection, DeliveryResult, HistoryResult, MetadataResult, NativeTotals,
+  ParticipantsResult, RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia, WebhookConfigResult,
+  WindowResult,
 };
 
 #[napi]
@@ -35,7 +36,7 @@ impl NativeClient {
       Client::new(Config::resolve(options, env_lookup(env.unwrap_or_default()))?)
     };
     let client = build().map_err(|e| napi::Error::from_reason(e.to_string()))?;
-    let bridge = Bridge::new(settle, client.warnings().clone())?;
+    let bridge = Bridge::new(settle, client.warnings().clone(), client.observer().clone())?;
     Ok(Self {
       inner: Arc::new(client),
       bridge,
@@ -55,6 +56,24 @@ impl NativeClient {
   #[napi(getter)]
   pub fn system_identity(&self) -> String {
     self.inner.config().system_identity.clone()
+  }
+
+  /// `error`, `warn`, `info` or `debug`: from the option, `TWILIO_LOG_LEVEL`, or `error`.
+  #[napi(getter)]
+  pub fn log_level(&self) -> &'static str {
+    self.inner.config().log_level.as_str()
+  }
+
+  /// Whether each Twilio request is recorded and handed over with the calls settled (a debug log, a channel
+  /// subscriber).
+  #[napi]
+  pub fn watch_requests(&self, on: bool) {
+    self.inner.observer().watch(on);
+  }
+
+  #[napi]
+  pub fn totals(&self) -> NativeTotals {
+    self.inner.observer().totals().into()
   }
 
   #[napi]

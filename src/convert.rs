@@ -39,6 +39,7 @@ pub const OPTION_NAMES: &[&str] = &[
   "freeformOutsideWindow",
   "maxQueueMs",
   "redisUrl",
+  "logLevel",
 ];
 
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
@@ -72,6 +73,7 @@ pub struct ClientOptions {
   pub freeform_outside_window: Option<String>,
   pub max_queue_ms: Option<f64>,
   pub redis_url: Option<String>,
+  pub log_level: Option<String>,
 }
 
 /// `conversationTimers`: ISO-8601 durations set on every conversation the client creates.
@@ -123,6 +125,7 @@ impl ClientOptions {
       webhook_enabled: self.webhook_enabled,
       freeform_outside_window: self.freeform_outside_window,
       max_queue_ms: whole(self.max_queue_ms, "maxQueueMs")?,
+      log_level: self.log_level,
       redis_url: self.redis_url.map(Secret::new),
     })
   }

@@ -4,7 +4,66 @@
 use napi::bindgen_prelude::{JsValue, Object};
 use napi::{Env, Status};
 use napi_derive::napi;
-use twilio_core::{Code, Error, Sent, Uploaded};
+use twilio_core::{Code, Error, RequestRecord, Sent, Totals, Uploaded};
+
+/// One Twilio request, as the debug log and the `twilio-api-client:request` channel show it.
+#[napi(object)]
+pub struct RequestEvent {
+  /// The number of the client call it belongs to.
+  pub call: Option<u32>,
+  pub method: String,
+  /// `host:port`.
+  pub host: String,
+  /// The path with SIDs named and numbers hidden: `/v1/Conversations/{ConversationSid}/Messages`.
+  pub route: String,
+  /// Twilio's HTTP status; none for a network error or a timeout.
+  pub status: Option<u32>,
+  pub duration_ms: f64,
+  /// 0 for the first attempt.
+  pub attempt: u32,
+}
+
+impl From<RequestRecord> for RequestEvent {
+  fn from(record: RequestRecord) -> Self {
+    Self {
+      call: record.call,
+      method: record.method.to_string(),
+      host: record.host,
+      route: record.route,
+      status: record.status.map(u32::from),
+      duration_ms: record.duration.as_secs_f64() * 1000.0,
+      attempt: record.attempt,
+    }
+  }
+}
+
+/// The core's running totals (the JS entry adds sends and failures by code).
+#[napi(object)]
+pub struct NativeTotals {
+  pub requests: f64,
+  pub retries: f64,
+  pub rate_limited: f64,
+  pub cache_hits: f64,
+  pub cache_misses: f64,
+  pub queued: f64,
+  pub pacing_wait_p50_ms: f64,
+  pub pacing_wait_p99_ms: f64,
+}
+
+impl From<Totals> for NativeTotals {
+  fn from(totals: Totals) -> Self {
+    Self {
+      requests: totals.requests as f64,
+      retries: totals.retries as f64,
+      rate_limited: totals.rate_limited as f64,
+      cache_hits: totals.cache_hits as f64,
+      cache_misses: totals.cache_misses as f64,
+      queued: totals.queued as f64,
+      pacing_wait_p50_ms: totals.pacing_wait_p50.as_secs_f64() * 1000.0,
+      pacing_wait_p99_ms: totals.pacing_wait_p99.as_secs_f64() * 1000.0,
+    }
+  }
+}
 
 /// A message that was sent.
 #[napi(object)]

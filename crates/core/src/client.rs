@@ -14,6 +14,7 @@ use crate::fleet::Fleet;
 use crate::history::History;
 use crate::http::{Http, RetryPolicy, Transport};
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
+use crate::observe::Observer;
 use crate::pacing::Pacer;
 use crate::phone::Customer;
 use crate::receipts::DeliveryStatus;
@@ -31,6 +32,7 @@ pub struct Client {
   agents: Agents,
   warnings: Arc<Warnings>,
   windows: Arc<Windows>,
+  observer: Arc<Observer>,
 }
 
 impl Client {
@@ -56,8 +58,9 @@ impl Client {
       })
       .transpose()?;
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
+    let observer = Arc::new(Observer::default());
     let api = Arc::new(Api::new(
-      Http::new(transport, policy, pacer),
+      Http::new(transport, policy, pacer).observed(observer.clone()),
       config.hosts.clone(),
       config.account_sid.clone(),
       config.chat_service_sid.clone(),
@@ -76,7 +79,13 @@ impl Client {
       agents,
       warnings,
       windows,
+      observer,
     })
+  }
+
+  /// What the client does: request records while watched, and running totals.
+  pub fn observer(&self) -> &Arc<Observer> {
+    &self.observer
   }
 
   pub fn config(&self) -> &Config {

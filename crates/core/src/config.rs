@@ -92,6 +92,7 @@ pub struct Options {
   /// `TWILIO_FREEFORM_OUTSIDE_WINDOW`: `send` (default) or `refuse` free-form messages to a WhatsApp customer whose
   /// 24-hour window is closed.
   pub freeform_outside_window: Option<String>,
+  pub log_level: Option<String>,
 }
 
 /// A credential that never shows itself: `Debug` and `Display` print `[redacted]`.
@@ -120,19 +121,21 @@ impl fmt::Display for Secret {
   }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Delivery {
   /// Every message is a message of the customer's conversation.
+  #[default]
   Conversations,
   /// Templates and images go through Messages.json, as the old module sent them.
   Messaging,
 }
 
 /// Whether the system identity joins the conversations the client creates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SystemParticipant {
   /// It joins while Twilio accepts it; when Twilio refuses a conversation because of it (its limit of 1,000
   /// conversations per identity), the conversation is made without it for a while.
+  #[default]
   Auto,
   /// It joins, or the conversation is not created.
   Always,
@@ -141,12 +144,88 @@ pub enum SystemParticipant {
 }
 
 /// What becomes of a free-form message to a WhatsApp customer who has not written in 24 hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OutsideWindow {
   /// It is sent; Twilio accepts it and its receipt ends `failed` with 63016.
+  #[default]
   Send,
   /// It fails with `OUTSIDE_WHATSAPP_WINDOW` before any message request.
   Refuse,
+}
+
+/// What the JS entry passes to its logger: failures at `error` (input refused at `debug`), warnings at `warn`, one
+/// line per Twilio request at `debug`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum LogLevel {
+  #[default]
+  Error,
+  Warn,
+  Info,
+  Debug,
+}
+
+/// An option that takes one of a few words: its name (as JS spells it), and each word with its value.
+trait Choice: Sized + Copy + Default + 'static {
+  const OPTION: &'static str;
+  const WORDS: &'static [(&'static str, Self)];
+}
+
+impl Choice for Delivery {
+  const OPTION: &'static str = "delivery";
+  const WORDS: &'static [(&'static str, Self)] =
+    &[("conversations", Self::Conversations), ("messaging", Self::Messaging)];
+}
+
+impl Choice for SystemParticipant {
+  const OPTION: &'static str = "systemParticipant";
+  const WORDS: &'static [(&'static str, Self)] =
+    &[("auto", Self::Auto), ("always", Self::Always), ("never", Self::Never)];
+}
+
+impl Choice for OutsideWindow {
+  const OPTION: &'static str = "freeformOutsideWindow";
+  const WORDS: &'static [(&'static str, Self)] = &[("send", Self::Send), ("refuse", Self::Refuse)];
+}
+
+impl Choice for LogLevel {
+  const OPTION: &'static str = "logLevel";
+  const WORDS: &'static [(&'static str, Self)] = &[
+    ("error", Self::Error),
+    ("warn", Self::Warn),
+    ("info", Self::Info),
+    ("debug", Self::Debug),
+  ];
+}
+
+impl LogLevel {
+  pub fn as_str(self) -> &'static str {
+    Self::WORDS
+      .iter()
+      .find(|(_, level)| *level == self)
+      .map_or("error", |(word, _)| word)
+  }
+}
+
+/// The option's value, else the environment's, else the default; a word it does not take is refused, naming them.
+fn choice<T: Choice>(option: Option<String>, environment: Option<String>) -> Result<T> {
+  let Some(word) = non_empty(option).or(environment) else {
+    return Ok(T::default());
+  };
+  T::WORDS
+    .iter()
+    .find(|(known, _)| *known == word)
+    .map(|(_, value)| *value)
+    .ok_or_else(|| {
+      let words: Vec<String> = T::WORDS.iter().map(|(known, _)| format!("'{known}'")).collect();
+      let words = match words.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+      };
+      Error::Config {
+        message: format!("{} must be {words}, not '{word}'", T::OPTION),
+      }
+    })
 }
 
 /// The timers set on every conversation the client creates, as Twilio takes them (ISO-8601 durations).
@@ -246,6 +325,8 @@ pub struct Config {
   pub media_root: Option<std::path::PathBuf>,
   pub webhook_enabled: bool,
   pub freeform_outside_window: OutsideWindow,
+  /// What the JS entry logs (it owns the logger).
+  pub log_level: LogLevel,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -380,31 +461,9 @@ impl Config {
       ),
     };
 
-    let delivery = match non_empty(options.delivery)
-      .or_else(|| env("TWILIO_DELIVERY"))
-      .as_deref()
-    {
-      None | Some("conversations") => Delivery::Conversations,
-      Some("messaging") => Delivery::Messaging,
-      Some(other) => {
-        return Err(Error::Config {
-          message: format!("delivery must be 'conversations' or 'messaging', not '{other}'"),
-        })
-      }
-    };
-    let system_participant = match non_empty(options.system_participant)
-      .or_else(|| env("TWILIO_SYSTEM_PARTICIPANT"))
-      .as_deref()
-    {
-      None | Some("auto") => SystemParticipant::Auto,
-      Some("always") => SystemParticipant::Always,
-      Some("never") => SystemParticipant::Never,
-      Some(other) => {
-        return Err(Error::Config {
-          message: format!("systemParticipant must be 'auto', 'always' or 'never', not '{other}'"),
-        })
-      }
-    };
+    let delivery = choice(options.delivery, env("TWILIO_DELIVERY"))?;
+    let system_participant = choice(options.system_participant, env("TWILIO_SYSTEM_PARTICIPANT"))?;
+    let log_level = choice(options.log_level, env("TWILIO_LOG_LEVEL"))?;
     let conversation_timers = ConversationTimers {
       inactive_after: timer_option(
         non_empty(options.inactive_after).or_else(|| env("TWILIO_CONVERSATION_INACTIVE_AFTER")),
@@ -420,18 +479,7 @@ impl Config {
     let flag =
       |option: Option<bool>, name: &str| option.unwrap_or_else(|| matches!(env(name).as_deref(), Some("1" | "true")));
     let media_allow_private_hosts = flag(options.media_allow_private_hosts, "TWILIO_MEDIA_ALLOW_PRIVATE");
-    let freeform_outside_window = match non_empty(options.freeform_outside_window)
-      .or_else(|| env("TWILIO_FREEFORM_OUTSIDE_WINDOW"))
-      .as_deref()
-    {
-      None | Some("send") => OutsideWindow::Send,
-      Some("refuse") => OutsideWindow::Refuse,
-      Some(other) => {
-        return Err(Error::Config {
-          message: format!("freeformOutsideWindow must be 'send' or 'refuse', not '{other}'"),
-        })
-      }
-    };
+    let freeform_outside_window = choice(options.freeform_outside_window, env("TWILIO_FREEFORM_OUTSIDE_WINDOW"))?;
     let millis = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
     let timeout = millis(
       number(options.timeout_ms, env("TWILIO_TIMEOUT_MS"), "timeoutMs")?,
@@ -504,6 +552,7 @@ impl Config {
         .transpose()?,
       webhook_enabled: flag(options.webhook_enabled, "TWILIO_WEBHOOK_ENABLED"),
       freeform_outside_window,
+      log_level,
     })
   }
 

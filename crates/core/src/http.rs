@@ -22,6 +22,7 @@ use tokio::time::Instant;
 
 use crate::config::{Config, Secret};
 use crate::error::{Error, Result};
+use crate::observe::{route, Observer, RequestRecord};
 use crate::pacing::{PaceKey, Pacer};
 use crate::resources::Answer;
 
@@ -38,6 +39,16 @@ pub enum Method {
   Get,
   Post,
   Delete,
+}
+
+impl Method {
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Self::Get => "GET",
+      Self::Post => "POST",
+      Self::Delete => "DELETE",
+    }
+  }
 }
 
 #[derive(Debug, Clone)]
@@ -220,20 +231,36 @@ pub(crate) fn basic_authorization(username: &str, password: &Secret) -> Result<H
   Ok(value)
 }
 
-fn classify(error: reqwest::Error) -> TransportError {
+fn classify(error: reqwest::Error, url: &str) -> TransportError {
   if error.is_timeout() {
     TransportError::Timeout
   } else if error.is_connect() || error.is_builder() {
     // Not connected, or not even built (a URL reqwest cannot parse): nothing left.
-    TransportError::NotSent(describe(error))
+    TransportError::NotSent(describe(error, url))
   } else {
-    TransportError::Lost(describe(error))
+    TransportError::Lost(describe(error, url))
   }
 }
 
-/// What went wrong, with its causes (refused, reset, DNS) but without the URL: its path names the customer.
-fn describe(error: reqwest::Error) -> String {
-  explain(&error.without_url())
+/// What went wrong and with which host, with its causes (refused, reset, DNS) but without the rest of the URL: its
+/// path names the customer.
+fn describe(error: reqwest::Error, url: &str) -> String {
+  format!("{}: {}", where_to(url).0, explain(&error.without_url()))
+}
+
+/// A URL's `host:port`, and its path as a route (see [`route`]).
+fn where_to(url: &str) -> (String, String) {
+  match url::Url::parse(url) {
+    Ok(url) => (
+      format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+      ),
+      route(url.path()),
+    ),
+    Err(_) => ("an unparsable URL".to_string(), String::new()),
+  }
 }
 
 /// An error with its causes, each once, and any number in them masked.
@@ -288,7 +315,7 @@ impl Transport for ReqwestTransport {
           .header(reqwest::header::CONTENT_TYPE, content_type)
           .body(bytes.clone()),
       };
-      let mut response = builder.send().await.map_err(classify)?;
+      let mut response = builder.send().await.map_err(|e| classify(e, &request.url))?;
       let status = response.status().as_u16();
       let retry_after = retry_after(response.headers());
       let date = response
@@ -300,7 +327,7 @@ impl Transport for ReqwestTransport {
         return Err(TransportError::Oversized(status));
       }
       let mut body = bytes::BytesMut::new();
-      while let Some(chunk) = response.chunk().await.map_err(classify)? {
+      while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, &request.url))? {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
           return Err(TransportError::Oversized(status));
         }
@@ -333,6 +360,7 @@ pub struct Http {
   transport: Arc<dyn Transport>,
   policy: RetryPolicy,
   pacer: Option<Arc<Pacer>>,
+  observer: Arc<Observer>,
 }
 
 /// Full jitter: a random wait between 0 and the capped exponential step.
@@ -350,7 +378,18 @@ impl Http {
       transport,
       policy,
       pacer: pacer.map(Arc::new),
+      observer: Arc::default(),
     }
+  }
+
+  /// Requests counted and, while watched, recorded there.
+  pub fn observed(mut self, observer: Arc<Observer>) -> Self {
+    self.observer = observer;
+    self
+  }
+
+  pub fn observer(&self) -> &Observer {
+    &self.observer
   }
 
   pub fn policy(&self) -> RetryPolicy {
@@ -375,6 +414,7 @@ impl Http {
     loop {
       if let Some((pacer, key)) = paced {
         if attempt > 0 || !request.turn_taken {
+          let _queued = self.observer.queue();
           // Boxed: only a write that waits its turn needs the wait's state.
           Box::pin(pacer.turn(key, attempt > 0)).await?;
         }
@@ -382,11 +422,26 @@ impl Http {
       let deadline = deadline();
       let remaining = deadline.saturating_duration_since(Instant::now());
       let wait_limit = remaining.min(self.policy.timeout);
+      let started = Instant::now();
       // Boxed: a request that waits in the pacer does not hold the timer and the send meanwhile.
       let outcome = match Box::pin(tokio::time::timeout(wait_limit, self.transport.send(request))).await {
         Ok(outcome) => outcome,
         Err(_) => Err(TransportError::Timeout),
       };
+      let status = outcome.as_ref().ok().map(|response| response.status);
+      let record = |call| {
+        let (host, route) = where_to(&request.url);
+        RequestRecord {
+          call,
+          method: request.method.as_str(),
+          host,
+          route,
+          status,
+          duration: started.elapsed(),
+          attempt,
+        }
+      };
+      self.observer.request(record, status, attempt);
       if let (Some((pacer, key)), Ok(response)) = (paced, &outcome) {
         pacer.observe(key, response.status == 429);
       }
@@ -687,17 +742,18 @@ mod tests {
   }
 
   #[tokio::test]
-  async fn a_refused_connection_is_not_sent_and_keeps_its_cause_without_the_url() {
-    let error = reqwest::Client::new()
-      .get("http://127.0.0.1:9/v1/Conversations/whatsapp_15551234567")
-      .send()
-      .await
-      .unwrap_err();
-    let TransportError::NotSent(text) = classify(error) else {
+  async fn a_refused_connection_is_not_sent_and_names_the_host_and_its_cause_without_the_path() {
+    let url = "http://127.0.0.1:9/v1/Conversations/whatsapp_15551234567";
+    let error = reqwest::Client::new().get(url).send().await.unwrap_err();
+    let TransportError::NotSent(text) = classify(error, url) else {
       panic!("a refused connection carried nothing")
     };
+    assert!(text.starts_with("127.0.0.1:9: "), "{text}");
     assert!(text.to_lowercase().contains("connect"), "{text}");
-    assert!(!text.contains("15551234567") && !text.contains("127.0.0.1"), "{text}");
+    assert!(
+      !text.contains("15551234567") && !text.contains("Conversations"),
+      "{text}"
+    );
   }
 
   #[tokio::test]
@@ -716,13 +772,13 @@ mod tests {
       .send()
       .await
       .unwrap_err();
-    assert!(matches!(classify(error), TransportError::Lost(_)));
+    assert!(matches!(classify(error, "http://127.0.0.1/"), TransportError::Lost(_)));
   }
 
   #[tokio::test]
   async fn a_request_reqwest_cannot_build_is_not_sent() {
     let error = reqwest::Client::new().get("not a url").send().await.unwrap_err();
-    assert!(matches!(classify(error), TransportError::NotSent(_)));
+    assert!(matches!(classify(error, "not a url"), TransportError::NotSent(_)));
   }
 
   #[tokio::test]

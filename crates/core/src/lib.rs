@@ -6,6 +6,7 @@
 //! - [`pacing`]: at most Twilio's writes per second, per conversation and per service, in the order asked;
 //!   [`fleet`]: that budget shared by a fleet through Redis; [`call`]: a call's deadline (still while it
 //!   queues) and its place in line.
+//! - [`observe`]: a record of each Twilio request while watched, and running totals.
 //! - [`warnings`]: warnings for the caller's logger (once per event, never per message).
 //! - [`resolver`]: the customer's conversation, found or created, cached (moka), single-flight.
 //! - [`messages`]: the sends (text, template, image) in either delivery mode.
@@ -33,6 +34,7 @@ mod http;
 mod input;
 mod media;
 mod messages;
+mod observe;
 mod pacing;
 mod phone;
 mod receipts;
@@ -52,6 +54,7 @@ pub use error::{Code, Error, Result};
 pub use history::{History, HistoryMessage};
 pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};
+pub use observe::{numbered, Observer, RequestRecord, Totals};
 pub use phone::{mask, Customer};
 pub use receipts::{DeliveryStatus, Receipt};
 pub use resources::MediaItem;

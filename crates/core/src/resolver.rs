@@ -231,7 +231,9 @@ impl Resolver {
       let conversation = self.ready(conversation).await?;
       Ok(self.compact(&conversation))
     });
-    if let Some(hit) = self.cached(key(customer)).await {
+    let hit = self.cached(key(customer)).await;
+    self.api.http().observer().cache(hit.is_some());
+    if let Some(hit) = hit {
       return Ok(Self::expand(&hit));
     }
     // One lookup in flight per customer: concurrent callers wait for it and share its outcome, an error too.
@@ -245,7 +247,9 @@ impl Resolver {
 
   /// The customer's conversation if one exists; never creates anything.
   pub async fn find(&self, customer: &Customer) -> Result<Option<ConversationInfo>> {
-    if let Some(hit) = self.cached(key(customer)).await {
+    let hit = self.cached(key(customer)).await;
+    self.api.http().observer().cache(hit.is_some());
+    if let Some(hit) = hit {
       return Ok(Some(Self::expand(&hit)));
     }
     match self.lookup(customer).await? {

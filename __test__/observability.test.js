@@ -1,0 +1,162 @@
+"use strict";
+
+// What a service sees of the client: a debug line per Twilio request, refused input at debug, diagnostics channels,
+// OpenTelemetry spans, and running totals.
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const dc = require("node:diagnostics_channel");
+const {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} = require("@opentelemetry/sdk-trace-base");
+const { useSandbox, PHONE } = require("./helpers.js");
+const { instrument } = require("../opentelemetry.js");
+
+const box = useSandbox();
+
+test("at logLevel debug, one line per Twilio request with method, route, status, attempt and duration, no number", async () => {
+  const client = box.client({ logLevel: "debug" });
+  await client.sendMessage(PHONE, "hello");
+  const lines = box.logger.entries.filter((e) => e.level === "debug");
+  assert.equal(lines.length, 3);
+  assert.match(
+    lines[2].message,
+    /^\[twilio-api-client\] POST 127\.0\.0\.1:\d+\/v1\/Conversations\/\{ConversationSid\}\/Messages 201 \(attempt 1, [\d.]+ ms\)$/,
+  );
+  assert.doesNotMatch(JSON.stringify(box.logger.entries), /1234567890/);
+});
+
+test("TWILIO_LOG_LEVEL sets the level; without it nothing is logged per request", async () => {
+  await box.client().sendMessage(PHONE, "hello");
+  assert.deepEqual(box.logger.entries, []);
+  const { withEnv } = require("./helpers.js");
+  const client = withEnv({ TWILIO_LOG_LEVEL: "debug" }, () => box.client());
+  await client.sendMessage(PHONE, "again");
+  // Its own lookup, then the send.
+  assert.equal(box.logger.entries.filter((e) => e.level === "debug").length, 2);
+  assert.throws(
+    () => box.client({ logLevel: "loud" }),
+    /logLevel must be 'error', 'warn', 'info' or 'debug', not 'loud'/,
+  );
+});
+
+test("refused input is logged at debug, not error; Twilio's refusals at error", async () => {
+  const client = box.client();
+  const refused = await client.sendMessage("not a number", "hello");
+  assert.equal(refused.code, "INVALID_PHONE_NUMBER");
+  assert.deepEqual(box.logger.entries, []);
+  const debugging = box.client({ logLevel: "debug" });
+  await debugging.sendMessage("not a number", "hello");
+  assert.deepEqual(
+    box.logger.entries.map((e) => e.level),
+    ["debug"],
+  );
+  const unknown = await client.sendTemplateMessage(
+    PHONE,
+    "HX00000000000000000000000000000000",
+  );
+  assert.equal(unknown.success, false);
+  assert.deepEqual(
+    box.logger.entries.map((e) => e.level),
+    ["debug", "error"],
+  );
+});
+
+test("a TracingChannel per client call and a channel per Twilio request, for APM agents", async () => {
+  const seen = [];
+  const calls = dc.tracingChannel("twilio-api-client:call");
+  const handlers = {
+    start: (c) => seen.push(`start ${c.operation} ${c.to}`),
+    end: () => {},
+    asyncStart: () => {},
+    asyncEnd: (c) => seen.push(`asyncEnd ${c.operation} ${c.result.success}`),
+    error: (c) => seen.push(`error ${c.operation}`),
+  };
+  const onRequest = (r) =>
+    seen.push(`${r.method} ${r.route} ${r.status} ${r.operation}`);
+  calls.subscribe(handlers);
+  dc.subscribe("twilio-api-client:request", onRequest);
+  try {
+    await box.client().sendMessage(PHONE, "hello");
+  } finally {
+    calls.unsubscribe(handlers);
+    dc.unsubscribe("twilio-api-client:request", onRequest);
+  }
+  assert.deepEqual(seen, [
+    "start sendMessage …7890",
+    "GET /v1/Conversations/{id} 404 sendMessage",
+    "POST /v1/ConversationWithParticipants 201 sendMessage",
+    "POST /v1/Conversations/{ConversationSid}/Messages 201 sendMessage",
+    "asyncEnd sendMessage true",
+  ]);
+});
+
+test("OpenTelemetry: a span per call with a client span per Twilio request under it (in-memory exporter)", async () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const stop = instrument({ tracer: provider.getTracer("test") });
+  try {
+    await box.client().sendMessage(PHONE, "hello");
+    await box.client().sendMessage("+1555", "too short");
+  } finally {
+    stop();
+  }
+  const spans = exporter.getFinishedSpans();
+  const call = spans.find((s) => s.name === "twilio sendMessage");
+  const children = spans.filter(
+    (s) => s.parentSpanContext?.spanId === call.spanContext().spanId,
+  );
+  assert.deepEqual(
+    children.map((s) => [
+      s.name,
+      s.attributes["url.template"],
+      s.attributes["http.response.status_code"],
+    ]),
+    [
+      ["GET /v1/Conversations/{id}", "/v1/Conversations/{id}", 404],
+      [
+        "POST /v1/ConversationWithParticipants",
+        "/v1/ConversationWithParticipants",
+        201,
+      ],
+      [
+        "POST /v1/Conversations/{ConversationSid}/Messages",
+        "/v1/Conversations/{ConversationSid}/Messages",
+        201,
+      ],
+    ],
+  );
+  const refused = spans.filter((s) => s.name === "twilio sendMessage").at(-1);
+  assert.equal(refused.status.code, 2, "an error status");
+  assert.equal(refused.attributes["twilio.error.code"], "INVALID_PHONE_NUMBER");
+  assert.doesNotMatch(
+    JSON.stringify(spans.map((s) => s.attributes)),
+    /1234567890|hello/,
+  );
+});
+
+test("stats(): sends, failures by code, requests, retries, 429s, cache hits and misses, queue and pacing waits", async () => {
+  const client = box.client();
+  await client.sendMessage(PHONE, "one");
+  await client.sendMessage(PHONE, "two");
+  await client.sendMessage("bad", "three");
+  const stats = client.stats();
+  assert.deepEqual(
+    { ...stats, pacingWaitMs: Object.keys(stats.pacingWaitMs) },
+    {
+      sends: 2,
+      failures: { INVALID_PHONE_NUMBER: 1 },
+      requests: 4,
+      retries: 0,
+      rateLimited: 0,
+      cacheHits: 1,
+      cacheMisses: 1,
+      queued: 0,
+      pacingWaitMs: ["p50", "p99"],
+    },
+  );
+});

@@ -1,0 +1,149 @@
+"use strict";
+
+// Seeing what a client does, the ecosystem's way: a `TracingChannel` per client call and a channel per Twilio
+// request on `node:diagnostics_channel` (what APM agents and OpenTelemetry subscribe to), a debug log line per
+// request, and running totals for metrics. Nothing here names a customer, a token or a message text.
+
+const dc = require("node:diagnostics_channel");
+
+const LOG_PREFIX = "[twilio-api-client]";
+const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/** `start`, `end`, `asyncStart`, `asyncEnd`, `error` for every client call; the context is `{ operation, to }`. */
+const calls =
+  typeof dc.tracingChannel === "function"
+    ? dc.tracingChannel("twilio-api-client:call")
+    : null;
+/** One message per Twilio request: `{ method, host, route, status, durationMs, attempt, operation, call }`. */
+const requests = dc.channel("twilio-api-client:request");
+
+function callsWatched() {
+  if (calls === null) return false;
+  // TracingChannel#hasSubscribers is newer than some supported Nodes.
+  return (
+    calls.hasSubscribers ??
+    ["start", "end", "asyncStart", "asyncEnd", "error"].some(
+      (name) => calls[name].hasSubscribers,
+    )
+  );
+}
+
+/** Calls `log` with the logger as `this`; a logger that throws does not take the client's work down with it. */
+function callSafely(logger, log, message, context) {
+  try {
+    log.call(logger, message, context);
+  } catch {}
+}
+
+// What the settling of calls reaches: never the native client (napi's threadsafe function holds `settle`, and
+// what it reaches is never collected).
+class Observer {
+  #logger;
+  #level;
+  #sends = 0;
+  #failures = new Map();
+
+  constructor(logger) {
+    this.#logger = logger;
+    this.#level = LEVELS.error;
+  }
+
+  set level(level) {
+    this.#level = LEVELS[level] ?? LEVELS.error;
+  }
+
+  get debugging() {
+    return this.#logger !== null && this.#level >= LEVELS.debug;
+  }
+
+  /** Whether Twilio requests are to be recorded: for the debug log, or a subscriber. */
+  get watchingRequests() {
+    return this.debugging || requests.hasSubscribers;
+  }
+
+  /** Runs `run(context)` (a promise) as the call `operation`, traced while anyone subscribes. */
+  call(operation, to, run) {
+    if (!callsWatched()) return run(undefined);
+    const context = { operation, to };
+    return calls.tracePromise(() => run(context), context);
+  }
+
+  /** Twilio requests the native side recorded, each with its call's context when it belongs to a pending one. */
+  requests(events, contextOf) {
+    for (const event of events) {
+      const context = event.call === null ? undefined : contextOf(event.call);
+      const message = {
+        method: event.method,
+        host: event.host,
+        route: event.route,
+        status: event.status ?? null,
+        durationMs: event.durationMs,
+        attempt: event.attempt,
+        operation: context?.operation,
+        call: context,
+      };
+      if (requests.hasSubscribers) requests.publish(message);
+      if (this.debugging && typeof this.#logger.debug === "function")
+        callSafely(
+          this.#logger,
+          this.#logger.debug,
+          `${LOG_PREFIX} ${event.method} ${event.host}${event.route} ${event.status ?? "no answer"} (attempt ${event.attempt + 1}, ${event.durationMs.toFixed(1)} ms)`,
+          { ...message, call: undefined },
+        );
+    }
+  }
+
+  /** A failed call: refused input at `debug` (the caller has it in the result), anything else at `error`. */
+  failed(operation, to, failure) {
+    this.#failures.set(
+      failure.code,
+      (this.#failures.get(failure.code) ?? 0) + 1,
+    );
+    if (this.#logger === null) return;
+    const input = failure.kind === "input";
+    if (input && !this.debugging) return;
+    const log = input ? this.#logger.debug : this.#logger.error;
+    if (typeof log !== "function") return;
+    callSafely(
+      this.#logger,
+      log,
+      `${LOG_PREFIX} ${operation} failed: ${failure.message}`,
+      { operation, to, code: failure.code, status: failure.status },
+    );
+  }
+
+  sent() {
+    this.#sends++;
+  }
+
+  /** Warnings the core raised once per event (never per message): to logger.warn, else logger.error. */
+  warnings(warnings) {
+    if (this.#logger === null) return;
+    const log =
+      typeof this.#logger.warn === "function"
+        ? this.#logger.warn
+        : this.#logger.error;
+    for (const warning of warnings)
+      callSafely(this.#logger, log, `${LOG_PREFIX} ${warning}`);
+  }
+
+  /** The client's totals, with the core's (`totals`). */
+  stats(totals) {
+    return {
+      sends: this.#sends,
+      failures: Object.fromEntries(this.#failures),
+      requests: totals.requests,
+      retries: totals.retries,
+      rateLimited: totals.rateLimited,
+      cacheHits: totals.cacheHits,
+      cacheMisses: totals.cacheMisses,
+      queued: totals.queued,
+      pacingWaitMs: {
+        p50: totals.pacingWaitP50Ms,
+        p99: totals.pacingWaitP99Ms,
+      },
+    };
+  }
+}
+
+module.exports = { Observer, LOG_PREFIX };
