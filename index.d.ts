@@ -9,13 +9,13 @@ declare class TwilioApiClient {
     authToken: string,
     signature: string,
     url: string,
-    params?: Record<string, string | string[]> | string | Buffer,
+    params?: Record<string, string | string[]> | string | Uint8Array,
   ): boolean;
   /** `validateWebhookSignature` with this client's auth token, or its `webhookAuthToken`. */
   validateWebhook(
     signature: string,
     url: string,
-    params?: Record<string, string | string[]> | string | Buffer,
+    params?: Record<string, string | string[]> | string | Uint8Array,
   ): boolean;
   readonly accountSid: string;
   readonly whatsappNumber: string;
@@ -138,7 +138,11 @@ declare class TwilioApiClient {
   webhookHandler(
     handlers: TwilioApiClient.WebhookHandlers,
     options?: TwilioApiClient.WebhookHandlerOptions,
-  ): (req: any, res: any, next?: (error?: unknown) => void) => Promise<void>;
+  ): (
+    req: TwilioApiClient.WebhookRequest,
+    res: TwilioApiClient.WebhookResponse,
+    next?: (error?: unknown) => void,
+  ) => Promise<void>;
   /** The message's delivery summary and its receipts (one per WhatsApp or SMS recipient). */
   getDeliveryStatus(
     phoneNumber: string,
@@ -304,12 +308,57 @@ declare namespace TwilioApiClient {
     body: string | null;
   }
 
+  /** This package's codes for failures Twilio did not number; `HTTP_<status>` when Twilio answered without a code. */
+  export type NamedErrorCode =
+    | "INVALID_PHONE_NUMBER"
+    | "INVALID_TEXT"
+    | "TEXT_TOO_LONG"
+    | "INVALID_AUTHOR"
+    | "INVALID_CONTENT_SID"
+    | "INVALID_CONTENT_VARIABLES"
+    | "INVALID_MEDIA_URL"
+    | "MEDIA_HOST_NOT_ALLOWED"
+    | "MEDIA_TOO_LARGE"
+    | "MEDIA_FETCH_FAILED"
+    | "UNSUPPORTED_MEDIA_TYPE"
+    | "MEDIA_PATH_NOT_ALLOWED"
+    | "EMPTY_FILE"
+    | "FILE_UNREADABLE"
+    | "ATTRIBUTES_TOO_LARGE"
+    | "METADATA_TOO_LARGE"
+    | "CONVERSATION_NOT_FOUND"
+    | "BASE_URL_REQUIRED"
+    | "INTERNAL_ERROR"
+    | "FILE_NOT_FOUND"
+    | "INVALID_IDENTITY"
+    | "INVALID_ATTRIBUTES"
+    | "INVALID_METADATA"
+    | "INVALID_STATE"
+    | "INVALID_LIMIT"
+    | "INVALID_ORDER"
+    | "INVALID_MESSAGE_SID"
+    | "INVALID_ARGUMENT"
+    | "INVALID_IDEMPOTENCY_KEY"
+    | "INVALID_WEBHOOK_URL"
+    | "INVALID_WEBHOOK_FILTER"
+    | "INVALID_WEBHOOK_METHOD"
+    | "INVALID_BULK_ITEM"
+    | "OUTSIDE_WHATSAPP_WINDOW"
+    | "QUEUE_FULL"
+    | "TIMEOUT"
+    | "NETWORK_ERROR"
+    | "DECODE_ERROR"
+    | "CONFIG_ERROR"
+    | `HTTP_${number}`;
+  /** Twilio's numeric code when it answered with one (e.g. 20003, 50353, 63016), else a named code. */
+  export type ErrorCode = NamedErrorCode | number;
+
   export interface Failure {
     success: false;
     /** A readable reason. */
     error: string;
-    /** Twilio's numeric error code when Twilio answered, else a stable code such as `INVALID_PHONE_NUMBER`. */
-    code: number | string;
+    /** Twilio's numeric error code when Twilio answered, else one of this package's codes. */
+    code: ErrorCode;
     /** With `QUEUE_FULL`: when the pacing queue will have room for this send. */
     retryAfterMs?: number;
   }
@@ -545,8 +594,8 @@ declare namespace TwilioApiClient {
   }
 
   /** A Conversations webhook, typed: fields present when Twilio sent them; `params` holds every one as sent. */
-  export interface WebhookEvent {
-    eventType: WebhookEventType | string;
+  export interface WebhookEvent<E extends WebhookEventType = WebhookEventType> {
+    eventType: E;
     accountSid?: string;
     source?: string;
     clientIdentity?: string;
@@ -599,11 +648,33 @@ declare namespace TwilioApiClient {
     | false
     | void;
 
+  /** Each handler receives its own event type (`event.eventType` narrowed); `onEvent` takes any other. */
   export type WebhookHandlers = {
-    [K in WebhookEventType | "onEvent"]?: (
-      event: WebhookEvent,
+    [K in WebhookEventType]?: (
+      event: WebhookEvent<K>,
     ) => PreEventAnswer | Promise<PreEventAnswer>;
+  } & {
+    onEvent?: (event: WebhookEvent) => PreEventAnswer | Promise<PreEventAnswer>;
   };
+
+  /** What the handler reads of a request: node:http's IncomingMessage, Express's and Fastify's raw request fit. */
+  export interface WebhookRequest {
+    method?: string;
+    url?: string;
+    headers: Record<string, string | string[] | undefined>;
+    body?: unknown;
+    on(event: string, listener: (...args: any[]) => void): unknown;
+  }
+
+  /** What the handler writes of a response: node:http's ServerResponse fits. */
+  export interface WebhookResponse {
+    statusCode: number;
+    setHeader(
+      name: string,
+      value: string | number | readonly string[],
+    ): unknown;
+    end(body?: string): unknown;
+  }
 
   export interface WebhookHandlerOptions {
     /** The public URL Twilio calls (what it signs). Default: `protocol`, the Host header and the path. */
@@ -653,7 +724,7 @@ declare namespace TwilioApiClient {
   }
 
   export interface TwilioError extends Error {
-    code: number | string;
+    code: ErrorCode;
     status?: number;
     moreInfo?: string;
     details?: unknown;
@@ -662,7 +733,7 @@ declare namespace TwilioApiClient {
   /** The class of the errors `findOrCreateConversation` rejects with when Twilio or the network failed. */
   export class TwilioApiError extends Error implements TwilioError {
     name: "TwilioApiError";
-    code: number | string;
+    code: ErrorCode;
     status?: number;
     moreInfo?: string;
     details?: unknown;

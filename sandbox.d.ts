@@ -51,24 +51,31 @@ export interface Sandbox {
   templateSid: string;
   /** A small PNG served by the sandbox, for media-by-URL tests. */
   imageUrl: string;
+  /** Variables that point a client at the sandbox, and the default template's SID ({{1}} date, {{2}} time). */
   env(): {
     TWILIO_BASE_URL: string;
     TWILIO_ACCOUNT_SID: string;
     TWILIO_AUTH_TOKEN: string;
+    TWILIO_TEMPLATE_SID: string;
   };
-  control(method: string, route: string, body?: unknown): Promise<any>;
+  control(method: string, route: string, body?: unknown): Promise<unknown>;
   reset(): Promise<unknown>;
-  state(): Promise<any>;
+  state(): Promise<SandboxState>;
   requests(): Promise<LoggedRequest[]>;
   clearRequests(): Promise<unknown>;
-  seed(conversations: object | object[]): Promise<any>;
-  setConversation(idOrName: string, change: { state?: string }): Promise<any>;
+  seed(
+    conversations: SeedConversation | SeedConversation[],
+  ): Promise<SandboxConversation[]>;
+  setConversation(
+    idOrName: string,
+    change: { state?: "active" | "inactive" | "closed" },
+  ): Promise<SandboxConversation>;
   deleteConversation(idOrName: string): Promise<unknown>;
   template(template: {
     sid?: string;
     friendly_name?: string;
     body: string;
-  }): Promise<any>;
+  }): Promise<{ sid: string; friendly_name: string; body: string }>;
   latency(ms: number): Promise<unknown>;
   fault(spec: FaultSpec): Promise<unknown>;
   clearFaults(): Promise<unknown>;
@@ -88,6 +95,69 @@ export interface Sandbox {
     errorCode?: number,
   ): Promise<{ sid: string; status: string; error_code: number | null }>;
   stop(): Promise<void>;
+}
+
+/** A conversation as Twilio's API shows it (snake_case), with its participants and messages. */
+export interface SandboxConversation {
+  sid: string;
+  unique_name: string | null;
+  friendly_name: string | null;
+  state: "active" | "inactive" | "closed" | "initializing";
+  attributes: string;
+  date_created: string;
+  date_updated: string;
+  participants?: Array<{
+    sid: string;
+    identity: string | null;
+    messaging_binding: { address: string; proxy_address: string } | null;
+    attributes: string;
+  }>;
+  messages?: Array<{
+    sid: string;
+    index: number;
+    author: string;
+    body: string | null;
+    content_sid?: string | null;
+    attributes: string;
+    media: Array<{
+      sid: string;
+      content_type: string;
+      size: number;
+      filename: string;
+    }> | null;
+    date_created: string;
+  }>;
+  [field: string]: unknown;
+}
+
+/** What `state()` answers: everything the sandbox holds. */
+export interface SandboxState {
+  conversations: SandboxConversation[];
+  /** Messages sent through Messages.json. */
+  messages: Array<Record<string, unknown>>;
+  media: Array<Record<string, unknown>>;
+  templates: Array<{ sid: string; friendly_name: string; body: string }>;
+  address_configurations: Array<{
+    sid: string;
+    address: string;
+    auto_creation: boolean;
+  }>;
+}
+
+/** A conversation to seed: Twilio's fields (snake_case), its participants and messages. */
+export interface SeedConversation {
+  unique_name?: string;
+  friendly_name?: string;
+  attributes?: string;
+  state?: "active" | "inactive" | "closed";
+  date_created?: string;
+  participants?: Array<{
+    identity?: string;
+    address?: string;
+    proxy_address?: string;
+    attributes?: string;
+  }>;
+  messages?: Array<Record<string, unknown>>;
 }
 
 /** Twilio's documented limits, each on by default at Twilio's value; `null` switches one off. */

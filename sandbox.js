@@ -38,12 +38,16 @@ class SandboxHandle {
     return value;
   }
 
-  /** Environment variables that point a client at this sandbox. */
+  /**
+   * Environment variables that point a client at this sandbox, and the default template's SID (its body: "Your
+   * appointment is coming up on {{1}} at {{2}}", variables `{ 1: date, 2: time }`).
+   */
   env() {
     return {
       TWILIO_BASE_URL: this.url,
       TWILIO_ACCOUNT_SID: this.accountSid,
       TWILIO_AUTH_TOKEN: this.authToken,
+      TWILIO_TEMPLATE_SID: this.templateSid,
     };
   }
 

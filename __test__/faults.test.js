@@ -197,7 +197,7 @@ test("a refused connection is reported as NETWORK_ERROR and logged once, with th
   assert.doesNotMatch(entry.message, /private body|1234567890/);
 });
 
-// Requests go straight to Twilio over the client's own HTTP/1.1 connections, unless the environment names a proxy.
+// Requests go to Twilio over the client's pooled connections, through the proxy the environment names.
 test("with HTTP_PROXY set, every request to Twilio goes through the proxy", async () => {
   const relayed = [];
   const proxy = http.createServer((request, response) => {

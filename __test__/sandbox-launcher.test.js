@@ -77,3 +77,95 @@ test("startSandbox serves in this process and stop() frees its port", async () =
     server.listen(port, "127.0.0.1", () => server.close(resolve));
   });
 });
+
+/** Starts the CLI with `args`; resolves with its printed variables once it has printed them all. */
+function startCli(args) {
+  const { spawn } = require("node:child_process");
+  const child = spawn(process.execPath, [
+    path.join(ROOT, "bin", "twilio-sandbox.js"),
+    ...args,
+  ]);
+  return new Promise((resolve) => {
+    let text = "";
+    child.stdout.on("data", (chunk) => {
+      text += chunk;
+      if (text.includes("TWILIO_TEMPLATE_SID=")) {
+        const values = Object.fromEntries(
+          text
+            .trim()
+            .split("\n")
+            .map((line) => [
+              line.slice(0, line.indexOf("=")),
+              line.slice(line.indexOf("=") + 1),
+            ]),
+        );
+        resolve({ child, values });
+      }
+    });
+  });
+}
+
+function stopCli(child) {
+  return new Promise((resolve) => {
+    child.once("exit", resolve);
+    child.kill("SIGTERM");
+  });
+}
+
+test("twilio-sandbox --env-file writes the variables and keeps its credentials and port across restarts", async () => {
+  const fs = require("node:fs");
+  const os = require("node:os");
+  const file = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-env-")),
+    ".env",
+  );
+  fs.writeFileSync(file, "PORT=3000\nTWILIO_AUTH_TOKEN=stale\n");
+  const first = await startCli(["--env-file", file]);
+  await stopCli(first.child);
+  const written = fs.readFileSync(file, "utf8");
+  assert.match(written, /^PORT=3000\n/, "the app's own lines are kept");
+  assert.match(
+    written,
+    /TWILIO_AUTH_TOKEN=stale\n/,
+    "the file's token is the sandbox's",
+  );
+  assert.ok(
+    written.includes(`TWILIO_BASE_URL=${first.values.TWILIO_BASE_URL}\n`),
+  );
+  const second = await startCli(["--env-file", file]);
+  await stopCli(second.child);
+  for (const name of [
+    "TWILIO_BASE_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+  ])
+    assert.equal(second.values[name], first.values[name], name);
+});
+
+test("twilio-sandbox ends when the process that started it ends", async () => {
+  const { spawn } = require("node:child_process");
+  // A parent that starts the CLI on its own stdout and then waits; the CLI holds that pipe open while it runs.
+  const parent = spawn(process.execPath, [
+    "-e",
+    `require("node:child_process").spawn(process.execPath, [${JSON.stringify(
+      path.join(ROOT, "bin", "twilio-sandbox.js"),
+    )}, "--port", "0"], { stdio: ["ignore", "inherit", "inherit"] });
+     setInterval(() => {}, 1 << 30);`,
+  ]);
+  let printed = "";
+  const ended = new Promise((resolve) => parent.stdout.on("end", resolve));
+  await new Promise((resolve) =>
+    parent.stdout.on("data", (chunk) => {
+      printed += chunk;
+      if (printed.includes("TWILIO_TEMPLATE_SID=")) resolve();
+    }),
+  );
+  parent.kill("SIGKILL");
+  // The pipe ends when its last writer, the CLI, has exited.
+  await ended;
+  const url = /TWILIO_BASE_URL=(\S+)/.exec(printed)[1];
+  await assert.rejects(
+    fetch(`${url}/__sandbox/state`),
+    "nothing serves there any more",
+  );
+});

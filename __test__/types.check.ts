@@ -146,6 +146,8 @@ async function inbound(client: TwilioApiClient): Promise<void> {
   const handler = client.webhookHandler(
     {
       onMessageAdded: (event) => {
+        const kind: "onMessageAdded" = event.eventType;
+        void kind;
         event.index?.toFixed();
         event.dateCreated?.getTime();
       },
@@ -154,6 +156,23 @@ async function inbound(client: TwilioApiClient): Promise<void> {
     { protocol: "http", maxBodyBytes: 1024 },
   );
   void handler;
+  client.webhookHandler({
+    // @ts-expect-error: a misspelt event name is no handler
+    onMessageAded: () => {},
+  });
+  const server = (await import("node:http")).createServer(
+    client.webhookHandler({ onEvent: () => {} }),
+  );
+  void server;
+  const failed = await client.sendMessage("bad", "hi");
+  if (!failed.success) {
+    const code: TwilioApiClient.ErrorCode = failed.code;
+    // @ts-expect-error: a code that does not exist
+    const wrong: TwilioApiClient.ErrorCode = "INVALID_PHONE";
+    (void code, wrong);
+  }
+  const stats: TwilioApiClient.Stats = client.stats();
+  void stats.pacingWaitMs.p99;
   const status = await client.getDeliveryStatus("+1234567890", "IM123");
   if (status.success) status.receipts[0]?.errorCode;
   const window = await client.getWhatsAppWindow("+1234567890");

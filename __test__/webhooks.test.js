@@ -139,9 +139,13 @@ test("a customer's reply lands in their conversation and reaches onMessageAdded 
   assert.equal(event.params.EventType, "onMessageAdded");
 });
 
-test("a reply from an address no open conversation holds is a clear 404", async () => {
+test("a message to an address without an Address Configuration, from a customer no conversation holds, is a clear 404", async () => {
   await assert.rejects(
-    box.sandbox.inbound({ from: ADDRESS, to: SENDER, body: "hello?" }),
+    box.sandbox.inbound({
+      from: ADDRESS,
+      to: "whatsapp:+15550000000",
+      body: "hello?",
+    }),
     /404.*No open conversation has a participant with this address/,
   );
 });
@@ -642,4 +646,38 @@ test("a refused webhook logs one warning naming the URL it was checked against a
   assert.match(warnings[0], /https:\/\/example\.com\/twilio\/hooks \(403\)/);
   assert.match(warnings[0], /`url`.*protocol: 'http'/s);
   assert.match(warnings[1], /without X-Twilio-Signature \(400\)/);
+});
+
+test("a customer who writes first gets a conversation, as Address Configuration auto-creation makes it, and replies land there", async () => {
+  const first = await box.sandbox.inbound({
+    from: ADDRESS,
+    to: SENDER,
+    body: "Hi, is 3pm free?",
+  });
+  assert.equal(first.rejected, false);
+  const state = await box.sandbox.state();
+  assert.deepEqual(
+    state.address_configurations.map((a) => [a.address, a.auto_creation]),
+    [[SENDER, true]],
+  );
+  const client = box.client();
+  const reply = await client.sendMessage(PHONE, "Yes, see you at 3pm.");
+  assert.equal(reply.success, true, reply.error);
+  const window = await client.getWhatsAppWindow(PHONE);
+  assert.equal(window.open, true, "the customer's message opened the window");
+  const { conversations } = await box.sandbox.state();
+  assert.equal(conversations.length, 1);
+  assert.deepEqual(
+    conversations[0].messages.map((m) => m.body),
+    ["Hi, is 3pm free?", "Yes, see you at 3pm."],
+  );
+  await assert.rejects(
+    box.sandbox.inbound({
+      from: ADDRESS,
+      to: "whatsapp:+15550000000",
+      body: "hi",
+    }),
+    /404/,
+    "an address without a configuration auto-creates nothing",
+  );
 });

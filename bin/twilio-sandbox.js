@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 "use strict";
 
-// `npx twilio-sandbox`: serves the sandbox in the foreground, from the addon (no Rust toolchain needed).
-// Prints TWILIO_BASE_URL first, then the credentials it accepts, and serves until Ctrl-C, SIGTERM, or (with
-// --exit-on-stdin-close) the end of standard input.
+// `npx --no-install twilio-sandbox`: serves the sandbox in the foreground, from the addon (no Rust toolchain
+// needed). Prints TWILIO_BASE_URL first, then the credentials it accepts (and with --env-file writes them there,
+// taking the credentials and port already in that file, so that an app's `.env` stays valid across restarts), and
+// serves until Ctrl-C, SIGTERM, the process that started it ending, or (with --exit-on-stdin-close) the end of
+// standard input.
 
+const fs = require("node:fs");
 const { parseArgs } = require("node:util");
 const { startSandbox } = require("../sandbox.js");
 
-const USAGE = `usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN]
+const USAGE = `usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN] [--env-file PATH]
                       [--limit NAME=N|off]… [--no-limits] [--control-token TOKEN] [--exit-on-stdin-close]
+--env-file PATH: reuses the TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and port of TWILIO_BASE_URL in PATH (when it
+exists), and writes the variables printed there, keeping the file's other lines.
 Bound beyond loopback (--host 0.0.0.0), the control API demands a token in X-Sandbox-Token: the one given, or one
 made up and printed as TWILIO_SANDBOX_CONTROL_TOKEN.
 limits: conversations_per_identity participants_per_conversation non_chat_participants participants_per_request
@@ -35,24 +40,63 @@ function options(argv) {
       limit: { type: "string", multiple: true },
       "no-limits": { type: "boolean" },
       "exit-on-stdin-close": { type: "boolean" },
+      "env-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return null;
   if (values.port !== undefined && !/^\d+$/.test(values.port))
     throw new Error("--port takes a number");
+  const envFile = values["env-file"];
+  const saved = envFile ? readEnvFile(envFile) : {};
+  const savedPort = /:(\d+)\/?$/.exec(saved.TWILIO_BASE_URL ?? "")?.[1];
   return {
     exitOnStdinClose: values["exit-on-stdin-close"] === true,
+    envFile,
     sandbox: {
-      port: values.port === undefined ? 0 : Number(values.port),
+      port: Number(values.port ?? savedPort ?? 0),
       host: values.host,
-      accountSid: values["account-sid"],
-      authToken: values["auth-token"],
+      accountSid: values["account-sid"] ?? saved.TWILIO_ACCOUNT_SID,
+      authToken: values["auth-token"] ?? saved.TWILIO_AUTH_TOKEN,
       controlToken: values["control-token"],
       noLimits: values["no-limits"] === true,
       limits: Object.fromEntries((values.limit ?? []).map(limit)),
     },
   };
+}
+
+/** The `NAME=value` lines of a dotenv file; none when it does not exist. */
+function readEnvFile(file) {
+  let text;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") return {};
+    throw error;
+  }
+  const values = {};
+  for (const line of text.split("\n")) {
+    const match = /^\s*([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (match) values[match[1]] = match[2].trim();
+  }
+  return values;
+}
+
+/** Writes `lines` into the dotenv file: its lines of those names replaced, its other lines kept. */
+function writeEnvFile(file, lines) {
+  const names = new Set(lines.map((line) => line.slice(0, line.indexOf("="))));
+  let kept = [];
+  try {
+    kept = fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter((line) => line !== "" && !names.has(line.split("=")[0].trim()));
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+  fs.writeFileSync(file, [...kept, ...lines].join("\n") + "\n", {
+    mode: 0o600,
+  });
 }
 
 async function main() {
@@ -83,10 +127,13 @@ async function main() {
   if (sandbox.controlToken)
     lines.push(`TWILIO_SANDBOX_CONTROL_TOKEN=${sandbox.controlToken}`);
   lines.push(`TWILIO_TEMPLATE_SID=${sandbox.templateSid}`);
-  process.stdout.write(lines.join("\n") + "\n");
 
-  // The sandbox serves from the addon's threads, which do not hold the event loop: this timer does.
-  const alive = setInterval(() => {}, 1 << 30);
+  // The sandbox serves from the addon's threads, which do not hold the event loop: this timer does, and looks
+  // for the process that started it (npx, a shell, a test runner): when that ends, this one is adopted by another.
+  const parent = process.ppid;
+  const alive = setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 1000);
   const stop = async () => {
     clearInterval(alive);
     await sandbox.stop();
@@ -98,6 +145,9 @@ async function main() {
     process.stdin.on("end", stop);
     process.stdin.resume();
   }
+  // Last: whoever reads these lines may stop the sandbox at once, and finds the file written.
+  if (parsed.envFile) writeEnvFile(parsed.envFile, lines);
+  process.stdout.write(lines.join("\n") + "\n");
 }
 
 main();

@@ -1,6 +1,8 @@
 "use strict";
 
-// The documented example: a template, a text and an image to +1234567890, then the conversation as a transcript.
+// The documented example: a template to +1234567890; the customer's reply (signed webhook), which opens their
+// 24-hour WhatsApp window; then a text and an image, agents and metadata; each message's delivery state from its
+// receipts; and the conversation as a transcript.
 // Against the embedded sandbox by default; against real Twilio with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and
 // TWILIO_WHATSAPP_NUMBER set and `-- --to +<number>` (optionally `--template HX…` and `--image https://…`).
 
@@ -113,13 +115,12 @@ async function main() {
       () =>
         client.sendTemplateMessage(phone, templateSid, { 1: "12/1", 2: "3pm" }),
     ],
+    // Free-form messages reach a WhatsApp customer only within 24 hours of their last message: these follow the
+    // reply (simulated by the sandbox; live, the template's recipient has to answer first).
+    ["customer replies", null],
     [
       "sendMessage",
-      () =>
-        client.sendMessage(
-          phone,
-          "Reply YES to confirm, or call us to reschedule.",
-        ),
+      () => client.sendMessage(phone, "Thanks! See you on 12/1 at 3pm."),
     ],
     [
       "sendImageMessageByUrl",
@@ -142,8 +143,15 @@ async function main() {
     ["getConversationStatus", () => client.getConversationStatus(phone)],
   ];
   let seen = 0;
+  const sent = [];
   for (const [name, step] of steps) {
+    if (name === "customer replies") {
+      if (sandbox) await customerReplies(client, sandbox, phone);
+      seen = sandbox ? (await sandbox.requests()).length : 0;
+      continue;
+    }
     const result = await step();
+    if (result.messageSid) sent.push([name, result.messageSid]);
     const outcome = result.success
       ? describe(result)
       : `FAILED: ${result.error}`;
@@ -158,7 +166,18 @@ async function main() {
     if (!result.success) process.exitCode = 1;
   }
 
-  if (sandbox) await customerReplies(client, sandbox, phone);
+  // Twilio's receipts move on over time: the sandbox's clock moves a minute on instead of waiting.
+  if (sandbox) await sandbox.advanceClock("PT1M");
+  console.log("\nDelivery (getDeliveryStatus, from the receipts):");
+  for (const [name, messageSid] of sent) {
+    const status = await client.getDeliveryStatus(phone, messageSid);
+    const states = status.success
+      ? status.receipts
+          .map((r) => `${r.status}${r.errorCode ? ` (${r.errorCode})` : ""}`)
+          .join(", ") || "no receipt yet"
+      : `FAILED: ${status.error}`;
+    console.log(`  ${name} ${messageSid}: ${states}`);
+  }
 
   if (sandbox) {
     const { conversations } = await sandbox.state();

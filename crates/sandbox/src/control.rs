@@ -240,8 +240,8 @@ async fn inbound(app: &App, incoming: &Incoming) -> ControlResult {
     media_url: message.media_url,
   };
   let (target, form) = {
-    let state = app.lock();
-    let (conversation_sid, participant_sid) = state.binding_holder(&inbound.from, &inbound.to)?;
+    let mut state = app.lock();
+    let (conversation_sid, participant_sid) = state.inbound_conversation(&inbound.from, &inbound.to)?;
     let form = crate::events::message_add(
       &state.account,
       &conversation_sid,
@@ -319,6 +319,7 @@ fn dump(app: &App) -> Response {
       "messages": state.sms.iter().map(|m| ctx.sms(m)).collect::<Vec<_>>(),
       "media": media,
       "templates": state.templates.values().map(|t| json!({"sid": t.sid, "friendly_name": t.friendly_name, "body": t.body})).collect::<Vec<_>>(),
+      "address_configurations": state.address_configurations,
     }),
   )
 }

@@ -1,9 +1,15 @@
 //! What customers send: a message from a channel address to a Twilio address lands in the one open conversation
 //! that binds that pair, authored by the customer's address and participant. It wakes an inactive conversation,
 //! opens the customer's 24-hour WhatsApp window, and fires webhooks as a customer's action does.
+//!
+//! A customer who writes first (no conversation binds the pair yet) gets a new conversation when the Twilio address
+//! has an Address Configuration with auto-creation on, as Twilio does; the sandbox's WhatsApp sender has one from
+//! the start, as a console set-up of Conversations makes it. Without one Twilio hands the message to Programmable
+//! Messaging, which the sandbox does not emulate: it answers 404.
 
+use super::conversations::ConversationInput;
 use super::messages::{MediaRef, Message, MessageInput};
-use super::participants::Binding;
+use super::participants::{Binding, ParticipantInput};
 use super::webhooks::Source;
 use super::State;
 use crate::error::{ApiError, ApiResult};
@@ -27,7 +33,56 @@ pub struct Changes {
   pub attributes: Option<String>,
 }
 
+/// Twilio's sender in its WhatsApp sandbox, and this client's default `whatsappNumber`.
+pub const DEFAULT_SENDER: &str = "whatsapp:+14155238886";
+
+/// An Address Configuration (`/v1/Configuration/Addresses`): a Twilio address whose inbound messages start
+/// conversations.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AddressConfiguration {
+  pub sid: String,
+  pub address: String,
+  pub auto_creation: bool,
+}
+
+impl AddressConfiguration {
+  pub fn auto_creating(address: &str) -> Self {
+    Self {
+      sid: new_sid("IG"),
+      address: address.to_string(),
+      auto_creation: true,
+    }
+  }
+}
+
 impl State {
+  /// The conversation a customer's message lands in: the one binding the pair, or one auto-created for it.
+  pub fn inbound_conversation(&mut self, from: &str, to: &str) -> ApiResult<(String, String)> {
+    match self.binding_holder(from, to) {
+      Err(missing) if missing.code == 20404 => {
+        let auto = self
+          .address_configurations
+          .iter()
+          .any(|configuration| configuration.auto_creation && configuration.address == to);
+        if !auto {
+          return Err(missing);
+        }
+        let customer = ParticipantInput {
+          identity: None,
+          binding: Some(Binding {
+            address: from.to_string(),
+            proxy_address: to.to_string(),
+          }),
+          attributes: None,
+          role_sid: None,
+        };
+        self.create_conversation_with_participants(ConversationInput::default(), vec![customer])?;
+        self.binding_holder(from, to)
+      }
+      found => found,
+    }
+  }
+
   /// The open conversation binding this address pair, and the customer's participant in it.
   pub fn binding_holder(&self, from: &str, to: &str) -> ApiResult<(String, String)> {
     let binding = Binding {

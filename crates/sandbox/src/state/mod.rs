@@ -79,6 +79,7 @@ pub struct State {
   pub rates: limits::Rates,
   pub clock: clock::Clock,
   pub webhooks: Webhooks,
+  pub address_configurations: Vec<inbound::AddressConfiguration>,
   next_seq: u64,
 }
 
@@ -103,6 +104,7 @@ impl State {
       rates: limits::Rates::default(),
       clock: clock::Clock::default(),
       webhooks: Webhooks::default(),
+      address_configurations: Vec::new(),
       next_seq: 0,
     };
     state.reset();
@@ -113,6 +115,7 @@ impl State {
   /// only the default template. Credentials stay.
   pub fn reset(&mut self) {
     self.conversations.clear();
+    self.address_configurations = vec![inbound::AddressConfiguration::auto_creating(inbound::DEFAULT_SENDER)];
     self.order.clear();
     self.unique_names.clear();
     self.bindings.clear();
