@@ -36,52 +36,23 @@ function sendOne(client, item) {
 
 function sendItem(client, item) {
   if (!isPlainObject(item))
-    return invalidItem(
-      "each must be an object like { to, contentSid }, { to, text } or { to, mediaUrl }",
-    );
+    return invalidItem("each must be an object like { to, contentSid }, { to, text } or { to, mediaUrl }");
   const options = { idempotencyKey: item.idempotencyKey };
-  const kinds = ["contentSid", "text", "mediaUrl"].filter(
-    (name) => item[name] !== undefined,
-  );
-  if (kinds.length !== 1)
-    return invalidItem(
-      "each must have exactly one of contentSid, text and mediaUrl",
-    );
+  const kinds = ["contentSid", "text", "mediaUrl"].filter((name) => item[name] !== undefined);
+  if (kinds.length !== 1) return invalidItem("each must have exactly one of contentSid, text and mediaUrl");
   switch (kinds[0]) {
     case "contentSid":
-      return client.sendTemplateMessage(
-        item.to,
-        item.contentSid,
-        item.contentVariables ?? {},
-        options,
-      );
+      return client.sendTemplateMessage(item.to, item.contentSid, item.contentVariables ?? {}, options);
     case "text":
-      return client.sendMessage(
-        item.to,
-        item.text,
-        item.author ?? null,
-        options,
-      );
+      return client.sendMessage(item.to, item.text, item.author ?? null, options);
     default:
-      return client.sendImageMessageByUrl(
-        item.to,
-        item.mediaUrl,
-        item.caption ?? null,
-        options,
-      );
+      return client.sendImageMessageByUrl(item.to, item.mediaUrl, item.caption ?? null, options);
   }
 }
 
 function checkOptions(options) {
-  if (options === null || typeof options !== "object")
-    throw new TypeError("sendBulk options must be an object");
-  const {
-    onProgress,
-    onResult,
-    signal,
-    concurrency = DEFAULT_CONCURRENCY,
-    keepResults = true,
-  } = options;
+  if (options === null || typeof options !== "object") throw new TypeError("sendBulk options must be an object");
+  const { onProgress, onResult, signal, concurrency = DEFAULT_CONCURRENCY, keepResults = true } = options;
   for (const [name, value] of [
     ["onProgress", onProgress],
     ["onResult", onResult],
@@ -89,36 +60,20 @@ function checkOptions(options) {
     if (value !== undefined && typeof value !== "function")
       throw new TypeError(`sendBulk option ${name} must be a function`);
   }
-  if (
-    signal !== undefined &&
-    (signal === null ||
-      typeof signal !== "object" ||
-      typeof signal.aborted !== "boolean")
-  )
+  if (signal !== undefined && (signal === null || typeof signal !== "object" || typeof signal.aborted !== "boolean"))
     throw new TypeError("sendBulk option signal must be an AbortSignal");
-  if (
-    !Number.isInteger(concurrency) ||
-    concurrency < 1 ||
-    concurrency > MAX_CONCURRENCY
-  )
-    throw new TypeError(
-      `sendBulk option concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`,
-    );
-  if (typeof keepResults !== "boolean")
-    throw new TypeError("sendBulk option keepResults must be a boolean");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY)
+    throw new TypeError(`sendBulk option concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`);
+  if (typeof keepResults !== "boolean") throw new TypeError("sendBulk option keepResults must be a boolean");
   return { onProgress, onResult, signal, concurrency, keepResults };
 }
 
 function iteratorOf(messages) {
   if (messages !== null && messages !== undefined) {
-    if (typeof messages[Symbol.asyncIterator] === "function")
-      return messages[Symbol.asyncIterator]();
-    if (typeof messages[Symbol.iterator] === "function")
-      return messages[Symbol.iterator]();
+    if (typeof messages[Symbol.asyncIterator] === "function") return messages[Symbol.asyncIterator]();
+    if (typeof messages[Symbol.iterator] === "function") return messages[Symbol.iterator]();
   }
-  throw new TypeError(
-    "sendBulk messages must be an array, an iterable or an async iterable",
-  );
+  throw new TypeError("sendBulk messages must be an array, an iterable or an async iterable");
 }
 
 // A caller's callback must not take the campaign down: what it throws goes to the logger and the campaign goes on.
@@ -131,8 +86,7 @@ function callSafely(callback, logger, ...args) {
 }
 
 async function sendBulk(client, messages, options = {}, logger = null) {
-  const { onProgress, onResult, signal, concurrency, keepResults } =
-    checkOptions(options);
+  const { onProgress, onResult, signal, concurrency, keepResults } = checkOptions(options);
   const iterator = iteratorOf(messages);
   const known = Array.isArray(messages) ? messages.length : null;
   const results = [];
@@ -153,10 +107,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     const seconds = (now - started) / 1000;
     const perSecond = seconds > 0 ? counts.done / seconds : 0;
     const total = exhausted ? pulled : known;
-    const etaMs =
-      total !== null && perSecond > 0
-        ? Math.round(((total - counts.done) / perSecond) * 1000)
-        : null;
+    const etaMs = total !== null && perSecond > 0 ? Math.round(((total - counts.done) / perSecond) * 1000) : null;
     callSafely(onProgress, logger, { ...counts, total, perSecond, etaMs });
   };
 
@@ -201,8 +152,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
 
   if (!exhausted) {
     // Aborted: an array's messages not yet started end as ABORTED; an iterator is closed, read no further.
-    if (known !== null && pullError === null)
-      while (pulled < known) settle(pulled++, { ...ABORTED });
+    if (known !== null && pullError === null) while (pulled < known) settle(pulled++, { ...ABORTED });
     else await iterator.return?.();
   }
   report(true);

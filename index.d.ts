@@ -53,14 +53,10 @@ declare class TwilioApiClient {
    * arguments that are not a list of messages or options it cannot use.
    */
   sendBulk(
-    messages:
-      | Iterable<TwilioApiClient.BulkMessage>
-      | AsyncIterable<TwilioApiClient.BulkMessage>,
+    messages: Iterable<TwilioApiClient.BulkMessage> | AsyncIterable<TwilioApiClient.BulkMessage>,
     options?: TwilioApiClient.BulkOptions,
   ): Promise<TwilioApiClient.BulkOutcome>;
-  uploadMedia(
-    filePath: string,
-  ): Promise<TwilioApiClient.UploadSuccess | TwilioApiClient.Failure>;
+  uploadMedia(filePath: string): Promise<TwilioApiClient.UploadSuccess | TwilioApiClient.Failure>;
   getContentType(filePath: string): string;
   validateConfig(): TwilioApiClient.ValidateConfigResult;
   testConnection(): Promise<TwilioApiClient.TestConnectionResult>;
@@ -76,36 +72,23 @@ declare class TwilioApiClient {
     identity: string,
     attributes?: Record<string, unknown> | null,
   ): Promise<TwilioApiClient.AgentAdded | TwilioApiClient.Failure>;
-  removeAgent(
-    phoneNumber: string,
-    identity: string,
-  ): Promise<TwilioApiClient.AgentRemoved | TwilioApiClient.Failure>;
-  listParticipants(
-    phoneNumber: string,
-  ): Promise<TwilioApiClient.ParticipantList | TwilioApiClient.Failure>;
+  removeAgent(phoneNumber: string, identity: string): Promise<TwilioApiClient.AgentRemoved | TwilioApiClient.Failure>;
+  listParticipants(phoneNumber: string): Promise<TwilioApiClient.ParticipantList | TwilioApiClient.Failure>;
   /** The agent joins if not in, becomes the `assignee` attribute; the previous assignee leaves unless kept. */
   assignConversation(
     phoneNumber: string,
     identity: string,
     options?: { keepPrevious?: boolean },
   ): Promise<TwilioApiClient.Assigned | TwilioApiClient.Failure>;
-  unassignConversation(
-    phoneNumber: string,
-  ): Promise<TwilioApiClient.Unassigned | TwilioApiClient.Failure>;
-  getConversationStatus(
-    phoneNumber: string,
-  ): Promise<TwilioApiClient.ConversationStatus | TwilioApiClient.Failure>;
+  unassignConversation(phoneNumber: string): Promise<TwilioApiClient.Unassigned | TwilioApiClient.Failure>;
+  getConversationStatus(phoneNumber: string): Promise<TwilioApiClient.ConversationStatus | TwilioApiClient.Failure>;
   setConversationState(
     phoneNumber: string,
     state: TwilioApiClient.ConversationState,
   ): Promise<TwilioApiClient.StateChanged | TwilioApiClient.Failure>;
   /** Closes the conversation; the customer's next message opens the next one. */
-  closeConversation(
-    phoneNumber: string,
-  ): Promise<TwilioApiClient.StateChanged | TwilioApiClient.Failure>;
-  getConversationMetadata(
-    phoneNumber: string,
-  ): Promise<TwilioApiClient.ConversationMetadata | TwilioApiClient.Failure>;
+  closeConversation(phoneNumber: string): Promise<TwilioApiClient.StateChanged | TwilioApiClient.Failure>;
+  getConversationMetadata(phoneNumber: string): Promise<TwilioApiClient.ConversationMetadata | TwilioApiClient.Failure>;
   /** Top-level merge (`null` deletes a key) or, with `replace`, the whole; at most 16 KB as JSON. */
   setConversationMetadata(
     phoneNumber: string,
@@ -126,9 +109,7 @@ declare class TwilioApiClient {
   configureWebhooks(
     settings: TwilioApiClient.WebhookSettings,
   ): Promise<TwilioApiClient.WebhookConfiguration | TwilioApiClient.Failure>;
-  getWebhookConfiguration(): Promise<
-    TwilioApiClient.WebhookConfiguration | TwilioApiClient.Failure
-  >;
+  getWebhookConfiguration(): Promise<TwilioApiClient.WebhookConfiguration | TwilioApiClient.Failure>;
   /**
    * A `(req, res)` handler for node:http, Express and Fastify: 400 without a signature, 403 with a wrong one
    * (handlers not called), 413 over `maxBodyBytes`; else the typed event goes to `handlers[eventType]` or
@@ -149,9 +130,7 @@ declare class TwilioApiClient {
     messageSid: string,
   ): Promise<TwilioApiClient.DeliveryStatus | TwilioApiClient.Failure>;
   /** Whether free-form messages reach the customer now: open until 24 hours after their newest message. */
-  getWhatsAppWindow(
-    phoneNumber: string,
-  ): Promise<TwilioApiClient.WhatsAppWindow | TwilioApiClient.Failure>;
+  getWhatsAppWindow(phoneNumber: string): Promise<TwilioApiClient.WhatsAppWindow | TwilioApiClient.Failure>;
 }
 
 declare namespace TwilioApiClient {
@@ -407,10 +386,7 @@ declare namespace TwilioApiClient {
     /** Called at most twice a second, and once at the end. */
     onProgress?: (progress: BulkProgress) => void;
     /** Called as each message ends, with its index in the input. */
-    onResult?: (
-      result: SendSuccess | TemplateSuccess | Failure,
-      index: number,
-    ) => void;
+    onResult?: (result: SendSuccess | TemplateSuccess | Failure, index: number) => void;
     /** Aborting stops the campaign: messages not yet started end as `{ success: false, code: 'ABORTED' }`. */
     signal?: AbortSignal;
     /** Sends in flight at once, 1 to 10,000; default 100. */
@@ -650,9 +626,7 @@ declare namespace TwilioApiClient {
 
   /** Each handler receives its own event type (`event.eventType` narrowed); `onEvent` takes any other. */
   export type WebhookHandlers = {
-    [K in WebhookEventType]?: (
-      event: WebhookEvent<K>,
-    ) => PreEventAnswer | Promise<PreEventAnswer>;
+    [K in WebhookEventType]?: (event: WebhookEvent<K>) => PreEventAnswer | Promise<PreEventAnswer>;
   } & {
     onEvent?: (event: WebhookEvent) => PreEventAnswer | Promise<PreEventAnswer>;
   };
@@ -669,10 +643,7 @@ declare namespace TwilioApiClient {
   /** What the handler writes of a response: node:http's ServerResponse fits. */
   export interface WebhookResponse {
     statusCode: number;
-    setHeader(
-      name: string,
-      value: string | number | readonly string[],
-    ): unknown;
+    setHeader(name: string, value: string | number | readonly string[]): unknown;
     end(body?: string): unknown;
   }
 

@@ -42,12 +42,7 @@ const { Observer, LOG_PREFIX } = require("./observe.js");
 
 const OPTION_NAMES = optionNames();
 // The calls counted as sends in stats().
-const SENDS = new Set([
-  "sendMessage",
-  "sendTemplateMessage",
-  "sendImageMessage",
-  "sendImageMessageByUrl",
-]);
+const SENDS = new Set(["sendMessage", "sendTemplateMessage", "sendImageMessage", "sendImageMessageByUrl"]);
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
 
 // The JavaScript type each option takes (any other is a string): checked here, so that a wrong one is refused by
@@ -77,16 +72,14 @@ function checkOptionType(name, value) {
   // conversationTimers has its own check (checkTimers).
   if (name === "conversationTimers") return;
   const wanted = OPTION_TYPES[name] ?? "string";
-  if (typeof value !== wanted)
-    throw new TypeError(`${name} must be a ${wanted}, not ${kindOf(value)}`);
+  if (typeof value !== wanted) throw new TypeError(`${name} must be a ${wanted}, not ${kindOf(value)}`);
 }
 
 // Only TWILIO_* variables cross into Rust, read once at construction.
 function twilioEnvironment() {
   const env = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith("TWILIO_") && typeof value === "string")
-      env[name] = value;
+    if (name.startsWith("TWILIO_") && typeof value === "string") env[name] = value;
   }
   return env;
 }
@@ -94,16 +87,11 @@ function twilioEnvironment() {
 // The timers' values are checked in Rust; their shape here, so that a misspelt key is not silently ignored.
 function checkTimers(timers) {
   if (!isPlainObject(timers))
-    throw new TypeError(
-      "conversationTimers must be an object like { inactiveAfter: 'PT30M', closedAfter: 'P1D' }",
-    );
+    throw new TypeError("conversationTimers must be an object like { inactiveAfter: 'PT30M', closedAfter: 'P1D' }");
   for (const [name, value] of Object.entries(timers)) {
-    if (!TIMER_NAMES.includes(name))
-      throw new TypeError(`Unknown conversationTimers option: ${name}`);
+    if (!TIMER_NAMES.includes(name)) throw new TypeError(`Unknown conversationTimers option: ${name}`);
     if (value !== undefined && value !== null && typeof value !== "string")
-      throw new TypeError(
-        `conversationTimers.${name} must be an ISO-8601 duration string such as 'PT30M'`,
-      );
+      throw new TypeError(`conversationTimers.${name} must be an ISO-8601 duration string such as 'PT30M'`);
   }
 }
 
@@ -133,8 +121,7 @@ function optionsOf(options) {
 // A webhook's parameters as the validator takes them: form parameters as [name, value] pairs (a repeated name
 // once per value, as Express and Fastify parse them), or a JSON body (a string or a Buffer).
 function webhookParams(params) {
-  if (typeof params === "string" || Buffer.isBuffer(params))
-    return [[], Buffer.from(params)];
+  if (typeof params === "string" || Buffer.isBuffer(params)) return [[], Buffer.from(params)];
   return [isPlainObject(params) ? formPairs(params) : [], undefined];
 }
 
@@ -142,17 +129,13 @@ function resolveLogger(logger) {
   if (logger === false) return null;
   if (logger === undefined || logger === null) return console;
   if (typeof logger !== "object" || typeof logger.error !== "function") {
-    throw new TypeError(
-      "logger must have an error() method (console, pino and winston do), or be false",
-    );
+    throw new TypeError("logger must have an error() method (console, pino and winston do), or be false");
   }
   return logger;
 }
 
 function masked(value) {
-  return typeof value === "string" || typeof value === "number"
-    ? maskNumber(String(value))
-    : undefined;
+  return typeof value === "string" || typeof value === "number" ? maskNumber(String(value)) : undefined;
 }
 
 class TwilioApiClient {
@@ -169,23 +152,17 @@ class TwilioApiClient {
     const { logger, ...rest } = options;
     const native = {};
     for (const [name, value] of Object.entries(rest)) {
-      if (!OPTION_NAMES.includes(name))
-        throw new TypeError(`Unknown TwilioApiClient option: ${name}`);
+      if (!OPTION_NAMES.includes(name)) throw new TypeError(`Unknown TwilioApiClient option: ${name}`);
       if (value === undefined || value === null) continue;
       checkOptionType(name, value);
       native[name] = value;
     }
-    if (native.conversationTimers !== undefined)
-      checkTimers(native.conversationTimers);
+    if (native.conversationTimers !== undefined) checkTimers(native.conversationTimers);
     this.#logger = resolveLogger(logger);
     try {
       this.#observer = new Observer(this.#logger);
       this.#calls = new PendingCalls(this.#observer);
-      this.#native = new NativeClient(
-        native,
-        twilioEnvironment(),
-        this.#calls.settle,
-      );
+      this.#native = new NativeClient(native, twilioEnvironment(), this.#calls.settle);
     } catch (error) {
       throw new Error(error.message);
     }
@@ -210,9 +187,7 @@ class TwilioApiClient {
       this.#watchingRequests = watching;
       this.#native.watchRequests(watching);
     }
-    return this.#observer.call(operation, masked(to), (context) =>
-      this.#outcome(operation, to, call, shape, context),
-    );
+    return this.#observer.call(operation, masked(to), (context) => this.#outcome(operation, to, call, shape, context));
   }
 
   async #outcome(operation, to, call, shape, context) {
@@ -241,10 +216,8 @@ class TwilioApiClient {
   }
 
   async findOrCreateConversation(phoneNumber) {
-    const outcome = await this.#run(
-      "findOrCreateConversation",
-      phoneNumber,
-      (call) => this.#native.findOrCreateConversation(call, phoneNumber),
+    const outcome = await this.#run("findOrCreateConversation", phoneNumber, (call) =>
+      this.#native.findOrCreateConversation(call, phoneNumber),
     );
     if (!outcome.ok) throw thrown(outcome.failure);
     return outcome.value;
@@ -259,22 +232,11 @@ class TwilioApiClient {
 
   sendMessage(to, text, author = null, options = {}) {
     return this.#send("sendMessage", to, (call) =>
-      this.#native.sendMessage(
-        call,
-        to,
-        text,
-        author,
-        optionsOf(options).idempotencyKey,
-      ),
+      this.#native.sendMessage(call, to, text, author, optionsOf(options).idempotencyKey),
     );
   }
 
-  sendTemplateMessage(
-    phoneNumber,
-    contentSid,
-    contentVariables = {},
-    options = {},
-  ) {
+  sendTemplateMessage(phoneNumber, contentSid, contentVariables = {}, options = {}) {
     return this.#send(
       "sendTemplateMessage",
       phoneNumber,
@@ -298,13 +260,7 @@ class TwilioApiClient {
 
   sendImageMessageByUrl(to, mediaUrl, caption = null, options = {}) {
     return this.#send("sendImageMessageByUrl", to, (call) =>
-      this.#native.sendImageMessageByUrl(
-        call,
-        to,
-        mediaUrl,
-        caption,
-        optionsOf(options).idempotencyKey,
-      ),
+      this.#native.sendImageMessageByUrl(call, to, mediaUrl, caption, optionsOf(options).idempotencyKey),
     );
   }
 
@@ -317,19 +273,12 @@ class TwilioApiClient {
   }
 
   uploadMedia(filePath) {
-    return this.#send(
-      "uploadMedia",
-      undefined,
-      (call) => this.#native.uploadMedia(call, filePath),
-      uploaded,
-    );
+    return this.#send("uploadMedia", undefined, (call) => this.#native.uploadMedia(call, filePath), uploaded);
   }
 
   getContentType(filePath) {
     if (typeof filePath !== "string") {
-      throw new TypeError(
-        `The "filePath" argument must be of type string. Received ${typeof filePath}`,
-      );
+      throw new TypeError(`The "filePath" argument must be of type string. Received ${typeof filePath}`);
     }
     return contentType(filePath);
   }
@@ -338,9 +287,7 @@ class TwilioApiClient {
   // built from. Constructor options, API-key auth and the default sender are not considered, so a client built
   // from options or with TWILIO_API_KEY can work while this reports TWILIO_AUTH_TOKEN missing.
   validateConfig() {
-    const missing = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"].filter(
-      (name) => !process.env[name],
-    );
+    const missing = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"].filter((name) => !process.env[name]);
     if (missing.length > 0) {
       return {
         valid: false,
@@ -362,14 +309,7 @@ class TwilioApiClient {
     return this.#send(
       "addAgent",
       phoneNumber,
-      (call) =>
-        this.#native.addAgent(
-          call,
-          phoneNumber,
-          identity,
-          objectJson(attributes),
-          attributes,
-        ),
+      (call) => this.#native.addAgent(call, phoneNumber, identity, objectJson(attributes), attributes),
       agentAdded,
     );
   }
@@ -396,13 +336,7 @@ class TwilioApiClient {
     return this.#send(
       "assignConversation",
       phoneNumber,
-      (call) =>
-        this.#native.assignConversation(
-          call,
-          phoneNumber,
-          identity,
-          optionsOf(options).keepPrevious,
-        ),
+      (call) => this.#native.assignConversation(call, phoneNumber, identity, optionsOf(options).keepPrevious),
       assigned,
     );
   }
@@ -452,13 +386,7 @@ class TwilioApiClient {
       "setConversationMetadata",
       phoneNumber,
       (call) =>
-        this.#native.setConversationMetadata(
-          call,
-          phoneNumber,
-          objectJson(patch),
-          patch,
-          optionsOf(options).replace,
-        ),
+        this.#native.setConversationMetadata(call, phoneNumber, objectJson(patch), patch, optionsOf(options).replace),
       conversationMetadata,
     );
   }
@@ -498,8 +426,7 @@ class TwilioApiClient {
       "configureWebhooks",
       undefined,
       (call) => {
-        const { postWebhookUrl, preWebhookUrl, filters, method } =
-          optionsOf(settings);
+        const { postWebhookUrl, preWebhookUrl, filters, method } = optionsOf(settings);
         return this.#native.configureWebhooks(
           call,
           postWebhookUrl,
@@ -530,8 +457,7 @@ class TwilioApiClient {
     return webhookHandler(
       {
         // The handler has the form as [name, value] pairs already: they go to Rust as they are.
-        validate: (signature, url, pairs, body) =>
-          this.#native.validateWebhook(signature, url, pairs, body),
+        validate: (signature, url, pairs, body) => this.#native.validateWebhook(signature, url, pairs, body),
         logger: this.#logger,
       },
       handlers,
@@ -544,30 +470,16 @@ class TwilioApiClient {
    * Twilio called, `params` its form parameters (or its raw JSON body). Fails closed on anything malformed.
    */
   static validateWebhookSignature(authToken, signature, url, params = {}) {
-    return validateWebhookSignature(
-      authToken,
-      signature,
-      url,
-      ...webhookParams(params),
-    );
+    return validateWebhookSignature(authToken, signature, url, ...webhookParams(params));
   }
 
   /** The same, with this client's auth token (or `webhookAuthToken`). */
   validateWebhook(signature, url, params = {}) {
-    return this.#native.validateWebhook(
-      signature,
-      url,
-      ...webhookParams(params),
-    );
+    return this.#native.validateWebhook(signature, url, ...webhookParams(params));
   }
 
   testConnection() {
-    return this.#send(
-      "testConnection",
-      undefined,
-      (call) => this.#native.testConnection(call),
-      connected,
-    );
+    return this.#send("testConnection", undefined, (call) => this.#native.testConnection(call), connected);
   }
 
   /**

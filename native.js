@@ -14,13 +14,8 @@ function attempts(error) {
 }
 
 function platform() {
-  const report =
-    process.platform === "linux" ? process.report?.getReport?.() : null;
-  const libc = report
-    ? report.header?.glibcVersionRuntime
-      ? "-gnu"
-      : "-musl"
-    : "";
+  const report = process.platform === "linux" ? process.report?.getReport?.() : null;
+  const libc = report ? (report.header?.glibcVersionRuntime ? "-gnu" : "-musl") : "";
   return `${process.platform}-${process.arch}${libc}`;
 }
 
@@ -31,9 +26,7 @@ try {
   const failure = new Error(
     [
       `${PACKAGE}: no native addon could be loaded for ${platform()} (Node ${process.version}).`,
-      ...(tried.length
-        ? ["Tried, in order:", ...tried.map((line) => `  - ${line}`)]
-        : [`  ${error.message}`]),
+      ...(tried.length ? ["Tried, in order:", ...tried.map((line) => `  - ${line}`)] : [`  ${error.message}`]),
       `The addon comes in the optional dependency ${PACKAGE}-<platform>: reinstall without --omit=optional or`,
       "--no-optional (and, if package-lock.json was made on another platform, without it), or point",
       "NAPI_RS_NATIVE_LIBRARY_PATH at a .node file built for this machine.",

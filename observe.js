@@ -10,10 +10,7 @@ const LOG_PREFIX = "[twilio-api-client]";
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 };
 
 /** `start`, `end`, `asyncStart`, `asyncEnd`, `error` for every client call; the context is `{ operation, to }`. */
-const calls =
-  typeof dc.tracingChannel === "function"
-    ? dc.tracingChannel("twilio-api-client:call")
-    : null;
+const calls = typeof dc.tracingChannel === "function" ? dc.tracingChannel("twilio-api-client:call") : null;
 /** One message per Twilio request: `{ method, host, route, status, durationMs, attempt, operation, call }`. */
 const requests = dc.channel("twilio-api-client:request");
 
@@ -22,9 +19,7 @@ function callsWatched() {
   // TracingChannel#hasSubscribers is newer than some supported Nodes.
   return (
     calls.hasSubscribers ??
-    ["start", "end", "asyncStart", "asyncEnd", "error"].some(
-      (name) => calls[name].hasSubscribers,
-    )
+    ["start", "end", "asyncStart", "asyncEnd", "error"].some((name) => calls[name].hasSubscribers)
   );
 }
 
@@ -95,21 +90,18 @@ class Observer {
 
   /** A failed call: refused input at `debug` (the caller has it in the result), anything else at `error`. */
   failed(operation, to, failure) {
-    this.#failures.set(
-      failure.code,
-      (this.#failures.get(failure.code) ?? 0) + 1,
-    );
+    this.#failures.set(failure.code, (this.#failures.get(failure.code) ?? 0) + 1);
     if (this.#logger === null) return;
     const input = failure.kind === "input";
     if (input && !this.debugging) return;
     const log = input ? this.#logger.debug : this.#logger.error;
     if (typeof log !== "function") return;
-    callSafely(
-      this.#logger,
-      log,
-      `${LOG_PREFIX} ${operation} failed: ${failure.message}`,
-      { operation, to, code: failure.code, status: failure.status },
-    );
+    callSafely(this.#logger, log, `${LOG_PREFIX} ${operation} failed: ${failure.message}`, {
+      operation,
+      to,
+      code: failure.code,
+      status: failure.status,
+    });
   }
 
   sent() {
@@ -119,12 +111,8 @@ class Observer {
   /** Warnings the core raised once per event (never per message): to logger.warn, else logger.error. */
   warnings(warnings) {
     if (this.#logger === null) return;
-    const log =
-      typeof this.#logger.warn === "function"
-        ? this.#logger.warn
-        : this.#logger.error;
-    for (const warning of warnings)
-      callSafely(this.#logger, log, `${LOG_PREFIX} ${warning}`);
+    const log = typeof this.#logger.warn === "function" ? this.#logger.warn : this.#logger.error;
+    for (const warning of warnings) callSafely(this.#logger, log, `${LOG_PREFIX} ${warning}`);
   }
 
   /** The client's totals, with the core's (`totals`). */

@@ -17,12 +17,7 @@ const REQUEST_CHANNEL = "twilio-api-client:request";
 function instrument({ tracer } = {}) {
   const otel = require("@opentelemetry/api");
   const { SpanKind, SpanStatusCode } = otel;
-  const spans =
-    tracer ??
-    otel.trace.getTracer(
-      "twilio-api-client",
-      require("./package.json").version,
-    );
+  const spans = tracer ?? otel.trace.getTracer("twilio-api-client", require("./package.json").version);
   const calls = dc.tracingChannel(CALL_CHANNEL);
 
   const handlers = {
@@ -64,9 +59,7 @@ function instrument({ tracer } = {}) {
 
   const onRequest = (request) => {
     const parent = request.call?.span;
-    const context = parent
-      ? otel.trace.setSpan(otel.context.active(), parent)
-      : otel.context.active();
+    const context = parent ? otel.trace.setSpan(otel.context.active(), parent) : otel.context.active();
     const [address, port] = splitHost(request.host);
     const end = Date.now();
     const span = spans.startSpan(
@@ -79,18 +72,13 @@ function instrument({ tracer } = {}) {
           "server.address": address,
           "server.port": port,
           "url.template": request.route,
-          ...(request.status === null
-            ? {}
-            : { "http.response.status_code": request.status }),
-          ...(request.attempt > 0
-            ? { "http.request.resend_count": request.attempt }
-            : {}),
+          ...(request.status === null ? {} : { "http.response.status_code": request.status }),
+          ...(request.attempt > 0 ? { "http.request.resend_count": request.attempt } : {}),
         },
       },
       context,
     );
-    if (request.status === null || request.status >= 400)
-      span.setStatus({ code: SpanStatusCode.ERROR });
+    if (request.status === null || request.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end(end);
   };
   dc.subscribe(REQUEST_CHANNEL, onRequest);

@@ -49,11 +49,7 @@ class PendingCalls {
   /** What the native side calls: `outcomes[i]` settles `calls[i]`, rejecting it when `failed[i]`. */
   settle = (calls, outcomes, failed, warnings, requests) => {
     // Before the calls they belong to settle, while their contexts are at hand.
-    if (requests)
-      this.#observer.requests(
-        requests,
-        (call) => this.#promises.get(call)?.context,
-      );
+    if (requests) this.#observer.requests(requests, (call) => this.#promises.get(call)?.context);
     for (let i = 0; i < calls.length; i++) {
       const promise = this.#promises.get(calls[i]);
       if (promise === undefined) continue;

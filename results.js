@@ -18,10 +18,7 @@ function present(json) {
     if (key === "__proto__") continue;
     const name = key.replace(SNAKE, (_, letter) => letter.toUpperCase());
     const value = resource[key];
-    presented[name] =
-      name.startsWith("date") && typeof value === "string"
-        ? new Date(value)
-        : value;
+    presented[name] = name.startsWith("date") && typeof value === "string" ? new Date(value) : value;
   }
   return presented;
 }
@@ -82,12 +79,7 @@ class TwilioApiError extends Error {
 // A rejection of the native client is its error object (`message`, `code`: Twilio's number or a name of ours,
 // `kind`, and Twilio's `status`, `moreInfo`, `details`); anything else (a panic napi caught) is internal.
 function nativeFailure(error) {
-  if (
-    error !== null &&
-    typeof error === "object" &&
-    typeof error.kind === "string"
-  )
-    return error;
+  if (error !== null && typeof error === "object" && typeof error.kind === "string") return error;
   return {
     message: `Internal error: ${error?.message ?? error}`,
     code: "INTERNAL_ERROR",
@@ -102,8 +94,7 @@ function failed(failure) {
     error: failure.message,
     code: failure.code,
   };
-  if (failure.retryAfterMs !== undefined)
-    result.retryAfterMs = failure.retryAfterMs;
+  if (failure.retryAfterMs !== undefined) result.retryAfterMs = failure.retryAfterMs;
   return result;
 }
 

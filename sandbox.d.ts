@@ -63,13 +63,8 @@ export interface Sandbox {
   state(): Promise<SandboxState>;
   requests(): Promise<LoggedRequest[]>;
   clearRequests(): Promise<unknown>;
-  seed(
-    conversations: SeedConversation | SeedConversation[],
-  ): Promise<SandboxConversation[]>;
-  setConversation(
-    idOrName: string,
-    change: { state?: "active" | "inactive" | "closed" },
-  ): Promise<SandboxConversation>;
+  seed(conversations: SeedConversation | SeedConversation[]): Promise<SandboxConversation[]>;
+  setConversation(idOrName: string, change: { state?: "active" | "inactive" | "closed" }): Promise<SandboxConversation>;
   deleteConversation(idOrName: string): Promise<unknown>;
   template(template: {
     sid?: string;

@@ -23,8 +23,7 @@ class SandboxHandle {
   }
 
   async control(method, route, body) {
-    const headers =
-      body === undefined ? {} : { "content-type": "application/json" };
+    const headers = body === undefined ? {} : { "content-type": "application/json" };
     if (this.controlToken) headers["x-sandbox-token"] = this.controlToken;
     const response = await fetch(`${this.url}/__sandbox${route}`, {
       method,
@@ -33,8 +32,7 @@ class SandboxHandle {
     });
     const text = await response.text();
     const value = text ? JSON.parse(text) : null;
-    if (!response.ok)
-      throw new Error(`sandbox ${method} ${route}: ${response.status} ${text}`);
+    if (!response.ok) throw new Error(`sandbox ${method} ${route}: ${response.status} ${text}`);
     return value;
   }
 
@@ -67,17 +65,10 @@ class SandboxHandle {
     return this.control("POST", "/conversations", conversations);
   }
   setConversation(idOrName, change) {
-    return this.control(
-      "POST",
-      `/conversations/${encodeURIComponent(idOrName)}`,
-      change,
-    );
+    return this.control("POST", `/conversations/${encodeURIComponent(idOrName)}`, change);
   }
   deleteConversation(idOrName) {
-    return this.control(
-      "DELETE",
-      `/conversations/${encodeURIComponent(idOrName)}`,
-    );
+    return this.control("DELETE", `/conversations/${encodeURIComponent(idOrName)}`);
   }
   template(template) {
     return this.control("POST", "/templates", template);
@@ -93,9 +84,7 @@ class SandboxHandle {
   }
   /** The limits in force (and `refused_writes`), after applying `patch` when one is given. */
   limits(patch) {
-    return patch === undefined
-      ? this.control("GET", "/limits")
-      : this.control("POST", "/limits", patch);
+    return patch === undefined ? this.control("GET", "/limits") : this.control("POST", "/limits", patch);
   }
   /** Moves the sandbox's clock forward by an ISO-8601 duration (`PT10M`); due timers fire. */
   advanceClock(by) {
@@ -147,8 +136,7 @@ class SandboxProcess extends SandboxHandle {
 
   stop() {
     return new Promise((resolve) => {
-      if (this.process.exitCode !== null || this.process.signalCode !== null)
-        return resolve();
+      if (this.process.exitCode !== null || this.process.signalCode !== null) return resolve();
       // Held until the sandbox has exited, so that code after `await stop()` runs.
       this.process.ref();
       this.process.once("exit", () => resolve());
@@ -186,13 +174,7 @@ function startSandboxProcess(options = {}) {
     const values = {};
     const lines = readline.createInterface({ input: child.stdout });
     child.once("error", reject);
-    child.once("exit", (code) =>
-      reject(
-        new Error(
-          `twilio-sandbox exited with code ${code} before it was ready`,
-        ),
-      ),
-    );
+    child.once("exit", (code) => reject(new Error(`twilio-sandbox exited with code ${code} before it was ready`)));
     lines.on("line", (line) => {
       const eq = line.indexOf("=");
       if (eq > 0) values[line.slice(0, eq)] = line.slice(eq + 1);

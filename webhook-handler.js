@@ -4,25 +4,14 @@
 // checked (in Rust) against the public URL Twilio called, before anything else; the event is typed (in Rust);
 // this file only moves bytes between the framework and those two calls.
 
-const {
-  parseWebhookEvent,
-  webhookDateFields,
-  webhookPreEvents,
-} = require("./native.js");
+const { parseWebhookEvent, webhookDateFields, webhookPreEvents } = require("./native.js");
 
 const DATE_FIELDS = webhookDateFields();
 // Twilio's bodies are a few kilobytes: a message body of 1,600 characters and attributes of at most 4 KB, encoded.
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 // Twilio sends its few kilobytes at once: a body that takes longer than this is a client holding the connection.
 const DEFAULT_BODY_TIMEOUT_MS = 5000;
-const OPTION_NAMES = [
-  "url",
-  "protocol",
-  "host",
-  "maxBodyBytes",
-  "bodyTimeoutMs",
-  "validate",
-];
+const OPTION_NAMES = ["url", "protocol", "host", "maxBodyBytes", "bodyTimeoutMs", "validate"];
 // The pre-action events: their handler may change (an object) or reject (false) the action.
 const PRE_EVENTS = new Set(webhookPreEvents());
 const LOG_PREFIX = "[twilio-api-client]";
@@ -32,22 +21,16 @@ class BodyTooSlow extends Error {}
 
 function checkOptions(handlers, options) {
   if (handlers === null || typeof handlers !== "object")
-    throw new TypeError(
-      "webhookHandler needs an object of handlers, such as { onMessageAdded(event) {} }",
-    );
+    throw new TypeError("webhookHandler needs an object of handlers, such as { onMessageAdded(event) {} }");
   for (const [name, handler] of Object.entries(handlers)) {
-    if (typeof handler !== "function")
-      throw new TypeError(`webhookHandler: ${name} must be a function`);
+    if (typeof handler !== "function") throw new TypeError(`webhookHandler: ${name} must be a function`);
   }
-  if (options === null || typeof options !== "object")
-    throw new TypeError("webhookHandler options must be an object");
+  if (options === null || typeof options !== "object") throw new TypeError("webhookHandler options must be an object");
   for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(name))
-      throw new TypeError(`Unknown webhookHandler option: ${name}`);
+    if (!OPTION_NAMES.includes(name)) throw new TypeError(`Unknown webhookHandler option: ${name}`);
   }
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(max) || max <= 0)
-    throw new TypeError("maxBodyBytes must be a positive whole number");
+  if (!Number.isSafeInteger(max) || max <= 0) throw new TypeError("maxBodyBytes must be a positive whole number");
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   if (!Number.isSafeInteger(bodyTimeoutMs) || bodyTimeoutMs <= 0)
     throw new TypeError("bodyTimeoutMs must be a positive whole number");
@@ -72,12 +55,7 @@ function adapt(req, res) {
     path: req.originalUrl ?? raw.url ?? "/",
     method: (req.method ?? raw.method ?? "POST").toUpperCase(),
     parsed: req.body,
-    reply(
-      status,
-      body = "",
-      type = "text/plain; charset=utf-8",
-      close = false,
-    ) {
+    reply(status, body = "", type = "text/plain; charset=utf-8", close = false) {
       if (fastify) {
         const answer = res.code(status).header("content-type", type);
         if (close) answer.header("connection", "close");
@@ -138,8 +116,7 @@ async function content(request, max, timeoutMs) {
     raw = undefined;
   if (raw === undefined) {
     // A declared length over the bound is refused before a byte of the body is read.
-    if (Number(request.headers["content-length"]) > max)
-      throw new BodyTooLarge();
+    if (Number(request.headers["content-length"]) > max) throw new BodyTooLarge();
     raw = await readBody(request.raw, max, timeoutMs);
   }
   if (typeof raw === "string") raw = Buffer.from(raw);
@@ -176,9 +153,7 @@ function jsonPairs(bytes) {
 
 function publicUrl(request, options) {
   if (options.url) {
-    const query = request.path.includes("?")
-      ? request.path.slice(request.path.indexOf("?"))
-      : "";
+    const query = request.path.includes("?") ? request.path.slice(request.path.indexOf("?")) : "";
     return options.url.includes("?") ? options.url : options.url + query;
   }
   const host = options.host ?? request.headers.host ?? "localhost";
@@ -199,14 +174,10 @@ function preAnswer(result) {
   if (result === null || typeof result !== "object") return [200, ""];
   const change = {};
   for (const name of ["body", "author", "friendlyName"]) {
-    if (typeof result[name] === "string")
-      change[name === "friendlyName" ? "friendly_name" : name] = result[name];
+    if (typeof result[name] === "string") change[name === "friendlyName" ? "friendly_name" : name] = result[name];
   }
   if (result.attributes !== undefined)
-    change.attributes =
-      typeof result.attributes === "string"
-        ? result.attributes
-        : JSON.stringify(result.attributes);
+    change.attributes = typeof result.attributes === "string" ? result.attributes : JSON.stringify(result.attributes);
   return [200, JSON.stringify(change), "application/json"];
 }
 
@@ -234,25 +205,16 @@ function webhookHandler(client, handlers, options = {}) {
       form =
         request.method === "GET"
           ? { pairs: [...new URL(request.path, "http://x").searchParams] }
-          : await content(
-              request,
-              settings.maxBodyBytes,
-              settings.bodyTimeoutMs,
-            );
+          : await content(request, settings.maxBodyBytes, settings.bodyTimeoutMs);
     } catch (error) {
-      if (error instanceof BodyTooLarge)
-        return request.refuse(413, "request body too large");
-      if (error instanceof BodyTooSlow)
-        return request.refuse(408, "request body too slow");
+      if (error instanceof BodyTooLarge) return request.refuse(413, "request body too large");
+      if (error instanceof BodyTooSlow) return request.refuse(408, "request body too slow");
       return request.reply(400, "unreadable request body");
     }
     const signature = request.headers["x-twilio-signature"];
     if (settings.validate) {
       if (typeof signature !== "string" || signature === "") {
-        warn(
-          client,
-          `refused a request without X-Twilio-Signature (400) at ${publicUrl(request, settings)}`,
-        );
+        warn(client, `refused a request without X-Twilio-Signature (400) at ${publicUrl(request, settings)}`);
         return request.reply(400, "missing X-Twilio-Signature");
       }
       // A GET is signed over its URL alone, its parameters included in it.
@@ -273,22 +235,18 @@ function webhookHandler(client, handlers, options = {}) {
     }
     const event = typedEvent(form.pairs);
     // Own properties only: an EventType such as `constructor` or `__proto__` names no handler of the caller's.
-    const own = (name) =>
-      typeof name === "string" && Object.hasOwn(handlers, name)
-        ? handlers[name]
-        : undefined;
+    const own = (name) => (typeof name === "string" && Object.hasOwn(handlers, name) ? handlers[name] : undefined);
     const handler = own(event.eventType) ?? own("onEvent");
     if (!handler) return request.reply(200);
     try {
       const result = await handler(event);
-      if (PRE_EVENTS.has(event.eventType))
-        return request.reply(...preAnswer(result));
+      if (PRE_EVENTS.has(event.eventType)) return request.reply(...preAnswer(result));
       return request.reply(200);
     } catch (error) {
-      client.logger?.error(
-        `${LOG_PREFIX} webhook handler for ${event.eventType} failed: ${error?.message ?? error}`,
-        { eventType: event.eventType, conversationSid: event.conversationSid },
-      );
+      client.logger?.error(`${LOG_PREFIX} webhook handler for ${event.eventType} failed: ${error?.message ?? error}`, {
+        eventType: event.eventType,
+        conversationSid: event.conversationSid,
+      });
       return request.reply(500, "handler failed");
     }
   };

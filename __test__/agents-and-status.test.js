@@ -10,9 +10,7 @@ const box = useSandbox();
 
 async function participantsOf(uniqueName = "whatsapp_1234567890") {
   const conversation = await box.conversation(uniqueName);
-  return conversation.participants.map(
-    (p) => p.identity ?? p.messaging_binding.address,
-  );
+  return conversation.participants.map((p) => p.identity ?? p.messaging_binding.address);
 }
 
 async function attributesOf(uniqueName = "whatsapp_1234567890") {
@@ -39,11 +37,7 @@ test("addAgent with an agent already in the conversation succeeds with alreadyPr
   assert.equal(again.success, true, again.error);
   assert.equal(again.alreadyPresent, true);
   assert.equal(again.participantSid, first.participantSid);
-  assert.deepEqual(await participantsOf(), [
-    "whatsapp:+1234567890",
-    "system",
-    "alice",
-  ]);
+  assert.deepEqual(await participantsOf(), ["whatsapp:+1234567890", "system", "alice"]);
 });
 
 test("addAgent for an agent at Twilio's 1,000-conversation limit fails with Twilio's code and says so", async () => {
@@ -74,20 +68,11 @@ test("removeAgent removes the agent, and says removed: false when it was not in"
 test("listParticipants lists each participant with its binding, parsed attributes and a Date", async () => {
   const client = box.client();
   await client.addAgent(PHONE, "alice", { team: "billing" });
-  const { success, conversationSid, participants } =
-    await client.listParticipants(PHONE);
+  const { success, conversationSid, participants } = await client.listParticipants(PHONE);
   assert.equal(success, true);
-  assert.equal(
-    conversationSid,
-    (await box.conversation("whatsapp_1234567890")).sid,
-  );
+  assert.equal(conversationSid, (await box.conversation("whatsapp_1234567890")).sid);
   assert.deepEqual(
-    participants.map((p) => [
-      p.identity,
-      p.address,
-      p.proxyAddress,
-      p.attributes,
-    ]),
+    participants.map((p) => [p.identity, p.address, p.proxyAddress, p.attributes]),
     [
       [null, "whatsapp:+1234567890", "whatsapp:+14155238886", {}],
       ["system", null, null, {}],
@@ -154,11 +139,7 @@ test("assignConversation adds the agent, records the assignee, keeps other attri
   assert.equal(second.assignee, "bob");
   assert.equal(second.previousAssignee, "alice");
   assert.deepEqual(await attributesOf(), { priority: "high", assignee: "bob" });
-  assert.deepEqual(await participantsOf(), [
-    "whatsapp:+1234567890",
-    "system",
-    "bob",
-  ]);
+  assert.deepEqual(await participantsOf(), ["whatsapp:+1234567890", "system", "bob"]);
 });
 
 test("assignConversation with keepPrevious leaves the previous assignee in", async () => {
@@ -168,12 +149,7 @@ test("assignConversation with keepPrevious leaves the previous assignee in", asy
     keepPrevious: true,
   });
   assert.equal(result.previousAssignee, "alice");
-  assert.deepEqual(await participantsOf(), [
-    "whatsapp:+1234567890",
-    "system",
-    "alice",
-    "bob",
-  ]);
+  assert.deepEqual(await participantsOf(), ["whatsapp:+1234567890", "system", "alice", "bob"]);
 });
 
 test("unassignConversation clears the assignee and keeps the agent and the other attributes", async () => {
@@ -202,10 +178,7 @@ test("getConversationStatus reports state, names, assignee, participant count, D
   assert.ok(status.dateCreated instanceof Date);
   assert.ok(status.dateUpdated instanceof Date);
   assert.ok(status.timers.dateInactive instanceof Date);
-  assert.equal(
-    status.timers.dateClosed - status.timers.dateInactive,
-    (24 * 60 - 30) * 60 * 1000,
-  );
+  assert.equal(status.timers.dateClosed - status.timers.dateInactive, (24 * 60 - 30) * 60 * 1000);
 });
 
 test("a status read after a send uses the cached conversation: no lookup by unique name, nothing created", async () => {
@@ -226,14 +199,8 @@ test("setConversationState moves the conversation to inactive and back to active
   await client.sendMessage(PHONE, "hi");
   const inactive = await client.setConversationState(PHONE, "inactive");
   assert.equal(inactive.state, "inactive");
-  assert.equal(
-    (await box.conversation("whatsapp_1234567890")).state,
-    "inactive",
-  );
-  assert.equal(
-    (await client.setConversationState(PHONE, "active")).state,
-    "active",
-  );
+  assert.equal((await box.conversation("whatsapp_1234567890")).state, "inactive");
+  assert.equal((await client.setConversationState(PHONE, "active")).state, "active");
 });
 
 test("closeConversation closes it and evicts the cache: the next message opens the customer's next conversation", async () => {
@@ -269,11 +236,7 @@ test("setConversationMetadata merges at the top level, null deletes a key, and r
     e: "x",
   });
   assert.deepEqual(merged.metadata, { b: { d: 3 }, e: "x" });
-  const replaced = await client.setConversationMetadata(
-    PHONE,
-    { only: true },
-    { replace: true },
-  );
+  const replaced = await client.setConversationMetadata(PHONE, { only: true }, { replace: true });
   assert.deepEqual(replaced.metadata, { only: true });
   assert.deepEqual(await attributesOf(), { only: true });
 });
@@ -281,11 +244,8 @@ test("setConversationMetadata merges at the top level, null deletes a key, and r
 test("concurrent metadata patches in one process keep each other's keys", async () => {
   const client = box.client();
   await client.sendMessage(PHONE, "hi");
-  const patches = Array.from({ length: 20 }, (_, i) =>
-    client.setConversationMetadata(PHONE, { [`key${i}`]: i }),
-  );
-  for (const result of await Promise.all(patches))
-    assert.equal(result.success, true, result.error);
+  const patches = Array.from({ length: 20 }, (_, i) => client.setConversationMetadata(PHONE, { [`key${i}`]: i }));
+  for (const result of await Promise.all(patches)) assert.equal(result.success, true, result.error);
   const keys = Object.keys(await attributesOf()).sort();
   assert.equal(keys.length, 20);
 });
@@ -330,16 +290,12 @@ test("getMessages reads past Twilio's page of 100 to reach a limit of 250", asyn
   await box.sandbox.limits({ writes_per_second: null });
   await client.sendMessage(PHONE, "first");
   const sid = (await box.conversation("whatsapp_1234567890")).sid;
-  await Promise.all(
-    Array.from({ length: 260 }, (_, i) => client.sendMessage(PHONE, `n${i}`)),
-  );
+  await Promise.all(Array.from({ length: 260 }, (_, i) => client.sendMessage(PHONE, `n${i}`)));
   await box.sandbox.clearRequests();
   const { messages } = await client.getMessages(PHONE, { limit: 250 });
   assert.equal(messages.length, 250);
   assert.equal(new Set(messages.map((m) => m.sid)).size, 250);
-  const pages = (await box.sandbox.requests()).filter(
-    (r) => r.path === `/v1/Conversations/${sid}/Messages`,
-  );
+  const pages = (await box.sandbox.requests()).filter((r) => r.path === `/v1/Conversations/${sid}/Messages`);
   assert.equal(pages.length, 3);
 });
 
@@ -350,10 +306,7 @@ test("bad input gets its own code and makes no request", async () => {
     [() => client.addAgent(PHONE, ""), "INVALID_IDENTITY"],
     [() => client.addAgent(PHONE, "x".repeat(257)), "INVALID_IDENTITY"],
     [() => client.addAgent(PHONE, 42), "INVALID_IDENTITY"],
-    [
-      () => client.addAgent(PHONE, "alice", "not an object"),
-      "INVALID_ATTRIBUTES",
-    ],
+    [() => client.addAgent(PHONE, "alice", "not an object"), "INVALID_ATTRIBUTES"],
     [() => client.removeAgent(PHONE, null), "INVALID_IDENTITY"],
     [() => client.assignConversation(PHONE, ""), "INVALID_IDENTITY"],
     [() => client.setConversationState(PHONE, "open"), "INVALID_STATE"],

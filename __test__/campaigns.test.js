@@ -22,11 +22,7 @@ const VARIABLES = { 1: "12/1", 2: "3pm" };
 function templates(client, first, count) {
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
-      client.sendTemplateMessage(
-        customer(first + i),
-        box.sandbox.templateSid,
-        VARIABLES,
-      ),
+      client.sendTemplateMessage(customer(first + i), box.sandbox.templateSid, VARIABLES),
     ),
   );
 }
@@ -46,15 +42,10 @@ test("a campaign of three windows' worth of new customers is delivered in the or
   );
   // The first window's 30 start as their lookups answer; later turns go in the order the sends were asked. The log
   // is in the order the sandbox answered, which within one window's burst is the connections' race.
-  const made = (await creations()).map((r) =>
-    Number(r.params.UniqueName.slice(-3)),
-  );
+  const made = (await creations()).map((r) => Number(r.params.UniqueName.slice(-3)));
   assert.equal(made.length, 90);
   const [second, third] = [made.slice(30, 60), made.slice(60)];
-  assert.ok(
-    Math.max(...second) < Math.min(...third),
-    `${second} then ${third}`,
-  );
+  assert.ok(Math.max(...second) < Math.min(...third), `${second} then ${third}`);
   assert.ok((await box.sandbox.limits()).refused_writes <= JITTER_429S);
 });
 
@@ -73,28 +64,16 @@ test("a send whose slot would start past maxQueueMs is refused at once with QUEU
   await client.findOrCreateConversation(customer(300));
   await box.sandbox.clearRequests();
   // One conversation takes 30 writes a window: 150 at once is five windows, the bound one.
-  const results = await Promise.all(
-    Array.from({ length: 150 }, (_, i) =>
-      client.sendMessage(customer(300), `m${i}`),
-    ),
-  );
+  const results = await Promise.all(Array.from({ length: 150 }, (_, i) => client.sendMessage(customer(300), `m${i}`)));
   const refused = results.filter((r) => !r.success);
   assert.ok(refused.length >= 60, `${refused.length} refused`);
   for (const result of refused) {
     assert.equal(result.code, "QUEUE_FULL");
-    assert.ok(
-      Number.isInteger(result.retryAfterMs) && result.retryAfterMs >= 1000,
-    );
+    assert.ok(Number.isInteger(result.retryAfterMs) && result.retryAfterMs >= 1000);
     assert.match(result.error, /maxQueueMs/);
   }
-  const posts = (await box.sandbox.requests()).filter(
-    (r) => r.method === "POST",
-  );
-  assert.equal(
-    posts.length,
-    results.length - refused.length,
-    "a refused send made no request",
-  );
+  const posts = (await box.sandbox.requests()).filter((r) => r.method === "POST");
+  assert.equal(posts.length, results.length - refused.length, "a refused send made no request");
   const delivered = results.findIndex((r) => !r.success);
   assert.ok(
     results.slice(delivered).every((r) => !r.success),
@@ -115,11 +94,7 @@ test("after Twilio refuses the system identity, the creations queued behind go w
   // Only creations already sent when the first refusal came back (at most one window's) are refused; deciding
   // before the turn would have spent a refused attempt on each of the 55 after the identity's fifth.
   assert.ok(refused >= 1 && refused <= 30, `${refused} refused`);
-  assert.equal(
-    made.length,
-    60 + refused,
-    "each refused creation repeated once, without the identity",
-  );
+  assert.equal(made.length, 60 + refused, "each refused creation repeated once, without the identity");
 });
 
 test("sendBulk sends each kind of message, resolves results in input order, and reports progress", async () => {
@@ -150,11 +125,7 @@ test("sendBulk sends each kind of message, resolves results in input order, and 
     outcome.results.map((r) => r.success),
     [true, true, true, false, false],
   );
-  assert.equal(
-    typeof outcome.results[0].body,
-    "string",
-    "a template's result shape",
-  );
+  assert.equal(typeof outcome.results[0].body, "string", "a template's result shape");
   assert.equal(outcome.results[3].code, "INVALID_BULK_ITEM");
   assert.equal(outcome.results[4].code, "INVALID_PHONE_NUMBER");
   assert.deepEqual(seen.sort(), [0, 1, 2, 3, 4]);
@@ -168,9 +139,7 @@ test("sendBulk sends each kind of message, resolves results in input order, and 
     },
     { done: 5, delivered: 3, failed: 2, total: 5 },
   );
-  const posts = (await box.sandbox.requests()).filter(
-    (r) => r.method === "POST",
-  );
+  const posts = (await box.sandbox.requests()).filter((r) => r.method === "POST");
   assert.ok(
     posts.every((r) => !JSON.stringify(r.params).includes("nope")),
     "an invalid item made no request",
@@ -192,10 +161,7 @@ test("sendBulk reads an async iterable only as fast as sends finish", async () =
     onResult: () => (pulledAtFirstResult ??= pulled),
   });
   assert.equal(outcome.delivered, 40);
-  assert.ok(
-    pulledAtFirstResult <= 6,
-    `${pulledAtFirstResult} rows read before the first send ended`,
-  );
+  assert.ok(pulledAtFirstResult <= 6, `${pulledAtFirstResult} rows read before the first send ended`);
 });
 
 test("sendBulk with an aborted signal ends the messages not yet started as ABORTED, sending none of them", async () => {
@@ -215,9 +181,7 @@ test("sendBulk with an aborted signal ends the messages not yet started as ABORT
     started.every((r) => r.success),
     "nothing started was abandoned",
   );
-  assert.ok(
-    outcome.results.slice(started.length).every((r) => r.code === "ABORTED"),
-  );
+  assert.ok(outcome.results.slice(started.length).every((r) => r.code === "ABORTED"));
   assert.equal(outcome.total, 30);
   const state = await box.sandbox.state();
   assert.equal(state.conversations.length, started.length);
@@ -247,29 +211,13 @@ test("a message with an idempotency key is sent at most once per conversation, w
   const phone = customer(800);
   const [first, second] = [box.client(), box.client()];
   const key = { idempotencyKey: "campaign-7:row-1" };
-  const a = await first.sendTemplateMessage(
-    phone,
-    box.sandbox.templateSid,
-    VARIABLES,
-    key,
-  );
-  const b = await second.sendTemplateMessage(
-    phone,
-    box.sandbox.templateSid,
-    VARIABLES,
-    key,
-  );
+  const a = await first.sendTemplateMessage(phone, box.sandbox.templateSid, VARIABLES, key);
+  const b = await second.sendTemplateMessage(phone, box.sandbox.templateSid, VARIABLES, key);
   const concurrent = await Promise.all(
-    Array.from({ length: 5 }, () =>
-      first.sendMessage(phone, "once", null, { idempotencyKey: "k2" }),
-    ),
+    Array.from({ length: 5 }, () => first.sendMessage(phone, "once", null, { idempotencyKey: "k2" })),
   );
   assert.equal(a.success && b.success, true);
-  assert.equal(
-    b.messageSid,
-    a.messageSid,
-    "the second sender got the first one's message",
-  );
+  assert.equal(b.messageSid, a.messageSid, "the second sender got the first one's message");
   assert.equal(new Set(concurrent.map((r) => r.messageSid)).size, 1);
   const [conversation] = (await box.sandbox.state()).conversations;
   assert.equal(conversation.messages.length, 2);
@@ -281,21 +229,12 @@ test("a bad idempotency key is refused before any request", async () => {
     const result = await client.sendMessage(customer(900), "hi", null, {
       idempotencyKey,
     });
-    assert.equal(
-      result.code,
-      "INVALID_IDEMPOTENCY_KEY",
-      JSON.stringify(idempotencyKey),
-    );
+    assert.equal(result.code, "INVALID_IDEMPOTENCY_KEY", JSON.stringify(idempotencyKey));
   }
   const messaging = box.client({ delivery: "messaging" });
-  const result = await messaging.sendTemplateMessage(
-    customer(900),
-    box.sandbox.templateSid,
-    VARIABLES,
-    {
-      idempotencyKey: "k",
-    },
-  );
+  const result = await messaging.sendTemplateMessage(customer(900), box.sandbox.templateSid, VARIABLES, {
+    idempotencyKey: "k",
+  });
   assert.equal(result.code, "INVALID_IDEMPOTENCY_KEY");
   assert.deepEqual(await box.calls(), []);
 });
@@ -313,21 +252,14 @@ test("a sendBulk killed with SIGKILL half-way and run again with the same keys l
   const killed = new Promise((resolve) => {
     first.child.once("exit", resolve);
     first.lines.on("line", (line) => {
-      if (line.startsWith("sent ") && ++reported === 30)
-        first.child.kill("SIGKILL");
+      if (line.startsWith("sent ") && ++reported === 30) first.child.kill("SIGKILL");
     });
   });
   first.go();
   await killed;
   const again = await runWorker(plan);
   assert.equal(again.delivered, 60);
-  const counts = (await box.sandbox.state()).conversations.map(
-    (c) => c.messages.length,
-  );
+  const counts = (await box.sandbox.state()).conversations.map((c) => c.messages.length);
   assert.equal(counts.length, 60);
-  assert.deepEqual(
-    new Set(counts),
-    new Set([1]),
-    "every customer exactly one message",
-  );
+  assert.deepEqual(new Set(counts), new Set([1]), "every customer exactly one message");
 });

@@ -2,15 +2,9 @@
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const {
-  TwilioApiClient,
-  useSandbox,
-  withEnv,
-  NO_TWILIO_ENV,
-} = require("./helpers.js");
+const { TwilioApiClient, useSandbox, withEnv, NO_TWILIO_ENV } = require("./helpers.js");
 
-const MISSING =
-  "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required in environment variables";
+const MISSING = "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required in environment variables";
 const box = useSandbox();
 
 test("the module's export is the class, also as .TwilioApiClient and .default", () => {
@@ -25,8 +19,7 @@ test("the class is importable from ESM, with every value the CommonJS module exp
   assert.equal(esm.default, TwilioApiClient);
   assert.equal(esm.TwilioApiClient, TwilioApiClient);
   assert.equal(esm.TwilioApiError, TwilioApiClient.TwilioApiError);
-  for (const name of Object.keys(TwilioApiClient))
-    assert.equal(esm[name], TwilioApiClient[name], name);
+  for (const name of Object.keys(TwilioApiClient)) assert.equal(esm[name], TwilioApiClient[name], name);
 });
 
 test("new TwilioApiClient() reads the environment at construction, with the old defaults", () => {
@@ -52,11 +45,7 @@ test("accountSid, whatsappNumber and systemIdentity are for reading: assigning o
     }, TypeError);
     assert.equal(client[name], before);
   }
-  assert.deepEqual(Object.keys(client), [
-    "accountSid",
-    "whatsappNumber",
-    "systemIdentity",
-  ]);
+  assert.deepEqual(Object.keys(client), ["accountSid", "whatsappNumber", "systemIdentity"]);
 });
 
 test("TWILIO_WHATSAPP_NUMBER and TWILIO_SYSTEM_IDENTITY set the sender and the system identity", () => {
@@ -75,11 +64,7 @@ test("TWILIO_WHATSAPP_NUMBER and TWILIO_SYSTEM_IDENTITY set the sender and the s
 });
 
 test("a missing SID or token throws the old module's Error", () => {
-  for (const env of [
-    { TWILIO_ACCOUNT_SID: "AC123" },
-    { TWILIO_AUTH_TOKEN: "tok" },
-    {},
-  ]) {
+  for (const env of [{ TWILIO_ACCOUNT_SID: "AC123" }, { TWILIO_AUTH_TOKEN: "tok" }, {}]) {
     withEnv({ ...NO_TWILIO_ENV, ...env }, () => {
       assert.throws(
         () => new TwilioApiClient(),
@@ -109,11 +94,7 @@ test("an option wins over its environment variable", () => {
 });
 
 test("an unknown option is refused so that typos do not pass silently", () => {
-  assert.throws(
-    () =>
-      new TwilioApiClient({ accountSid: "AC1", authToken: "t", timeout: 5 }),
-    TypeError,
-  );
+  assert.throws(() => new TwilioApiClient({ accountSid: "AC1", authToken: "t", timeout: 5 }), TypeError);
 });
 
 test("credentials are refused over plain http to a host that is not loopback", () => {
@@ -129,10 +110,7 @@ test("credentials are refused over plain http to a host that is not loopback", (
 });
 
 test("TWILIO_BASE_URL points a client built from the environment at the sandbox", async () => {
-  const client = withEnv(
-    { ...NO_TWILIO_ENV, ...box.sandbox.env() },
-    () => new TwilioApiClient({ logger: false }),
-  );
+  const client = withEnv({ ...NO_TWILIO_ENV, ...box.sandbox.env() }, () => new TwilioApiClient({ logger: false }));
   const result = await client.sendMessage("+1234567890", "hi");
   assert.equal(result.success, true);
 });

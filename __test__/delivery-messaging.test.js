@@ -6,28 +6,15 @@ const path = require("node:path");
 const { PHONE, ADDRESS, SENDER, useSandbox } = require("./helpers.js");
 
 const box = useSandbox();
-const PNG = path.join(
-  __dirname,
-  "..",
-  "crates",
-  "sandbox",
-  "assets",
-  "sample.png",
-);
+const PNG = path.join(__dirname, "..", "crates", "sandbox", "assets", "sample.png");
 
 async function messagingSends() {
-  return (await box.sandbox.requests()).filter((r) =>
-    r.path.endsWith("/Messages.json"),
-  );
+  return (await box.sandbox.requests()).filter((r) => r.path.endsWith("/Messages.json"));
 }
 
 test("delivery 'messaging' sends templates through Messages.json and passes the contract check", async () => {
   const client = box.client({ delivery: "messaging" });
-  const result = await client.sendTemplateMessage(
-    PHONE,
-    box.sandbox.templateSid,
-    { 1: "12/1", 2: "3pm" },
-  );
+  const result = await client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "12/1", 2: "3pm" });
   assert.equal(result.success, true, result.error);
   assert.match(result.messageSid, /^SM/);
   assert.match(result.conversationSid, /^CH/);
@@ -44,11 +31,7 @@ test("delivery 'messaging' sends templates through Messages.json and passes the 
 
 test("delivery 'messaging' sends images by URL with the caption as Body", async () => {
   const client = box.client({ delivery: "messaging" });
-  const result = await client.sendImageMessageByUrl(
-    PHONE,
-    "https://cdn.example.com/a.png",
-    "Look",
-  );
+  const result = await client.sendImageMessageByUrl(PHONE, "https://cdn.example.com/a.png", "Look");
   assert.equal(result.success, true, result.error);
   const [send] = await messagingSends();
   assert.deepEqual(send.params, {
@@ -75,18 +58,10 @@ test("delivery 'messaging' refuses a media URL on a private, loopback or link-lo
 
 test("sendImageMessage with baseUrl sends <baseUrl>/images/<encodeURIComponent(basename)> by URL", async () => {
   const client = box.client({ delivery: "messaging" });
-  const result = await client.sendImageMessage(
-    PHONE,
-    PNG,
-    null,
-    "https://shop.example.com/",
-  );
+  const result = await client.sendImageMessage(PHONE, PNG, null, "https://shop.example.com/");
   assert.equal(result.success, true, result.error);
   const [send] = await messagingSends();
-  assert.equal(
-    send.params.MediaUrl,
-    "https://shop.example.com/images/sample.png",
-  );
+  assert.equal(send.params.MediaUrl, "https://shop.example.com/images/sample.png");
   assert.equal(send.params.Body, undefined);
 });
 
@@ -100,9 +75,7 @@ test("text messages stay conversation messages with delivery 'messaging'", async
 test("TWILIO_DELIVERY=messaging selects the mode from the environment", async () => {
   process.env.TWILIO_DELIVERY = "messaging";
   try {
-    const result = await box
-      .client()
-      .sendTemplateMessage(PHONE, box.sandbox.templateSid);
+    const result = await box.client().sendTemplateMessage(PHONE, box.sandbox.templateSid);
     assert.match(result.messageSid, /^SM/);
   } finally {
     delete process.env.TWILIO_DELIVERY;

@@ -19,9 +19,7 @@ async function messageRequests() {
 }
 
 async function bodies() {
-  return (await box.conversation("whatsapp_1234567890")).messages.map(
-    (m) => m.body,
-  );
+  return (await box.conversation("whatsapp_1234567890")).messages.map((m) => m.body);
 }
 
 test("a 429 with Retry-After is waited out and the message lands once", async () => {
@@ -36,9 +34,7 @@ test("a 429 with Retry-After is waited out and the message lands once", async ()
   assert.equal(result.success, true, result.error);
   assert.deepEqual(await bodies(), ["after the wait"]);
   // The sandbox's own clock stamps each request: the repeat came no sooner than Retry-After said.
-  const [refused, repeated] = (await box.sandbox.requests()).filter((r) =>
-    r.path.endsWith("/Messages"),
-  );
+  const [refused, repeated] = (await box.sandbox.requests()).filter((r) => r.path.endsWith("/Messages"));
   assert.equal(refused.status, 429);
   assert.ok(Date.parse(repeated.at) - Date.parse(refused.at) >= 1000);
 });
@@ -80,10 +76,7 @@ test("a 503 after the message was written is read back and reported as the succe
   });
   const result = await client.sendMessage(PHONE, "after 503");
   assert.equal(result.success, true, result.error);
-  assert.deepEqual(await messageRequests(), [
-    "POST 201 (status 503 after the write)",
-    "read back desc",
-  ]);
+  assert.deepEqual(await messageRequests(), ["POST 201 (status 503 after the write)", "read back desc"]);
   assert.deepEqual(await bodies(), ["warm-up", "after 503"]);
   const conversation = await box.conversation("whatsapp_1234567890");
   assert.equal(result.messageSid, conversation.messages[1].sid);
@@ -95,11 +88,7 @@ test("a 503 before the message was written is read back, not found, and sent aga
   await box.sandbox.clearRequests();
   await box.sandbox.fault({ method: "POST", path: "/Messages$", status: 503 });
   assert.equal((await client.sendMessage(PHONE, "after 503")).success, true);
-  assert.deepEqual(await messageRequests(), [
-    "POST 503 (status 503)",
-    "read back desc",
-    "POST 201",
-  ]);
+  assert.deepEqual(await messageRequests(), ["POST 503 (status 503)", "read back desc", "POST 201"]);
   assert.deepEqual(await bodies(), ["warm-up", "after 503"]);
 });
 
@@ -114,11 +103,7 @@ test("a dropped connection (request never processed) is read back, not found, an
   });
   const result = await client.sendMessage(PHONE, "delivered");
   assert.equal(result.success, true, result.error);
-  assert.deepEqual(await messageRequests(), [
-    "POST 0 (drop before)",
-    "read back desc",
-    "POST 201",
-  ]);
+  assert.deepEqual(await messageRequests(), ["POST 0 (drop before)", "read back desc", "POST 201"]);
   assert.deepEqual(await bodies(), ["warm-up", "delivered"]);
 });
 
@@ -133,10 +118,7 @@ test("a response lost after the write is found, reported as the success, and not
   });
   const result = await client.sendMessage(PHONE, "exactly once");
   assert.equal(result.success, true, result.error);
-  assert.deepEqual(await messageRequests(), [
-    "POST 201 (drop after)",
-    "read back desc",
-  ]);
+  assert.deepEqual(await messageRequests(), ["POST 201 (drop after)", "read back desc"]);
   const conversation = await box.conversation("whatsapp_1234567890");
   assert.deepEqual(
     conversation.messages.map((m) => m.body),

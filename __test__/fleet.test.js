@@ -55,10 +55,7 @@ test("processes sharing Redis share Twilio's creation rate: every message delive
       [25, 0],
     ],
   );
-  assert.ok(
-    (await box.sandbox.limits()).refused_writes <= JITTER_429S,
-    "the fleet never went past 30 a second",
-  );
+  assert.ok((await box.sandbox.limits()).refused_writes <= JITTER_429S, "the fleet never went past 30 a second");
 });
 
 test("processes without Redis still deliver every message, slowing down on Twilio's 429s", async () => {
@@ -87,39 +84,22 @@ test("Redis going away mid-campaign fails no send: one warning, local pacing, sh
   });
   await restarted;
   assert.equal(outcome.delivered, 75);
-  const warnings = box.logger.entries
-    .filter((e) => e.level === "warn")
-    .map((e) => e.message);
-  assert.equal(
-    warnings.filter((w) => w.includes("did not answer")).length,
-    1,
-    warnings.join("\n"),
-  );
+  const warnings = box.logger.entries.filter((e) => e.level === "warn").map((e) => e.message);
+  assert.equal(warnings.filter((w) => w.includes("did not answer")).length, 1, warnings.join("\n"));
   // The restarted server is asked again once the process has paced alone for a while: writes go on until it is.
-  const back = () =>
-    box.logger.entries.filter((e) =>
-      e.message.includes("shared with the fleet again"),
-    );
+  const back = () => box.logger.entries.filter((e) => e.message.includes("shared with the fleet again"));
   for (let i = 0; i < 300 && back().length === 0; i += 1)
-    assert.equal(
-      (await client.sendMessage(customer(200), `after ${i}`)).success,
-      true,
-    );
+    assert.equal((await client.sendMessage(customer(200), `after ${i}`)).success, true);
   assert.equal(back().length, 1, "switched back once Redis answered");
   assert.ok(
-    [...warnings, back()[0].message].every(
-      (w) => w.includes(`127.0.0.1:${redis.port}`) && !w.includes("redis://"),
-    ),
+    [...warnings, back()[0].message].every((w) => w.includes(`127.0.0.1:${redis.port}`) && !w.includes("redis://")),
     "warnings name the host and port, not the URL",
   );
 });
 
 test("a Redis that hangs holds no send up: the process paces alone after 250 ms", async () => {
   const client = box.client({ redisUrl: redis.url });
-  assert.equal(
-    (await client.sendMessage(customer(400), "connects")).success,
-    true,
-  );
+  assert.equal((await client.sendMessage(customer(400), "connects")).success, true);
   redis.freeze();
   try {
     const outcome = await client.sendBulk(
@@ -132,41 +112,25 @@ test("a Redis that hangs holds no send up: the process paces alone after 250 ms"
   } finally {
     redis.thaw();
   }
-  const warnings = box.logger.entries.filter((e) =>
-    e.message.includes("did not answer"),
-  );
+  const warnings = box.logger.entries.filter((e) => e.message.includes("did not answer"));
   assert.equal(warnings.length, 1);
-  assert.ok(
-    (await box.sandbox.limits()).refused_writes <= JITTER_429S,
-    "paced alone, still within Twilio's rate",
-  );
+  assert.ok((await box.sandbox.limits()).refused_writes <= JITTER_429S, "paced alone, still within Twilio's rate");
 });
 
 test("Twilio's refusal of the system identity seen by one process holds for the fleet", async () => {
   await box.sandbox.limits({ conversations_per_identity: 2 });
   const first = box.client({ redisUrl: redis.url });
-  for (let i = 0; i < 3; i += 1)
-    assert.equal(
-      (await first.sendMessage(customer(300 + i), "hi")).success,
-      true,
-    );
+  for (let i = 0; i < 3; i += 1) assert.equal((await first.sendMessage(customer(300 + i), "hi")).success, true);
   await box.sandbox.clearRequests();
   const other = box.client({ redisUrl: redis.url });
   assert.equal((await other.sendMessage(customer(310), "hi")).success, true);
-  const creations = (await box.sandbox.requests()).filter(
-    (r) => r.path === "/v1/ConversationWithParticipants",
-  );
-  assert.equal(
-    creations.length,
-    1,
-    "made without the identity at once, no refused attempt first",
-  );
+  const creations = (await box.sandbox.requests()).filter((r) => r.path === "/v1/ConversationWithParticipants");
+  assert.equal(creations.length, 1, "made without the identity at once, no refused attempt first");
 });
 
 test("a redisUrl that is not a Redis URL fails construction without echoing it", () => {
   assert.throws(
     () => box.client({ redisUrl: "http://user:s3cret@host" }),
-    (error) =>
-      /redisUrl/.test(error.message) && !error.message.includes("s3cret"),
+    (error) => /redisUrl/.test(error.message) && !error.message.includes("s3cret"),
   );
 });

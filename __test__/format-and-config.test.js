@@ -18,21 +18,13 @@ test("formatWhatsAppNumber drops a whatsapp: prefix in any case and ensures a le
     "WhatsApp:1234567890",
     "+1 (234) 567-890",
   ]) {
-    assert.equal(
-      client.formatWhatsAppNumber(input),
-      "whatsapp:+1234567890",
-      input,
-    );
+    assert.equal(client.formatWhatsAppNumber(input), "whatsapp:+1234567890", input);
   }
 });
 
 test("formatWhatsAppNumber throws a TypeError for what is not a phone number", () => {
   for (const input of ["", "abc", null, undefined, 42, "+12"]) {
-    assert.throws(
-      () => client.formatWhatsAppNumber(input),
-      TypeError,
-      String(input),
-    );
+    assert.throws(() => client.formatWhatsAppNumber(input), TypeError, String(input));
   }
 });
 
@@ -46,8 +38,7 @@ test("getContentType maps the extension, in any case, as the old module did", ()
     "f.webp": "application/octet-stream",
     noext: "application/octet-stream",
   };
-  for (const [file, type] of Object.entries(cases))
-    assert.equal(client.getContentType(file), type, file);
+  for (const [file, type] of Object.entries(cases)) assert.equal(client.getContentType(file), type, file);
   assert.throws(() => client.getContentType(undefined), TypeError);
 });
 
@@ -56,8 +47,7 @@ test("validateConfig names the missing variables, reading the environment at cal
     assert.deepEqual(client.validateConfig(), {
       valid: false,
       missing: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
-      error:
-        "Missing required environment variables: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN",
+      error: "Missing required environment variables: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN",
     });
   });
   withEnv({ ...NO_TWILIO_ENV, TWILIO_ACCOUNT_SID: "AC1" }, () => {
@@ -66,19 +56,16 @@ test("validateConfig names the missing variables, reading the environment at cal
 });
 
 test("validateConfig reports a valid configuration and the sender, or 'Not configured'", () => {
-  withEnv(
-    { ...NO_TWILIO_ENV, TWILIO_ACCOUNT_SID: "AC1", TWILIO_AUTH_TOKEN: "t" },
-    () => {
-      assert.deepEqual(client.validateConfig(), {
-        valid: true,
-        config: {
-          hasAccountSid: true,
-          hasAuthToken: true,
-          whatsappNumber: "Not configured",
-        },
-      });
-    },
-  );
+  withEnv({ ...NO_TWILIO_ENV, TWILIO_ACCOUNT_SID: "AC1", TWILIO_AUTH_TOKEN: "t" }, () => {
+    assert.deepEqual(client.validateConfig(), {
+      valid: true,
+      config: {
+        hasAccountSid: true,
+        hasAuthToken: true,
+        whatsappNumber: "Not configured",
+      },
+    });
+  });
   withEnv(
     {
       ...NO_TWILIO_ENV,
@@ -86,11 +73,7 @@ test("validateConfig reports a valid configuration and the sender, or 'Not confi
       TWILIO_AUTH_TOKEN: "t",
       TWILIO_WHATSAPP_NUMBER: "+15550001111",
     },
-    () =>
-      assert.equal(
-        client.validateConfig().config.whatsappNumber,
-        "+15550001111",
-      ),
+    () => assert.equal(client.validateConfig().config.whatsappNumber, "+15550001111"),
   );
 });
 
@@ -104,11 +87,7 @@ test("validateConfig keeps the old module's contract: the environment only, not 
     },
     () => {
       const fromKey = new TwilioApiClient({ logger: false });
-      assert.equal(
-        fromKey.accountSid,
-        "AC1",
-        "the client itself is configured",
-      );
+      assert.equal(fromKey.accountSid, "AC1", "the client itself is configured");
       assert.deepEqual(fromKey.validateConfig().missing, ["TWILIO_AUTH_TOKEN"]);
     },
   );

@@ -12,8 +12,7 @@ const SENDER = "whatsapp:+14155238886";
 
 function recordingLogger() {
   const entries = [];
-  const record = (level) => (message, context) =>
-    entries.push({ level, message, context });
+  const record = (level) => (message, context) => entries.push({ level, message, context });
   return {
     entries,
     error: record("error"),
@@ -45,8 +44,7 @@ function useSandbox() {
       ...options,
     });
   /** The Twilio requests the sandbox has seen, as `METHOD path` lines. */
-  box.calls = async () =>
-    (await box.sandbox.requests()).map((r) => `${r.method} ${r.path}`);
+  box.calls = async () => (await box.sandbox.requests()).map((r) => `${r.method} ${r.path}`);
   box.conversation = async (uniqueName) => {
     const state = await box.sandbox.state();
     return state.conversations.find((c) => c.unique_name === uniqueName);
@@ -69,9 +67,7 @@ async function signedHooks(sandbox, handlers, options = {}) {
     baseUrl: sandbox.url,
     logger: false,
   });
-  const server = http.createServer(
-    client.webhookHandler(handlers, { protocol: "http", ...options }),
-  );
+  const server = http.createServer(client.webhookHandler(handlers, { protocol: "http", ...options }));
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${server.address().port}/twilio/hooks`;
   return {
@@ -81,11 +77,7 @@ async function signedHooks(sandbox, handlers, options = {}) {
         method: "POST",
         headers: {
           "content-type": "application/x-www-form-urlencoded",
-          "x-twilio-signature": twilio.getExpectedTwilioSignature(
-            WEBHOOK_TOKEN,
-            url,
-            params,
-          ),
+          "x-twilio-signature": twilio.getExpectedTwilioSignature(WEBHOOK_TOKEN, url, params),
         },
         body: new URLSearchParams(params).toString(),
       });

@@ -17,8 +17,7 @@ const SCRIPT = path.join(__dirname, "fixtures", "host-script.cjs");
 
 function host(name, mode) {
   const env = { ...process.env, ...NO_TWILIO_ENV, HOST_SCRIPT_MODE: mode };
-  for (const key of Object.keys(env))
-    if (env[key] === undefined) delete env[key];
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   // A process that does not end on its own is killed, and fails the test.
   return run(path.join(BIN, name), [...HOSTS[name], SCRIPT], {
     env,

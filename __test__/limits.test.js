@@ -29,9 +29,7 @@ test("past the identity limit new customers get their message, without the syste
     assert.equal(result.success, true, result.error);
   }
   const state = await box.sandbox.state();
-  const created = state.conversations.filter((c) =>
-    c.unique_name.startsWith("whatsapp_"),
-  );
+  const created = state.conversations.filter((c) => c.unique_name.startsWith("whatsapp_"));
   assert.equal(created.length, 5);
   for (const conversation of created) {
     assert.deepEqual(
@@ -45,14 +43,8 @@ test("past the identity limit new customers get their message, without the syste
   assert.match(warnings[0].message, /1,000/);
   assert.match(warnings[0].message, /conversationTimers/);
   assert.doesNotMatch(JSON.stringify(warnings), /1555000/);
-  const refusals = (await box.sandbox.requests()).filter(
-    (r) => r.status === 403,
-  );
-  assert.equal(
-    refusals.length,
-    1,
-    "later customers do not pay for a doomed request",
-  );
+  const refusals = (await box.sandbox.requests()).filter((r) => r.status === 403);
+  assert.equal(refusals.length, 1, "later customers do not pay for a doomed request");
 });
 
 test("a logger without warn() gets the warning through error()", async () => {
@@ -90,14 +82,8 @@ test("conversationTimers are set on every conversation the client creates", asyn
   const conversation = await box.conversation("whatsapp_1234567890");
   // The message restarted the timers: they run from it.
   const created = Date.parse(conversation.messages.at(-1).date_created);
-  assert.equal(
-    Date.parse(conversation.timers.date_inactive) - created,
-    30 * 60 * 1000,
-  );
-  assert.equal(
-    Date.parse(conversation.timers.date_closed) - created,
-    24 * 60 * 60 * 1000,
-  );
+  assert.equal(Date.parse(conversation.timers.date_inactive) - created, 30 * 60 * 1000);
+  assert.equal(Date.parse(conversation.timers.date_closed) - created, 24 * 60 * 60 * 1000);
 });
 
 test("a conversation closed by its timer sends the next message to the customer's next conversation", async () => {
@@ -127,36 +113,19 @@ test("the timer environment variables are read, and bad timers, modes and rates 
     [{ conversationTimers: { inactiveAfter: "PT30S" } }, /at least 1 minute/],
     [{ conversationTimers: { closedAfter: "PT5M" } }, /at least 10 minute/],
     [{ conversationTimers: { closedAfter: "1 day" } }, /ISO-8601/],
-    [
-      { conversationTimers: { closed: "P1D" } },
-      /Unknown conversationTimers option: closed/,
-    ],
+    [{ conversationTimers: { closed: "P1D" } }, /Unknown conversationTimers option: closed/],
     [{ conversationTimers: "P1D" }, /conversationTimers must be an object/],
-    [
-      { conversationTimers: { closedAfter: 600 } },
-      /must be an ISO-8601 duration string/,
-    ],
-    [
-      { writesPerSecond: -1 },
-      /writesPerSecond must be a non-negative whole number/,
-    ],
+    [{ conversationTimers: { closedAfter: 600 } }, /must be an ISO-8601 duration string/],
+    [{ writesPerSecond: -1 }, /writesPerSecond must be a non-negative whole number/],
   ]) {
-    assert.throws(
-      () => new TwilioApiClient({ ...base, ...options, logger: false }),
-      message,
-      JSON.stringify(options),
-    );
+    assert.throws(() => new TwilioApiClient({ ...base, ...options, logger: false }), message, JSON.stringify(options));
   }
   const previous = process.env.TWILIO_CONVERSATION_CLOSED_AFTER;
   process.env.TWILIO_CONVERSATION_CLOSED_AFTER = "PT1M";
   try {
-    assert.throws(
-      () => new TwilioApiClient({ ...base, logger: false }),
-      /closedAfter must be at least 10 minute/,
-    );
+    assert.throws(() => new TwilioApiClient({ ...base, logger: false }), /closedAfter must be at least 10 minute/);
   } finally {
-    if (previous === undefined)
-      delete process.env.TWILIO_CONVERSATION_CLOSED_AFTER;
+    if (previous === undefined) delete process.env.TWILIO_CONVERSATION_CLOSED_AFTER;
     else process.env.TWILIO_CONVERSATION_CLOSED_AFTER = previous;
   }
 });

@@ -15,18 +15,14 @@ const ROOT = path.join(__dirname, "..");
 
 test("when no addon loads, the error names the platform and every attempt, in order", async () => {
   const missing = path.join(ROOT, "no-such-addon.node");
-  const error = await run(
-    process.execPath,
-    ["-e", `require(${JSON.stringify(ROOT)})`],
-    { env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: missing } },
-  ).then(
+  const error = await run(process.execPath, ["-e", `require(${JSON.stringify(ROOT)})`], {
+    env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: missing },
+  }).then(
     () => assert.fail("the package loaded without an addon"),
     (failure) => failure,
   );
   const lines = error.stderr.split("\n");
-  const head = lines.findIndex((line) =>
-    line.includes("twilio-api-client: no native addon could be loaded for"),
-  );
+  const head = lines.findIndex((line) => line.includes("twilio-api-client: no native addon could be loaded for"));
   assert.ok(head >= 0, error.stderr);
   assert.match(lines[head], new RegExp(`${process.platform}-${process.arch}`));
   assert.equal(lines[head + 1], "Tried, in order:");
@@ -36,9 +32,7 @@ test("when no addon loads, the error names the platform and every attempt, in or
 
 test("NAPI_RS_NATIVE_LIBRARY_PATH loads exactly the addon it names", async (t) => {
   if (process.platform !== "linux") return t.skip("reads /proc/self/maps");
-  const local = fs
-    .readdirSync(ROOT)
-    .find((f) => /^twilio-api-client\..+\.node$/.test(f));
+  const local = fs.readdirSync(ROOT).find((f) => /^twilio-api-client\..+\.node$/.test(f));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "addon-"));
   const copy = path.join(dir, "elsewhere.node");
   fs.copyFileSync(path.join(ROOT, local), copy);

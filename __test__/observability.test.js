@@ -6,11 +6,7 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const dc = require("node:diagnostics_channel");
-const {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} = require("@opentelemetry/sdk-trace-base");
+const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require("@opentelemetry/sdk-trace-base");
 const { useSandbox, PHONE } = require("./helpers.js");
 const { instrument } = require("../opentelemetry.js");
 
@@ -53,10 +49,7 @@ test("refused input is logged at debug, not error; Twilio's refusals at error", 
     box.logger.entries.map((e) => e.level),
     ["debug"],
   );
-  const unknown = await client.sendTemplateMessage(
-    PHONE,
-    "HX00000000000000000000000000000000",
-  );
+  const unknown = await client.sendTemplateMessage(PHONE, "HX00000000000000000000000000000000");
   assert.equal(unknown.success, false);
   assert.deepEqual(
     box.logger.entries.map((e) => e.level),
@@ -74,8 +67,7 @@ test("a TracingChannel per client call and a channel per Twilio request, for APM
     asyncEnd: (c) => seen.push(`asyncEnd ${c.operation} ${c.result.success}`),
     error: (c) => seen.push(`error ${c.operation}`),
   };
-  const onRequest = (r) =>
-    seen.push(`${r.method} ${r.route} ${r.status} ${r.operation}`);
+  const onRequest = (r) => seen.push(`${r.method} ${r.route} ${r.status} ${r.operation}`);
   calls.subscribe(handlers);
   dc.subscribe("twilio-api-client:request", onRequest);
   try {
@@ -107,36 +99,19 @@ test("OpenTelemetry: a span per call with a client span per Twilio request under
   }
   const spans = exporter.getFinishedSpans();
   const call = spans.find((s) => s.name === "twilio sendMessage");
-  const children = spans.filter(
-    (s) => s.parentSpanContext?.spanId === call.spanContext().spanId,
-  );
+  const children = spans.filter((s) => s.parentSpanContext?.spanId === call.spanContext().spanId);
   assert.deepEqual(
-    children.map((s) => [
-      s.name,
-      s.attributes["url.template"],
-      s.attributes["http.response.status_code"],
-    ]),
+    children.map((s) => [s.name, s.attributes["url.template"], s.attributes["http.response.status_code"]]),
     [
       ["GET /v1/Conversations/{id}", "/v1/Conversations/{id}", 404],
-      [
-        "POST /v1/ConversationWithParticipants",
-        "/v1/ConversationWithParticipants",
-        201,
-      ],
-      [
-        "POST /v1/Conversations/{ConversationSid}/Messages",
-        "/v1/Conversations/{ConversationSid}/Messages",
-        201,
-      ],
+      ["POST /v1/ConversationWithParticipants", "/v1/ConversationWithParticipants", 201],
+      ["POST /v1/Conversations/{ConversationSid}/Messages", "/v1/Conversations/{ConversationSid}/Messages", 201],
     ],
   );
   const refused = spans.filter((s) => s.name === "twilio sendMessage").at(-1);
   assert.equal(refused.status.code, 2, "an error status");
   assert.equal(refused.attributes["twilio.error.code"], "INVALID_PHONE_NUMBER");
-  assert.doesNotMatch(
-    JSON.stringify(spans.map((s) => s.attributes)),
-    /1234567890|hello/,
-  );
+  assert.doesNotMatch(JSON.stringify(spans.map((s) => s.attributes)), /1234567890|hello/);
 });
 
 test("stats(): sends, failures by code, requests, retries, 429s, cache hits and misses, queue and pacing waits", async () => {

@@ -30,9 +30,7 @@ function interfaceKeys(source, name) {
 
 /** The contract's options table: each row's option names and environment variables. */
 function contractRows() {
-  const section = read("docs/CONTRACT.md")
-    .split("### Options")[1]
-    .split("\n## ")[0];
+  const section = read("docs/CONTRACT.md").split("### Options")[1].split("\n## ")[0];
   return section
     .split("\n")
     .filter((line) => line.startsWith("| `"))
@@ -67,14 +65,8 @@ test("every environment variable in the contract's table is read by the core and
   const types = read("index.d.ts");
   for (const { options, environment } of contractRows()) {
     for (const name of environment) {
-      assert.ok(
-        config.includes(`"${name}"`),
-        `${name} (${options}) is not read by the core`,
-      );
-      assert.ok(
-        types.includes(name),
-        `${name} (${options}) is not named in index.d.ts`,
-      );
+      assert.ok(config.includes(`"${name}"`), `${name} (${options}) is not read by the core`);
+      assert.ok(types.includes(name), `${name} (${options}) is not named in index.d.ts`);
     }
   }
 });
@@ -82,8 +74,7 @@ test("every environment variable in the contract's table is read by the core and
 test("an option the struct does not have is refused by name", () => {
   const TwilioApiClient = require("..");
   assert.throws(
-    () =>
-      new TwilioApiClient({ accountSid: "AC1", authToken: "t", timeout: 5 }),
+    () => new TwilioApiClient({ accountSid: "AC1", authToken: "t", timeout: 5 }),
     /Unknown TwilioApiClient option: timeout/,
   );
 });

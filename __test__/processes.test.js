@@ -12,12 +12,9 @@ const FIXTURE = path.join(__dirname, "fixtures", "first-contact.js");
 /** `count` processes, each sending `perProcess` messages to `phone`, all starting on one "go" once all are ready. */
 async function processes(count, perProcess, phone) {
   const env = { ...process.env, ...NO_TWILIO_ENV, ...box.sandbox.env() };
-  for (const name of Object.keys(env))
-    if (env[name] === undefined) delete env[name];
+  for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
   const started = await Promise.all(
-    Array.from({ length: count }, (_, p) =>
-      startProcess(FIXTURE, [phone, String(perProcess), `p${p}`], env),
-    ),
+    Array.from({ length: count }, (_, p) => startProcess(FIXTURE, [phone, String(perProcess), `p${p}`], env)),
   );
   for (const sender of started) sender.go();
   return Promise.all(started.map((p) => p.done));
@@ -39,10 +36,7 @@ test("4 processes x 10 concurrent first contacts end in one conversation with al
   const lostRaces = (await box.sandbox.requests()).filter(
     (r) => r.path === "/v1/ConversationWithParticipants" && r.status === 409,
   );
-  assert.ok(
-    lostRaces.length >= 1,
-    "the processes raced, and the losers got 50353",
-  );
+  assert.ok(lostRaces.length >= 1, "the processes raced, and the losers got 50353");
 });
 
 test("4 processes x 40 messages to one conversation, past Twilio's 30 writes per second: every message once", async () => {

@@ -14,19 +14,13 @@ const customer = (extra = {}) => ({
 test("every spelling of a number is one conversation: whatsapp_1234567890, 'Chat with +1234567890'", async () => {
   const client = box.client();
   const sids = new Set();
-  for (const input of [
-    "+1 (234) 567-890",
-    "1234567890",
-    "whatsapp:+1234567890",
-  ]) {
+  for (const input of ["+1 (234) 567-890", "1234567890", "whatsapp:+1234567890"]) {
     sids.add(await client.findOrCreateConversation(input));
   }
   assert.equal(sids.size, 1);
   const conversation = await box.conversation("whatsapp_1234567890");
   assert.equal(conversation.friendly_name, "Chat with +1234567890");
-  const participants = conversation.participants.map(
-    (p) => p.messaging_binding ?? { identity: p.identity },
-  );
+  const participants = conversation.participants.map((p) => p.messaging_binding ?? { identity: p.identity });
   assert.deepEqual(participants, [
     { type: "whatsapp", address: ADDRESS, proxy_address: SENDER },
     { identity: "system" },
@@ -54,22 +48,17 @@ test("API calls: a first message to a new customer takes 3, a cold send 2, a war
 
 test("a full cache keeps the customers contacted most recently: 200 customers through 100 entries", async () => {
   const client = box.client({ cacheMaxEntries: 100 });
-  const numbers = Array.from(
-    { length: 200 },
-    (_, i) => `+1555000${String(i).padStart(4, "0")}`,
-  );
+  const numbers = Array.from({ length: 200 }, (_, i) => `+1555000${String(i).padStart(4, "0")}`);
   for (const number of numbers) await client.findOrCreateConversation(number);
   assert.equal(await client.cachedConversations(), 100);
   await box.sandbox.clearRequests();
-  for (const number of numbers.slice(100).reverse())
-    await client.findOrCreateConversation(number);
+  for (const number of numbers.slice(100).reverse()) await client.findOrCreateConversation(number);
   assert.deepEqual(await box.calls(), [], "the 100 latest are cached");
-  for (const number of numbers.slice(0, 10))
-    await client.findOrCreateConversation(number);
+  for (const number of numbers.slice(0, 10)) await client.findOrCreateConversation(number);
   assert.equal((await box.calls()).length, 10, "the oldest were let go");
 });
 
-test("defect 1: a customer whose conversation is older than 120 others is found, not refused with 50353", async () => {
+test("a customer whose conversation is older than 120 others is found, not refused with 50353", async () => {
   await box.sandbox.seed([
     {
       unique_name: "whatsapp_1234567890",
@@ -86,18 +75,16 @@ test("defect 1: a customer whose conversation is older than 120 others is found,
   );
 });
 
-test("defect 2: 50 concurrent first messages to a new number make one conversation with 50 messages", async () => {
+test("50 concurrent first messages to a new number make one conversation with 50 messages", async () => {
   const client = box.client();
-  const results = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => client.sendMessage(PHONE, `m${i}`)),
-  );
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.sendMessage(PHONE, `m${i}`)));
   assert.equal(results.filter((r) => r.success).length, 50);
   const state = await box.sandbox.state();
   assert.equal(state.conversations.length, 1);
   assert.equal(state.conversations[0].messages.length, 50);
 });
 
-test("defect 4: a binding held by another conversation is used, and no orphan conversation is left", async () => {
+test("a binding held by another conversation is used, and no orphan conversation is left", async () => {
   await box.sandbox.seed({
     unique_name: "crm-thread-77",
     participants: [customer()],
@@ -139,11 +126,7 @@ test("a cached conversation closed behind the client's back is noticed on the ne
   assert.equal(second.success, true, second.error);
   assert.notEqual(second.conversationSid, first.conversationSid);
   const successor = await box.conversation("whatsapp_1234567890_2");
-  assert.ok(
-    successor.participants.some(
-      (p) => p.messaging_binding?.address === ADDRESS,
-    ),
-  );
+  assert.ok(successor.participants.some((p) => p.messaging_binding?.address === ADDRESS));
 });
 
 test("a cached conversation deleted behind the client's back is created again", async () => {

@@ -43,10 +43,7 @@ test("npx twilio-sandbox prints TWILIO_BASE_URL first, then the credentials it a
   child.kill("SIGTERM");
   const lines = output.trim().split("\n");
   assert.match(lines[0], /^TWILIO_BASE_URL=http:\/\/127\.0\.0\.1:\d+$/);
-  assert.equal(
-    lines[1],
-    "TWILIO_ACCOUNT_SID=AC00000000000000000000000000000001",
-  );
+  assert.equal(lines[1], "TWILIO_ACCOUNT_SID=AC00000000000000000000000000000001");
   assert.equal(lines[2], "TWILIO_AUTH_TOKEN=secret");
 });
 
@@ -81,10 +78,7 @@ test("startSandbox serves in this process and stop() frees its port", async () =
 /** Starts the CLI with `args`; resolves with its printed variables once it has printed them all. */
 function startCli(args) {
   const { spawn } = require("node:child_process");
-  const child = spawn(process.execPath, [
-    path.join(ROOT, "bin", "twilio-sandbox.js"),
-    ...args,
-  ]);
+  const child = spawn(process.execPath, [path.join(ROOT, "bin", "twilio-sandbox.js"), ...args]);
   return new Promise((resolve) => {
     let text = "";
     child.stdout.on("data", (chunk) => {
@@ -94,10 +88,7 @@ function startCli(args) {
           text
             .trim()
             .split("\n")
-            .map((line) => [
-              line.slice(0, line.indexOf("=")),
-              line.slice(line.indexOf("=") + 1),
-            ]),
+            .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
         );
         resolve({ child, values });
       }
@@ -115,30 +106,17 @@ function stopCli(child) {
 test("twilio-sandbox --env-file writes the variables and keeps its credentials and port across restarts", async () => {
   const fs = require("node:fs");
   const os = require("node:os");
-  const file = path.join(
-    fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-env-")),
-    ".env",
-  );
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-env-")), ".env");
   fs.writeFileSync(file, "PORT=3000\nTWILIO_AUTH_TOKEN=stale\n");
   const first = await startCli(["--env-file", file]);
   await stopCli(first.child);
   const written = fs.readFileSync(file, "utf8");
   assert.match(written, /^PORT=3000\n/, "the app's own lines are kept");
-  assert.match(
-    written,
-    /TWILIO_AUTH_TOKEN=stale\n/,
-    "the file's token is the sandbox's",
-  );
-  assert.ok(
-    written.includes(`TWILIO_BASE_URL=${first.values.TWILIO_BASE_URL}\n`),
-  );
+  assert.match(written, /TWILIO_AUTH_TOKEN=stale\n/, "the file's token is the sandbox's");
+  assert.ok(written.includes(`TWILIO_BASE_URL=${first.values.TWILIO_BASE_URL}\n`));
   const second = await startCli(["--env-file", file]);
   await stopCli(second.child);
-  for (const name of [
-    "TWILIO_BASE_URL",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-  ])
+  for (const name of ["TWILIO_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"])
     assert.equal(second.values[name], first.values[name], name);
 });
 
@@ -164,8 +142,5 @@ test("twilio-sandbox ends when the process that started it ends", async () => {
   // The pipe ends when its last writer, the CLI, has exited.
   await ended;
   const url = /TWILIO_BASE_URL=(\S+)/.exec(printed)[1];
-  await assert.rejects(
-    fetch(`${url}/__sandbox/state`),
-    "nothing serves there any more",
-  );
+  await assert.rejects(fetch(`${url}/__sandbox/state`), "nothing serves there any more");
 });

@@ -3,17 +3,12 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const util = require("node:util");
-const {
-  PHONE,
-  TwilioApiClient,
-  useSandbox,
-  recordingLogger,
-} = require("./helpers.js");
+const { PHONE, TwilioApiClient, useSandbox, recordingLogger } = require("./helpers.js");
 
 const box = useSandbox();
 const TOKEN = "tok_5f2b9c1d8e7a6b5c4d3e2f1a0b9c8d7e";
 
-test("defect 7: the auth token is not a field and never shows in util.inspect or JSON", () => {
+test("the auth token is not a field and never shows in util.inspect or JSON", () => {
   const client = new TwilioApiClient({
     accountSid: "AC1",
     authToken: TOKEN,
@@ -28,11 +23,7 @@ test("defect 7: the auth token is not a field and never shows in util.inspect or
   ]) {
     assert.ok(!shown.includes(TOKEN), shown);
   }
-  assert.deepEqual(Object.keys(client), [
-    "accountSid",
-    "whatsappNumber",
-    "systemIdentity",
-  ]);
+  assert.deepEqual(Object.keys(client), ["accountSid", "whatsappNumber", "systemIdentity"]);
 });
 
 test("the auth token never appears in errors or logs", async () => {
@@ -45,15 +36,8 @@ test("the auth token never appears in errors or logs", async () => {
   });
   const result = await client.sendMessage(PHONE, "hello");
   assert.equal(result.success, false);
-  const rejected = await client
-    .findOrCreateConversation(PHONE)
-    .catch((error) => error);
-  const everything = JSON.stringify([
-    result,
-    logger.entries,
-    util.inspect(rejected),
-    rejected.stack,
-  ]);
+  const rejected = await client.findOrCreateConversation(PHONE).catch((error) => error);
+  const everything = JSON.stringify([result, logger.entries, util.inspect(rejected), rejected.stack]);
   assert.ok(!everything.includes(TOKEN));
 });
 
@@ -65,12 +49,11 @@ test("a constructor error does not show the token", () => {
         authToken: TOKEN,
         baseUrl: "http://203.0.113.9",
       }),
-    (error) =>
-      !error.message.includes(TOKEN) && !String(error.stack).includes(TOKEN),
+    (error) => !error.message.includes(TOKEN) && !String(error.stack).includes(TOKEN),
   );
 });
 
-test("defect 9: failures are logged with context, the number masked to its last four digits, never the text", async () => {
+test("failures are logged with context, the number masked to its last four digits, never the text", async () => {
   const logger = recordingLogger();
   const client = box.client({ logger });
   await box.sandbox.fault({
@@ -123,20 +106,8 @@ test("by default failures go to console.error", async () => {
 });
 
 test("a secret option of the wrong type is refused by its name and kind, never with its value", () => {
-  for (const name of [
-    "authToken",
-    "apiSecret",
-    "webhookAuthToken",
-    "redisUrl",
-    "accountSid",
-  ]) {
-    for (const value of [
-      Buffer.from(TOKEN),
-      new String(TOKEN),
-      [TOKEN],
-      { token: TOKEN },
-      Symbol(TOKEN),
-    ]) {
+  for (const name of ["authToken", "apiSecret", "webhookAuthToken", "redisUrl", "accountSid"]) {
+    for (const value of [Buffer.from(TOKEN), new String(TOKEN), [TOKEN], { token: TOKEN }, Symbol(TOKEN)]) {
       assert.throws(
         () =>
           new TwilioApiClient({
@@ -156,11 +127,7 @@ test("a secret option of the wrong type is refused by its name and kind, never w
 });
 
 test("a baseUrl that is refused is not echoed: it may hold a password", () => {
-  for (const baseUrl of [
-    `http://user:${TOKEN}@example.com`,
-    `ftp://user:${TOKEN}@example.com`,
-    `not a url ${TOKEN}`,
-  ]) {
+  for (const baseUrl of [`http://user:${TOKEN}@example.com`, `ftp://user:${TOKEN}@example.com`, `not a url ${TOKEN}`]) {
     assert.throws(
       () =>
         new TwilioApiClient({
@@ -169,8 +136,7 @@ test("a baseUrl that is refused is not echoed: it may hold a password", () => {
           baseUrl,
           logger: false,
         }),
-      (error) =>
-        /baseUrl/.test(error.message) && !error.message.includes(TOKEN),
+      (error) => /baseUrl/.test(error.message) && !error.message.includes(TOKEN),
     );
   }
 });

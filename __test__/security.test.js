@@ -10,21 +10,12 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const http = require("node:http");
-const {
-  PHONE,
-  ADDRESS,
-  SENDER,
-  useSandbox,
-  withEnv,
-  signedHooks,
-} = require("./helpers.js");
+const { PHONE, ADDRESS, SENDER, useSandbox, withEnv, signedHooks } = require("./helpers.js");
 
 const box = useSandbox();
 const DIGITS = "1234567890";
 
-const png = fs.readFileSync(
-  path.join(__dirname, "..", "crates", "sandbox", "assets", "sample.png"),
-);
+const png = fs.readFileSync(path.join(__dirname, "..", "crates", "sandbox", "assets", "sample.png"));
 
 function tempDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), "twilio-security-"));
@@ -47,17 +38,9 @@ test("a local file that is not an image WhatsApp accepts is refused by its bytes
   }
   const pdf = path.join(dir, "menu.png");
   fs.writeFileSync(pdf, "%PDF-1.7\n");
-  assert.equal(
-    (await client.sendImageMessage(PHONE, pdf)).code,
-    "UNSUPPORTED_MEDIA_TYPE",
-    "a PDF is not an image",
-  );
+  assert.equal((await client.sendImageMessage(PHONE, pdf)).code, "UNSUPPORTED_MEDIA_TYPE", "a PDF is not an image");
   await noTwilioRequest();
-  assert.equal(
-    (await client.uploadMedia(pdf)).success,
-    true,
-    "but uploadMedia takes a PDF",
-  );
+  assert.equal((await client.uploadMedia(pdf)).success, true, "but uploadMedia takes a PDF");
 });
 
 test("with mediaRoot, local files are read only from under it: no path outside, no .. escape, no symlink out", async () => {
@@ -65,10 +48,7 @@ test("with mediaRoot, local files are read only from under it: no path outside, 
   const outside = tempDir();
   fs.writeFileSync(path.join(root, "inside.png"), png);
   fs.writeFileSync(path.join(outside, "outside.png"), png);
-  fs.symlinkSync(
-    path.join(outside, "outside.png"),
-    path.join(root, "link.png"),
-  );
+  fs.symlinkSync(path.join(outside, "outside.png"), path.join(root, "link.png"));
   const client = box.client({ mediaRoot: root });
   for (const file of [
     path.join(outside, "outside.png"),
@@ -77,25 +57,15 @@ test("with mediaRoot, local files are read only from under it: no path outside, 
   ]) {
     const result = await client.sendImageMessage(PHONE, file);
     assert.equal(result.code, "MEDIA_PATH_NOT_ALLOWED", file);
-    assert.equal(
-      (await client.uploadMedia(file)).code,
-      "MEDIA_PATH_NOT_ALLOWED",
-      file,
-    );
+    assert.equal((await client.uploadMedia(file)).code, "MEDIA_PATH_NOT_ALLOWED", file);
   }
   await noTwilioRequest();
-  const inside = await client.sendImageMessage(
-    PHONE,
-    path.join(root, "inside.png"),
-  );
+  const inside = await client.sendImageMessage(PHONE, path.join(root, "inside.png"));
   assert.equal(inside.success, true, inside.error);
 });
 
 test("mediaRoot must be an existing directory", () => {
-  assert.throws(
-    () => box.client({ mediaRoot: "/nonexistent/media" }),
-    /mediaRoot must be an existing directory/,
-  );
+  assert.throws(() => box.client({ mediaRoot: "/nonexistent/media" }), /mediaRoot must be an existing directory/);
 });
 
 test("media fetched by URL is judged by its bytes before it is uploaded", async () => {
@@ -121,17 +91,12 @@ test("no error text, result or log line carries the customer's number or the mes
       return box.client().sendMessage(PHONE, "secret words");
     },
     "Twilio unreachable": () =>
-      box
-        .client({ baseUrl: "http://127.0.0.1:9", maxRetries: 0 })
-        .sendMessage(PHONE, "secret words"),
+      box.client({ baseUrl: "http://127.0.0.1:9", maxRetries: 0 }).sendMessage(PHONE, "secret words"),
     timeout: async () => {
       await box.sandbox.fault({ path: ".", latency_ms: 2000, times: 10 });
-      return box
-        .client({ timeoutMs: 100, deadlineMs: 300 })
-        .sendMessage(PHONE, "secret words");
+      return box.client({ timeoutMs: 100, deadlineMs: 300 }).sendMessage(PHONE, "secret words");
     },
-    "bad input": () =>
-      box.client({ logLevel: "debug" }).sendMessage(PHONE, "x".repeat(1601)),
+    "bad input": () => box.client({ logLevel: "debug" }).sendMessage(PHONE, "x".repeat(1601)),
     "rejected lookup": async () => {
       await box.sandbox.fault({
         path: "whatsapp_",
@@ -174,15 +139,8 @@ test("media URLs to internal addresses are refused in every spelling, without a 
     "0.0.0.0",
     "localhost",
   ]) {
-    const result = await client.sendImageMessageByUrl(
-      PHONE,
-      `http://${host}/image.png`,
-    );
-    assert.equal(
-      result.code,
-      "MEDIA_HOST_NOT_ALLOWED",
-      `${host}: ${result.error}`,
-    );
+    const result = await client.sendImageMessageByUrl(PHONE, `http://${host}/image.png`);
+    assert.equal(result.code, "MEDIA_HOST_NOT_ALLOWED", `${host}: ${result.error}`);
   }
   await noTwilioRequest();
 });
@@ -195,14 +153,8 @@ test("media over mediaMaxBytes is refused, from a file or a URL, before anything
     mediaMaxBytes: png.length - 1,
     mediaAllowPrivateHosts: true,
   });
-  assert.equal(
-    (await client.sendImageMessage(PHONE, file)).code,
-    "MEDIA_TOO_LARGE",
-  );
-  assert.equal(
-    (await client.sendImageMessageByUrl(PHONE, box.sandbox.imageUrl)).code,
-    "MEDIA_TOO_LARGE",
-  );
+  assert.equal((await client.sendImageMessage(PHONE, file)).code, "MEDIA_TOO_LARGE");
+  assert.equal((await client.sendImageMessageByUrl(PHONE, box.sandbox.imageUrl)).code, "MEDIA_TOO_LARGE");
   await noTwilioRequest();
 });
 
@@ -259,50 +211,24 @@ function hostileValues() {
 }
 
 const STRING_ARGUMENTS = [
-  [
-    "sendMessage",
-    "to",
-    "INVALID_PHONE_NUMBER",
-    (c, v) => c.sendMessage(v, "hi"),
-  ],
+  ["sendMessage", "to", "INVALID_PHONE_NUMBER", (c, v) => c.sendMessage(v, "hi")],
   ["sendMessage", "text", "INVALID_TEXT", (c, v) => c.sendMessage(PHONE, v)],
-  [
-    "sendMessage",
-    "author",
-    "INVALID_AUTHOR",
-    (c, v) => c.sendMessage(PHONE, "hi", v),
-  ],
+  ["sendMessage", "author", "INVALID_AUTHOR", (c, v) => c.sendMessage(PHONE, "hi", v)],
   [
     "sendTemplateMessage",
     "phoneNumber",
     "INVALID_PHONE_NUMBER",
     (c, v) => c.sendTemplateMessage(v, "HX0123456789abcdef0123456789abcdef"),
   ],
-  [
-    "sendTemplateMessage",
-    "contentSid",
-    "INVALID_CONTENT_SID",
-    (c, v) => c.sendTemplateMessage(PHONE, v),
-  ],
+  ["sendTemplateMessage", "contentSid", "INVALID_CONTENT_SID", (c, v) => c.sendTemplateMessage(PHONE, v)],
   [
     "sendTemplateMessage",
     "contentVariables",
     "INVALID_CONTENT_VARIABLES",
-    (c, v) =>
-      c.sendTemplateMessage(PHONE, "HX0123456789abcdef0123456789abcdef", v),
+    (c, v) => c.sendTemplateMessage(PHONE, "HX0123456789abcdef0123456789abcdef", v),
   ],
-  [
-    "sendImageMessage",
-    "imagePath",
-    "FILE_NOT_FOUND",
-    (c, v) => c.sendImageMessage(PHONE, v),
-  ],
-  [
-    "sendImageMessageByUrl",
-    "mediaUrl",
-    "INVALID_MEDIA_URL",
-    (c, v) => c.sendImageMessageByUrl(PHONE, v),
-  ],
+  ["sendImageMessage", "imagePath", "FILE_NOT_FOUND", (c, v) => c.sendImageMessage(PHONE, v)],
+  ["sendImageMessageByUrl", "mediaUrl", "INVALID_MEDIA_URL", (c, v) => c.sendImageMessageByUrl(PHONE, v)],
   [
     "sendImageMessageByUrl",
     "caption",
@@ -311,54 +237,19 @@ const STRING_ARGUMENTS = [
   ],
   ["uploadMedia", "filePath", "FILE_NOT_FOUND", (c, v) => c.uploadMedia(v)],
   ["addAgent", "identity", "INVALID_IDENTITY", (c, v) => c.addAgent(PHONE, v)],
-  [
-    "addAgent",
-    "attributes",
-    "INVALID_ATTRIBUTES",
-    (c, v) => c.addAgent(PHONE, "alice", v),
-  ],
-  [
-    "removeAgent",
-    "phoneNumber",
-    "INVALID_PHONE_NUMBER",
-    (c, v) => c.removeAgent(v, "alice"),
-  ],
-  [
-    "setConversationState",
-    "state",
-    "INVALID_STATE",
-    (c, v) => c.setConversationState(PHONE, v),
-  ],
-  [
-    "setConversationMetadata",
-    "metadata",
-    "INVALID_METADATA",
-    (c, v) => c.setConversationMetadata(PHONE, v),
-  ],
-  [
-    "getMessages",
-    "phoneNumber",
-    "INVALID_PHONE_NUMBER",
-    (c, v) => c.getMessages(v),
-  ],
+  ["addAgent", "attributes", "INVALID_ATTRIBUTES", (c, v) => c.addAgent(PHONE, "alice", v)],
+  ["removeAgent", "phoneNumber", "INVALID_PHONE_NUMBER", (c, v) => c.removeAgent(v, "alice")],
+  ["setConversationState", "state", "INVALID_STATE", (c, v) => c.setConversationState(PHONE, v)],
+  ["setConversationMetadata", "metadata", "INVALID_METADATA", (c, v) => c.setConversationMetadata(PHONE, v)],
+  ["getMessages", "phoneNumber", "INVALID_PHONE_NUMBER", (c, v) => c.getMessages(v)],
   [
     "getDeliveryStatus",
     "phoneNumber",
     "INVALID_PHONE_NUMBER",
     (c, v) => c.getDeliveryStatus(v, "IM0123456789abcdef0123456789abcdef"),
   ],
-  [
-    "getDeliveryStatus",
-    "messageSid",
-    "INVALID_MESSAGE_SID",
-    (c, v) => c.getDeliveryStatus(PHONE, v),
-  ],
-  [
-    "getWhatsAppWindow",
-    "phoneNumber",
-    "INVALID_PHONE_NUMBER",
-    (c, v) => c.getWhatsAppWindow(v),
-  ],
+  ["getDeliveryStatus", "messageSid", "INVALID_MESSAGE_SID", (c, v) => c.getDeliveryStatus(PHONE, v)],
+  ["getWhatsAppWindow", "phoneNumber", "INVALID_PHONE_NUMBER", (c, v) => c.getWhatsAppWindow(v)],
 ];
 
 test("every argument of every method refuses every hostile value with its own code, naming the argument and what it got", async () => {
@@ -371,14 +262,8 @@ test("every argument of every method refuses every hostile value with its own co
       assert.equal(result.code, code, `${where}: ${result.error}`);
       assert.match(result.error, new RegExp(`^${argument} must be `), where);
       // Arrays and objects are refused as what they are, whatever the method takes in their place.
-      if (
-        !["metadata", "attributes", "contentVariables"].includes(argument) ||
-        typeof value !== "object"
-      )
-        assert.ok(
-          result.error.endsWith(`got ${got}`),
-          `${where}: ${result.error}`,
-        );
+      if (!["metadata", "attributes", "contentVariables"].includes(argument) || typeof value !== "object")
+        assert.ok(result.error.endsWith(`got ${got}`), `${where}: ${result.error}`);
       assert.doesNotMatch(result.error, /serde|napi|Rust|Value/, where);
     }
   }
@@ -394,14 +279,8 @@ test("getDeliveryStatus and getWhatsAppWindow refuse a bad message SID or number
   }
   for (const number of ["12", "not a number"]) {
     const sid = "IM0123456789abcdef0123456789abcdef";
-    assert.equal(
-      (await client.getDeliveryStatus(number, sid)).code,
-      "INVALID_PHONE_NUMBER",
-    );
-    assert.equal(
-      (await client.getWhatsAppWindow(number)).code,
-      "INVALID_PHONE_NUMBER",
-    );
+    assert.equal((await client.getDeliveryStatus(number, sid)).code, "INVALID_PHONE_NUMBER");
+    assert.equal((await client.getWhatsAppWindow(number)).code, "INVALID_PHONE_NUMBER");
   }
   await noTwilioRequest();
 });
@@ -432,21 +311,12 @@ test("media is fetched through the environment's proxy, and internal hosts are r
     const address = `http://127.0.0.1:${proxy.address().port}`;
     // The sandbox (127.0.0.1) is reached directly; anything else goes through the proxy.
     const proxiedClient = (options) =>
-      withEnv(
-        { HTTP_PROXY: address, HTTPS_PROXY: address, NO_PROXY: "127.0.0.1" },
-        () => box.client(options),
-      );
+      withEnv({ HTTP_PROXY: address, HTTPS_PROXY: address, NO_PROXY: "127.0.0.1" }, () => box.client(options));
     const client = proxiedClient();
-    const local = await client.sendImageMessageByUrl(
-      PHONE,
-      "http://localhost:9/a.png",
-    );
+    const local = await client.sendImageMessageByUrl(PHONE, "http://localhost:9/a.png");
     assert.equal(local.code, "MEDIA_HOST_NOT_ALLOWED");
     // A name that does not resolve here may resolve on the proxy's side, inside its network.
-    const metadata = await client.sendImageMessageByUrl(
-      PHONE,
-      "http://metadata.google.internal/computeMetadata/v1/",
-    );
+    const metadata = await client.sendImageMessageByUrl(PHONE, "http://metadata.google.internal/computeMetadata/v1/");
     assert.equal(metadata.code, "MEDIA_HOST_NOT_ALLOWED");
     assert.deepEqual(proxied, [], "the proxy was asked for nothing");
     const allowed = proxiedClient({ mediaAllowPrivateHosts: true });
@@ -472,13 +342,9 @@ test("a __proto__ key in Twilio's data stays out of every returned object's prot
   const { metadata } = await client.getConversationMetadata(PHONE);
   clean(metadata, "metadata");
   assert.equal(metadata.plan, "gold");
-  assert.equal(
-    (await client.addAgent(PHONE, "agent", JSON.parse(hostile))).success,
-    true,
-  );
+  assert.equal((await client.addAgent(PHONE, "agent", JSON.parse(hostile))).success, true);
   for (const participant of (await client.listParticipants(PHONE)).participants)
-    if (participant.identity === "agent")
-      clean(participant.attributes, "participant attributes");
+    if (participant.identity === "agent") clean(participant.attributes, "participant attributes");
 
   const events = [];
   const hooks = await signedHooks(box.sandbox, {
@@ -507,10 +373,7 @@ test("error texts carry no media URL, no unbounded path, and Twilio's moreInfo a
   );
   assert.equal(fetched.code, "MEDIA_FETCH_FAILED");
   assert.ok(!/15551234567|s3cr3t/.test(fetched.error), fetched.error);
-  const long = await client.sendImageMessage(
-    PHONE,
-    `/nonexistent/${"a".repeat(100_000)}.png`,
-  );
+  const long = await client.sendImageMessage(PHONE, `/nonexistent/${"a".repeat(100_000)}.png`);
   assert.equal(long.code, "FILE_NOT_FOUND");
   assert.ok(long.error.length <= 400, `${long.error.length} characters`);
 

@@ -11,14 +11,7 @@ const { promisify } = require("node:util");
 const { PHONE, TwilioApiClient, useSandbox } = require("./helpers.js");
 
 const box = useSandbox();
-const PNG = path.join(
-  __dirname,
-  "..",
-  "crates",
-  "sandbox",
-  "assets",
-  "sample.png",
-);
+const PNG = path.join(__dirname, "..", "crates", "sandbox", "assets", "sample.png");
 
 test("sendMessage resolves { success, messageSid, conversationSid, status: 'sent', data }", async () => {
   const result = await box.client().sendMessage(PHONE, "Hello!");
@@ -34,10 +27,7 @@ test("data is presented as twilio-node does: camelCase keys and Date objects", a
   const { data } = await box.client().sendMessage(PHONE, "Hello!");
   assert.equal(data.conversationSid.slice(0, 2), "CH");
   assert.equal(data.accountSid, box.sandbox.accountSid);
-  assert.ok(
-    data.dateCreated instanceof Date &&
-      !Number.isNaN(data.dateCreated.getTime()),
-  );
+  assert.ok(data.dateCreated instanceof Date && !Number.isNaN(data.dateCreated.getTime()));
   assert.ok(data.dateUpdated instanceof Date);
   assert.equal(data.index, 0);
   assert.equal(data.date_created, undefined);
@@ -45,23 +35,15 @@ test("data is presented as twilio-node does: camelCase keys and Date objects", a
 
 test("the author defaults to the system identity and can be given", async () => {
   const client = box.client({ systemIdentity: "support-bot" });
-  assert.equal(
-    (await client.sendMessage(PHONE, "a")).data.author,
-    "support-bot",
-  );
-  assert.equal(
-    (await client.sendMessage(PHONE, "b", "agent-7")).data.author,
-    "agent-7",
-  );
+  assert.equal((await client.sendMessage(PHONE, "a")).data.author, "support-bot");
+  assert.equal((await client.sendMessage(PHONE, "b", "agent-7")).data.author, "agent-7");
 });
 
 test("sendTemplateMessage sends ContentSid and ContentVariables as a JSON string, and returns the body", async () => {
-  const result = await box
-    .client()
-    .sendTemplateMessage(PHONE, box.sandbox.templateSid, {
-      1: "12/1",
-      2: "3pm",
-    });
+  const result = await box.client().sendTemplateMessage(PHONE, box.sandbox.templateSid, {
+    1: "12/1",
+    2: "3pm",
+  });
   assert.equal(result.success, true);
   assert.equal(result.body, "Your appointment is coming up on 12/1 at 3pm");
   const send = (await box.sandbox.requests()).at(-1);
@@ -80,20 +62,12 @@ test("sendTemplateMessage sends no ContentVariables when they are empty", async 
 });
 
 test("sendTemplateMessage accepts the variables as a JSON object string", async () => {
-  const result = await box
-    .client()
-    .sendTemplateMessage(
-      PHONE,
-      box.sandbox.templateSid,
-      '{"1":"Mon","2":"9am"}',
-    );
+  const result = await box.client().sendTemplateMessage(PHONE, box.sandbox.templateSid, '{"1":"Mon","2":"9am"}');
   assert.equal(result.body, "Your appointment is coming up on Mon at 9am");
 });
 
 test("a Twilio refusal resolves to { success: false, error, code } with Twilio's numeric code", async () => {
-  const result = await box
-    .client()
-    .sendTemplateMessage(PHONE, "HXffffffffffffffffffffffffffffffff");
+  const result = await box.client().sendTemplateMessage(PHONE, "HXffffffffffffffffffffffffffffffff");
   assert.deepEqual(result, {
     success: false,
     error: "Invalid content SID",
@@ -116,16 +90,12 @@ test("sendImageMessage without baseUrl uploads the local file into the conversat
   assert.equal(result.success, true, result.error);
   assert.equal(result.data.body, "From disk");
   assert.equal(result.data.media[0].filename, "sample.png");
-  const upload = (await box.sandbox.requests()).find((r) =>
-    r.path.endsWith("/Media"),
-  );
+  const upload = (await box.sandbox.requests()).find((r) => r.path.endsWith("/Media"));
   assert.equal(upload.params.content_type, "image/png");
 });
 
 test("sendImageMessage with a missing file fails with 'Image file not found: <path>'", async () => {
-  const result = await box
-    .client()
-    .sendImageMessage(PHONE, "/no/such/image.png");
+  const result = await box.client().sendImageMessage(PHONE, "/no/such/image.png");
   assert.deepEqual(result, {
     success: false,
     error: "Image file not found: /no/such/image.png",
@@ -150,20 +120,11 @@ test("uploadMedia uploads a local file and answers its media SID", async () => {
 
 test("data reads as a plain object everywhere, though it is presented only when first read", async () => {
   const client = box.client();
-  const send = () =>
-    client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "a" });
+  const send = () => client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "a" });
   // The same keys and values, in the same order, as plain data properties.
-  const plain = (result) =>
-    Object.fromEntries(Object.keys(result).map((key) => [key, result[key]]));
+  const plain = (result) => Object.fromEntries(Object.keys(result).map((key) => [key, result[key]]));
   const first = await send();
-  assert.deepEqual(Object.keys(first), [
-    "success",
-    "messageSid",
-    "conversationSid",
-    "status",
-    "data",
-    "body",
-  ]);
+  assert.deepEqual(Object.keys(first), ["success", "messageSid", "conversationSid", "status", "data", "body"]);
   assert.deepEqual(
     util.inspect({ outer: [first] }, { depth: 4 }),
     util.inspect({ outer: [plain(first)] }, { depth: 4 }),
@@ -194,11 +155,7 @@ test("results with a lazy data stay fast objects, one hidden class per kind (V8'
       [uploaded(media(5)), uploaded(media(6))]];
     console.log(JSON.stringify(pairs.map(([a, b]) => [%HasFastProperties(a), %HaveSameMap(a, b)])));
   `;
-  const { stdout } = await promisify(execFile)(process.execPath, [
-    "--allow-natives-syntax",
-    "-e",
-    script,
-  ]);
+  const { stdout } = await promisify(execFile)(process.execPath, ["--allow-natives-syntax", "-e", script]);
   assert.deepEqual(JSON.parse(stdout), [
     [true, true],
     [true, true],
@@ -214,9 +171,15 @@ test("getConversation answers null without creating anything, then the SID once 
   assert.equal(await box.client().getConversation(PHONE), sid);
 });
 
-test("getConversation answers null on error", async () => {
+test("getConversation answers null on error, for a customer who has a conversation, and logs the failure", async () => {
+  // The conversation exists: null can only mean the lookup failed.
+  await box.client().findOrCreateConversation(PHONE);
   const client = box.client({ authToken: "wrong" });
   assert.equal(await client.getConversation(PHONE), null);
+  assert.deepEqual(
+    box.logger.entries.map((e) => [e.level, e.context.code]),
+    [["error", 20003]],
+  );
 });
 
 test("testConnection fetches the account, then probes the Conversations API", async () => {
@@ -228,10 +191,7 @@ test("testConnection fetches the account, then probes the Conversations API", as
     accountName: "Twilio Sandbox Account",
   });
   const calls = await box.calls();
-  assert.deepEqual(calls, [
-    `GET /2010-04-01/Accounts/${box.sandbox.accountSid}.json`,
-    "GET /v1/Configuration",
-  ]);
+  assert.deepEqual(calls, [`GET /2010-04-01/Accounts/${box.sandbox.accountSid}.json`, "GET /v1/Configuration"]);
 });
 
 test("testConnection reports a failure as { success: false, error }", async () => {
@@ -242,16 +202,13 @@ test("testConnection reports a failure as { success: false, error }", async () =
 });
 
 test("findOrCreateConversation rejects with an error shaped like twilio-node's RestException", async () => {
-  await assert.rejects(
-    box.client({ authToken: "wrong" }).findOrCreateConversation(PHONE),
-    (error) => {
-      assert.ok(error instanceof TwilioApiClient.TwilioApiError);
-      assert.equal(error.name, "TwilioApiError");
-      assert.equal(error.message, "Authenticate");
-      assert.equal(error.code, 20003);
-      assert.equal(error.status, 401);
-      assert.equal(error.moreInfo, "https://www.twilio.com/docs/errors/20003");
-      return true;
-    },
-  );
+  await assert.rejects(box.client({ authToken: "wrong" }).findOrCreateConversation(PHONE), (error) => {
+    assert.ok(error instanceof TwilioApiClient.TwilioApiError);
+    assert.equal(error.name, "TwilioApiError");
+    assert.equal(error.message, "Authenticate");
+    assert.equal(error.code, 20003);
+    assert.equal(error.status, 401);
+    assert.equal(error.moreInfo, "https://www.twilio.com/docs/errors/20003");
+    return true;
+  });
 });

@@ -13,8 +13,7 @@ const client = new TwilioApiClient(options);
 client.accountSid = "AC0";
 const sameClass: typeof TwilioApiClient = TwilioApiClient.default;
 const alsoSame: typeof TwilioApiClient = TwilioApiClient.TwilioApiClient;
-const apiError: TwilioApiClient.TwilioError =
-  new TwilioApiClient.TwilioApiError();
+const apiError: TwilioApiClient.TwilioError = new TwilioApiClient.TwilioApiError();
 void apiError;
 
 async function campaign(): Promise<void> {
@@ -34,8 +33,7 @@ async function campaign(): Promise<void> {
   }
   const outcome: TwilioApiClient.BulkOutcome = await client.sendBulk(rows(), {
     onProgress: ({ done, total, etaMs }) => void [done, total, etaMs],
-    onResult: (result, index) =>
-      void (result.success ? index : result.retryAfterMs),
+    onResult: (result, index) => void (result.success ? index : result.retryAfterMs),
     signal: new AbortController().signal,
     concurrency: 10,
     keepResults: false,
@@ -51,10 +49,7 @@ async function campaign(): Promise<void> {
 void campaign;
 
 async function use(): Promise<void> {
-  const result: SendSuccess | Failure = await client.sendMessage(
-    "+1234567890",
-    "hi",
-  );
+  const result: SendSuccess | Failure = await client.sendMessage("+1234567890", "hi");
   if (result.success) {
     const sid: string = result.messageSid;
     const created: Date = result.data.dateCreated;
@@ -64,11 +59,7 @@ async function use(): Promise<void> {
     const code: number | string = result.code;
     void code;
   }
-  const template = await client.sendTemplateMessage(
-    "+1234567890",
-    "HX0123456789abcdef0123456789abcdef",
-    { 1: "a" },
-  );
+  const template = await client.sendTemplateMessage("+1234567890", "HX0123456789abcdef0123456789abcdef", { 1: "a" });
   if (template.success) {
     const body: string | null = template.body;
     void body;
@@ -113,27 +104,17 @@ async function beyondSending(): Promise<void> {
     const first: Date | null = history.messages[0].dateCreated;
     void first;
   }
-  await client.setConversationMetadata(
-    "+1234567890",
-    { vip: true },
-    { replace: true },
-  );
+  await client.setConversationMetadata("+1234567890", { vip: true }, { replace: true });
   // @ts-expect-error: a state must be one of the three.
   await client.setConversationState("+1234567890", "open");
 }
 void beyondSending;
 
-const fromTwilio: boolean = TwilioApiClient.validateWebhookSignature(
-  "token",
-  "signature",
-  "https://example.com/hook",
-  { Body: "hi", "MessagingBinding.Address": ["a", "b"] },
-);
-const withOwnToken: boolean = client.validateWebhook(
-  "signature",
-  "https://example.com/hook",
-  "{}",
-);
+const fromTwilio: boolean = TwilioApiClient.validateWebhookSignature("token", "signature", "https://example.com/hook", {
+  Body: "hi",
+  "MessagingBinding.Address": ["a", "b"],
+});
+const withOwnToken: boolean = client.validateWebhook("signature", "https://example.com/hook", "{}");
 void fromTwilio;
 void withOwnToken;
 
@@ -160,9 +141,7 @@ async function inbound(client: TwilioApiClient): Promise<void> {
     // @ts-expect-error: a misspelt event name is no handler
     onMessageAded: () => {},
   });
-  const server = (await import("node:http")).createServer(
-    client.webhookHandler({ onEvent: () => {} }),
-  );
+  const server = (await import("node:http")).createServer(client.webhookHandler({ onEvent: () => {} }));
   void server;
   const failed = await client.sendMessage("bad", "hi");
   if (!failed.success) {

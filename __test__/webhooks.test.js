@@ -9,14 +9,7 @@ const http = require("node:http");
 const twilio = require("twilio");
 const express = require("express");
 const fastify = require("fastify");
-const {
-  PHONE,
-  ADDRESS,
-  SENDER,
-  TwilioApiClient,
-  useSandbox,
-  signedHooks,
-} = require("./helpers.js");
+const { PHONE, ADDRESS, SENDER, TwilioApiClient, useSandbox, signedHooks } = require("./helpers.js");
 
 const box = useSandbox();
 
@@ -43,24 +36,17 @@ async function hookServer(client, handlers = {}, options = {}) {
   const record = (event) => {
     events.push(event);
   };
-  const handler = client.webhookHandler(
-    { onEvent: record, ...handlers },
-    { protocol: "http", ...options },
-  );
+  const handler = client.webhookHandler({ onEvent: record, ...handlers }, { protocol: "http", ...options });
   const origin = await listen(http.createServer(handler));
   return { events, url: `${origin}/twilio/hooks`, origin };
 }
 
 /** A customer who has a conversation with us (created by a first template). */
 async function customerWithConversation(client) {
-  const first = await client.sendTemplateMessage(
-    PHONE,
-    box.sandbox.templateSid,
-    {
-      1: "Monday",
-      2: "9am",
-    },
-  );
+  const first = await client.sendTemplateMessage(PHONE, box.sandbox.templateSid, {
+    1: "Monday",
+    2: "9am",
+  });
   assert.equal(first.success, true, first.error);
   return first;
 }
@@ -80,30 +66,14 @@ test("the sandbox's webhooks are signed as Twilio signs them: the client's valid
   await customerWithConversation(client);
   await reply();
   const attempt = await eventually(
-    async () =>
-      (await box.sandbox.webhooks()).find(
-        (w) => w.event_type === "onMessageAdded",
-      ),
+    async () => (await box.sandbox.webhooks()).find((w) => w.event_type === "onMessageAdded"),
     "onMessageAdded",
   );
   assert.equal(attempt.status, 200);
   assert.equal(attempt.url, hooks.url);
+  assert.equal(twilio.validateRequest(box.sandbox.authToken, attempt.signature, attempt.url, attempt.params), true);
   assert.equal(
-    twilio.validateRequest(
-      box.sandbox.authToken,
-      attempt.signature,
-      attempt.url,
-      attempt.params,
-    ),
-    true,
-  );
-  assert.equal(
-    TwilioApiClient.validateWebhookSignature(
-      box.sandbox.authToken,
-      attempt.signature,
-      attempt.url,
-      attempt.params,
-    ),
+    TwilioApiClient.validateWebhookSignature(box.sandbox.authToken, attempt.signature, attempt.url, attempt.params),
     true,
   );
 });
@@ -121,9 +91,7 @@ test("a customer's reply lands in their conversation and reaches onMessageAdded 
   const { message } = await reply("Yes, that works");
   assert.equal(message.author, ADDRESS);
   const conversation = await box.conversation("whatsapp_1234567890");
-  const customer = conversation.participants.find(
-    (p) => p.messaging_binding?.address === ADDRESS,
-  );
+  const customer = conversation.participants.find((p) => p.messaging_binding?.address === ADDRESS);
   assert.equal(message.participant_sid, customer.sid);
   const event = await eventually(() => added[0], "onMessageAdded");
   assert.equal(event.eventType, "onMessageAdded");
@@ -158,8 +126,7 @@ test("an inbound message wakes an inactive conversation and fires onConversation
   await client.configureWebhooks({ postWebhookUrl: hooks.url });
   await reply();
   const event = await eventually(
-    () =>
-      hooks.events.find((e) => e.eventType === "onConversationStateUpdated"),
+    () => hooks.events.find((e) => e.eventType === "onConversationStateUpdated"),
     "onConversationStateUpdated",
   );
   assert.equal(event.stateFrom, "inactive");
@@ -205,16 +172,10 @@ test("the client's own writes fire webhooks only with webhookEnabled", async () 
   await quiet.sendMessage(PHONE, "no echo");
   const loud = box.client({ webhookEnabled: true });
   const sent = await loud.sendMessage(PHONE, "echo");
-  const event = await eventually(
-    () => hooks.events.find((e) => e.eventType === "onMessageAdded"),
-    "onMessageAdded",
-  );
+  const event = await eventually(() => hooks.events.find((e) => e.eventType === "onMessageAdded"), "onMessageAdded");
   assert.equal(event.messageSid, sent.messageSid ?? sent.sid);
   assert.equal(event.source, "API");
-  assert.equal(
-    hooks.events.filter((e) => e.eventType === "onMessageAdded").length,
-    1,
-  );
+  assert.equal(hooks.events.filter((e) => e.eventType === "onMessageAdded").length, 1);
 });
 
 test("a message's receipt goes sent, then delivered on the sandbox's clock, with onDeliveryUpdated and getDeliveryStatus", async () => {
@@ -252,15 +213,9 @@ test("a receipt's status set through the control API reaches onDeliveryUpdated",
   });
   const before = await client.getDeliveryStatus(PHONE, sent.messageSid);
   await box.sandbox.setReceipt(before.receipts[0].sid, "read");
-  const event = await eventually(
-    () => hooks.events.find((e) => e.status === "read"),
-    "read",
-  );
+  const event = await eventually(() => hooks.events.find((e) => e.status === "read"), "read");
   assert.equal(event.deliveryReceiptSid, before.receipts[0].sid);
-  assert.equal(
-    (await client.getDeliveryStatus(PHONE, sent.messageSid)).delivery.read,
-    "all",
-  );
+  assert.equal((await client.getDeliveryStatus(PHONE, sent.messageSid)).delivery.read, "all");
 });
 
 test("a free-form message after 24 hours of customer silence fails with 63016; a template is delivered", async () => {
@@ -275,25 +230,15 @@ test("a free-form message after 24 hours of customer silence fails with 63016; a
   });
   const text = await client.sendMessage(PHONE, "are you still there?");
   assert.equal(text.success, true, text.error);
-  const template = await client.sendTemplateMessage(
-    PHONE,
-    box.sandbox.templateSid,
-    { 1: "Friday", 2: "10am" },
-  );
+  const template = await client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "Friday", 2: "10am" });
   await box.sandbox.advanceClock("PT2S");
-  const failed = await eventually(
-    () => hooks.events.find((e) => e.status === "failed"),
-    "failed",
-  );
+  const failed = await eventually(() => hooks.events.find((e) => e.status === "failed"), "failed");
   assert.equal(failed.messageSid, text.messageSid);
   assert.equal(failed.errorCode, 63016);
   const textStatus = await client.getDeliveryStatus(PHONE, text.messageSid);
   assert.equal(textStatus.receipts[0].status, "failed");
   assert.equal(textStatus.receipts[0].errorCode, 63016);
-  const templateStatus = await client.getDeliveryStatus(
-    PHONE,
-    template.messageSid,
-  );
+  const templateStatus = await client.getDeliveryStatus(PHONE, template.messageSid);
   assert.equal(templateStatus.receipts[0].status, "delivered");
 });
 
@@ -313,14 +258,8 @@ test("getWhatsAppWindow reads the window from the customer's newest message, on 
   await client.sendMessage(PHONE, "glad to hear it");
   const open = await client.getWhatsAppWindow(PHONE);
   assert.equal(open.open, true);
-  assert.equal(
-    open.lastInboundAt.toISOString(),
-    new Date(message.date_created).toISOString(),
-  );
-  assert.equal(
-    open.closesAt.getTime() - open.lastInboundAt.getTime(),
-    24 * 3600 * 1000,
-  );
+  assert.equal(open.lastInboundAt.toISOString(), new Date(message.date_created).toISOString());
+  assert.equal(open.closesAt.getTime() - open.lastInboundAt.getTime(), 24 * 3600 * 1000);
   await box.sandbox.advanceClock("PT25H");
   assert.equal((await client.getWhatsAppWindow(PHONE)).open, false);
 });
@@ -332,15 +271,8 @@ test("freeformOutsideWindow 'refuse' fails a free-form text with OUTSIDE_WHATSAP
   const refused = await client.sendMessage(PHONE, "hello?");
   assert.equal(refused.success, false);
   assert.equal(refused.code, "OUTSIDE_WHATSAPP_WINDOW");
-  assert.equal(
-    (await box.calls()).filter((c) => c.startsWith("POST")).length,
-    0,
-  );
-  const template = await client.sendTemplateMessage(
-    PHONE,
-    box.sandbox.templateSid,
-    { 1: "a", 2: "b" },
-  );
+  assert.equal((await box.calls()).filter((c) => c.startsWith("POST")).length, 0);
+  const template = await client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "a", 2: "b" });
   assert.equal(template.success, true, template.error);
   await reply();
   const allowed = await client.sendMessage(PHONE, "hi again");
@@ -352,18 +284,9 @@ test("configureWebhooks refuses a bad URL, filter or method before any request",
   const cases = [
     [{ postWebhookUrl: "not a url" }, "INVALID_WEBHOOK_URL"],
     [{}, "INVALID_WEBHOOK_URL"],
-    [
-      { postWebhookUrl: "https://example.com/h", filters: ["onSomething"] },
-      "INVALID_WEBHOOK_FILTER",
-    ],
-    [
-      { postWebhookUrl: "https://example.com/h", filters: "onMessageAdded" },
-      "INVALID_WEBHOOK_FILTER",
-    ],
-    [
-      { postWebhookUrl: "https://example.com/h", method: "PUT" },
-      "INVALID_WEBHOOK_METHOD",
-    ],
+    [{ postWebhookUrl: "https://example.com/h", filters: ["onSomething"] }, "INVALID_WEBHOOK_FILTER"],
+    [{ postWebhookUrl: "https://example.com/h", filters: "onMessageAdded" }, "INVALID_WEBHOOK_FILTER"],
+    [{ postWebhookUrl: "https://example.com/h", method: "PUT" }, "INVALID_WEBHOOK_METHOD"],
   ];
   for (const [settings, code] of cases) {
     const result = await client.configureWebhooks(settings);
@@ -376,9 +299,7 @@ test("configureWebhooks refuses a bad URL, filter or method before any request",
 test("a conversation holds at most five conversation-scoped webhooks (50361)", async () => {
   const client = box.client();
   const { conversationSid } = await customerWithConversation(client);
-  const auth = Buffer.from(
-    `${box.sandbox.accountSid}:${box.sandbox.authToken}`,
-  ).toString("base64");
+  const auth = Buffer.from(`${box.sandbox.accountSid}:${box.sandbox.authToken}`).toString("base64");
   const create = () =>
     fetch(`${box.sandbox.url}/v1/Conversations/${conversationSid}/Webhooks`, {
       method: "POST",
@@ -424,10 +345,7 @@ async function checkFramework(makeServer) {
     logger: false,
   });
   const seen = [];
-  const handler = client.webhookHandler(
-    { onMessageAdded: (event) => seen.push(event) },
-    { protocol: "http" },
-  );
+  const handler = client.webhookHandler({ onMessageAdded: (event) => seen.push(event) }, { protocol: "http" });
   const origin = await makeServer(handler);
   const url = `${origin}/twilio/hooks`;
   const signature = signed(token, url, PARAMS);
@@ -461,10 +379,8 @@ test("webhookHandler under Fastify, with @fastify/formbody and with a raw string
   for (const setup of [
     (app) => app.register(require("@fastify/formbody")),
     (app) =>
-      app.addContentTypeParser(
-        "application/x-www-form-urlencoded",
-        { parseAs: "string" },
-        (request, body, done) => done(null, body),
+      app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (request, body, done) =>
+        done(null, body),
       ),
   ]) {
     await checkFramework(async (handler) => {
@@ -487,10 +403,7 @@ test("webhookHandler answers 500 when a handler throws, and logs the event type,
   });
   const url = hooks.url;
   const params = { ...PARAMS, AccountSid: box.sandbox.accountSid };
-  assert.equal(
-    await post(url, params, signed(box.sandbox.authToken, url, params)),
-    500,
-  );
+  assert.equal(await post(url, params, signed(box.sandbox.authToken, url, params)), 500);
   const line = box.logger.entries.find((e) => e.level === "error");
   assert.match(line.message, /onMessageAdded failed: database down/);
   assert.doesNotMatch(JSON.stringify(box.logger.entries), /"hi"|1234567890/);
@@ -499,11 +412,7 @@ test("webhookHandler answers 500 when a handler throws, and logs the event type,
 test("webhookHandler refuses a body over maxBodyBytes with 413, before checking anything", async () => {
   const client = box.client();
   const hooks = await hookServer(client, {}, { maxBodyBytes: 1024 });
-  const status = await post(
-    hooks.url,
-    { ...PARAMS, Body: "x".repeat(2000) },
-    "sig",
-  );
+  const status = await post(hooks.url, { ...PARAMS, Body: "x".repeat(2000) }, "sig");
   assert.equal(status, 413);
   assert.deepEqual(hooks.events, []);
 });
@@ -537,8 +446,7 @@ test("a signed event whose EventType names an Object.prototype property goes to 
   });
   test.after(hooks.close);
   const names = ["constructor", "toString", "__proto__", "hasOwnProperty"];
-  for (const eventType of names)
-    assert.equal(await hooks.post({ ...PARAMS, EventType: eventType }), 200);
+  for (const eventType of names) assert.equal(await hooks.post({ ...PARAMS, EventType: eventType }), 200);
   assert.deepEqual(seen, names);
 });
 
@@ -547,18 +455,10 @@ test("a handler with neither url nor host says once that it trusts each request'
   const plain = `${await listen(http.createServer(client.webhookHandler({}, { protocol: "http" })))}/twilio/hooks`;
   await post(plain, PARAMS, "x");
   await post(plain, PARAMS, "x");
-  const warnings = () =>
-    box.logger.entries.filter((e) => e.message.includes("Host header"));
+  const warnings = () => box.logger.entries.filter((e) => e.message.includes("Host header"));
   assert.equal(warnings().length, 1);
-  const pinned = client.webhookHandler(
-    {},
-    { url: "https://example.com/twilio/hooks" },
-  );
-  await post(
-    `${await listen(http.createServer(pinned))}/twilio/hooks`,
-    PARAMS,
-    "x",
-  );
+  const pinned = client.webhookHandler({}, { url: "https://example.com/twilio/hooks" });
+  await post(`${await listen(http.createServer(pinned))}/twilio/hooks`, PARAMS, "x");
   assert.equal(warnings().length, 1, "none with url set");
 });
 
@@ -567,9 +467,7 @@ function rawExchange(origin, head) {
   const net = require("node:net");
   const { port } = new URL(origin);
   return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), "127.0.0.1", () =>
-      socket.write(head),
-    );
+    const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(head));
     let answer = "";
     socket.on("data", (chunk) => (answer += chunk));
     socket.on("close", () => resolve(answer));
@@ -579,14 +477,11 @@ function rawExchange(origin, head) {
 
 /** A handler with these options answers a raw request `head`; what came back once the connection closed. */
 async function rawAnswer(options, head) {
-  const handler = box
-    .client()
-    .webhookHandler({}, { protocol: "http", ...options });
+  const handler = box.client().webhookHandler({}, { protocol: "http", ...options });
   const origin = await listen(http.createServer(handler));
   return rawExchange(
     origin,
-    "POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
-      head,
+    "POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" + head,
   );
 }
 
@@ -595,33 +490,20 @@ test(
   "a declared body over maxBodyBytes is answered 413 before it is read, and the connection closed",
   { timeout: 10_000 },
   async () => {
-    const answer = await rawAnswer(
-      { maxBodyBytes: 1024 },
-      "Content-Length: 10000000\r\n\r\nA=",
-    );
+    const answer = await rawAnswer({ maxBodyBytes: 1024 }, "Content-Length: 10000000\r\n\r\nA=");
     assert.match(answer, /^HTTP\/1\.1 413 /);
     assert.match(answer, /connection: close/i);
   },
 );
 
-test(
-  "a body slower than bodyTimeoutMs is answered 408 and the connection closed",
-  { timeout: 10_000 },
-  async () => {
-    // Ten bytes promised, one sent, the rest never.
-    const answer = await rawAnswer(
-      { bodyTimeoutMs: 50 },
-      "Content-Length: 10\r\n\r\nA",
-    );
-    assert.match(answer, /^HTTP\/1\.1 408 /);
-  },
-);
+test("a body slower than bodyTimeoutMs is answered 408 and the connection closed", { timeout: 10_000 }, async () => {
+  // Ten bytes promised, one sent, the rest never.
+  const answer = await rawAnswer({ bodyTimeoutMs: 50 }, "Content-Length: 10\r\n\r\nA");
+  assert.match(answer, /^HTTP\/1\.1 408 /);
+});
 
 test("webhookHandler under Express with express.json() or express.urlencoded() mounted globally", async () => {
-  for (const parser of [
-    express.json(),
-    express.urlencoded({ extended: false }),
-  ])
+  for (const parser of [express.json(), express.urlencoded({ extended: false })])
     await checkFramework((handler) => {
       const app = express();
       app.use(parser);
@@ -632,16 +514,11 @@ test("webhookHandler under Express with express.json() or express.urlencoded() m
 
 test("a refused webhook logs one warning naming the URL it was checked against and the likely fix", async () => {
   const client = box.client();
-  const handler = client.webhookHandler(
-    {},
-    { url: "https://example.com/twilio/hooks" },
-  );
+  const handler = client.webhookHandler({}, { url: "https://example.com/twilio/hooks" });
   const origin = await listen(http.createServer(handler));
   assert.equal(await post(`${origin}/twilio/hooks`, PARAMS, "forged"), 403);
   assert.equal(await post(`${origin}/twilio/hooks`, PARAMS), 400);
-  const warnings = box.logger.entries
-    .filter((e) => e.level === "warn")
-    .map((e) => e.message);
+  const warnings = box.logger.entries.filter((e) => e.level === "warn").map((e) => e.message);
   assert.equal(warnings.length, 2, warnings.join("\n"));
   assert.match(warnings[0], /https:\/\/example\.com\/twilio\/hooks \(403\)/);
   assert.match(warnings[0], /`url`.*protocol: 'http'/s);

@@ -16,9 +16,7 @@ const RESULTS = path.join(__dirname, "results");
 const TWILIO_RATE = 30;
 const QUICK = process.argv.includes("--quick");
 // `--only TEXT`: only the runs whose name contains TEXT (no report is written).
-const ONLY = process.argv.includes("--only")
-  ? process.argv[process.argv.indexOf("--only") + 1]
-  : null;
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
 const scale = (n) => (QUICK ? Math.max(10, Math.round(n / 10)) : n);
 
 const SCENARIOS = [
@@ -57,16 +55,12 @@ async function runScenario(scenario, redis) {
     const started = performance.now();
     for (const worker of workers) worker.go();
     const finished = await Promise.all(
-      workers.map((w) =>
-        w.done.then((o) => ({ ...o, at: performance.now() - started })),
-      ),
+      workers.map((w) => w.done.then((o) => ({ ...o, at: performance.now() - started }))),
     );
     const total = scenario.processes * scenario.each;
     const delivered = finished.reduce((sum, o) => sum + o.delivered, 0);
     const codes = {};
-    for (const o of finished)
-      for (const [code, n] of Object.entries(o.codes))
-        codes[code] = (codes[code] ?? 0) + n;
+    for (const o of finished) for (const [code, n] of Object.entries(o.codes)) codes[code] = (codes[code] ?? 0) + n;
     const times = finished.map((o) => o.at / 1000).sort((a, b) => a - b);
     const limits = await sandbox.limits();
     const writes = await writesServed(sandbox);
@@ -131,8 +125,7 @@ async function crashAndResume() {
     const killed = new Promise((resolve) => {
       first.child.once("exit", resolve);
       first.lines.on("line", (line) => {
-        if (line.startsWith("sent ") && ++sent === Math.floor(count / 2))
-          first.child.kill("SIGKILL");
+        if (line.startsWith("sent ") && ++sent === Math.floor(count / 2)) first.child.kill("SIGKILL");
       });
     });
     first.go();
@@ -141,9 +134,7 @@ async function crashAndResume() {
     second.go();
     const resumed = await second.done;
     const state = await sandbox.state();
-    const ours = state.conversations.filter((c) =>
-      c.unique_name?.startsWith("whatsapp_1555"),
-    );
+    const ours = state.conversations.filter((c) => c.unique_name?.startsWith("whatsapp_1555"));
     const perCustomer = ours.map((c) => c.messages.length);
     return {
       name: `${count} customers, SIGKILL at ${Math.floor(count / 2)} results, run again`,
@@ -181,9 +172,7 @@ function chart(rows) {
   const barHeight = 26;
   const left = 220;
   const height = rows.length * (barHeight * 2 + 12) + 40;
-  const longest = Math.max(
-    ...rows.map((r) => Math.max(r.lastSeconds, r.idealSeconds)),
-  );
+  const longest = Math.max(...rows.map((r) => Math.max(r.lastSeconds, r.idealSeconds)));
   const x = (seconds) => left + (seconds / longest) * (width - left - 150);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
@@ -207,9 +196,7 @@ async function main() {
   const redis = await startRedis();
   const rows = [];
   try {
-    for (const scenario of SCENARIOS.filter(
-      (s) => !ONLY || s.name.includes(ONLY),
-    )) {
+    for (const scenario of SCENARIOS.filter((s) => !ONLY || s.name.includes(ONLY))) {
       const row = await runScenario(scenario, redis);
       console.log(JSON.stringify(row));
       rows.push(row);
@@ -246,10 +233,7 @@ async function main() {
   ].join("\n");
   fs.writeFileSync(path.join(RESULTS, "campaign.md"), report);
   fs.writeFileSync(path.join(RESULTS, "campaign.svg"), chart(rows));
-  fs.writeFileSync(
-    path.join(RESULTS, "campaign.json"),
-    `${JSON.stringify({ rows, queued, resumed }, null, 2)}\n`,
-  );
+  fs.writeFileSync(path.join(RESULTS, "campaign.json"), `${JSON.stringify({ rows, queued, resumed }, null, 2)}\n`);
   console.log(report);
 }
 

@@ -32,19 +32,12 @@ function normalize(phoneNumber) {
   const digits = String(phoneNumber)
     .replace(/^whatsapp:/i, "")
     .replace(/[^\d]/g, "");
-  if (digits.length < 8 || digits.length > 15)
-    throw new TypeError("Invalid phone number");
+  if (digits.length < 8 || digits.length > 15) throw new TypeError("Invalid phone number");
   return digits;
 }
 
 class TwilioNodePeer {
-  constructor({
-    accountSid,
-    authToken,
-    baseUrl,
-    whatsappNumber = "+14155238886",
-    systemIdentity = "system",
-  }) {
+  constructor({ accountSid, authToken, baseUrl, whatsappNumber = "+14155238886", systemIdentity = "system" }) {
     this.client = twilio(accountSid, authToken, {
       httpClient: new SandboxRequestClient(baseUrl),
     });
@@ -66,24 +59,22 @@ class TwilioNodePeer {
       }
     }
     try {
-      const created =
-        await this.client.conversations.v1.conversationWithParticipants.create({
-          uniqueName,
-          friendlyName: `Chat with +${digits}`,
-          participant: [
-            JSON.stringify({
-              messaging_binding: {
-                address: `whatsapp:+${digits}`,
-                proxy_address: this.sender,
-              },
-            }),
-            JSON.stringify({ identity: this.systemIdentity }),
-          ],
-        });
+      const created = await this.client.conversations.v1.conversationWithParticipants.create({
+        uniqueName,
+        friendlyName: `Chat with +${digits}`,
+        participant: [
+          JSON.stringify({
+            messaging_binding: {
+              address: `whatsapp:+${digits}`,
+              proxy_address: this.sender,
+            },
+          }),
+          JSON.stringify({ identity: this.systemIdentity }),
+        ],
+      });
       return created.sid;
     } catch (error) {
-      if (error.code === 50353)
-        return (await conversations(uniqueName).fetch()).sid;
+      if (error.code === 50353) return (await conversations(uniqueName).fetch()).sid;
       throw error;
     }
   }

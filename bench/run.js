@@ -148,19 +148,14 @@ async function seed(sandbox, count, prefix) {
 }
 
 async function ceiling(sandbox) {
-  const conversations = (
-    await sandbox.seed(
-      Array.from({ length: 200 }, (_, i) => ({ unique_name: `load_${i}` })),
-    )
-  ).conversations;
+  const conversations = (await sandbox.seed(Array.from({ length: 200 }, (_, i) => ({ unique_name: `load_${i}` }))))
+    .conversations;
   const load = path.join(
     __dirname,
     "..",
     "target",
     "release",
-    process.platform === "win32"
-      ? "twilio-sandbox-load.exe"
-      : "twilio-sandbox-load",
+    process.platform === "win32" ? "twilio-sandbox-load.exe" : "twilio-sandbox-load",
   );
   const { stdout } = await run(load, [
     sandbox.url,
@@ -207,13 +202,9 @@ function spread(r, key) {
 
 /** native / other, round by round (the clients alternate within a round): the median ratio and its spread. */
 function roundRatios(row, other, key) {
-  const ratios = row.native.rounds.map(
-    (r, i) => r[key] / row[other].rounds[i][key],
-  );
+  const ratios = row.native.rounds.map((r, i) => r[key] / row[other].rounds[i][key]);
   const text = `${fmt(median(ratios), 2)}×`;
-  return ROUNDS > 1
-    ? `${text} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`
-    : text;
+  return ROUNDS > 1 ? `${text} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})` : text;
 }
 
 function table(rows, reference) {
@@ -244,8 +235,7 @@ function table(rows, reference) {
 /** Where the steady scenarios' CPU goes, thread by thread (Linux only: read from /proc). */
 function threadTable(rows) {
   const steady = rows.filter((r) => r.name.startsWith("steady"));
-  if (!steady.some((r) => Number.isFinite(r.native.eventLoopThreadMicrosPerOp)))
-    return "";
+  if (!steady.some((r) => Number.isFinite(r.native.eventLoopThreadMicrosPerOp))) return "";
   const lines = [
     "Where a steady message's CPU goes, µs per message by thread (from `/proc/self/task`, in 10 ms ticks; medians of the rounds):",
     "",
@@ -329,9 +319,7 @@ async function main() {
           );
         }
       }
-      const results = Object.fromEntries(
-        CLIENTS.map((client) => [client, summarise(runs[client])]),
-      );
+      const results = Object.fromEntries(CLIENTS.map((client) => [client, summarise(runs[client])]));
       rows.push({ name: spec.name, ...results });
     }
     await sandbox.reset();
@@ -342,8 +330,7 @@ async function main() {
 
     const steady = rows.filter((r) => r.name.startsWith("steady"));
     const memory = rows.find((r) => r.name.startsWith("100,000"));
-    const ratio = (key, other) =>
-      steady.map((r) => roundRatios(r, other, key)).join(" and ");
+    const ratio = (key, other) => steady.map((r) => roundRatios(r, other, key)).join(" and ");
     const targets = [
       `- Client CPU per steady-state message (concurrency 64 and 256): native / undici ${ratio("cpuMicrosPerOp", "undici")} (target ≤ 0.33×), native / twilio-node ${ratio("cpuMicrosPerOp", "peer")} (target ≤ 0.10×), native / floor ${steady.map((r) => fmt(r.native.cpuMicrosPerOp / reference.cpuMicrosPerRequest, 1) + "×").join(" and ")} (target ≤ 4×).`,
       `- Event-loop time per message: native / undici ${ratio("loopMicrosPerOp", "undici")} (target ≤ 0.125×).`,
@@ -382,9 +369,7 @@ Reproduce with \`npm run bench\` (\`npm run bench -- --quick\` for a short run).
       path.join(RESULTS, "results.json"),
       JSON.stringify({ machine: machine(), rows, reference }, null, 2),
     );
-    console.log(
-      `\n${targets.join("\n")}\n\nWrote ${path.relative(process.cwd(), RESULTS)}/README.md and chart.svg`,
-    );
+    console.log(`\n${targets.join("\n")}\n\nWrote ${path.relative(process.cwd(), RESULTS)}/README.md and chart.svg`);
   } finally {
     await sandbox.stop();
   }

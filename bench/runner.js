@@ -53,25 +53,18 @@ async function pool(count, concurrency, task) {
       if (!ok) failures++;
     }
   }
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, worker),
-  );
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return { latencies, failures };
 }
 
 function percentile(sorted, p) {
-  return sorted.length
-    ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
-    : 0;
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
 }
 
 async function main() {
   const client = makeClient();
   const { scenario, concurrency, numbers, sends, prefix } = config;
-  const send = (i) =>
-    client
-      .sendMessage(phone(prefix, i % numbers), `bench ${i}`)
-      .then((r) => r.success);
+  const send = (i) => client.sendMessage(phone(prefix, i % numbers), `bench ${i}`).then((r) => r.success);
   if (config.warm) await pool(numbers, concurrency, send);
   // One call outside the measured numbers starts each client's runtime and connection pool before the baseline.
   await client.getConversation(phone(prefix, 999_999));
@@ -88,10 +81,7 @@ async function main() {
   const eluBefore = performance.eventLoopUtilization();
   const started = process.hrtime.bigint();
   const task =
-    scenario === "cache-memory"
-      ? (i) =>
-          client.getConversation(phone(prefix, i)).then((sid) => Boolean(sid))
-      : send;
+    scenario === "cache-memory" ? (i) => client.getConversation(phone(prefix, i)).then((sid) => Boolean(sid)) : send;
   const { latencies, failures } = await pool(sends, concurrency, task);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
@@ -151,8 +141,7 @@ function threadMicros(before, after, operations) {
   if (before && after) {
     Object.assign(micros, { eventLoop: 0, runtime: 0, other: 0 });
     for (const [id, { name, ticks }] of after) {
-      const spent =
-        ((ticks - (before.get(id)?.ticks ?? 0)) * 10_000) / operations;
+      const spent = ((ticks - (before.get(id)?.ticks ?? 0)) * 10_000) / operations;
       const group =
         id === String(process.pid)
           ? "eventLoop"

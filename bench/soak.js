@@ -39,8 +39,7 @@ async function main() {
       const i = next++;
       const phone = `+1555${String(1_000_000 + (i % NUMBERS)).slice(1)}`;
       const result = await client.sendMessage(phone, `soak-${i}`);
-      if (!result.success)
-        failures.push(`${i}: ${result.code} ${result.error}`);
+      if (!result.success) failures.push(`${i}: ${result.code} ${result.error}`);
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -54,8 +53,7 @@ async function main() {
   await sandbox.stop();
   const seen = new Map();
   for (const conversation of state.conversations) {
-    for (const message of conversation.messages)
-      seen.set(message.body, (seen.get(message.body) ?? 0) + 1);
+    for (const message of conversation.messages) seen.set(message.body, (seen.get(message.body) ?? 0) + 1);
   }
   let delivered = 0;
   let duplicates = 0;
@@ -83,14 +81,8 @@ async function main() {
   };
   console.log(JSON.stringify(report, null, 2));
   for (const failure of failures.slice(0, 10)) console.error(failure);
-  const ok =
-    delivered === SENDS &&
-    duplicates === 0 &&
-    unhandled === 0 &&
-    failures.length === 0;
-  console.log(
-    ok ? "soak: every message delivered exactly once" : "soak: FAILED",
-  );
+  const ok = delivered === SENDS && duplicates === 0 && unhandled === 0 && failures.length === 0;
+  console.log(ok ? "soak: every message delivered exactly once" : "soak: FAILED");
   process.exitCode = ok ? 0 : 1;
 }
 

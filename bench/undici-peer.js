@@ -13,8 +13,7 @@ function normalize(phoneNumber) {
   const digits = String(phoneNumber)
     .replace(/^whatsapp:/i, "")
     .replace(/[^\d]/g, "");
-  if (digits.length < 8 || digits.length > 15)
-    throw new TypeError("Invalid phone number");
+  if (digits.length < 8 || digits.length > 15) throw new TypeError("Invalid phone number");
   return digits;
 }
 
@@ -34,10 +33,7 @@ function present(resource) {
   const out = {};
   for (const [key, value] of Object.entries(resource)) {
     const name = camel(key);
-    out[name] =
-      name.startsWith("date") && typeof value === "string"
-        ? new Date(value)
-        : value;
+    out[name] = name.startsWith("date") && typeof value === "string" ? new Date(value) : value;
   }
   return out;
 }
@@ -80,8 +76,7 @@ class UndiciPeer {
   async #lookup(digits, create) {
     const uniqueName = `whatsapp_${digits}`;
     try {
-      return (await this.#request("GET", `/v1/Conversations/${uniqueName}`))
-        .sid;
+      return (await this.#request("GET", `/v1/Conversations/${uniqueName}`)).sid;
     } catch (error) {
       if (error.status !== 404) throw error;
       if (!create) return null;
@@ -96,20 +91,15 @@ class UndiciPeer {
       { identity: this.systemIdentity },
     ].map((p) => ["Participant", JSON.stringify(p)]);
     try {
-      const created = await this.#request(
-        "POST",
-        "/v1/ConversationWithParticipants",
-        [
-          ["UniqueName", uniqueName],
-          ["FriendlyName", `Chat with +${digits}`],
-          ...participants,
-        ],
-      );
+      const created = await this.#request("POST", "/v1/ConversationWithParticipants", [
+        ["UniqueName", uniqueName],
+        ["FriendlyName", `Chat with +${digits}`],
+        ...participants,
+      ]);
       return created.sid;
     } catch (error) {
       if (error.code !== 50353) throw error;
-      return (await this.#request("GET", `/v1/Conversations/${uniqueName}`))
-        .sid;
+      return (await this.#request("GET", `/v1/Conversations/${uniqueName}`)).sid;
     }
   }
 
@@ -121,8 +111,7 @@ class UndiciPeer {
     if (!lookup) {
       lookup = this.#lookup(digits, create)
         .then((sid) => {
-          if (sid)
-            this.cache.set(digits, { sid, expires: Date.now() + TTL_MS });
+          if (sid) this.cache.set(digits, { sid, expires: Date.now() + TTL_MS });
           return sid;
         })
         .finally(() => this.inflight.delete(digits));
@@ -146,14 +135,10 @@ class UndiciPeer {
   async sendMessage(to, text, author = null) {
     try {
       const conversationSid = await this.findOrCreateConversation(to);
-      const message = await this.#request(
-        "POST",
-        `/v1/Conversations/${conversationSid}/Messages`,
-        [
-          ["Author", author ?? this.systemIdentity],
-          ["Body", text],
-        ],
-      );
+      const message = await this.#request("POST", `/v1/Conversations/${conversationSid}/Messages`, [
+        ["Author", author ?? this.systemIdentity],
+        ["Body", text],
+      ]);
       return {
         success: true,
         messageSid: message.sid,

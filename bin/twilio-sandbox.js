@@ -45,8 +45,7 @@ function options(argv) {
     },
   });
   if (values.help) return null;
-  if (values.port !== undefined && !/^\d+$/.test(values.port))
-    throw new Error("--port takes a number");
+  if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new Error("--port takes a number");
   const envFile = values["env-file"];
   const saved = envFile ? readEnvFile(envFile) : {};
   const savedPort = /:(\d+)\/?$/.exec(saved.TWILIO_BASE_URL ?? "")?.[1];
@@ -124,8 +123,7 @@ async function main() {
     `TWILIO_AUTH_TOKEN=${sandbox.authToken}`,
     `TWILIO_CHAT_SERVICE_SID=${sandbox.chatServiceSid}`,
   ];
-  if (sandbox.controlToken)
-    lines.push(`TWILIO_SANDBOX_CONTROL_TOKEN=${sandbox.controlToken}`);
+  if (sandbox.controlToken) lines.push(`TWILIO_SANDBOX_CONTROL_TOKEN=${sandbox.controlToken}`);
   lines.push(`TWILIO_TEMPLATE_SID=${sandbox.templateSid}`);
 
   // The sandbox serves from the addon's threads, which do not hold the event loop: this timer does, and looks
@@ -139,8 +137,7 @@ async function main() {
     await sandbox.stop();
     process.exit(0);
   };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
-    process.on(signal, stop);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, stop);
   if (parsed.exitOnStdinClose) {
     process.stdin.on("end", stop);
     process.stdin.resume();

@@ -17,16 +17,14 @@ function option(name) {
 
 // One line per step: what it did, in the transcript.
 function describe(result) {
-  if (result.messageSid)
-    return `${result.messageSid} in ${result.conversationSid}`;
+  if (result.messageSid) return `${result.messageSid} in ${result.conversationSid}`;
   if (result.participantSid)
     return `${result.identity} joined as ${result.participantSid}${result.alreadyPresent ? " (already in)" : ""}`;
   if ("previousAssignee" in result)
     return `assigned to ${result.assignee} (before: ${result.previousAssignee ?? "nobody"})`;
   if ("participantCount" in result)
     return `${result.state}, ${result.participantCount} participants, assigned to ${result.assignee ?? "nobody"}, updated ${result.dateUpdated.toISOString()}`;
-  if ("metadata" in result)
-    return `metadata ${JSON.stringify(result.metadata)}`;
+  if ("metadata" in result) return `metadata ${JSON.stringify(result.metadata)}`;
   return JSON.stringify(result);
 }
 
@@ -36,10 +34,7 @@ async function customerReplies(client, sandbox, phone) {
   let delivered;
   const arrived = new Promise((resolve) => (delivered = resolve));
   const server = http.createServer(
-    client.webhookHandler(
-      { onMessageAdded: (event) => delivered(event) },
-      { protocol: "http" },
-    ),
+    client.webhookHandler({ onMessageAdded: (event) => delivered(event) }, { protocol: "http" }),
   );
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${server.address().port}/twilio/hooks`;
@@ -69,27 +64,19 @@ async function customerReplies(client, sandbox, phone) {
     "source",
     "dateCreated",
   ]) {
-    const value =
-      event[name] instanceof Date ? event[name].toISOString() : event[name];
+    const value = event[name] instanceof Date ? event[name].toISOString() : event[name];
     console.log(`  ${name}: ${value}`);
   }
   const window = await client.getWhatsAppWindow(phone);
-  console.log(
-    `\ngetWhatsAppWindow: ${window.open ? `open until ${window.closesAt.toISOString()}` : "closed"}`,
-  );
+  console.log(`\ngetWhatsAppWindow: ${window.open ? `open until ${window.closesAt.toISOString()}` : "closed"}`);
   server.close();
 }
 
 async function main() {
   const to = option("to");
   const live = Boolean(to);
-  if (
-    live &&
-    !(process.env.TWILIO_ACCOUNT_SID && process.env.TWILIO_AUTH_TOKEN)
-  ) {
-    throw new Error(
-      "--to talks to real Twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_NUMBER",
-    );
+  if (live && !(process.env.TWILIO_ACCOUNT_SID && process.env.TWILIO_AUTH_TOKEN)) {
+    throw new Error("--to talks to real Twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_NUMBER");
   }
   const sandbox = live ? null : await startSandbox();
   const client = live
@@ -104,42 +91,19 @@ async function main() {
   const templateSid = option("template") ?? sandbox?.templateSid;
   const imageUrl = option("image") ?? sandbox?.imageUrl;
   console.log(
-    live
-      ? `Talking to Twilio as ${client.accountSid}`
-      : `Sandbox at ${sandbox.url} (no Twilio account needed)`,
+    live ? `Talking to Twilio as ${client.accountSid}` : `Sandbox at ${sandbox.url} (no Twilio account needed)`,
   );
 
   const steps = [
-    [
-      "sendTemplateMessage",
-      () =>
-        client.sendTemplateMessage(phone, templateSid, { 1: "12/1", 2: "3pm" }),
-    ],
+    ["sendTemplateMessage", () => client.sendTemplateMessage(phone, templateSid, { 1: "12/1", 2: "3pm" })],
     // Free-form messages reach a WhatsApp customer only within 24 hours of their last message: these follow the
     // reply (simulated by the sandbox; live, the template's recipient has to answer first).
     ["customer replies", null],
-    [
-      "sendMessage",
-      () => client.sendMessage(phone, "Thanks! See you on 12/1 at 3pm."),
-    ],
-    [
-      "sendImageMessageByUrl",
-      () =>
-        client.sendImageMessageByUrl(phone, imageUrl, "Here is your booking"),
-    ],
-    [
-      "addAgent",
-      () => client.addAgent(phone, "agent_alice", { team: "bookings" }),
-    ],
-    [
-      "assignConversation",
-      () => client.assignConversation(phone, "agent_alice"),
-    ],
-    [
-      "setConversationMetadata",
-      () =>
-        client.setConversationMetadata(phone, { booking: "B-1042", vip: true }),
-    ],
+    ["sendMessage", () => client.sendMessage(phone, "Thanks! See you on 12/1 at 3pm.")],
+    ["sendImageMessageByUrl", () => client.sendImageMessageByUrl(phone, imageUrl, "Here is your booking")],
+    ["addAgent", () => client.addAgent(phone, "agent_alice", { team: "bookings" })],
+    ["assignConversation", () => client.assignConversation(phone, "agent_alice")],
+    ["setConversationMetadata", () => client.setConversationMetadata(phone, { booking: "B-1042", vip: true })],
     ["getConversationStatus", () => client.getConversationStatus(phone)],
   ];
   let seen = 0;
@@ -152,16 +116,13 @@ async function main() {
     }
     const result = await step();
     if (result.messageSid) sent.push([name, result.messageSid]);
-    const outcome = result.success
-      ? describe(result)
-      : `FAILED: ${result.error}`;
+    const outcome = result.success ? describe(result) : `FAILED: ${result.error}`;
     console.log(`\n${name}: ${outcome}`);
     if (sandbox) {
       const calls = (await sandbox.requests()).slice(seen);
       seen += calls.length;
       console.log(`  Twilio API calls (${calls.length}):`);
-      for (const call of calls)
-        console.log(`    ${call.method} ${call.path} -> ${call.status}`);
+      for (const call of calls) console.log(`    ${call.method} ${call.path} -> ${call.status}`);
     }
     if (!result.success) process.exitCode = 1;
   }
@@ -172,9 +133,8 @@ async function main() {
   for (const [name, messageSid] of sent) {
     const status = await client.getDeliveryStatus(phone, messageSid);
     const states = status.success
-      ? status.receipts
-          .map((r) => `${r.status}${r.errorCode ? ` (${r.errorCode})` : ""}`)
-          .join(", ") || "no receipt yet"
+      ? status.receipts.map((r) => `${r.status}${r.errorCode ? ` (${r.errorCode})` : ""}`).join(", ") ||
+        "no receipt yet"
       : `FAILED: ${status.error}`;
     console.log(`  ${name} ${messageSid}: ${states}`);
   }
@@ -196,14 +156,9 @@ async function main() {
       for (const m of conversation.messages) {
         const extras = [
           m.content_sid ? `template ${m.content_sid}` : null,
-          ...(m.media ?? []).map(
-            (media) =>
-              `media ${media.sid} ${media.content_type} ${media.size} bytes`,
-          ),
+          ...(m.media ?? []).map((media) => `media ${media.sid} ${media.content_type} ${media.size} bytes`),
         ].filter(Boolean);
-        console.log(
-          `    #${m.index} ${m.author}: ${m.body ?? ""}${extras.length ? `  [${extras.join(", ")}]` : ""}`,
-        );
+        console.log(`    #${m.index} ${m.author}: ${m.body ?? ""}${extras.length ? `  [${extras.join(", ")}]` : ""}`);
       }
     }
     await sandbox.stop();

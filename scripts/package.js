@@ -36,31 +36,13 @@ function run(command, args, options = {}) {
 const GLIBC = "2.17";
 
 function build(triple, host) {
-  const addon = path.join(
-    DIST,
-    "artifacts",
-    `${pkg.napi.binaryName}.${abiOf(triple)}.node`,
-  );
+  const addon = path.join(DIST, "artifacts", `${pkg.napi.binaryName}.${abiOf(triple)}.node`);
   if (triple.endsWith("-linux-gnu")) {
     // `napi build` cannot pass cargo-zigbuild a glibc version; for a gnu cdylib it adds nothing else.
     tools.rustTarget(triple);
-    run(
-      "cargo",
-      [
-        "zigbuild",
-        "--lib",
-        "--profile",
-        "dist",
-        "--target",
-        `${triple}.${GLIBC}`,
-      ],
-      { env: tools.zigEnv() },
-    );
+    run("cargo", ["zigbuild", "--lib", "--profile", "dist", "--target", `${triple}.${GLIBC}`], { env: tools.zigEnv() });
     fs.mkdirSync(path.dirname(addon), { recursive: true });
-    fs.copyFileSync(
-      path.join(ROOT, "target", triple, "dist", "libtwilio_api_client.so"),
-      addon,
-    );
+    fs.copyFileSync(path.join(ROOT, "target", triple, "dist", "libtwilio_api_client.so"), addon);
     return addon;
   }
   const args = ["napi", "build", "--platform", "--profile", "dist"];
@@ -73,9 +55,7 @@ function build(triple, host) {
     env = tools.zigEnv();
     args.push("--cross-compile");
   } else if (triple !== host) {
-    throw new Error(
-      `${triple} cannot be built on this machine: .github/workflows/CI.yml builds it on its own runner`,
-    );
+    throw new Error(`${triple} cannot be built on this machine: .github/workflows/CI.yml builds it on its own runner`);
   }
   run("npx", args, { env });
   return addon;
@@ -93,15 +73,9 @@ function stageRoot() {
   delete published.devDependencies;
   delete published.scripts;
   published.optionalDependencies = Object.fromEntries(
-    pkg.napi.targets.map((triple) => [
-      `${pkg.name}-${abiOf(triple)}`,
-      pkg.version,
-    ]),
+    pkg.napi.targets.map((triple) => [`${pkg.name}-${abiOf(triple)}`, pkg.version]),
   );
-  fs.writeFileSync(
-    path.join(stage, "package.json"),
-    JSON.stringify(published, null, 2) + "\n",
-  );
+  fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(published, null, 2) + "\n");
   return stage;
 }
 
@@ -113,11 +87,7 @@ function stagePlatform(triple, addon) {
 }
 
 function pack(dir) {
-  const out = execFileSync(
-    "npm",
-    ["pack", "--json", "--pack-destination", DIST],
-    { cwd: dir, encoding: "utf8" },
-  );
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", DIST], { cwd: dir, encoding: "utf8" });
   const [info] = JSON.parse(out);
   return info;
 }
@@ -130,9 +100,7 @@ function main() {
   const targets = values.target ?? [host];
   for (const triple of targets)
     if (!pkg.napi.targets.includes(triple))
-      throw new Error(
-        `${triple} is not one of package.json's napi.targets: ${pkg.napi.targets.join(", ")}`,
-      );
+      throw new Error(`${triple} is not one of package.json's napi.targets: ${pkg.napi.targets.join(", ")}`);
   fs.mkdirSync(DIST, { recursive: true });
   const addons = targets.map((triple) => [triple, build(triple, host)]);
 

@@ -22,9 +22,7 @@ function ensureRedisServer() {
   if (installed()) return;
   const root = process.getuid?.() === 0;
   if (!root)
-    throw new Error(
-      "redis-server is not installed: the fleet tests need it (Debian: apt-get install -y redis-server)",
-    );
+    throw new Error("redis-server is not installed: the fleet tests need it (Debian: apt-get install -y redis-server)");
   execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
   execFileSync("apt-get", ["install", "-y", "-qq", "redis-server"], {
     stdio: "inherit",
@@ -47,26 +45,13 @@ function freePort() {
 function launch(port) {
   const child = spawn(
     "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ],
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout });
     child.once("error", reject);
-    child.once("exit", (code) =>
-      reject(
-        new Error(`redis-server exited with code ${code} before it was ready`),
-      ),
-    );
+    child.once("exit", (code) => reject(new Error(`redis-server exited with code ${code} before it was ready`)));
     lines.on("line", (line) => {
       if (!line.includes("Ready to accept connections")) return;
       child.removeAllListeners("exit");

@@ -32,18 +32,12 @@ async function main() {
       2: "3pm",
     }),
     text: await client.sendMessage(phone, "Reply YES to confirm."),
-    image: await client.sendImageMessageByUrl(
-      phone,
-      `${sandbox.url}/__sandbox/image.png`,
-      "Your booking",
-    ),
+    image: await client.sendImageMessageByUrl(phone, `${sandbox.url}/__sandbox/image.png`, "Your booking"),
   };
   const history = await client.getMessages(phone, { order: "asc" });
   const conversation = await client.getConversation(phone);
   const ok =
-    Object.values(sends).every(
-      (sent) => sent.success && sent.conversationSid === conversation,
-    ) &&
+    Object.values(sends).every((sent) => sent.success && sent.conversationSid === conversation) &&
     history.success &&
     history.messages.length === 3 &&
     history.messages[2].media?.length === 1;
@@ -64,8 +58,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.log(
-    JSON.stringify({ ok: false, error: String(error?.stack ?? error) }),
-  );
+  console.log(JSON.stringify({ ok: false, error: String(error?.stack ?? error) }));
   process.exitCode = 1;
 });

@@ -23,20 +23,14 @@ const ARCH = { x86_64: "x64", aarch64: "arm64" };
 
 function tarball(name) {
   const file = path.join(DIST, `${name}-${pkg.version}.tgz`);
-  if (!fs.existsSync(file))
-    throw new Error(
-      `${path.relative(ROOT, file)} is missing: run \`npm run package\` first`,
-    );
+  if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run \`npm run package\` first`);
   return file;
 }
 
 /** This environment without Rust: no directory on PATH that holds cargo or rustc, no CARGO_HOME or RUSTUP_HOME. */
 function withoutRust(env) {
   const dirs = env.PATH.split(path.delimiter).filter(
-    (dir) =>
-      !["cargo", "rustc", "rustup"].some((tool) =>
-        fs.existsSync(path.join(dir, tool)),
-      ),
+    (dir) => !["cargo", "rustc", "rustup"].some((tool) => fs.existsSync(path.join(dir, tool))),
   );
   const clean = { ...env, PATH: dirs.join(path.delimiter) };
   delete clean.CARGO_HOME;
@@ -53,10 +47,7 @@ function withoutRust(env) {
 }
 
 function install(dir, abi, env, foreign) {
-  fs.writeFileSync(
-    path.join(dir, "package.json"),
-    JSON.stringify({ name: "smoke", private: true }),
-  );
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "smoke", private: true }));
   const [platform, cpu, libc] = abi.split("-");
   const args = ["install", "--no-audit", "--no-fund", "--loglevel=error"];
   // npm installs a platform package only where it runs: these flags make npm choose as the platform under test
@@ -67,15 +58,9 @@ function install(dir, abi, env, foreign) {
   if (foreign) args.push("--force");
   args.push(tarball(pkg.name), tarball(`${pkg.name}-${abi}`));
   execFileSync("npm", args, { cwd: dir, env, stdio: "inherit" });
-  fs.copyFileSync(
-    path.join(__dirname, "smoke-client.js"),
-    path.join(dir, "smoke-client.js"),
-  );
+  fs.copyFileSync(path.join(__dirname, "smoke-client.js"), path.join(dir, "smoke-client.js"));
   // Deno reads a `.js` file of a package without `"type"` as a module; `.cjs` is CommonJS to every host.
-  fs.copyFileSync(
-    path.join(__dirname, "smoke-client.js"),
-    path.join(dir, "smoke-client.cjs"),
-  );
+  fs.copyFileSync(path.join(__dirname, "smoke-client.js"), path.join(dir, "smoke-client.cjs"));
 }
 
 /** Bun and Deno from the project's dev dependencies, and how each runs a script. */
@@ -96,9 +81,7 @@ function runProcess(command, args, options, judge) {
     let err = "";
     child.stdout.on("data", (chunk) => (out += chunk));
     child.stderr.on("data", (chunk) => (err += chunk));
-    child.on("close", (code) =>
-      resolve({ ...judge(code, out, err), ms: Date.now() - started }),
-    );
+    child.on("close", (code) => resolve({ ...judge(code, out, err), ms: Date.now() - started }));
   });
 }
 
@@ -120,10 +103,7 @@ function runClient(command, args, options) {
 /** The packaged demo (examples/demo.js): it passes when it exits 0 with the customer's reply in its transcript. */
 function runDemo(command, args, options) {
   return runProcess(command, args, options, (code, out, err) => {
-    const ok =
-      code === 0 &&
-      out.includes("YES, see you then") &&
-      out.includes("onMessageAdded");
+    const ok = code === 0 && out.includes("YES, see you then") && out.includes("onMessageAdded");
     return {
       ok,
       sandbox: "examples/demo.js",
@@ -136,20 +116,14 @@ function runDemo(command, args, options) {
 /** Starts `npx twilio-sandbox --port 0` and resolves with its printed variables and the child. */
 function startCli(command, args, options) {
   // It stops when its standard input closes: npx passes that through, where it might not pass on a signal.
-  const child = spawn(
-    command,
-    [...args, "--port", "0", "--exit-on-stdin-close"],
-    {
-      ...options,
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
+  const child = spawn(command, [...args, "--port", "0", "--exit-on-stdin-close"], {
+    ...options,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     const values = {};
     const lines = readline.createInterface({ input: child.stdout });
-    child.once("exit", (code) =>
-      reject(new Error(`twilio-sandbox exited with ${code}`)),
-    );
+    child.once("exit", (code) => reject(new Error(`twilio-sandbox exited with ${code}`)));
     lines.on("line", (line) => {
       const eq = line.indexOf("=");
       if (eq > 0) values[line.slice(0, eq)] = line.slice(eq + 1);
@@ -165,9 +139,7 @@ function startCli(command, args, options) {
 
 function stopCli(child) {
   return new Promise((resolve) => {
-    child.once("exit", (code, signal) =>
-      resolve(code === 0 ? "exit 0" : `exit ${code ?? signal}`),
-    );
+    child.once("exit", (code, signal) => resolve(code === 0 ? "exit 0" : `exit ${code ?? signal}`));
     child.stdin.end();
   });
 }
@@ -185,9 +157,7 @@ async function main() {
   const musl = triple.endsWith("-musl");
   const abi = `linux-${arch}-${musl ? "musl" : "gnu"}`;
   if (!arch || !triple.includes("-linux-"))
-    throw new Error(
-      `${triple}: only Linux builds run here; CI runs the others`,
-    );
+    throw new Error(`${triple}: only Linux builds run here; CI runs the others`);
   const emulated = triple.split("-")[0] !== host.split("-")[0];
   const qemu = emulated ? tools.checkQemu() : null;
   const majors = values.node.split(",").filter((major) => {
@@ -197,24 +167,15 @@ async function main() {
   });
 
   const env = withoutRust(process.env);
-  const dir = fs.mkdtempSync(
-    path.join(os.tmpdir(), `twilio-api-client-smoke-${abi}-`),
-  );
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `twilio-api-client-smoke-${abi}-`));
   console.log(`installing into ${dir} (no Rust on PATH)`);
   install(dir, abi, env, Boolean(qemu) || musl);
-  const addon = path.join(
-    dir,
-    "node_modules",
-    `${pkg.name}-${abi}`,
-    `${pkg.napi.binaryName}.${abi}.node`,
-  );
+  const addon = path.join(dir, "node_modules", `${pkg.name}-${abi}`, `${pkg.napi.binaryName}.${abi}.node`);
 
   const results = [];
   for (const major of majors) {
     // How this Node starts: directly, under qemu-user, and for musl through musl's loader (this machine is glibc).
-    const { node, loader } = musl
-      ? tools.muslNode(arch, major)
-      : { node: tools.nodeBinary(arch, major) };
+    const { node, loader } = musl ? tools.muslNode(arch, major) : { node: tools.nodeBinary(arch, major) };
     const runEnv = {
       ...env,
       PATH: `${path.dirname(node)}${path.delimiter}${env.PATH}`,
@@ -226,17 +187,11 @@ async function main() {
     const [command, ...prefix] = [...launcher, node];
     const options = { cwd: dir, env: runEnv };
 
-    results.push(
-      await runClient(command, [...prefix, "smoke-client.js"], options),
-    );
+    results.push(await runClient(command, [...prefix, "smoke-client.js"], options));
 
     // Started directly, `npx` finds this Node first on PATH; through a launcher, the bin is started by hand.
     const cli = launcher.length
-      ? startCli(
-          command,
-          [...prefix, "node_modules/twilio-api-client/bin/twilio-sandbox.js"],
-          options,
-        )
+      ? startCli(command, [...prefix, "node_modules/twilio-api-client/bin/twilio-sandbox.js"], options)
       : startCli("npx", ["--no-install", "twilio-sandbox"], options);
     const { child, values: printed } = await cli;
     const result = await runClient(command, [...prefix, "smoke-client.js"], {
@@ -247,11 +202,7 @@ async function main() {
     result.ok = result.ok && result.stopped === "exit 0";
     results.push(result);
 
-    const demo = await runDemo(
-      command,
-      [...prefix, "node_modules/twilio-api-client/examples/demo.js"],
-      options,
-    );
+    const demo = await runDemo(command, [...prefix, "node_modules/twilio-api-client/examples/demo.js"], options);
     const { node: version, arch: cpu } = results.at(-1);
     results.push({ ...demo, node: version ?? major, arch: cpu });
   }
@@ -268,9 +219,7 @@ async function main() {
     }
   }
 
-  const how = [qemu && `under ${qemu.qemu}`, musl && "with musl 1.2.5"]
-    .filter(Boolean)
-    .join(", ");
+  const how = [qemu && `under ${qemu.qemu}`, musl && "with musl 1.2.5"].filter(Boolean).join(", ");
   console.log(`\n${abi}${how ? ` (${how})` : ""}, installed without Rust:`);
   for (const r of results)
     console.log(

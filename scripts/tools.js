@@ -24,8 +24,7 @@ function hostTriple() {
 
 function rustTarget(triple) {
   const installed = output("rustup", ["target", "list", "--installed"]);
-  if (!installed.split("\n").includes(triple))
-    execFileSync("rustup", ["target", "add", triple], { stdio: "inherit" });
+  if (!installed.split("\n").includes(triple)) execFileSync("rustup", ["target", "add", triple], { stdio: "inherit" });
 }
 
 /** The venv under target/package-tools, with `requirement` installed once; the path of its `command`. */
@@ -35,13 +34,9 @@ function pythonTool(requirement, command) {
   if (!fs.existsSync(stamp) || fs.readFileSync(stamp, "utf8") !== requirement) {
     if (!fs.existsSync(path.join(venv, "bin", "pip")))
       execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });
-    execFileSync(
-      path.join(venv, "bin", "pip"),
-      ["install", "-q", requirement],
-      {
-        stdio: "inherit",
-      },
-    );
+    execFileSync(path.join(venv, "bin", "pip"), ["install", "-q", requirement], {
+      stdio: "inherit",
+    });
     fs.writeFileSync(stamp, requirement);
   }
   return path.join(venv, "bin", command);
@@ -58,21 +53,15 @@ function zigEnv() {
 function inspectAddon(file) {
   if (process.platform !== "linux") return "";
   try {
-    const needed = [
-      ...output("readelf", ["-d", file]).matchAll(/\(NEEDED\).*\[(.+)\]/g),
-    ].map((m) => m[1]);
+    const needed = [...output("readelf", ["-d", file]).matchAll(/\(NEEDED\).*\[(.+)\]/g)].map((m) => m[1]);
     // The floor is the newest version a strong reference needs; a weak one (gettid) only goes unused on older glibc.
     const strong = output("objdump", ["-T", file])
       .split("\n")
       .filter((line) => !/^\S+\s+w\s/.test(line));
-    const versions = [
-      ...new Set(strong.join("\n").match(/GLIBC_[\d.]+/g) ?? []),
-    ].sort((a, b) =>
+    const versions = [...new Set(strong.join("\n").match(/GLIBC_[\d.]+/g) ?? [])].sort((a, b) =>
       a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" }),
     );
-    const floor = versions.length
-      ? `glibc >= ${versions.at(-1).slice(6)}`
-      : "no glibc symbols";
+    const floor = versions.length ? `glibc >= ${versions.at(-1).slice(6)}` : "no glibc symbols";
     return `${(fs.statSync(file).size / 1e6).toFixed(2)} MB, links ${needed.join(" ")}; ${floor}`;
   } catch (error) {
     return `(not inspected: ${error.message.split("\n")[0]})`;
@@ -85,11 +74,7 @@ function nodeBinary(arch, major) {
   const node = path.join(dir, "package", "bin", "node");
   if (!fs.existsSync(node)) {
     fs.mkdirSync(dir, { recursive: true });
-    const tarball = output(
-      "npm",
-      ["pack", "--silent", `node-linux-${arch}@${major}`],
-      { cwd: dir },
-    ).trim();
+    const tarball = output("npm", ["pack", "--silent", `node-linux-${arch}@${major}`], { cwd: dir }).trim();
     execFileSync("tar", ["xzf", tarball], { cwd: dir });
     fs.rmSync(path.join(dir, tarball));
   }
@@ -107,23 +92,14 @@ function muslLoader(arch) {
   const debArch = { x64: "amd64", arm64: "arm64" }[arch];
   const multiarch = { x64: "x86_64", arm64: "aarch64" }[arch];
   const dir = path.join(TOOLS, "musl", arch);
-  const loader = path.join(
-    dir,
-    "usr",
-    "lib",
-    `${multiarch}-linux-musl`,
-    "libc.so",
-  );
+  const loader = path.join(dir, "usr", "lib", `${multiarch}-linux-musl`, "libc.so");
   if (fs.existsSync(loader)) return loader;
   const apt = path.join(TOOLS, "musl", "apt");
   fs.mkdirSync(path.join(apt, "lists", "partial"), { recursive: true });
   fs.mkdirSync(path.join(apt, "cache", "archives", "partial"), {
     recursive: true,
   });
-  fs.writeFileSync(
-    path.join(apt, "sources.list"),
-    "deb http://deb.debian.org/debian trixie main\n",
-  );
+  fs.writeFileSync(path.join(apt, "sources.list"), "deb http://deb.debian.org/debian trixie main\n");
   const options = [
     `Dir::Etc::SourceList=${path.join(apt, "sources.list")}`,
     "Dir::Etc::SourceParts=/dev/null",
@@ -172,13 +148,7 @@ function muslNode(arch, major) {
       { stdio: "inherit" },
     );
     const wheel = fs.readdirSync(dir).find((name) => name.endsWith(".whl"));
-    execFileSync("python3", [
-      "-m",
-      "zipfile",
-      "-e",
-      path.join(dir, wheel),
-      dir,
-    ]);
+    execFileSync("python3", ["-m", "zipfile", "-e", path.join(dir, wheel), dir]);
     fs.chmodSync(node, 0o755);
   }
   return { node, loader: muslLoader(arch) };
