@@ -107,15 +107,40 @@ test("a customer's reply lands in their conversation and reaches onMessageAdded 
   assert.equal(event.params.EventType, "onMessageAdded");
 });
 
-test("a message to an address without an Address Configuration, from a customer no conversation holds, is a clear 404", async () => {
+test("Address Configurations, managed through Twilio's API, decide which addresses start a conversation", async () => {
+  const api = (method, path, form) =>
+    fetch(`${box.sandbox.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${box.sandbox.accountSid}:${box.sandbox.authToken}`).toString("base64")}`,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: form && new URLSearchParams(form),
+    });
+  const other = "whatsapp:+15550000000";
   await assert.rejects(
-    box.sandbox.inbound({
-      from: ADDRESS,
-      to: "whatsapp:+15550000000",
-      body: "hello?",
-    }),
+    box.sandbox.inbound({ from: ADDRESS, to: other, body: "hello?" }),
     /404.*No open conversation has a participant with this address/,
+    "no configuration, no conversation",
   );
+  const created = await api("POST", "/v1/Configuration/Addresses", {
+    Type: "whatsapp",
+    Address: "+15550000000",
+    "AutoCreation.Enabled": "true",
+  });
+  assert.equal(created.status, 201);
+  const listed = await (await api("GET", "/v1/Configuration/Addresses")).json();
+  assert.deepEqual(
+    listed.address_configurations.map((c) => [c.type, c.address, c.auto_creation.enabled]),
+    [
+      ["whatsapp", SENDER, true],
+      ["whatsapp", other, true],
+    ],
+  );
+  assert.equal((await box.sandbox.inbound({ from: ADDRESS, to: other, body: "hello?" })).rejected, false);
+  const deleted = await api("DELETE", `/v1/Configuration/Addresses/${listed.address_configurations[0].sid}`);
+  assert.equal(deleted.status, 204);
+  await assert.rejects(box.sandbox.inbound({ from: ADDRESS, to: SENDER, body: "hi" }), /404/);
 });
 
 test("an inbound message wakes an inactive conversation and fires onConversationStateUpdated", async () => {

@@ -2,6 +2,7 @@
 //! write it, and its handler. A request is matched once; the values of the template's `{…}` segments come out of
 //! that match. Service-scoped paths (`/v1/Services/{IS}/…`) are the same operations on the default service.
 
+pub mod addresses;
 pub mod conversations;
 pub mod media;
 pub mod messaging;
@@ -20,6 +21,10 @@ const SERVICE_PREFIX: &str = "/v1/Services/{ChatServiceSid}";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
   Configuration,
+  ListAddresses,
+  CreateAddress,
+  FetchAddress,
+  DeleteAddress,
   ServiceConfiguration,
   FetchAccountWebhooks,
   UpdateAccountWebhooks,
@@ -69,6 +74,10 @@ use Scope::*;
 
 const TABLE: &[(&str, &str, Route, Scope)] = &[
   ("GET", "/v1/Configuration", Configuration, Exact),
+  ("GET", "/v1/Configuration/Addresses", ListAddresses, Exact),
+  ("POST", "/v1/Configuration/Addresses", CreateAddress, Exact),
+  ("GET", "/v1/Configuration/Addresses/{Sid}", FetchAddress, Exact),
+  ("DELETE", "/v1/Configuration/Addresses/{Sid}", DeleteAddress, Exact),
   (
     "GET",
     "/v1/Services/{ChatServiceSid}/Configuration",
@@ -326,6 +335,10 @@ pub async fn answer(app: &App, incoming: &Incoming, matched: Matched, form: &Par
   };
   Ok(match entry.route {
     Configuration => request.configuration(),
+    ListAddresses => request.list_addresses(),
+    CreateAddress => request.create_address()?,
+    FetchAddress => request.fetch_address()?,
+    DeleteAddress => request.delete_address()?,
     ServiceConfiguration => request.service_configuration(),
     FetchAccountWebhooks => request.webhook_configuration(false),
     UpdateAccountWebhooks => request.configure_webhooks(false)?,

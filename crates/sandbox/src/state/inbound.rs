@@ -41,7 +41,12 @@ pub const DEFAULT_SENDER: &str = "whatsapp:+14155238886";
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AddressConfiguration {
   pub sid: String,
+  /// `whatsapp`, `sms`, …
+  #[serde(rename = "type")]
+  pub kind: String,
+  /// As the channel writes it (`whatsapp:+14155238886`).
   pub address: String,
+  pub friendly_name: Option<String>,
   pub auto_creation: bool,
 }
 
@@ -49,7 +54,12 @@ impl AddressConfiguration {
   pub fn auto_creating(address: &str) -> Self {
     Self {
       sid: new_sid("IG"),
+      kind: address
+        .split_once(':')
+        .map_or("sms", |(channel, _)| channel)
+        .to_string(),
       address: address.to_string(),
+      friendly_name: None,
       auto_creation: true,
     }
   }
