@@ -63,6 +63,7 @@ export declare class NativeClient {
 
 /** An agent in the conversation. */
 export interface AgentResult {
+  success: boolean
   conversationSid: string
   participantSid: string
   identity: string
@@ -70,9 +71,10 @@ export interface AgentResult {
 }
 
 export interface AssignmentResult {
-  conversationSid?: string
-  assignee?: string
-  previousAssignee?: string
+  success: boolean
+  conversationSid: string | null
+  assignee: string | null
+  previousAssignee: string | null
 }
 
 /** Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables. */
@@ -108,9 +110,11 @@ export interface ClientOptions {
 }
 
 /** What `testConnection` learns of the account. */
-export interface Connection {
+export interface ConnectionResult {
+  success: boolean
+  message: string
   accountSid: string
-  accountName?: string
+  accountName: string | null
 }
 
 /** The content type the old module gave a file name. */
@@ -123,9 +127,10 @@ export interface ConversationTimerOptions {
 }
 
 export interface DeliveryResult {
-  conversationSid?: string
+  success: boolean
+  conversationSid: string | null
   messageSid: string
-  delivery?: any
+  delivery: any | null
   receipts: Array<ReceiptInfo>
 }
 
@@ -135,18 +140,19 @@ export declare function formatWhatsappNumber(phoneNumber: JsArg): string
 export interface HistoryItem {
   sid: string
   index: number
-  author?: string
-  body?: string
-  contentSid?: string
-  media?: Array<MediaInfo>
+  author: string | null
+  body: string | null
+  contentSid: string | null
+  media: Array<MediaInfo> | null
   attributes: any
-  participantSid?: string
-  dateCreated?: string
-  delivery?: any
+  participantSid: string | null
+  dateCreated: Date | null
+  delivery: any | null
 }
 
 export interface HistoryResult {
-  conversationSid?: string
+  success: boolean
+  conversationSid: string | null
   messages: Array<HistoryItem>
 }
 
@@ -156,12 +162,13 @@ export declare function maskNumber(phoneNumber: string): string
 export interface MediaInfo {
   sid: string
   size: number
-  contentType?: string
-  filename?: string
+  contentType: string | null
+  filename: string | null
 }
 
 export interface MetadataResult {
-  conversationSid?: string
+  success: boolean
+  conversationSid: string | null
   metadata: any
 }
 
@@ -185,28 +192,30 @@ export declare function parseWebhookEvent(pairs: Array<Array<string>>): Record<s
 
 export interface ParticipantItem {
   sid: string
-  identity?: string
-  address?: string
-  proxyAddress?: string
+  identity: string | null
+  address: string | null
+  proxyAddress: string | null
   attributes: any
-  dateCreated?: string
+  dateCreated: Date | null
 }
 
 export interface ParticipantsResult {
-  conversationSid?: string
+  success: boolean
+  conversationSid: string | null
   participants: Array<ParticipantItem>
 }
 
 export interface ReceiptInfo {
   sid: string
-  status?: string
-  errorCode?: number
-  participantSid?: string
-  dateUpdated?: string
+  status: string | null
+  errorCode: number | null
+  participantSid: string | null
+  dateUpdated: Date | null
 }
 
 export interface RemovalResult {
-  conversationSid?: string
+  success: boolean
+  conversationSid: string | null
   removed: boolean
 }
 
@@ -265,21 +274,22 @@ export interface SentMessage {
 export declare function startSandbox(options: SandboxOptions): Promise<SandboxStarted>
 
 export interface StateResult {
-  conversationSid?: string
-  state?: string
+  success: boolean
+  conversationSid: string | null
+  state: string | null
 }
 
 export interface StatusResult {
-  conversationSid?: string
-  state?: string
-  uniqueName?: string
-  friendlyName?: string
-  assignee?: string
+  success: boolean
+  conversationSid: string | null
+  state: string | null
+  uniqueName: string | null
+  friendlyName: string | null
+  assignee: string | null
   participantCount: number
-  dateCreated?: string
-  dateUpdated?: string
-  dateInactive?: string
-  dateClosed?: string
+  dateCreated: Date | null
+  dateUpdated: Date | null
+  timers: Timers
 }
 
 /**
@@ -287,6 +297,19 @@ export interface StatusResult {
  * runs there.
  */
 export declare function stopSandbox(url: string): Promise<boolean>
+
+/** When Twilio moves the conversation to `inactive` and to `closed`. */
+export interface Timers {
+  dateInactive: Date | null
+  dateClosed: Date | null
+}
+
+/** `unassignConversation`'s answer: no assignee key at all. */
+export interface UnassignmentResult {
+  success: boolean
+  conversationSid: string | null
+  previousAssignee: string | null
+}
 
 /** A media file that was uploaded. */
 export interface UploadedMedia {
@@ -302,8 +325,9 @@ export interface UploadedMedia {
 export declare function validateWebhookSignature(authToken: JsArg, signature: JsArg, url: JsArg, pairs: Array<Array<string>>, body?: Buffer | undefined | null): boolean
 
 export interface WebhookConfigResult {
-  postWebhookUrl?: string
-  preWebhookUrl?: string
+  success: boolean
+  postWebhookUrl: string | null
+  preWebhookUrl: string | null
   filters: Array<string>
   method: string
 }
@@ -315,8 +339,9 @@ export declare function webhookDateFields(): Array<string>
 export declare function webhookPreEvents(): Array<string>
 
 export interface WindowResult {
-  conversationSid?: string
+  success: boolean
+  conversationSid: string | null
   open: boolean
-  lastInboundAt?: string
-  closesAt?: string
+  lastInboundAt: Date | null
+  closesAt: Date | null
 }

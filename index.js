@@ -20,19 +20,6 @@ const {
   sent,
   templateSent,
   uploaded,
-  connected,
-  agentAdded,
-  agentRemoved,
-  participantList,
-  assigned,
-  unassigned,
-  conversationStatus,
-  stateChanged,
-  conversationMetadata,
-  messageHistory,
-  deliveryStatus,
-  whatsAppWindow,
-  webhookConfiguration,
 } = require("./results.js");
 const { webhookHandler, formPairs } = require("./webhook-handler.js");
 const { sendBulk } = require("./bulk.js");
@@ -134,6 +121,8 @@ function resolveLogger(logger) {
   return logger;
 }
 
+const returned = (value) => value;
+
 function masked(value) {
   return typeof value === "string" || typeof value === "number" ? maskNumber(String(value)) : undefined;
 }
@@ -202,8 +191,9 @@ class TwilioApiClient {
     }
   }
 
-  // A call that resolves: its success in the legacy shape given, or `{ success: false, error, code }`.
-  #send(operation, to, call, shape = sent) {
+  // A call that resolves: its success (the native result as it is, unless a shape is given), or
+  // `{ success: false, error, code }`.
+  #send(operation, to, call, shape = returned) {
     return this.#run(operation, to, call, shape);
   }
 
@@ -231,8 +221,11 @@ class TwilioApiClient {
   }
 
   sendMessage(to, text, author = null, options = {}) {
-    return this.#send("sendMessage", to, (call) =>
-      this.#native.sendMessage(call, to, text, author, optionsOf(options).idempotencyKey),
+    return this.#send(
+      "sendMessage",
+      to,
+      (call) => this.#native.sendMessage(call, to, text, author, optionsOf(options).idempotencyKey),
+      sent,
     );
   }
 
@@ -253,14 +246,20 @@ class TwilioApiClient {
   }
 
   sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
-    return this.#send("sendImageMessage", to, (call) =>
-      this.#native.sendImageMessage(call, to, imagePath, caption, baseUrl),
+    return this.#send(
+      "sendImageMessage",
+      to,
+      (call) => this.#native.sendImageMessage(call, to, imagePath, caption, baseUrl),
+      sent,
     );
   }
 
   sendImageMessageByUrl(to, mediaUrl, caption = null, options = {}) {
-    return this.#send("sendImageMessageByUrl", to, (call) =>
-      this.#native.sendImageMessageByUrl(call, to, mediaUrl, caption, optionsOf(options).idempotencyKey),
+    return this.#send(
+      "sendImageMessageByUrl",
+      to,
+      (call) => this.#native.sendImageMessageByUrl(call, to, mediaUrl, caption, optionsOf(options).idempotencyKey),
+      sent,
     );
   }
 
@@ -310,7 +309,6 @@ class TwilioApiClient {
       "addAgent",
       phoneNumber,
       (call) => this.#native.addAgent(call, phoneNumber, identity, objectJson(attributes), attributes),
-      agentAdded,
     );
   }
 
@@ -319,7 +317,6 @@ class TwilioApiClient {
       "removeAgent",
       phoneNumber,
       (call) => this.#native.removeAgent(call, phoneNumber, identity),
-      agentRemoved,
     );
   }
 
@@ -328,7 +325,6 @@ class TwilioApiClient {
       "listParticipants",
       phoneNumber,
       (call) => this.#native.listParticipants(call, phoneNumber),
-      participantList,
     );
   }
 
@@ -337,7 +333,6 @@ class TwilioApiClient {
       "assignConversation",
       phoneNumber,
       (call) => this.#native.assignConversation(call, phoneNumber, identity, optionsOf(options).keepPrevious),
-      assigned,
     );
   }
 
@@ -346,7 +341,6 @@ class TwilioApiClient {
       "unassignConversation",
       phoneNumber,
       (call) => this.#native.unassignConversation(call, phoneNumber),
-      unassigned,
     );
   }
 
@@ -355,7 +349,6 @@ class TwilioApiClient {
       "getConversationStatus",
       phoneNumber,
       (call) => this.#native.getConversationStatus(call, phoneNumber),
-      conversationStatus,
     );
   }
 
@@ -364,7 +357,6 @@ class TwilioApiClient {
       "setConversationState",
       phoneNumber,
       (call) => this.#native.setConversationState(call, phoneNumber, state),
-      stateChanged,
     );
   }
 
@@ -377,7 +369,6 @@ class TwilioApiClient {
       "getConversationMetadata",
       phoneNumber,
       (call) => this.#native.getConversationMetadata(call, phoneNumber),
-      conversationMetadata,
     );
   }
 
@@ -387,7 +378,6 @@ class TwilioApiClient {
       phoneNumber,
       (call) =>
         this.#native.setConversationMetadata(call, phoneNumber, objectJson(patch), patch, optionsOf(options).replace),
-      conversationMetadata,
     );
   }
 
@@ -399,7 +389,6 @@ class TwilioApiClient {
         const { limit = 50, order = "desc" } = optionsOf(options);
         return this.#native.getMessages(call, phoneNumber, limit, order);
       },
-      messageHistory,
     );
   }
 
@@ -408,7 +397,6 @@ class TwilioApiClient {
       "getDeliveryStatus",
       phoneNumber,
       (call) => this.#native.getDeliveryStatus(call, phoneNumber, messageSid),
-      deliveryStatus,
     );
   }
 
@@ -417,7 +405,6 @@ class TwilioApiClient {
       "getWhatsAppWindow",
       phoneNumber,
       (call) => this.#native.getWhatsAppWindow(call, phoneNumber),
-      whatsAppWindow,
     );
   }
 
@@ -436,7 +423,6 @@ class TwilioApiClient {
           method,
         );
       },
-      webhookConfiguration,
     );
   }
 
@@ -445,7 +431,6 @@ class TwilioApiClient {
       "getWebhookConfiguration",
       undefined,
       (call) => this.#native.getWebhookConfiguration(call),
-      webhookConfiguration,
     );
   }
 
@@ -479,7 +464,7 @@ class TwilioApiClient {
   }
 
   testConnection() {
-    return this.#send("testConnection", undefined, (call) => this.#native.testConnection(call), connected);
+    return this.#send("testConnection", undefined, (call) => this.#native.testConnection(call));
   }
 
   /**

@@ -6,8 +6,6 @@
 
 const { inspect } = require("node:util");
 
-const READY_MESSAGE = "Twilio API client is ready (Conversations API enabled)";
-
 // twilio-node's presentation of a resource Twilio answered: camelCase top-level keys (nested objects stay as
 // Twilio sent them, as twilio-node leaves them) and Date objects for the date fields.
 function present(json) {
@@ -29,7 +27,7 @@ const SNAKE = /_+(.?)/g;
 // property on first read or write; spreading, Object.keys, JSON.stringify and deepStrictEqual read through it,
 // and util.inspect is shown the plain object. Every result shares one getter and one setter, the text they
 // present kept under a symbol of ours: with a pair of closures of its own, each result got a hidden class of
-// its own, and V8 turned them into slow dictionaries (2–4 µs of CPU a message in the steady bench).
+// its own, and V8 turned them into slow dictionaries.
 const DATA_JSON = Symbol("twilio-api-client.dataJson");
 const LAZY_DATA = {
   data: {
@@ -139,182 +137,12 @@ function uploaded(media) {
   );
 }
 
-function connected(connection) {
-  return {
-    success: true,
-    message: READY_MESSAGE,
-    accountSid: connection.accountSid,
-    accountName: connection.accountName ?? null,
-  };
-}
-
-// Dates cross as ISO-8601 text and become Date objects, as twilio-node presents them; absent is null.
-const date = (text) => (text ? new Date(text) : null);
-
-function agentAdded(agent) {
-  return {
-    success: true,
-    conversationSid: agent.conversationSid,
-    participantSid: agent.participantSid,
-    identity: agent.identity,
-    alreadyPresent: agent.alreadyPresent,
-  };
-}
-
-function agentRemoved(removal) {
-  return {
-    success: true,
-    conversationSid: removal.conversationSid ?? null,
-    removed: removal.removed,
-  };
-}
-
-function participantList(list) {
-  return {
-    success: true,
-    conversationSid: list.conversationSid ?? null,
-    participants: list.participants.map((p) => ({
-      sid: p.sid,
-      identity: p.identity ?? null,
-      address: p.address ?? null,
-      proxyAddress: p.proxyAddress ?? null,
-      attributes: p.attributes,
-      dateCreated: date(p.dateCreated),
-    })),
-  };
-}
-
-function assigned(assignment) {
-  return {
-    success: true,
-    conversationSid: assignment.conversationSid ?? null,
-    assignee: assignment.assignee ?? null,
-    previousAssignee: assignment.previousAssignee ?? null,
-  };
-}
-
-function unassigned(assignment) {
-  return {
-    success: true,
-    conversationSid: assignment.conversationSid ?? null,
-    previousAssignee: assignment.previousAssignee ?? null,
-  };
-}
-
-function conversationStatus(status) {
-  return {
-    success: true,
-    conversationSid: status.conversationSid ?? null,
-    state: status.state ?? null,
-    uniqueName: status.uniqueName ?? null,
-    friendlyName: status.friendlyName ?? null,
-    assignee: status.assignee ?? null,
-    participantCount: status.participantCount,
-    dateCreated: date(status.dateCreated),
-    dateUpdated: date(status.dateUpdated),
-    timers: {
-      dateInactive: date(status.dateInactive),
-      dateClosed: date(status.dateClosed),
-    },
-  };
-}
-
-function stateChanged(change) {
-  return {
-    success: true,
-    conversationSid: change.conversationSid ?? null,
-    state: change.state ?? null,
-  };
-}
-
-function conversationMetadata(result) {
-  return {
-    success: true,
-    conversationSid: result.conversationSid ?? null,
-    metadata: result.metadata,
-  };
-}
-
-function messageHistory(history) {
-  return {
-    success: true,
-    conversationSid: history.conversationSid ?? null,
-    messages: history.messages.map((m) => ({
-      sid: m.sid,
-      index: m.index,
-      author: m.author ?? null,
-      body: m.body ?? null,
-      contentSid: m.contentSid ?? null,
-      media:
-        m.media?.map((item) => ({
-          sid: item.sid,
-          size: item.size,
-          contentType: item.contentType ?? null,
-          filename: item.filename ?? null,
-        })) ?? null,
-      attributes: m.attributes,
-      participantSid: m.participantSid ?? null,
-      dateCreated: date(m.dateCreated),
-      delivery: m.delivery ?? null,
-    })),
-  };
-}
-
-function deliveryStatus(status) {
-  return {
-    success: true,
-    conversationSid: status.conversationSid ?? null,
-    messageSid: status.messageSid,
-    delivery: status.delivery ?? null,
-    receipts: status.receipts.map((r) => ({
-      sid: r.sid,
-      status: r.status ?? null,
-      errorCode: r.errorCode ?? null,
-      participantSid: r.participantSid ?? null,
-      dateUpdated: date(r.dateUpdated),
-    })),
-  };
-}
-
-function whatsAppWindow(window) {
-  return {
-    success: true,
-    conversationSid: window.conversationSid ?? null,
-    open: window.open,
-    lastInboundAt: date(window.lastInboundAt),
-    closesAt: date(window.closesAt),
-  };
-}
-
-function webhookConfiguration(config) {
-  return {
-    success: true,
-    postWebhookUrl: config.postWebhookUrl ?? null,
-    preWebhookUrl: config.preWebhookUrl ?? null,
-    filters: config.filters,
-    method: config.method,
-  };
-}
-
 module.exports = {
   TwilioApiError,
-  deliveryStatus,
-  whatsAppWindow,
-  webhookConfiguration,
-  agentAdded,
-  agentRemoved,
-  participantList,
-  assigned,
-  unassigned,
-  conversationStatus,
-  stateChanged,
-  conversationMetadata,
-  messageHistory,
   nativeFailure,
   failed,
   thrown,
   sent,
   templateSent,
   uploaded,
-  connected,
 };

@@ -11,9 +11,9 @@ use twilio_core::{Client, Config, Customer, Error, WebhookSettings};
 use crate::bridge::{Bridge, SettleFunction};
 use crate::convert::{env_lookup, flag, number, object_json, optional_string, string, variables, ClientOptions, JsArg};
 use crate::results::{
-  thrown, AgentResult, AssignmentResult, Connection, DeliveryResult, HistoryResult, MetadataResult, NativeTotals,
-  ParticipantsResult, RemovalResult, SentMessage, StateResult, StatusResult, UploadedMedia, WebhookConfigResult,
-  WindowResult,
+  thrown, AgentResult, AssignmentResult, ConnectionResult, DeliveryResult, HistoryResult, MetadataResult, NativeTotals,
+  ParticipantsResult, RemovalResult, SentMessage, StateResult, StatusResult, UnassignmentResult, UploadedMedia,
+  WebhookConfigResult, WindowResult,
 };
 
 #[napi]
@@ -180,10 +180,7 @@ impl NativeClient {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
       let (account_sid, account_name) = client.test_connection().await?;
-      Ok(Connection {
-        account_sid,
-        account_name,
-      })
+      Ok(ConnectionResult::new(account_sid, account_name))
     })
   }
 
@@ -247,7 +244,7 @@ impl NativeClient {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
       let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
-      client.unassign_conversation(phone).await.map(AssignmentResult::from)
+      client.unassign_conversation(phone).await.map(UnassignmentResult::from)
     })
   }
 

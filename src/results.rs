@@ -2,6 +2,7 @@
 //! `kind`, and Twilio's `status`, `moreInfo`, `details` when Twilio answered).
 
 use napi::bindgen_prelude::{JsValue, Object};
+use chrono::{DateTime, Utc};
 use napi::{Env, Status};
 use napi_derive::napi;
 use twilio_core::{Code, Error, RequestRecord, Sent, Totals, Uploaded};
@@ -112,13 +113,6 @@ impl From<Uploaded> for UploadedMedia {
   }
 }
 
-/// What `testConnection` learns of the account.
-#[napi(object)]
-pub struct Connection {
-  pub account_sid: String,
-  pub account_name: Option<String>,
-}
-
 /// The JS error a core error becomes. Its `code` is Twilio's numeric code, or a stable name of this package
 /// (`INVALID_PHONE_NUMBER`, `TIMEOUT`, …); `kind` is `api`, `transport`, `timeout`, `decode`, `input`, `config` or
 /// `internal`.
@@ -173,9 +167,40 @@ pub fn own_keys(map: serde_json::Map<String, serde_json::Value>) -> serde_json::
     .collect()
 }
 
+// The results of the calls below are the legacy class's answers as they are: `success` first, an absent value as
+// `null`, a date as a `Date`, in the order the old module wrote the keys.
+
+/// A Twilio date (ISO-8601 text) as JS gets it: a `Date`, or `null` when absent or not a date.
+fn date(text: Option<String>) -> Option<DateTime<Utc>> {
+  text
+    .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
+    .map(|date| date.with_timezone(&Utc))
+}
+
+/// What `testConnection` learns of the account.
+#[napi(object, use_nullable = true)]
+pub struct ConnectionResult {
+  pub success: bool,
+  pub message: String,
+  pub account_sid: String,
+  pub account_name: Option<String>,
+}
+
+impl ConnectionResult {
+  pub fn new(account_sid: String, account_name: Option<String>) -> Self {
+    Self {
+      success: true,
+      message: "Twilio API client is ready (Conversations API enabled)".to_string(),
+      account_sid,
+      account_name,
+    }
+  }
+}
+
 /// An agent in the conversation.
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct AgentResult {
+  pub success: bool,
   pub conversation_sid: String,
   pub participant_sid: String,
   pub identity: String,
@@ -185,6 +210,7 @@ pub struct AgentResult {
 impl From<twilio_core::AgentAdded> for AgentResult {
   fn from(added: twilio_core::AgentAdded) -> Self {
     Self {
+      success: true,
       conversation_sid: added.conversation_sid,
       participant_sid: added.participant_sid,
       identity: added.identity,
@@ -193,8 +219,9 @@ impl From<twilio_core::AgentAdded> for AgentResult {
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct RemovalResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub removed: bool,
 }
@@ -202,24 +229,26 @@ pub struct RemovalResult {
 impl From<twilio_core::AgentRemoved> for RemovalResult {
   fn from(removed: twilio_core::AgentRemoved) -> Self {
     Self {
+      success: true,
       conversation_sid: removed.conversation_sid,
       removed: removed.removed,
     }
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct ParticipantItem {
   pub sid: String,
   pub identity: Option<String>,
   pub address: Option<String>,
   pub proxy_address: Option<String>,
   pub attributes: serde_json::Value,
-  pub date_created: Option<String>,
+  pub date_created: Option<DateTime<Utc>>,
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct ParticipantsResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub participants: Vec<ParticipantItem>,
 }
@@ -227,6 +256,7 @@ pub struct ParticipantsResult {
 impl From<twilio_core::Participants> for ParticipantsResult {
   fn from(list: twilio_core::Participants) -> Self {
     Self {
+      success: true,
       conversation_sid: list.conversation_sid,
       participants: list
         .participants
@@ -237,15 +267,16 @@ impl From<twilio_core::Participants> for ParticipantsResult {
           address: p.address,
           proxy_address: p.proxy_address,
           attributes: own_data(p.attributes),
-          date_created: p.date_created,
+          date_created: date(p.date_created),
         })
         .collect(),
     }
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct AssignmentResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub assignee: Option<String>,
   pub previous_assignee: Option<String>,
@@ -254,6 +285,7 @@ pub struct AssignmentResult {
 impl From<twilio_core::Assignment> for AssignmentResult {
   fn from(assignment: twilio_core::Assignment) -> Self {
     Self {
+      success: true,
       conversation_sid: Some(assignment.conversation_sid),
       assignee: Some(assignment.assignee),
       previous_assignee: assignment.previous_assignee,
@@ -261,49 +293,68 @@ impl From<twilio_core::Assignment> for AssignmentResult {
   }
 }
 
-impl From<twilio_core::Unassignment> for AssignmentResult {
+/// `unassignConversation`'s answer: no assignee key at all.
+#[napi(object, use_nullable = true)]
+pub struct UnassignmentResult {
+  pub success: bool,
+  pub conversation_sid: Option<String>,
+  pub previous_assignee: Option<String>,
+}
+
+impl From<twilio_core::Unassignment> for UnassignmentResult {
   fn from(unassignment: twilio_core::Unassignment) -> Self {
     Self {
+      success: true,
       conversation_sid: unassignment.conversation_sid,
-      assignee: None,
       previous_assignee: unassignment.previous_assignee,
     }
   }
 }
 
-#[napi(object)]
+/// When Twilio moves the conversation to `inactive` and to `closed`.
+#[napi(object, use_nullable = true)]
+pub struct Timers {
+  pub date_inactive: Option<DateTime<Utc>>,
+  pub date_closed: Option<DateTime<Utc>>,
+}
+
+#[napi(object, use_nullable = true)]
 pub struct StatusResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub state: Option<String>,
   pub unique_name: Option<String>,
   pub friendly_name: Option<String>,
   pub assignee: Option<String>,
   pub participant_count: u32,
-  pub date_created: Option<String>,
-  pub date_updated: Option<String>,
-  pub date_inactive: Option<String>,
-  pub date_closed: Option<String>,
+  pub date_created: Option<DateTime<Utc>>,
+  pub date_updated: Option<DateTime<Utc>>,
+  pub timers: Timers,
 }
 
 impl From<twilio_core::Status> for StatusResult {
   fn from(status: twilio_core::Status) -> Self {
     Self {
+      success: true,
       conversation_sid: status.conversation_sid,
       state: status.state,
       unique_name: status.unique_name,
       friendly_name: status.friendly_name,
       assignee: status.assignee,
       participant_count: status.participant_count,
-      date_created: status.date_created,
-      date_updated: status.date_updated,
-      date_inactive: status.date_inactive,
-      date_closed: status.date_closed,
+      date_created: date(status.date_created),
+      date_updated: date(status.date_updated),
+      timers: Timers {
+        date_inactive: date(status.date_inactive),
+        date_closed: date(status.date_closed),
+      },
     }
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct StateResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub state: Option<String>,
 }
@@ -311,14 +362,16 @@ pub struct StateResult {
 impl From<twilio_core::StateChange> for StateResult {
   fn from(change: twilio_core::StateChange) -> Self {
     Self {
+      success: true,
       conversation_sid: change.conversation_sid,
       state: change.state,
     }
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct MetadataResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub metadata: serde_json::Value,
 }
@@ -326,13 +379,14 @@ pub struct MetadataResult {
 impl From<twilio_core::Metadata> for MetadataResult {
   fn from(metadata: twilio_core::Metadata) -> Self {
     Self {
+      success: true,
       conversation_sid: metadata.conversation_sid,
       metadata: own_data(serde_json::Value::Object(metadata.metadata)),
     }
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct MediaInfo {
   pub sid: String,
   pub size: f64,
@@ -340,7 +394,7 @@ pub struct MediaInfo {
   pub filename: Option<String>,
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct HistoryItem {
   pub sid: String,
   pub index: f64,
@@ -350,12 +404,13 @@ pub struct HistoryItem {
   pub media: Option<Vec<MediaInfo>>,
   pub attributes: serde_json::Value,
   pub participant_sid: Option<String>,
-  pub date_created: Option<String>,
+  pub date_created: Option<DateTime<Utc>>,
   pub delivery: Option<serde_json::Value>,
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct HistoryResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub messages: Vec<HistoryItem>,
 }
@@ -363,6 +418,7 @@ pub struct HistoryResult {
 impl From<twilio_core::History> for HistoryResult {
   fn from(history: twilio_core::History) -> Self {
     Self {
+      success: true,
       conversation_sid: history.conversation_sid,
       messages: history
         .messages
@@ -387,7 +443,7 @@ impl From<twilio_core::History> for HistoryResult {
           }),
           attributes: own_data(m.attributes),
           participant_sid: m.participant_sid,
-          date_created: m.date_created,
+          date_created: date(m.date_created),
           delivery: m.delivery.map(own_data),
         })
         .collect(),
@@ -395,17 +451,18 @@ impl From<twilio_core::History> for HistoryResult {
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct ReceiptInfo {
   pub sid: String,
   pub status: Option<String>,
   pub error_code: Option<u32>,
   pub participant_sid: Option<String>,
-  pub date_updated: Option<String>,
+  pub date_updated: Option<DateTime<Utc>>,
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct DeliveryResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub message_sid: String,
   pub delivery: Option<serde_json::Value>,
@@ -415,6 +472,7 @@ pub struct DeliveryResult {
 impl From<twilio_core::DeliveryStatus> for DeliveryResult {
   fn from(status: twilio_core::DeliveryStatus) -> Self {
     Self {
+      success: true,
       conversation_sid: status.conversation_sid,
       message_sid: status.message_sid,
       delivery: status.delivery.map(own_data),
@@ -426,34 +484,37 @@ impl From<twilio_core::DeliveryStatus> for DeliveryResult {
           status: r.status,
           error_code: r.error_code,
           participant_sid: r.participant_sid,
-          date_updated: r.date_updated,
+          date_updated: date(r.date_updated),
         })
         .collect(),
     }
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct WindowResult {
+  pub success: bool,
   pub conversation_sid: Option<String>,
   pub open: bool,
-  pub last_inbound_at: Option<String>,
-  pub closes_at: Option<String>,
+  pub last_inbound_at: Option<DateTime<Utc>>,
+  pub closes_at: Option<DateTime<Utc>>,
 }
 
 impl From<twilio_core::Window> for WindowResult {
   fn from(window: twilio_core::Window) -> Self {
     Self {
+      success: true,
       conversation_sid: window.conversation_sid,
       open: window.open,
-      last_inbound_at: window.last_inbound_at,
-      closes_at: window.closes_at,
+      last_inbound_at: date(window.last_inbound_at),
+      closes_at: date(window.closes_at),
     }
   }
 }
 
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct WebhookConfigResult {
+  pub success: bool,
   pub post_webhook_url: Option<String>,
   pub pre_webhook_url: Option<String>,
   pub filters: Vec<String>,
@@ -463,6 +524,7 @@ pub struct WebhookConfigResult {
 impl From<twilio_core::WebhookConfiguration> for WebhookConfigResult {
   fn from(config: twilio_core::WebhookConfiguration) -> Self {
     Self {
+      success: true,
       post_webhook_url: config.post_webhook_url,
       pre_webhook_url: config.pre_webhook_url,
       filters: config.filters,
