@@ -184,8 +184,11 @@ export interface NativeTotals {
   pacingWaitP99Ms: number
 }
 
-/** The names `new TwilioApiClient(options)` takes, besides the JS-only `logger`. */
-export declare function optionNames(): Array<string>
+/**
+ * The options `new TwilioApiClient(options)` takes besides the JS-only `logger`, each with its JavaScript type
+ * (`string`, `number`, `boolean`, `object`), in the struct's order.
+ */
+export declare function optionTypes(): Array<[string, 'string' | 'number' | 'boolean' | 'object']>
 
 /** A webhook's form parameters ([name, value] pairs) as a typed event; dates stay ISO text for the JS entry. */
 export declare function parseWebhookEvent(pairs: Array<Array<string>>): Record<string, unknown>

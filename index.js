@@ -9,43 +9,22 @@ const {
   contentType,
   formatWhatsappNumber,
   maskNumber,
-  optionNames,
+  optionTypes,
   validateWebhookSignature,
 } = require("./native.js");
-const {
-  TwilioApiError,
-  nativeFailure,
-  failed,
-  thrown,
-  sent,
-  templateSent,
-  uploaded,
-} = require("./results.js");
+const { TwilioApiError, nativeFailure, failed, thrown, sent, templateSent, uploaded } = require("./results.js");
 const { webhookHandler, formPairs } = require("./webhook-handler.js");
 const { sendBulk } = require("./bulk.js");
 const { isPlainObject } = require("./plain-object.js");
 const { PendingCalls } = require("./pending-calls.js");
 const { Observer, LOG_PREFIX } = require("./observe.js");
 
-const OPTION_NAMES = optionNames();
+// The JavaScript type each option takes, from the native struct's list: checked here, so that a wrong one is
+// refused by its name and the kind of value given, never with the value, which may be a token.
+const OPTION_TYPES = new Map(optionTypes());
 // The calls counted as sends in stats().
 const SENDS = new Set(["sendMessage", "sendTemplateMessage", "sendImageMessage", "sendImageMessageByUrl"]);
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
-
-// The JavaScript type each option takes (any other is a string): checked here, so that a wrong one is refused by
-// its name and the kind of value given, never with the value, which may be a token.
-const OPTION_TYPES = {
-  timeoutMs: "number",
-  maxRetries: "number",
-  deadlineMs: "number",
-  cacheTtlMs: "number",
-  cacheMaxEntries: "number",
-  mediaAllowPrivateHosts: "boolean",
-  mediaMaxBytes: "number",
-  writesPerSecond: "number",
-  webhookEnabled: "boolean",
-  maxQueueMs: "number",
-};
 
 function kindOf(value) {
   if (Array.isArray(value)) return "an array";
@@ -58,7 +37,7 @@ function kindOf(value) {
 function checkOptionType(name, value) {
   // conversationTimers has its own check (checkTimers).
   if (name === "conversationTimers") return;
-  const wanted = OPTION_TYPES[name] ?? "string";
+  const wanted = OPTION_TYPES.get(name);
   if (typeof value !== wanted) throw new TypeError(`${name} must be a ${wanted}, not ${kindOf(value)}`);
 }
 
@@ -141,7 +120,7 @@ class TwilioApiClient {
     const { logger, ...rest } = options;
     const native = {};
     for (const [name, value] of Object.entries(rest)) {
-      if (!OPTION_NAMES.includes(name)) throw new TypeError(`Unknown TwilioApiClient option: ${name}`);
+      if (!OPTION_TYPES.has(name)) throw new TypeError(`Unknown TwilioApiClient option: ${name}`);
       if (value === undefined || value === null) continue;
       checkOptionType(name, value);
       native[name] = value;
@@ -305,58 +284,40 @@ class TwilioApiClient {
   }
 
   addAgent(phoneNumber, identity, attributes = null) {
-    return this.#send(
-      "addAgent",
-      phoneNumber,
-      (call) => this.#native.addAgent(call, phoneNumber, identity, objectJson(attributes), attributes),
+    return this.#send("addAgent", phoneNumber, (call) =>
+      this.#native.addAgent(call, phoneNumber, identity, objectJson(attributes), attributes),
     );
   }
 
   removeAgent(phoneNumber, identity) {
-    return this.#send(
-      "removeAgent",
-      phoneNumber,
-      (call) => this.#native.removeAgent(call, phoneNumber, identity),
-    );
+    return this.#send("removeAgent", phoneNumber, (call) => this.#native.removeAgent(call, phoneNumber, identity));
   }
 
   listParticipants(phoneNumber) {
-    return this.#send(
-      "listParticipants",
-      phoneNumber,
-      (call) => this.#native.listParticipants(call, phoneNumber),
-    );
+    return this.#send("listParticipants", phoneNumber, (call) => this.#native.listParticipants(call, phoneNumber));
   }
 
   assignConversation(phoneNumber, identity, options = {}) {
-    return this.#send(
-      "assignConversation",
-      phoneNumber,
-      (call) => this.#native.assignConversation(call, phoneNumber, identity, optionsOf(options).keepPrevious),
+    return this.#send("assignConversation", phoneNumber, (call) =>
+      this.#native.assignConversation(call, phoneNumber, identity, optionsOf(options).keepPrevious),
     );
   }
 
   unassignConversation(phoneNumber) {
-    return this.#send(
-      "unassignConversation",
-      phoneNumber,
-      (call) => this.#native.unassignConversation(call, phoneNumber),
+    return this.#send("unassignConversation", phoneNumber, (call) =>
+      this.#native.unassignConversation(call, phoneNumber),
     );
   }
 
   getConversationStatus(phoneNumber) {
-    return this.#send(
-      "getConversationStatus",
-      phoneNumber,
-      (call) => this.#native.getConversationStatus(call, phoneNumber),
+    return this.#send("getConversationStatus", phoneNumber, (call) =>
+      this.#native.getConversationStatus(call, phoneNumber),
     );
   }
 
   setConversationState(phoneNumber, state) {
-    return this.#send(
-      "setConversationState",
-      phoneNumber,
-      (call) => this.#native.setConversationState(call, phoneNumber, state),
+    return this.#send("setConversationState", phoneNumber, (call) =>
+      this.#native.setConversationState(call, phoneNumber, state),
     );
   }
 
@@ -365,73 +326,50 @@ class TwilioApiClient {
   }
 
   getConversationMetadata(phoneNumber) {
-    return this.#send(
-      "getConversationMetadata",
-      phoneNumber,
-      (call) => this.#native.getConversationMetadata(call, phoneNumber),
+    return this.#send("getConversationMetadata", phoneNumber, (call) =>
+      this.#native.getConversationMetadata(call, phoneNumber),
     );
   }
 
   setConversationMetadata(phoneNumber, patch, options = {}) {
-    return this.#send(
-      "setConversationMetadata",
-      phoneNumber,
-      (call) =>
-        this.#native.setConversationMetadata(call, phoneNumber, objectJson(patch), patch, optionsOf(options).replace),
+    return this.#send("setConversationMetadata", phoneNumber, (call) =>
+      this.#native.setConversationMetadata(call, phoneNumber, objectJson(patch), patch, optionsOf(options).replace),
     );
   }
 
   getMessages(phoneNumber, options = {}) {
-    return this.#send(
-      "getMessages",
-      phoneNumber,
-      (call) => {
-        const { limit = 50, order = "desc" } = optionsOf(options);
-        return this.#native.getMessages(call, phoneNumber, limit, order);
-      },
-    );
+    return this.#send("getMessages", phoneNumber, (call) => {
+      const { limit = 50, order = "desc" } = optionsOf(options);
+      return this.#native.getMessages(call, phoneNumber, limit, order);
+    });
   }
 
   getDeliveryStatus(phoneNumber, messageSid) {
-    return this.#send(
-      "getDeliveryStatus",
-      phoneNumber,
-      (call) => this.#native.getDeliveryStatus(call, phoneNumber, messageSid),
+    return this.#send("getDeliveryStatus", phoneNumber, (call) =>
+      this.#native.getDeliveryStatus(call, phoneNumber, messageSid),
     );
   }
 
   getWhatsAppWindow(phoneNumber) {
-    return this.#send(
-      "getWhatsAppWindow",
-      phoneNumber,
-      (call) => this.#native.getWhatsAppWindow(call, phoneNumber),
-    );
+    return this.#send("getWhatsAppWindow", phoneNumber, (call) => this.#native.getWhatsAppWindow(call, phoneNumber));
   }
 
   configureWebhooks(settings = {}) {
-    return this.#send(
-      "configureWebhooks",
-      undefined,
-      (call) => {
-        const { postWebhookUrl, preWebhookUrl, filters, method } = optionsOf(settings);
-        return this.#native.configureWebhooks(
-          call,
-          postWebhookUrl,
-          preWebhookUrl,
-          filters,
-          Array.isArray(filters) ? filters : undefined,
-          method,
-        );
-      },
-    );
+    return this.#send("configureWebhooks", undefined, (call) => {
+      const { postWebhookUrl, preWebhookUrl, filters, method } = optionsOf(settings);
+      return this.#native.configureWebhooks(
+        call,
+        postWebhookUrl,
+        preWebhookUrl,
+        filters,
+        Array.isArray(filters) ? filters : undefined,
+        method,
+      );
+    });
   }
 
   getWebhookConfiguration() {
-    return this.#send(
-      "getWebhookConfiguration",
-      undefined,
-      (call) => this.#native.getWebhookConfiguration(call),
-    );
+    return this.#send("getWebhookConfiguration", undefined, (call) => this.#native.getWebhookConfiguration(call));
   }
 
   /**

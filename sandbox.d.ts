@@ -29,6 +29,8 @@ export interface FaultSpec {
   raw_body?: string;
   latency_ms?: number;
   drop?: "before" | "after";
+  /** Hold the matching request, unprocessed, until `releaseHeld()` or `clearFaults()`. */
+  hold?: boolean;
 }
 
 export interface LoggedRequest {
@@ -74,6 +76,8 @@ export interface Sandbox {
   latency(ms: number): Promise<unknown>;
   fault(spec: FaultSpec): Promise<unknown>;
   clearFaults(): Promise<unknown>;
+  /** Lets every request a `hold` fault is holding go on. */
+  releaseHeld(): Promise<unknown>;
   limits(patch?: Partial<Limits>): Promise<Limits & { refused_writes: number }>;
   advanceClock(by: string): Promise<{ now: string }>;
   inbound(message: {

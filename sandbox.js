@@ -82,6 +82,9 @@ class SandboxHandle {
   clearFaults() {
     return this.control("DELETE", "/faults");
   }
+  releaseHeld() {
+    return this.control("POST", "/faults/release", {});
+  }
   /** The limits in force (and `refused_writes`), after applying `patch` when one is given. */
   limits(patch) {
     return patch === undefined ? this.control("GET", "/limits") : this.control("POST", "/limits", patch);

@@ -8,7 +8,7 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
-const { optionNames } = require("../binding.js");
+const { optionTypes } = require("../binding.js");
 
 const root = path.join(__dirname, "..");
 const read = (file) => fs.readFileSync(path.join(root, file), "utf8");
@@ -53,7 +53,17 @@ const JS_ONLY = ["logger"];
 
 test("the native struct, the names the class takes, index.d.ts and the contract list the same options", () => {
   const native = interfaceKeys(read("binding.d.ts"), "ClientOptions");
-  assert.deepEqual(optionNames(), native, "OPTION_NAMES and the struct");
+  assert.deepEqual(
+    optionTypes().map(([name]) => name),
+    native,
+    "OPTIONS and the struct",
+  );
+  // Each option's JavaScript type as the class checks it is the struct field's.
+  const struct = read("binding.d.ts");
+  for (const [name, kind] of optionTypes()) {
+    const declared = struct.match(new RegExp(`\\n\\s*${name}\\?: (\\w+)`))[1];
+    assert.equal(["string", "number", "boolean"].includes(declared) ? declared : "object", kind, name);
+  }
   const typed = interfaceKeys(read("index.d.ts"), "TwilioApiClientOptions");
   assert.deepEqual(typed, [...native, ...JS_ONLY], "index.d.ts");
   const documented = contractRows().flatMap((row) => row.options);

@@ -9,12 +9,15 @@ use napi_derive::napi;
 use twilio_core::{Client, Config, Customer, Error, WebhookSettings};
 
 use crate::bridge::{Bridge, SettleFunction};
-use crate::convert::{env_lookup, flag, number, object_json, optional_string, string, variables, ClientOptions, JsArg};
+use crate::convert::{
+  self, env_lookup, flag, number, object_json, optional_string, phone, string, variables, ClientOptions, JsArg,
+};
 use crate::results::{
   thrown, AgentResult, AssignmentResult, ConnectionResult, DeliveryResult, HistoryResult, MetadataResult, NativeTotals,
   ParticipantsResult, RemovalResult, SentMessage, StateResult, StatusResult, UnassignmentResult, UploadedMedia,
   WebhookConfigResult, WindowResult,
 };
+use crate::webhooks::webhook_valid;
 
 #[napi]
 pub struct NativeClient {
@@ -80,7 +83,7 @@ impl NativeClient {
   pub fn find_or_create_conversation(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       client.find_or_create_conversation(phone).await
     })
   }
@@ -89,7 +92,7 @@ impl NativeClient {
   pub fn get_conversation(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       client.get_conversation(phone).await
     })
   }
@@ -98,10 +101,10 @@ impl NativeClient {
   pub fn send_message(&self, call: u32, to: JsArg, text: JsArg, author: JsArg, idempotency_key: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
+      let to = phone(&to, "to")?;
       let text = string(&text, "text", "INVALID_TEXT")?;
       let author = optional_string(&author, "author", "INVALID_AUTHOR")?;
-      let key = optional_string(&idempotency_key, "idempotencyKey", "INVALID_IDEMPOTENCY_KEY")?;
+      let key = convert::idempotency_key(&idempotency_key)?;
       client.send_message(to, text, author, key).await.map(SentMessage::from)
     })
   }
@@ -118,10 +121,10 @@ impl NativeClient {
   ) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let to = string(&to, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let to = phone(&to, "phoneNumber")?;
       let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
       let variables = variables(&content_variables)?;
-      let key = optional_string(&idempotency_key, "idempotencyKey", "INVALID_IDEMPOTENCY_KEY")?;
+      let key = convert::idempotency_key(&idempotency_key)?;
       client
         .send_template_message(to, content_sid, variables, key)
         .await
@@ -133,9 +136,9 @@ impl NativeClient {
   pub fn send_image_message(&self, call: u32, to: JsArg, image_path: JsArg, caption: JsArg, base_url: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
+      let to = phone(&to, "to")?;
       let path = string(&image_path, "imagePath", "FILE_NOT_FOUND")?;
-      let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
+      let caption = convert::caption(&caption)?;
       let base_url = optional_string(&base_url, "baseUrl", "INVALID_MEDIA_URL")?;
       client
         .send_image_file(to, path, caption, base_url)
@@ -155,10 +158,10 @@ impl NativeClient {
   ) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let to = string(&to, "to", "INVALID_PHONE_NUMBER")?;
+      let to = phone(&to, "to")?;
       let url = string(&media_url, "mediaUrl", "INVALID_MEDIA_URL")?;
-      let caption = optional_string(&caption, "caption", "INVALID_TEXT")?;
-      let key = optional_string(&idempotency_key, "idempotencyKey", "INVALID_IDEMPOTENCY_KEY")?;
+      let caption = convert::caption(&caption)?;
+      let key = convert::idempotency_key(&idempotency_key)?;
       client
         .send_image_by_url(to, url, caption, key)
         .await
@@ -196,8 +199,8 @@ impl NativeClient {
   ) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
-      let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
+      let identity = convert::identity(&identity)?;
       let attributes = object_json(&attributes_json, &attributes, "attributes", "INVALID_ATTRIBUTES", true)?;
       client
         .add_agent(phone, identity, attributes)
@@ -210,8 +213,8 @@ impl NativeClient {
   pub fn remove_agent(&self, call: u32, phone_number: JsArg, identity: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
-      let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
+      let identity = convert::identity(&identity)?;
       client.remove_agent(phone, identity).await.map(RemovalResult::from)
     })
   }
@@ -220,7 +223,7 @@ impl NativeClient {
   pub fn list_participants(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       client.list_participants(phone).await.map(ParticipantsResult::from)
     })
   }
@@ -229,8 +232,8 @@ impl NativeClient {
   pub fn assign_conversation(&self, call: u32, phone_number: JsArg, identity: JsArg, keep_previous: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
-      let identity = string(&identity, "identity", "INVALID_IDENTITY")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
+      let identity = convert::identity(&identity)?;
       let keep_previous = flag(&keep_previous, "keepPrevious", "INVALID_ARGUMENT")?;
       client
         .assign_conversation(phone, identity, keep_previous)
@@ -243,7 +246,7 @@ impl NativeClient {
   pub fn unassign_conversation(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       client.unassign_conversation(phone).await.map(UnassignmentResult::from)
     })
   }
@@ -252,7 +255,7 @@ impl NativeClient {
   pub fn get_conversation_status(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       client.conversation_status(phone).await.map(StatusResult::from)
     })
   }
@@ -261,7 +264,7 @@ impl NativeClient {
   pub fn set_conversation_state(&self, call: u32, phone_number: JsArg, state: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       let state = string(&state, "state", "INVALID_STATE")?;
       client.set_conversation_state(phone, state).await.map(StateResult::from)
     })
@@ -271,7 +274,7 @@ impl NativeClient {
   pub fn get_conversation_metadata(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       client.conversation_metadata(phone).await.map(MetadataResult::from)
     })
   }
@@ -288,7 +291,7 @@ impl NativeClient {
   ) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       let patch = object_json(&patch_json, &patch, "metadata", "INVALID_METADATA", false)?.unwrap_or("{}");
       let replace = flag(&replace, "replace", "INVALID_ARGUMENT")?;
       client
@@ -302,7 +305,7 @@ impl NativeClient {
   pub fn get_messages(&self, call: u32, phone_number: JsArg, limit: JsArg, order: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       let limit = number(&limit, "limit", "INVALID_LIMIT")?;
       let order = string(&order, "order", "INVALID_ORDER")?;
       client.messages(phone, limit, order).await.map(HistoryResult::from)
@@ -325,7 +328,7 @@ impl NativeClient {
   pub fn get_delivery_status(&self, call: u32, phone_number: JsArg, message_sid: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       let message_sid = string(&message_sid, "messageSid", "INVALID_MESSAGE_SID")?;
       client
         .delivery_status(phone, message_sid)
@@ -338,7 +341,7 @@ impl NativeClient {
   pub fn get_whats_app_window(&self, call: u32, phone_number: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
-      let phone = string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")?;
+      let phone = phone(&phone_number, "phoneNumber")?;
       client.whatsapp_window(phone).await.map(WindowResult::from)
     })
   }
@@ -408,68 +411,19 @@ impl NativeClient {
 /// `whatsapp:+<digits>` for any accepted spelling of a number; throws the error [`js_error`] builds otherwise.
 #[napi]
 pub fn format_whatsapp_number(env: &Env, phone_number: JsArg) -> Result<String> {
-  string(&phone_number, "phoneNumber", "INVALID_PHONE_NUMBER")
+  phone(&phone_number, "phoneNumber")
     .and_then(Customer::parse)
     .map(|customer| customer.address())
     .map_err(|error| thrown(env, &error))
 }
 
-/// The names `new TwilioApiClient(options)` takes, besides the JS-only `logger`.
-#[napi]
-pub fn option_names() -> Vec<&'static str> {
-  crate::convert::OPTION_NAMES.to_vec()
-}
-
-/// Whether a webhook request is Twilio's, signed with `auth_token`. Anything that is not text fails closed.
-#[napi]
-pub fn validate_webhook_signature(
-  auth_token: JsArg,
-  signature: JsArg,
-  url: JsArg,
-  pairs: Vec<Vec<String>>,
-  body: Option<Buffer>,
-) -> bool {
-  match auth_token {
-    JsArg::Text(token) => webhook_valid(&token, &signature, &url, &pairs, body.as_deref()),
-    _ => false,
-  }
-}
-
-fn webhook_valid(token: &str, signature: &JsArg, url: &JsArg, pairs: &[Vec<String>], body: Option<&[u8]>) -> bool {
-  let (JsArg::Text(signature), JsArg::Text(url)) = (signature, url) else {
-    return false;
-  };
-  match body {
-    Some(body) => twilio_core::signature::is_valid_with_body(token, signature, url, body),
-    None => twilio_core::signature::is_valid(token, signature, url, &form_pairs(pairs)),
-  }
-}
-
-/// A webhook's form parameters ([name, value] pairs) as a typed event; dates stay ISO text for the JS entry.
-#[napi(ts_return_type = "Record<string, unknown>")]
-pub fn parse_webhook_event(pairs: Vec<Vec<String>>) -> serde_json::Map<String, serde_json::Value> {
-  crate::results::own_keys(twilio_core::webhooks::event(&form_pairs(&pairs)))
-}
-
-/// The pre-action events, whose handler's answer can change or reject the action.
-#[napi]
-pub fn webhook_pre_events() -> Vec<&'static str> {
-  twilio_core::webhooks::PRE_EVENTS.to_vec()
-}
-
-/// The names of an event's date fields.
-#[napi]
-pub fn webhook_date_fields() -> Vec<&'static str> {
-  twilio_core::webhooks::date_fields().collect()
-}
-
-fn form_pairs(pairs: &[Vec<String>]) -> Vec<(String, String)> {
-  pairs
+/// The options `new TwilioApiClient(options)` takes besides the JS-only `logger`, each with its JavaScript type
+/// (`string`, `number`, `boolean`, `object`), in the struct's order.
+#[napi(ts_return_type = "Array<[string, 'string' | 'number' | 'boolean' | 'object']>")]
+pub fn option_types() -> Vec<Vec<&'static str>> {
+  crate::convert::OPTIONS
     .iter()
-    .filter_map(|pair| match pair.as_slice() {
-      [name, value] => Some((name.clone(), value.clone())),
-      _ => None,
-    })
+    .map(|(name, kind)| vec![*name, *kind])
     .collect()
 }
 

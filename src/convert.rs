@@ -8,38 +8,39 @@ use napi::sys;
 use napi_derive::napi;
 use twilio_core::{Error, Options, Secret};
 
-/// The constructor's option names, as JS spells them: the fields of [`ClientOptions`], in order. The JS entry
-/// refuses any other name; `__test__/options.test.js` fails when this list, the struct (through the generated
-/// `binding.d.ts`), `index.d.ts` or the README's table disagree.
-pub const OPTION_NAMES: &[&str] = &[
-  "accountSid",
-  "authToken",
-  "apiKey",
-  "apiSecret",
-  "whatsappNumber",
-  "systemIdentity",
-  "baseUrl",
-  "region",
-  "edge",
-  "timeoutMs",
-  "maxRetries",
-  "deadlineMs",
-  "cacheTtlMs",
-  "cacheMaxEntries",
-  "delivery",
-  "mediaAllowPrivateHosts",
-  "mediaMaxBytes",
-  "chatServiceSid",
-  "systemParticipant",
-  "conversationTimers",
-  "writesPerSecond",
-  "mediaRoot",
-  "webhookAuthToken",
-  "webhookEnabled",
-  "freeformOutsideWindow",
-  "maxQueueMs",
-  "redisUrl",
-  "logLevel",
+/// The constructor's options as JS spells them, each with the JavaScript type it takes: the fields of
+/// [`ClientOptions`], in order. The JS entry refuses any other name, and a value of another type by its name and
+/// kind (napi's own refusal would show the value, which may be a token); `__test__/options.test.js` fails when
+/// this list, the struct (through the generated `binding.d.ts`), `index.d.ts` or the README's table disagree.
+pub const OPTIONS: &[(&str, &str)] = &[
+  ("accountSid", "string"),
+  ("authToken", "string"),
+  ("apiKey", "string"),
+  ("apiSecret", "string"),
+  ("whatsappNumber", "string"),
+  ("systemIdentity", "string"),
+  ("baseUrl", "string"),
+  ("region", "string"),
+  ("edge", "string"),
+  ("timeoutMs", "number"),
+  ("maxRetries", "number"),
+  ("deadlineMs", "number"),
+  ("cacheTtlMs", "number"),
+  ("cacheMaxEntries", "number"),
+  ("delivery", "string"),
+  ("mediaAllowPrivateHosts", "boolean"),
+  ("mediaMaxBytes", "number"),
+  ("chatServiceSid", "string"),
+  ("systemParticipant", "string"),
+  ("conversationTimers", "object"),
+  ("writesPerSecond", "number"),
+  ("mediaRoot", "string"),
+  ("webhookAuthToken", "string"),
+  ("webhookEnabled", "boolean"),
+  ("freeformOutsideWindow", "string"),
+  ("maxQueueMs", "number"),
+  ("redisUrl", "string"),
+  ("logLevel", "string"),
 ];
 
 /// Constructor options as JS passes them; see `index.d.ts` for units, defaults and environment variables.
@@ -222,6 +223,26 @@ pub fn optional_string<'a>(value: &'a JsArg, name: &str, code: &'static str) -> 
   }
 }
 
+/// A customer's phone number, named as the method names it (`to`, `phoneNumber`); the core checks its form.
+pub fn phone<'a>(value: &'a JsArg, name: &str) -> Result<&'a str, Error> {
+  string(value, name, "INVALID_PHONE_NUMBER")
+}
+
+/// An agent's identity.
+pub fn identity(value: &JsArg) -> Result<&str, Error> {
+  string(value, "identity", "INVALID_IDENTITY")
+}
+
+/// `options.idempotencyKey`: absent means a key of the client's own.
+pub fn idempotency_key(value: &JsArg) -> Result<Option<&str>, Error> {
+  optional_string(value, "idempotencyKey", "INVALID_IDEMPOTENCY_KEY")
+}
+
+/// An image's caption.
+pub fn caption(value: &JsArg) -> Result<Option<&str>, Error> {
+  optional_string(value, "caption", "INVALID_TEXT")
+}
+
 /// A plain object as its JSON text, which the JS entry makes; `given` is the value as the caller gave it, named
 /// in the refusal when it was not a plain object. `None` when absent and `optional`.
 pub fn object_json<'a>(
@@ -303,8 +324,7 @@ mod tests {
 
   #[test]
   fn option_names_are_unique_camel_case_and_what_js_is_given() {
-    let names = crate::client::option_names();
-    assert_eq!(names, OPTION_NAMES);
+    let names: Vec<&str> = OPTIONS.iter().map(|(name, _)| *name).collect();
     let unique: std::collections::BTreeSet<_> = names.iter().collect();
     assert_eq!(unique.len(), names.len());
     assert!(names

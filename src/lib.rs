@@ -4,6 +4,7 @@
 //! - [`client`]: `NativeClient`, one per JS instance, wrapping one core `Client`.
 //! - [`convert`]: options and arguments.
 //! - [`results`]: typed results, and the one place a core error becomes a JS error.
+//! - [`webhooks`]: signature checks and typed events for a webhook handler.
 //! - [`bridge`]: the thread the calls run on, and how their outcomes reach the JS thread.
 //! - [`sandbox`]: the Twilio sandbox, served from the addon itself.
 
@@ -20,10 +21,9 @@ mod convert;
 mod results;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod webhooks;
 
-pub use client::{
-  content_type, format_whatsapp_number, mask_number, option_names, parse_webhook_event, validate_webhook_signature,
-  webhook_date_fields, webhook_pre_events, NativeClient,
-};
+pub use client::{content_type, format_whatsapp_number, mask_number, option_types, NativeClient};
 #[cfg(feature = "sandbox")]
 pub use sandbox::{start_sandbox, stop_sandbox};
+pub use webhooks::{parse_webhook_event, validate_webhook_signature, webhook_date_fields, webhook_pre_events};

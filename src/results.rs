@@ -1,8 +1,8 @@
 //! What crosses back to JS: typed results, and the one place a core error becomes a JS error object (`code`,
 //! `kind`, and Twilio's `status`, `moreInfo`, `details` when Twilio answered).
 
-use napi::bindgen_prelude::{JsValue, Object};
 use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::{JsValue, Object};
 use napi::{Env, Status};
 use napi_derive::napi;
 use twilio_core::{Code, Error, RequestRecord, Sent, Totals, Uploaded};

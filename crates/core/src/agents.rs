@@ -10,7 +10,7 @@ use crate::conversation::{attributes_of, Conversations, ASSIGNEE};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::phone::Customer;
-use crate::resources::ParticipantRecord;
+use crate::records::ParticipantRecord;
 
 #[derive(Debug, Clone)]
 pub struct AgentAdded {

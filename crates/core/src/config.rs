@@ -404,133 +404,170 @@ fn twilio_hosts(region: Option<String>, edge: Option<String>) -> Hosts {
   }
 }
 
-impl Config {
-  /// Resolves every option: the option, else the environment variable (looked up through `env`), else the
-  /// default.
-  pub fn resolve(options: Options, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
-    let env = |name: &str| non_empty(env(name));
-    let account_sid = non_empty(options.account_sid).or_else(|| env("TWILIO_ACCOUNT_SID"));
-    let auth_token = options
-      .auth_token
-      .filter(|t| !t.expose().trim().is_empty())
-      .or_else(|| env("TWILIO_AUTH_TOKEN").map(Secret::new));
-    let api_key = non_empty(options.api_key).or_else(|| env("TWILIO_API_KEY"));
-    let api_secret = options
-      .api_secret
-      .filter(|t| !t.expose().trim().is_empty())
-      .or_else(|| env("TWILIO_API_SECRET").map(Secret::new));
+/// Who the client authenticates as, and what webhooks are signed with.
+struct Credentials {
+  account_sid: String,
+  username: String,
+  password: Secret,
+  webhook_auth_token: Option<Secret>,
+}
+
+/// A secret option, else its environment variable; blank is absent.
+fn secret(option: Option<Secret>, env: Option<String>) -> Option<Secret> {
+  option
+    .filter(|secret| !secret.expose().trim().is_empty())
+    .or_else(|| env.map(Secret::new))
+}
+
+impl Credentials {
+  /// An API key and secret when both are given, else the account SID and auth token.
+  fn resolve(options: &mut Options, env: &impl Fn(&str) -> Option<String>) -> Result<Self> {
     let missing = || Error::Config {
       message: MISSING_CREDENTIALS.to_string(),
     };
-    let account_sid = account_sid.ok_or_else(missing)?;
-    let webhook_auth_token = options
-      .webhook_auth_token
-      .filter(|t| !t.expose().trim().is_empty())
-      .or_else(|| env("TWILIO_WEBHOOK_AUTH_TOKEN").map(Secret::new))
-      .or_else(|| auth_token.clone());
+    let account_sid = non_empty(options.account_sid.take())
+      .or_else(|| env("TWILIO_ACCOUNT_SID"))
+      .ok_or_else(missing)?;
+    let auth_token = secret(options.auth_token.take(), env("TWILIO_AUTH_TOKEN"));
+    let api_key = non_empty(options.api_key.take()).or_else(|| env("TWILIO_API_KEY"));
+    let api_secret = secret(options.api_secret.take(), env("TWILIO_API_SECRET"));
+    let webhook_auth_token =
+      secret(options.webhook_auth_token.take(), env("TWILIO_WEBHOOK_AUTH_TOKEN")).or_else(|| auth_token.clone());
     let (username, password) = match (api_key, api_secret, auth_token) {
       (Some(key), Some(secret), _) => (key, secret),
       (_, _, Some(token)) => (account_sid.clone(), token),
       _ => return Err(missing()),
     };
-
-    let whatsapp_number = non_empty(options.whatsapp_number)
-      .or_else(|| env("TWILIO_WHATSAPP_NUMBER"))
-      .unwrap_or_else(|| DEFAULT_WHATSAPP_NUMBER.to_string());
-    let whatsapp_number = Customer::parse(&whatsapp_number)
-      .map_err(|_| Error::Config {
-        message: format!("whatsappNumber is not an E.164 phone number: {whatsapp_number}"),
-      })?
-      .e164();
-    let system_identity = non_empty(options.system_identity)
-      .or_else(|| env("TWILIO_SYSTEM_IDENTITY"))
-      .unwrap_or_else(|| DEFAULT_SYSTEM_IDENTITY.to_string());
-
-    let hosts = match non_empty(options.base_url).or_else(|| env("TWILIO_BASE_URL")) {
-      Some(base) => {
-        let origin = base_origin(&base)?;
-        Hosts {
-          api: origin.clone(),
-          conversations: origin.clone(),
-          media: origin,
-        }
-      }
-      None => twilio_hosts(
-        host_label(non_empty(options.region).or_else(|| env("TWILIO_REGION")), "region")?,
-        host_label(non_empty(options.edge).or_else(|| env("TWILIO_EDGE")), "edge")?,
-      ),
-    };
-
-    let delivery = choice(options.delivery, env("TWILIO_DELIVERY"))?;
-    let system_participant = choice(options.system_participant, env("TWILIO_SYSTEM_PARTICIPANT"))?;
-    let log_level = choice(options.log_level, env("TWILIO_LOG_LEVEL"))?;
-    let conversation_timers = ConversationTimers {
-      inactive_after: timer_option(
-        non_empty(options.inactive_after).or_else(|| env("TWILIO_CONVERSATION_INACTIVE_AFTER")),
-        "conversationTimers.inactiveAfter",
-        MIN_INACTIVE_AFTER,
-      )?,
-      closed_after: timer_option(
-        non_empty(options.closed_after).or_else(|| env("TWILIO_CONVERSATION_CLOSED_AFTER")),
-        "conversationTimers.closedAfter",
-        MIN_CLOSED_AFTER,
-      )?,
-    };
-    let flag =
-      |option: Option<bool>, name: &str| option.unwrap_or_else(|| matches!(env(name).as_deref(), Some("1" | "true")));
-    let media_allow_private_hosts = flag(options.media_allow_private_hosts, "TWILIO_MEDIA_ALLOW_PRIVATE");
-    let freeform_outside_window = choice(options.freeform_outside_window, env("TWILIO_FREEFORM_OUTSIDE_WINDOW"))?;
-    let millis = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
-    let timeout = millis(
-      number(options.timeout_ms, env("TWILIO_TIMEOUT_MS"), "timeoutMs")?,
-      DEFAULT_TIMEOUT,
-    );
-    let deadline = millis(
-      number(options.deadline_ms, env("TWILIO_DEADLINE_MS"), "deadlineMs")?,
-      DEFAULT_DEADLINE,
-    );
-    let max_queue = millis(
-      number(options.max_queue_ms, env("TWILIO_MAX_QUEUE_MS"), "maxQueueMs")?,
-      DEFAULT_MAX_QUEUE,
-    );
-    if timeout.is_zero() || deadline.is_zero() || max_queue.is_zero() {
-      return Err(Error::Config {
-        message: "timeoutMs, deadlineMs and maxQueueMs must be greater than 0".to_string(),
-      });
-    }
-    let redis_url = options
-      .redis_url
-      .filter(|url| !url.expose().trim().is_empty())
-      .or_else(|| env("TWILIO_REDIS_URL").map(Secret::new));
-
     Ok(Self {
       account_sid,
       username,
       password,
       webhook_auth_token,
-      whatsapp_number,
-      system_identity,
-      hosts,
+    })
+  }
+}
+
+/// Twilio's hosts: all at `baseUrl` when given (the sandbox, a proxy), else the region's and edge's.
+fn hosts(base_url: Option<String>, region: Option<String>, edge: Option<String>) -> Result<Hosts> {
+  Ok(match base_url {
+    Some(base) => {
+      let origin = base_origin(&base)?;
+      Hosts {
+        api: origin.clone(),
+        conversations: origin.clone(),
+        media: origin,
+      }
+    }
+    None => twilio_hosts(host_label(region, "region")?, host_label(edge, "edge")?),
+  })
+}
+
+/// The sender as E.164.
+fn sender(number: String) -> Result<String> {
+  Customer::parse(&number)
+    .map(|customer| customer.e164())
+    .map_err(|_| Error::Config {
+      message: format!("whatsappNumber is not an E.164 phone number: {number}"),
+    })
+}
+
+/// `mediaRoot`'s real path; it must be a directory.
+fn media_root(root: Option<String>) -> Result<Option<std::path::PathBuf>> {
+  root
+    .map(|root| {
+      std::fs::canonicalize(&root)
+        .ok()
+        .filter(|real| real.is_dir())
+        .ok_or_else(|| Error::Config {
+          message: format!("mediaRoot must be an existing directory, not '{root}'"),
+        })
+    })
+    .transpose()
+}
+
+impl Config {
+  /// Resolves every option: the option, else the environment variable (looked up through `env`), else the
+  /// default.
+  pub fn resolve(mut options: Options, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    let env = |name: &str| non_empty(env(name));
+    let credentials = Credentials::resolve(&mut options, &env)?;
+    let text = |option: Option<String>, name: &str| non_empty(option).or_else(|| env(name));
+    let flag =
+      |option: Option<bool>, name: &str| option.unwrap_or_else(|| matches!(env(name).as_deref(), Some("1" | "true")));
+    let millis = |option: Option<u64>, name: &str, variable: &str, default: Duration| {
+      number(option, env(variable), name).map(|ms| ms.map_or(default, Duration::from_millis))
+    };
+    let timeout = millis(options.timeout_ms, "timeoutMs", "TWILIO_TIMEOUT_MS", DEFAULT_TIMEOUT)?;
+    let deadline = millis(
+      options.deadline_ms,
+      "deadlineMs",
+      "TWILIO_DEADLINE_MS",
+      DEFAULT_DEADLINE,
+    )?;
+    let max_queue = millis(
+      options.max_queue_ms,
+      "maxQueueMs",
+      "TWILIO_MAX_QUEUE_MS",
+      DEFAULT_MAX_QUEUE,
+    )?;
+    if timeout.is_zero() || deadline.is_zero() || max_queue.is_zero() {
+      return Err(Error::Config {
+        message: "timeoutMs, deadlineMs and maxQueueMs must be greater than 0".to_string(),
+      });
+    }
+    let timer = |option: Option<String>, variable: &str, name: &str, minimum: Duration| {
+      timer_option(text(option, variable), name, minimum)
+    };
+    Ok(Self {
+      account_sid: credentials.account_sid,
+      username: credentials.username,
+      password: credentials.password,
+      webhook_auth_token: credentials.webhook_auth_token,
+      whatsapp_number: sender(
+        text(options.whatsapp_number, "TWILIO_WHATSAPP_NUMBER").unwrap_or_else(|| DEFAULT_WHATSAPP_NUMBER.to_string()),
+      )?,
+      system_identity: text(options.system_identity, "TWILIO_SYSTEM_IDENTITY")
+        .unwrap_or_else(|| DEFAULT_SYSTEM_IDENTITY.to_string()),
+      hosts: hosts(
+        text(options.base_url, "TWILIO_BASE_URL"),
+        text(options.region, "TWILIO_REGION"),
+        text(options.edge, "TWILIO_EDGE"),
+      )?,
       timeout,
       max_retries: number(options.max_retries, env("TWILIO_MAX_RETRIES"), "maxRetries")?.unwrap_or(DEFAULT_MAX_RETRIES),
       deadline,
       cache_ttl: millis(
-        number(options.cache_ttl_ms, env("TWILIO_CACHE_TTL_MS"), "cacheTtlMs")?,
+        options.cache_ttl_ms,
+        "cacheTtlMs",
+        "TWILIO_CACHE_TTL_MS",
         DEFAULT_CACHE_TTL,
-      ),
+      )?,
       cache_max_entries: number(
         options.cache_max_entries,
         env("TWILIO_CACHE_MAX_ENTRIES"),
         "cacheMaxEntries",
       )?
       .unwrap_or(DEFAULT_CACHE_MAX_ENTRIES),
-      delivery,
-      media_allow_private_hosts,
+      delivery: choice(options.delivery, env("TWILIO_DELIVERY"))?,
+      media_allow_private_hosts: flag(options.media_allow_private_hosts, "TWILIO_MEDIA_ALLOW_PRIVATE"),
       media_max_bytes: number(options.media_max_bytes, env("TWILIO_MEDIA_MAX_BYTES"), "mediaMaxBytes")?
         .unwrap_or(DEFAULT_MEDIA_MAX_BYTES),
-      chat_service_sid: non_empty(options.chat_service_sid).or_else(|| env("TWILIO_CHAT_SERVICE_SID")),
-      system_participant,
-      conversation_timers,
+      chat_service_sid: text(options.chat_service_sid, "TWILIO_CHAT_SERVICE_SID"),
+      system_participant: choice(options.system_participant, env("TWILIO_SYSTEM_PARTICIPANT"))?,
+      conversation_timers: ConversationTimers {
+        inactive_after: timer(
+          options.inactive_after,
+          "TWILIO_CONVERSATION_INACTIVE_AFTER",
+          "conversationTimers.inactiveAfter",
+          MIN_INACTIVE_AFTER,
+        )?,
+        closed_after: timer(
+          options.closed_after,
+          "TWILIO_CONVERSATION_CLOSED_AFTER",
+          "conversationTimers.closedAfter",
+          MIN_CLOSED_AFTER,
+        )?,
+      },
       writes_per_second: number(
         options.writes_per_second,
         env("TWILIO_WRITES_PER_SECOND"),
@@ -538,21 +575,11 @@ impl Config {
       )?
       .unwrap_or(DEFAULT_WRITES_PER_SECOND),
       max_queue,
-      redis_url,
-      media_root: non_empty(options.media_root)
-        .or_else(|| env("TWILIO_MEDIA_ROOT"))
-        .map(|root| {
-          std::fs::canonicalize(&root)
-            .ok()
-            .filter(|real| real.is_dir())
-            .ok_or_else(|| Error::Config {
-              message: format!("mediaRoot must be an existing directory, not '{root}'"),
-            })
-        })
-        .transpose()?,
+      redis_url: secret(options.redis_url, env("TWILIO_REDIS_URL")),
+      media_root: media_root(text(options.media_root, "TWILIO_MEDIA_ROOT"))?,
       webhook_enabled: flag(options.webhook_enabled, "TWILIO_WEBHOOK_ENABLED"),
-      freeform_outside_window,
-      log_level,
+      freeform_outside_window: choice(options.freeform_outside_window, env("TWILIO_FREEFORM_OUTSIDE_WINDOW"))?,
+      log_level: choice(options.log_level, env("TWILIO_LOG_LEVEL"))?,
     })
   }
 

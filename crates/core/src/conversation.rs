@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use crate::endpoints::Api;
 use crate::error::Result;
 use crate::phone::Customer;
+use crate::records::{ConversationInfo, ConversationRecord};
 use crate::resolver::Resolver;
-use crate::resources::{ConversationInfo, ConversationRecord};
 use crate::sync::Unpoisoned;
 
 /// The attribute under which the assigned agent's identity is kept.

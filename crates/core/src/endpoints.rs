@@ -11,10 +11,9 @@ use crate::config::{ConversationTimers, Hosts};
 use crate::error::Result;
 use crate::http::{Body, Http, Method, Request};
 use crate::pacing::PaceKey;
-use crate::receipts::Receipt;
-use crate::resources::{
+use crate::records::{
   Answer, Configuration, ConversationInfo, ConversationRecord, MessageResource, Page, ParticipantConversation,
-  ParticipantRecord,
+  ParticipantRecord, ReceiptRecord,
 };
 use chrono::{DateTime, Utc};
 
@@ -332,7 +331,7 @@ impl Api {
   }
 
   /// GET …/Messages/{MessageSid}/Receipts, every page (one receipt per non-chat recipient).
-  pub async fn receipts(&self, conversation_sid: &str, message_sid: &str) -> Result<Vec<Receipt>> {
+  pub async fn receipts(&self, conversation_sid: &str, message_sid: &str) -> Result<Vec<ReceiptRecord>> {
     let first = with_query(
       self.conversations(&["Conversations", conversation_sid, "Messages", message_sid, "Receipts"]),
       &[("PageSize", "50")],

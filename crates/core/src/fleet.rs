@@ -4,7 +4,7 @@
 //!
 //! Each key is a list of the latest start times (Redis's clock, in ms) under `twilio-pacing:<account>:<service>:`,
 //! and one Lua script reserves atomically: the start is now, or a window after the `rate`-th latest start. Only
-//! the head of a process's lane reserves (see [`crate::pacing`]), so a process holds at most one reservation a key
+//! the head of a process's lane reserves (see the `pacing` module), so a process holds at most one reservation a key
 //! ahead of time, and one whose call ends before it starts is given back when nothing was reserved after it.
 //!
 //! Redis never fails a send: every command is bounded by [`REDIS_TIMEOUT`]; when Redis does not answer in time the
@@ -19,7 +19,6 @@ use tokio::time::Instant;
 
 use crate::config::Secret;
 use crate::error::{Error, Result};
-use crate::pacing::PaceKey;
 use crate::sync::Unpoisoned;
 use crate::warnings::Warnings;
 
@@ -101,13 +100,6 @@ impl Fleet {
     })
   }
 
-  fn key(&self, key: &PaceKey) -> String {
-    match key {
-      PaceKey::Service => format!("{}:service", self.prefix),
-      PaceKey::Conversation(sid) => format!("{}:conversation:{sid}", self.prefix),
-    }
-  }
-
   /// A connection, or `None` while Redis is down and not due to be asked again.
   async fn connection(&self) -> Option<ConnectionManager> {
     if self
@@ -173,9 +165,10 @@ impl Fleet {
     }
   }
 
-  /// Reserves the next start of `key` shared by the fleet; `None`: pace locally (Redis is down or slow).
-  pub async fn reserve(&self, key: &PaceKey, rate: u32, window: Duration) -> Option<Slot> {
-    let key = self.key(key);
+  /// Reserves the next start of the lane `lane` (`service`, `conversation:CH…`) shared by the fleet; `None`: pace
+  /// locally (Redis is down or slow).
+  pub async fn reserve(&self, lane: &str, rate: u32, window: Duration) -> Option<Slot> {
+    let key = format!("{}:{lane}", self.prefix);
     let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
     let script = &self.reserve;
     let (wait, at): (u64, i64) = self

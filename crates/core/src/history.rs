@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::conversation::{attributes_of, Conversations};
 use crate::endpoints::Api;
 use crate::error::Result;
-use crate::resources::{MediaItem, MessageResource};
+use crate::records::{MediaItem, MessageResource};
 
 #[derive(Debug, Clone)]
 pub struct HistoryMessage {

@@ -24,7 +24,7 @@ use crate::config::{Config, Secret};
 use crate::error::{Error, Result};
 use crate::observe::{route, Observer, RequestRecord};
 use crate::pacing::{PaceKey, Pacer};
-use crate::resources::Answer;
+use crate::records::Answer;
 
 /// The first backoff step; it doubles per attempt up to `BACKOFF_CAP`, with full jitter.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(100);

@@ -173,7 +173,7 @@ pub fn order(value: &str) -> Result<&str> {
 
 /// `HX` and 32 hex digits.
 pub fn content_sid(value: &str) -> Result<&str> {
-  if !crate::resources::is_sid(value, "HX") {
+  if !crate::records::is_sid(value, "HX") {
     return Err(Error::invalid(
       "INVALID_CONTENT_SID",
       "contentSid must be HX followed by 32 hexadecimal digits",

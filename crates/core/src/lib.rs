@@ -2,7 +2,7 @@
 //!
 //! - [`config`]: options resolved once (option, environment, named constant), the secret type.
 //! - [`http`]: the transport seam and its one transport (reqwest), retries within a deadline.
-//! - [`endpoints`]: Twilio's endpoints as typed calls; [`resources`]: their answers as typed records.
+//! - [`endpoints`]: Twilio's endpoints as typed calls; [`records`]: their answers as typed records.
 //! - [`pacing`]: at most Twilio's writes per second, per conversation and per service, in the order asked;
 //!   [`fleet`]: that budget shared by a fleet through Redis; [`call`]: a call's deadline (still while it
 //!   queues) and its place in line.
@@ -38,8 +38,8 @@ mod observe;
 mod pacing;
 mod phone;
 mod receipts;
+mod records;
 mod resolver;
-mod resources;
 pub mod signature;
 mod sync;
 mod warnings;
@@ -56,8 +56,9 @@ pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};
 pub use observe::{numbered, Observer, RequestRecord, Totals};
 pub use phone::{mask, Customer};
-pub use receipts::{DeliveryStatus, Receipt};
-pub use resources::MediaItem;
+pub use receipts::DeliveryStatus;
+pub use records::MediaItem;
+pub use records::ReceiptRecord;
 pub use warnings::Warnings;
 pub use webhooks::{WebhookConfiguration, WebhookSettings};
 pub use window::Window;

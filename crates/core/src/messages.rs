@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::http::backoff;
 use crate::media::{self, Kind, MediaFetcher, MediaFile};
 use crate::phone::Customer;
+use crate::records::{Answer, ConversationInfo, MediaRecord, MessageRecord};
 use crate::resolver::Resolver;
-use crate::resources::{Answer, ConversationInfo, MediaRecord, MessageRecord};
 use crate::sync::Unpoisoned;
 use crate::window::Windows;
 

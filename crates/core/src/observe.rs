@@ -74,7 +74,7 @@ pub fn route(path: &str) -> String {
   path
     .split('/')
     .map(|segment| match segment.get(..2) {
-      Some(prefix) if crate::resources::is_sid(segment, prefix) => format!("{{{}}}", sid_name(prefix)),
+      Some(prefix) if crate::records::is_sid(segment, prefix) => format!("{{{}}}", sid_name(prefix)),
       _ if segment.bytes().any(|b| b.is_ascii_digit()) && segment != "v1" && segment != "2010-04-01" => {
         "{id}".to_string()
       }

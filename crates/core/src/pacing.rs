@@ -42,6 +42,16 @@ pub enum PaceKey {
   Conversation(String),
 }
 
+impl PaceKey {
+  /// The lane's name in the fleet's keys.
+  fn lane(&self) -> String {
+    match self {
+      Self::Service => "service".to_string(),
+      Self::Conversation(sid) => format!("conversation:{sid}"),
+    }
+  }
+}
+
 pub struct Pacer {
   rate: u32,
   max_queue: Duration,
@@ -335,7 +345,7 @@ impl Pacer {
 
   async fn fleet_slot(&self, key: &PaceKey) -> Option<Slot> {
     // Boxed: a Redis round trip's state is only needed by a head, never by the thousands queued behind it.
-    Box::pin(self.fleet.as_ref()?.reserve(key, self.rate, WINDOW)).await
+    Box::pin(self.fleet.as_ref()?.reserve(&key.lane(), self.rate, WINDOW)).await
   }
 
   /// Records a start the fleet reserved in the local log.

@@ -1,26 +1,12 @@
 //! Delivery receipts: what became of a message on the customer's channel. Twilio keeps one receipt per message
 //! per non-chat recipient, holding its latest status, and a `delivery` summary on the message.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::conversation::Conversations;
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
-use crate::resources::is_sid;
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Receipt {
-  pub sid: String,
-  #[serde(default)]
-  pub status: Option<String>,
-  #[serde(default)]
-  pub error_code: Option<u32>,
-  #[serde(default)]
-  pub participant_sid: Option<String>,
-  #[serde(default)]
-  pub date_updated: Option<String>,
-}
+use crate::records::{is_sid, ReceiptRecord};
 
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryStatus {
@@ -29,7 +15,7 @@ pub struct DeliveryStatus {
   /// Twilio's summary: `{total, sent, delivered, read, failed, undelivered}`, or `None` without non-chat
   /// recipients.
   pub delivery: Option<Value>,
-  pub receipts: Vec<Receipt>,
+  pub receipts: Vec<ReceiptRecord>,
 }
 
 /// The message's delivery summary and receipts, read from the customer's conversation (never created).

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::fleet::Fleet;
 use crate::pacing::PaceKey;
 use crate::phone::Customer;
-use crate::resources::{is_sid, sid_in, ConversationInfo, ParticipantConversation};
+use crate::records::{is_sid, sid_in, ConversationInfo, ParticipantConversation};
 use crate::sync::Unpoisoned;
 use crate::warnings::Warnings;
 

@@ -361,17 +361,24 @@ async fn a_lost_answer_is_found_even_under_many_newer_messages() {
     json!({"method": "POST", "path": "/Messages$", "drop": "after"}),
   )
   .await;
-  // The check that follows the lost answer is held back while 150 newer messages land on top of it.
-  s.control(
-    "/faults",
-    json!({"method": "GET", "path": "/Messages$", "latency_ms": 600}),
-  )
-  .await;
+  // The check that follows the lost answer is held while 150 newer messages land on top of it.
+  s.control("/faults", json!({"method": "GET", "path": "/Messages$", "hold": true}))
+    .await;
   let needle = tokio::spawn({
     let sender = sender.clone();
     async move { sender.send_message(PHONE, "needle", None, None).await }
   });
-  tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+  // The needle's answer was lost and its check is held once the hold has fired.
+  let held = |faults: &Value| {
+    faults["faults"]
+      .as_array()
+      .unwrap()
+      .iter()
+      .any(|f| f["hold"] == true && f["fired"] == 1)
+  };
+  while !held(&s.get_control("/faults").await) {
+    tokio::task::yield_now().await;
+  }
   let burst = (0..150).map(|i| {
     let others = others.clone();
     tokio::spawn(async move { others.send_message(PHONE, &format!("newer {i}"), None, None).await })
@@ -379,6 +386,7 @@ async fn a_lost_answer_is_found_even_under_many_newer_messages() {
   for sent in futures::future::join_all(burst).await {
     sent.unwrap().unwrap();
   }
+  s.control("/faults/release", json!({})).await;
   needle.await.unwrap().unwrap();
   let bodies = s.messages_in("whatsapp_1234567890");
   assert_eq!(bodies.iter().filter(|b| *b == "needle").count(), 1, "sent exactly once");

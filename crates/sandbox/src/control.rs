@@ -126,6 +126,7 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
     (&Method::GET, [""]) | (&Method::GET, ["info"]) => Ok(info(app)),
     (&Method::POST, ["reset"]) => {
       app.lock().reset();
+      app.releases.send_modify(|count| *count += 1);
       Ok(reply(StatusCode::OK, json!({ "reset": true })))
     }
     (&Method::GET, ["state"]) => Ok(dump(app)),
@@ -160,7 +161,12 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
     )),
     (&Method::DELETE, ["faults"]) => {
       app.lock().faults.clear();
+      app.releases.send_modify(|count| *count += 1);
       Ok(reply(StatusCode::OK, json!({ "faults": [] })))
+    }
+    (&Method::POST, ["faults", "release"]) => {
+      app.releases.send_modify(|count| *count += 1);
+      Ok(reply(StatusCode::OK, json!({ "released": true })))
     }
     (&Method::GET, ["limits"]) => Ok(limits(app)),
     (&Method::POST, ["limits"]) => parse::<Value>(&incoming).and_then(|patch| {
@@ -170,12 +176,9 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
       Ok(limits(app))
     }),
     (&Method::POST, ["inbound"]) => inbound(app, &incoming).await,
-    (&Method::GET, ["webhooks"]) => Ok(reply(
-      StatusCode::OK,
-      json!({ "webhooks": app.lock().webhooks.attempts }),
-    )),
+    (&Method::GET, ["webhooks"]) => Ok(reply(StatusCode::OK, json!({ "webhooks": app.lock().outbox.attempts }))),
     (&Method::DELETE, ["webhooks"]) => {
-      app.lock().webhooks.attempts.clear();
+      app.lock().outbox.attempts.clear();
       Ok(reply(StatusCode::OK, json!({ "webhooks": [] })))
     }
     (&Method::POST, ["receipts", sid]) => parse::<ReceiptChange>(&incoming).and_then(|change| {
@@ -272,7 +275,7 @@ async fn inbound(app: &App, incoming: &Incoming) -> ControlResult {
   let mut state = app.lock();
   let (conversation_sid, added) = state.add_inbound(inbound, changes)?;
   let conversation = state.conversation_by_sid(&conversation_sid, "")?;
-  let body = app.ctx(&state, "/v1").message(conversation, &added);
+  let body = app.rendering(&state, "/v1").message(conversation, &added);
   drop(state);
   app.webhooks_wake.notify_one();
   Ok(reply(
@@ -298,7 +301,7 @@ fn info(app: &App) -> Response {
 
 fn dump(app: &App) -> Response {
   let state = app.lock();
-  let ctx = app.ctx(&state, "/v1");
+  let ctx = app.rendering(&state, "/v1");
   let conversations: Vec<Value> = state
     .order
     .iter()
@@ -403,7 +406,7 @@ fn seed_conversations(app: &App, incoming: &Incoming) -> ControlResult {
   let mut created = Vec::new();
   for seed in seeds {
     let sid = seed_one(&mut state, seed).map_err(Refusal::from)?;
-    created.push(app.ctx(&state, "/v1").conversation(&state.conversations[&sid]));
+    created.push(app.rendering(&state, "/v1").conversation(&state.conversations[&sid]));
   }
   Ok(reply(StatusCode::CREATED, json!({ "conversations": created })))
 }
@@ -432,7 +435,7 @@ fn change_conversation(app: &App, incoming: &Incoming, id: &str) -> ControlResul
     .clone();
   Ok(reply(
     StatusCode::OK,
-    app.ctx(&state, "/v1").conversation(&conversation),
+    app.rendering(&state, "/v1").conversation(&conversation),
   ))
 }
 

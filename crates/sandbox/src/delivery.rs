@@ -10,7 +10,8 @@ use ring::hmac;
 use crate::app::App;
 use crate::events::{post_event, Form};
 use crate::render::iso_millis;
-use crate::state::webhooks::{Attempt, Target};
+use crate::state::outbox::Attempt;
+use crate::state::webhooks::Target;
 
 /// "Conversations webhooks have a maximum timeout of 5 seconds."
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -92,7 +93,7 @@ pub async fn call(app: &App, target: &Target, event_type: &str, form: Form) -> A
   let mut state = app.lock();
   let seq = state.next_seq();
   let at = iso_millis(state.now());
-  state.webhooks.attempts.push(Attempt {
+  state.outbox.attempts.push(Attempt {
     seq,
     at,
     event_type: event_type.to_string(),
@@ -116,14 +117,14 @@ pub async fn run(app: App) {
       _ = app.webhooks_wake.notified() => {}
       _ = tokio::time::sleep(TICK) => {}
     }
-    let batch = std::mem::take(&mut app.lock().webhooks.pending);
+    let batch = std::mem::take(&mut app.lock().outbox.pending);
     for pending in batch {
-      let event_type = pending.happening.event_type();
+      let event_type = pending.event.event_type();
       let (targets, form) = {
         let state = app.lock();
-        let conversation = state.conversations.get(pending.happening.conversation_sid());
+        let conversation = state.conversations.get(pending.event.conversation_sid());
         let targets = state.post_targets(event_type, conversation);
-        (targets, post_event(&state.account, &pending.happening, pending.source))
+        (targets, post_event(&state.account, &pending.event, pending.source))
       };
       for target in targets {
         call(&app, &target, event_type, Form(form.0.clone())).await;

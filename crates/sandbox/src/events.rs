@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use crate::render::iso;
-use crate::state::conversations::Conversation;
-use crate::state::{Account, Happening, Message, Participant, Source};
+use crate::state::records::Conversation;
+use crate::state::{Account, Event, Message, Participant, Source};
 
 /// Form parameters, in the order they were added; values that are absent are left out.
 #[derive(Default)]
@@ -88,16 +88,16 @@ fn message_fields(form: &mut Form, account: &Account, conversation_sid: &str, m:
 }
 
 /// The payload of a post-action event.
-pub fn post_event(account: &Account, happening: &Happening, source: Source) -> Form {
-  let mut form = common(account, happening.event_type(), source);
-  match happening {
-    Happening::ConversationAdded(c) | Happening::ConversationUpdated(c) | Happening::ConversationRemoved(c) => {
+pub fn post_event(account: &Account, event: &Event, source: Source) -> Form {
+  let mut form = common(account, event.event_type(), source);
+  match event {
+    Event::ConversationAdded(c) | Event::ConversationUpdated(c) | Event::ConversationRemoved(c) => {
       conversation_fields(&mut form, account, c);
-      if matches!(happening, Happening::ConversationRemoved(_)) {
+      if matches!(event, Event::ConversationRemoved(_)) {
         form.put("DateRemoved", iso(c.date_updated));
       }
     }
-    Happening::ConversationStateUpdated {
+    Event::ConversationStateUpdated {
       conversation,
       from,
       reason,
@@ -111,13 +111,13 @@ pub fn post_event(account: &Account, happening: &Happening, source: Source) -> F
         .put("StateTo", conversation.state.as_str())
         .put("Reason", *reason);
     }
-    Happening::ParticipantAdded(sid, p) => participant_fields(&mut form, sid, p),
-    Happening::ParticipantRemoved(sid, p) => {
+    Event::ParticipantAdded(sid, p) => participant_fields(&mut form, sid, p),
+    Event::ParticipantRemoved(sid, p) => {
       participant_fields(&mut form, sid, p);
       form.put("DateRemoved", iso(p.date_created));
     }
-    Happening::MessageAdded(sid, m) => message_fields(&mut form, account, sid, m),
-    Happening::DeliveryUpdated(conversation_sid, message_sid, r) => {
+    Event::MessageAdded(sid, m) => message_fields(&mut form, account, sid, m),
+    Event::DeliveryUpdated(conversation_sid, message_sid, r) => {
       form
         .put("ConversationSid", conversation_sid.as_str())
         .put("ChatServiceSid", account.chat_service_sid.as_str())

@@ -43,6 +43,10 @@ pub struct FaultSpec {
   /// Delay before the request is processed.
   pub latency_ms: Option<u64>,
   pub drop: Option<DropWhen>,
+  /// Hold the request, unprocessed, until `POST /__sandbox/faults/release` (or the faults are cleared): a test
+  /// orders what happens meanwhile by events, not by time.
+  #[serde(default)]
+  pub hold: bool,
 }
 
 /// The answer a `status` rule gives in place of Twilio's.
@@ -64,6 +68,7 @@ pub enum FaultAction {
   },
   Delay(u64),
   Drop(DropWhen),
+  Hold,
 }
 
 impl FaultAction {
@@ -75,6 +80,7 @@ impl FaultAction {
       } => format!("status {} after the write", answer.status),
       Self::Respond { answer, .. } => format!("status {}", answer.status),
       Self::Delay(ms) => format!("latency {ms}ms"),
+      Self::Hold => "held".to_string(),
       Self::Drop(DropWhen::Before) => "drop before".to_string(),
       Self::Drop(DropWhen::After) => "drop after".to_string(),
     }
@@ -92,8 +98,8 @@ pub struct Fault {
 impl Fault {
   pub fn new(spec: FaultSpec) -> Result<Self, String> {
     let regex = Regex::new(&spec.path).map_err(|e| format!("invalid path pattern: {e}"))?;
-    if spec.status.is_none() && spec.latency_ms.is_none() && spec.drop.is_none() {
-      return Err("a fault needs one of status, latency_ms or drop".to_string());
+    if spec.status.is_none() && spec.latency_ms.is_none() && spec.drop.is_none() && !spec.hold {
+      return Err("a fault needs one of status, latency_ms, drop or hold".to_string());
     }
     Ok(Self {
       spec,
@@ -163,6 +169,8 @@ impl Fault {
       }
     } else if let Some(when) = spec.drop {
       FaultAction::Drop(when)
+    } else if spec.hold {
+      FaultAction::Hold
     } else {
       FaultAction::Delay(spec.latency_ms.unwrap_or(0))
     })
@@ -179,6 +187,7 @@ impl Fault {
       "after_write": self.spec.after_write,
       "latency_ms": self.spec.latency_ms,
       "drop": self.spec.drop.map(|d| if d == DropWhen::Before { "before" } else { "after" }),
+      "hold": self.spec.hold,
       "seen": self.seen,
       "fired": self.fired,
     })

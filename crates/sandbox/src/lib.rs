@@ -18,6 +18,7 @@ mod app;
 pub mod contract;
 mod control;
 mod delivery;
+mod dispatch;
 mod error;
 mod events;
 mod faults;

@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::params::Params;
-use crate::state::webhooks::{ScopedWebhook, WebhookConfig};
+use crate::state::records::ScopedWebhook;
+use crate::state::webhooks::WebhookConfig;
 use crate::state::{Account, Conversation, Media, Message, Participant, Receipt, SmsMessage, Timers};
 
 /// What a rendering needs besides the resource: the origin, the account, and the path prefix of the request
 /// (`/v1` or `/v1/Services/IS…`).
-pub struct Ctx<'a> {
+pub struct Rendering<'a> {
   pub base: &'a str,
   pub account: &'a Account,
   pub prefix: String,
@@ -45,7 +46,7 @@ fn timers(timers: &Timers) -> Value {
   })
 }
 
-impl Ctx<'_> {
+impl Rendering<'_> {
   fn url(&self, path: &str) -> String {
     format!("{}{}{}", self.base, self.prefix, path)
   }
@@ -249,7 +250,7 @@ fn delivery(receipts: &[Receipt]) -> Value {
   })
 }
 
-impl Ctx<'_> {
+impl Rendering<'_> {
   pub fn receipt(&self, conversation_sid: &str, message_sid: &str, r: &Receipt) -> Value {
     let mut value = json!({
       "account_sid": self.account.account_sid,

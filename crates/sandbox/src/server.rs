@@ -10,7 +10,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::app::{dispatch, ConnectionKill, Shared};
+use crate::app::{AppState, ConnectionKill};
+use crate::dispatch::dispatch;
 use crate::sid::new_sid;
 use crate::state::{Account, Limits, LogEntry, State};
 
@@ -32,7 +33,7 @@ pub struct SandboxConfig {
 /// A running sandbox. Dropping it stops the server and closes its connections.
 pub struct Sandbox {
   url: String,
-  shared: Arc<Shared>,
+  shared: Arc<AppState>,
   shutdown: watch::Sender<bool>,
   task: JoinHandle<()>,
   delivery: JoinHandle<()>,
@@ -55,12 +56,13 @@ impl Sandbox {
     let control_token = config
       .control_token
       .or_else(|| (!host.is_loopback()).then(|| new_sid("").chars().take(32).collect()));
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(AppState {
       state: Mutex::new(State::new(account, config.limits)),
       base: url.clone(),
       control_token,
       webhook_http: reqwest::Client::builder().build().map_err(std::io::Error::other)?,
       webhooks_wake: Notify::new(),
+      releases: watch::Sender::new(0),
     });
     let router = Router::new().fallback(dispatch).with_state(shared.clone());
     let (shutdown, watcher) = watch::channel(false);

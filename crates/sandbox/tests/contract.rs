@@ -183,6 +183,23 @@ async fn every_served_operation_answers_as_twilio_describes_it() {
     format!("/v1/Services/{service}/Configuration"),
     h.get(&format!("/v1/Services/{service}/Configuration")).await,
   ));
+  let addresses = "/v1/Configuration/Addresses";
+  let address = h
+    .post(
+      addresses,
+      &[
+        ("Type", "whatsapp"),
+        ("Address", "whatsapp:+15005550006"),
+        ("AutoCreation.Enabled", "true"),
+      ],
+    )
+    .await;
+  let address_sid = address.body["sid"].as_str().unwrap().to_string();
+  walked.push(("POST", addresses.to_string(), address));
+  walked.push(("GET", addresses.to_string(), h.get(addresses).await));
+  let one = format!("{addresses}/{address_sid}");
+  walked.push(("GET", one.clone(), h.get(&one).await));
+  walked.push(("DELETE", one.clone(), h.delete(&one).await));
   let sms = h
     .post(
       &format!("/2010-04-01/Accounts/{account}/Messages.json"),

@@ -18,7 +18,7 @@ pub fn fetch(app: &App, incoming: &Incoming, sid: &str, content: bool) -> ApiRes
   Ok(if content {
     Reply::Bytes(media.content_type.clone(), media.bytes.clone())
   } else {
-    Reply::Json(StatusCode::OK, app.ctx(&state, "").media(media))
+    Reply::Json(StatusCode::OK, app.rendering(&state, "").media(media))
   })
 }
 
@@ -43,7 +43,7 @@ pub async fn upload(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
   let media = state
     .add_media(&service, content_type, filename, category, bytes)?
     .clone();
-  let ctx = app.ctx(&state, "");
+  let ctx = app.rendering(&state, "");
   Ok(Reply::Json(StatusCode::CREATED, ctx.media(&media)))
 }
 

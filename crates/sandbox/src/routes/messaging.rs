@@ -31,7 +31,7 @@ pub fn create_message(app: &App, incoming: &Incoming, values: &[String], form: &
   };
   let mut state = app.lock();
   let message = state.send_sms(input)?.clone();
-  let ctx = app.ctx(&state, "");
+  let ctx = app.rendering(&state, "");
   Ok(Reply::Json(StatusCode::CREATED, ctx.sms(&message)))
 }
 

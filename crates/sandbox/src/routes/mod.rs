@@ -2,18 +2,27 @@
 //! write it, and its handler. A request is matched once; the values of the template's `{…}` segments come out of
 //! that match. Service-scoped paths (`/v1/Services/{IS}/…`) are the same operations on the default service.
 
-pub mod addresses;
 pub mod conversations;
+pub mod inbound;
 pub mod media;
+pub mod messages;
 pub mod messaging;
+pub mod participants;
+pub mod receipts;
 pub mod webhooks;
 
 use std::sync::OnceLock;
 
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
 use crate::app::{App, Incoming, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
+use crate::render::Rendering;
 use crate::state::RateKey;
+use crate::state::{Event, Source, State};
 use crate::template::Template;
 
 const SERVICE_PREFIX: &str = "/v1/Services/{ChatServiceSid}";
@@ -326,7 +335,7 @@ pub async fn answer(app: &App, incoming: &Incoming, matched: Matched, form: &Par
   if let Some(key) = write_key(entry.route, &values) {
     app.lock().admit_write(key)?;
   }
-  let request = conversations::Request {
+  let request = Routed {
     app,
     incoming,
     form,
@@ -371,4 +380,61 @@ pub async fn answer(app: &App, incoming: &Incoming, matched: Matched, form: &Par
     FetchMedia => media::fetch(app, incoming, value(0), false)?,
     MediaContent => media::fetch(app, incoming, value(0), true)?,
   })
+}
+
+/// A request matched to its route, as its handler sees it: the handlers are `Routed`'s methods, one module per
+/// resource.
+pub struct Routed<'a> {
+  pub app: &'a App,
+  pub incoming: &'a Incoming,
+  pub form: &'a Params,
+  pub values: &'a [String],
+  pub prefix: String,
+}
+
+fn ok(value: Value) -> Reply {
+  Reply::Json(StatusCode::OK, value)
+}
+
+fn created(value: Value) -> Reply {
+  Reply::Json(StatusCode::CREATED, value)
+}
+
+fn date(value: Option<&str>, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
+  value
+    .map(|text| {
+      DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| ApiError::bad_request(20001, format!("{name} must be an ISO 8601 date-time")))
+    })
+    .transpose()
+}
+
+impl Routed<'_> {
+  fn rendering<'s>(&self, state: &'s State) -> Rendering<'s>
+  where
+    Self: 's,
+  {
+    self.app.rendering(state, self.prefix.as_str())
+  }
+
+  fn value(&self, i: usize) -> &str {
+    self.values.get(i).map(String::as_str).unwrap_or("")
+  }
+
+  /// REST writes fire post-action webhooks only when they ask to, with `X-Twilio-Webhook-Enabled: true`.
+  fn webhooks_asked(&self) -> bool {
+    self
+      .incoming
+      .headers
+      .get("x-twilio-webhook-enabled")
+      .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+  }
+
+  /// Records a REST write's events when it asked for webhooks (and some webhook listens).
+  fn echo(&self, state: &mut State, conversation_sid: &str, events: impl FnOnce(&State) -> Vec<Event>) {
+    if self.webhooks_asked() {
+      state.emit(conversation_sid, Source::Api, events);
+    }
+  }
 }

@@ -1,15 +1,13 @@
-//! Webhook configuration (the account's, the service's, and conversation-scoped webhooks) and the delivery
-//! receipts of a message.
+//! Webhook configuration: the account's, the service's, and conversation-scoped webhooks.
 
 use axum::http::StatusCode;
 
-use super::conversations::Request;
+use super::Routed;
 use crate::app::Reply;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::render::page;
 use crate::state::webhooks::{ScopedWebhookInput, WebhookConfigChange};
-use crate::state::{Conversation, Message, State};
 
 fn list(form: &Params, name: &str) -> Option<Vec<String>> {
   let values = form.all(name);
@@ -28,10 +26,10 @@ fn scoped_input(form: &Params) -> ScopedWebhookInput {
   }
 }
 
-impl Request<'_> {
+impl Routed<'_> {
   pub fn webhook_configuration(&self, service: bool) -> Reply {
     let state = self.app.lock();
-    let ctx = self.app.ctx(&state, "/v1");
+    let ctx = self.app.rendering(&state, "/v1");
     let service_sid = service.then_some(state.account.chat_service_sid.as_str());
     let config = if service {
       &state.webhooks.service
@@ -62,14 +60,14 @@ impl Request<'_> {
       .clone();
     Ok(Reply::Json(
       StatusCode::CREATED,
-      self.ctx(&state).scoped_webhook(&sid, &webhook),
+      self.rendering(&state).scoped_webhook(&sid, &webhook),
     ))
   }
 
   pub fn list_webhooks(&self) -> ApiResult<Reply> {
     let state = self.app.lock();
     let conversation = state.conversation_by_sid(self.value(0), &self.incoming.path)?;
-    let ctx = self.ctx(&state);
+    let ctx = self.rendering(&state);
     let items = conversation
       .webhooks
       .iter()
@@ -99,7 +97,7 @@ impl Request<'_> {
       .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
     Ok(Reply::Json(
       StatusCode::OK,
-      self.ctx(&state).scoped_webhook(&conversation.sid, webhook),
+      self.rendering(&state).scoped_webhook(&conversation.sid, webhook),
     ))
   }
 
@@ -111,7 +109,7 @@ impl Request<'_> {
       .clone();
     Ok(Reply::Json(
       StatusCode::OK,
-      self.ctx(&state).scoped_webhook(&sid, &webhook),
+      self.rendering(&state).scoped_webhook(&sid, &webhook),
     ))
   }
 
@@ -121,53 +119,5 @@ impl Request<'_> {
       .lock()
       .delete_scoped_webhook(self.value(0), self.value(1), &self.incoming.path)?;
     Ok(Reply::NoContent)
-  }
-
-  /// The message the path names, in its conversation.
-  fn message<'s>(&self, state: &'s State) -> ApiResult<(&'s Conversation, &'s Message)> {
-    let conversation = state.conversation_by_sid(self.value(0), &self.incoming.path)?;
-    let message = conversation
-      .messages
-      .iter()
-      .find(|m| m.sid == self.value(1))
-      .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
-    Ok((conversation, message))
-  }
-
-  pub fn list_receipts(&self) -> ApiResult<Reply> {
-    let state = self.app.lock();
-    let (conversation, message) = self.message(&state)?;
-    let ctx = self.ctx(&state);
-    let items = message
-      .receipts
-      .iter()
-      .map(|r| ctx.receipt(&conversation.sid, &message.sid, r))
-      .collect();
-    Ok(Reply::Json(
-      StatusCode::OK,
-      page(
-        &self.app.base,
-        &self.incoming.path,
-        "delivery_receipts",
-        items,
-        &self.incoming.query,
-        &[],
-        50,
-      ),
-    ))
-  }
-
-  pub fn fetch_receipt(&self) -> ApiResult<Reply> {
-    let state = self.app.lock();
-    let (conversation, message) = self.message(&state)?;
-    let receipt = message
-      .receipts
-      .iter()
-      .find(|r| r.sid == self.value(2))
-      .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
-    Ok(Reply::Json(
-      StatusCode::OK,
-      self.ctx(&state).receipt(&conversation.sid, &message.sid, receipt),
-    ))
   }
 }

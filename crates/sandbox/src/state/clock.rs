@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::conversations::ConvState;
-use super::webhooks::Source;
+use super::outbox::Source;
+use super::records::ConvState;
 use super::State;
 use crate::error::{ApiError, ApiResult};
 

@@ -4,100 +4,11 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::limits::{check_attributes, INITIALIZING_CODE};
-use super::messages::Message;
-use super::participants::{Participant, ParticipantInput};
-use super::webhooks::ScopedWebhook;
+use super::participants::ParticipantInput;
+use super::records::{ConvState, Conversation, Timers};
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::{is_sid, new_sid};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvState {
-  /// Only briefly, after ConversationWithParticipants: it can be read but not written.
-  Initializing,
-  Active,
-  Inactive,
-  Closed,
-}
-
-impl ConvState {
-  /// A state a request may set (`initializing` is Twilio's alone).
-  pub fn parse(value: &str) -> ApiResult<Self> {
-    match value {
-      "active" => Ok(Self::Active),
-      "inactive" => Ok(Self::Inactive),
-      "closed" => Ok(Self::Closed),
-      other => Err(ApiError::bad_request(20001, format!("Invalid State: {other}"))),
-    }
-  }
-
-  pub fn as_str(self) -> &'static str {
-    match self {
-      Self::Initializing => "initializing",
-      Self::Active => "active",
-      Self::Inactive => "inactive",
-      Self::Closed => "closed",
-    }
-  }
-}
-
-/// `Timers.Inactive` and `Timers.Closed`, and when each next fires. Both restart with every message.
-#[derive(Debug, Clone, Default)]
-pub struct Timers {
-  pub inactive: Option<Duration>,
-  pub closed: Option<Duration>,
-  pub date_inactive: Option<DateTime<Utc>>,
-  pub date_closed: Option<DateTime<Utc>>,
-}
-
-impl Timers {
-  pub fn is_set(&self) -> bool {
-    self.date_inactive.is_some() || self.date_closed.is_some()
-  }
-}
-
-#[derive(Debug, Clone)]
-pub struct Conversation {
-  pub sid: String,
-  pub unique_name: Option<String>,
-  pub friendly_name: Option<String>,
-  pub attributes: String,
-  pub state: ConvState,
-  pub timers: Timers,
-  /// When an `initializing` conversation becomes `active`.
-  pub ready_at: Option<DateTime<Utc>>,
-  pub date_created: DateTime<Utc>,
-  pub date_updated: DateTime<Utc>,
-  pub participants: Vec<Participant>,
-  pub messages: Vec<Message>,
-  pub webhooks: Vec<ScopedWebhook>,
-  pub(super) next_index: u64,
-}
-
-impl Conversation {
-  pub fn is_open(&self) -> bool {
-    self.state != ConvState::Closed
-  }
-
-  /// The conversation without its messages and webhooks, as an event carries it.
-  pub fn summary(&self) -> Self {
-    Self {
-      sid: self.sid.clone(),
-      unique_name: self.unique_name.clone(),
-      friendly_name: self.friendly_name.clone(),
-      attributes: self.attributes.clone(),
-      state: self.state,
-      timers: self.timers.clone(),
-      ready_at: self.ready_at,
-      date_created: self.date_created,
-      date_updated: self.date_updated,
-      participants: self.participants.clone(),
-      messages: Vec::new(),
-      webhooks: Vec::new(),
-      next_index: self.next_index,
-    }
-  }
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct ConversationInput {

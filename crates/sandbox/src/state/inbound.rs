@@ -8,9 +8,11 @@
 //! Messaging, which the sandbox does not emulate: it answers 404.
 
 use super::conversations::ConversationInput;
-use super::messages::{MediaRef, Message, MessageInput};
-use super::participants::{Binding, ParticipantInput};
-use super::webhooks::Source;
+use super::messages::MessageInput;
+use super::outbox::Source;
+use super::participants::ParticipantInput;
+use super::records::Binding;
+use super::records::{MediaRef, Message};
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::new_sid;

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::conversations::ConvState;
 use super::limits::check_attributes;
-use super::receipts::{receipts_for, Receipt};
+use super::receipts::receipts_for;
+use super::records::{ConvState, MediaRef, Message};
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::{is_sid, new_sid};
@@ -15,28 +15,6 @@ use crate::sid::{is_sid, new_sid};
 pub const DEFAULT_TEMPLATE_SID: &str = "HX0123456789abcdef0123456789abcdef";
 pub const DEFAULT_TEMPLATE_BODY: &str = "Your appointment is coming up on {{1}} at {{2}}";
 pub const MAX_BODY_CHARS: usize = 1600;
-
-#[derive(Debug, Clone)]
-pub struct MediaRef {
-  pub sid: String,
-  pub size: usize,
-  pub content_type: String,
-  pub filename: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Message {
-  pub sid: String,
-  pub index: u64,
-  pub author: String,
-  pub body: Option<String>,
-  pub attributes: String,
-  pub media: Option<Vec<MediaRef>>,
-  pub participant_sid: Option<String>,
-  pub content_sid: Option<String>,
-  pub date_created: DateTime<Utc>,
-  pub receipts: Vec<Receipt>,
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct MessageInput {

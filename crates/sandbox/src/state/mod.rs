@@ -1,7 +1,8 @@
 //! All of the sandbox's data in one struct, and the Twilio rules that guard it, split by what each part governs:
 //! [`conversations`], [`participants`], [`messages`] (and templates), [`messaging`] (Messages.json), [`media`],
 //! [`limits`] (Twilio's documented limits and the rate of writes), [`clock`] (the sandbox's time, timers),
-//! [`webhooks`] (their configuration and the events they carry), [`inbound`] (customers' messages) and
+//! [`webhooks`] (their configuration), [`outbox`] (the events waiting for them), [`inbound`] (customers' messages
+//! and Address Configurations) and
 //! [`receipts`] (delivery receipts and the WhatsApp window).
 //! Handlers lock it, call one method, render, and unlock: no lock is ever held across an `.await`.
 
@@ -12,22 +13,25 @@ pub mod limits;
 pub mod media;
 pub mod messages;
 pub mod messaging;
+pub mod outbox;
 pub mod participants;
 pub mod receipts;
+pub mod records;
 pub mod webhooks;
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
-pub use conversations::{ConvState, Conversation, ConversationInput, Timers};
+pub use conversations::ConversationInput;
 pub use limits::{Limits, RateKey};
 pub use media::Media;
-pub use messages::{MediaRef, Message, MessageInput, Template, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};
+pub use messages::{MessageInput, Template, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};
 pub use messaging::{SmsInput, SmsMessage};
-pub use participants::{Binding, Participant, ParticipantInput};
-pub use receipts::Receipt;
-pub use webhooks::{Happening, Source, Webhooks};
+pub use outbox::{Event, Outbox, Source};
+pub use participants::ParticipantInput;
+pub use records::{Binding, ConvState, Conversation, MediaRef, Message, Participant, Receipt, ScopedWebhook, Timers};
+pub use webhooks::Webhooks;
 
 use crate::error::ApiResult;
 use crate::faults::Fault;
@@ -79,6 +83,7 @@ pub struct State {
   pub rates: limits::Rates,
   pub clock: clock::Clock,
   pub webhooks: Webhooks,
+  pub outbox: Outbox,
   pub address_configurations: Vec<inbound::AddressConfiguration>,
   next_seq: u64,
 }
@@ -104,6 +109,7 @@ impl State {
       rates: limits::Rates::default(),
       clock: clock::Clock::default(),
       webhooks: Webhooks::default(),
+      outbox: Outbox::default(),
       address_configurations: Vec::new(),
       next_seq: 0,
     };
@@ -130,6 +136,7 @@ impl State {
     self.rates.reset();
     self.clock.reset();
     self.webhooks = Webhooks::default();
+    self.outbox = Outbox::default();
     self.next_seq = 0;
     self
       .templates

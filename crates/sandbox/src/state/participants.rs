@@ -2,41 +2,11 @@
 //! (50416 / 50425), one identity per conversation (50433), and the counter limits: participants per conversation
 //! (50417), non-chat participants (50422), conversations per identity (50214, closed ones not counted).
 
-use chrono::{DateTime, Utc};
-
-use super::conversations::Conversation;
 use super::limits::{check_attributes, IDENTITY_LIMIT_CODE};
+use super::records::{Binding, Conversation, Participant};
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::new_sid;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Binding {
-  pub address: String,
-  pub proxy_address: String,
-}
-
-impl Binding {
-  pub fn channel(&self) -> &'static str {
-    if self.address.starts_with("whatsapp:") {
-      "whatsapp"
-    } else {
-      "sms"
-    }
-  }
-}
-
-#[derive(Debug, Clone)]
-pub struct Participant {
-  pub sid: String,
-  pub identity: Option<String>,
-  pub binding: Option<Binding>,
-  pub attributes: String,
-  pub role_sid: Option<String>,
-  pub date_created: DateTime<Utc>,
-  /// When the customer last wrote: their WhatsApp window runs 24 hours from it.
-  pub last_inbound: Option<DateTime<Utc>>,
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct ParticipantInput {

@@ -5,9 +5,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::messages::Message;
-use super::participants::Participant;
-use super::webhooks::{Happening, Source};
+use super::outbox::{Event, Source};
+use super::records::{Message, Participant, Receipt};
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::new_sid;
@@ -19,20 +18,6 @@ pub const WHATSAPP_WINDOW: Duration = Duration::hours(24);
 /// "Outside messaging window. For WhatsApp, use a Message Template instead."
 pub const OUTSIDE_WINDOW_CODE: u32 = 63016;
 pub const STATUSES: &[&str] = &["sent", "delivered", "read", "failed", "undelivered"];
-
-#[derive(Debug, Clone)]
-pub struct Receipt {
-  pub sid: String,
-  pub participant_sid: String,
-  pub channel_message_sid: String,
-  /// `None` while the message is still within Twilio.
-  pub status: Option<String>,
-  pub error_code: Option<u32>,
-  pub date_created: DateTime<Utc>,
-  pub date_updated: DateTime<Utc>,
-  /// The statuses (and errors) it is still to take, and when.
-  steps: Vec<(DateTime<Utc>, &'static str, Option<u32>)>,
-}
 
 /// Whether a WhatsApp customer can receive a free-form message now.
 fn in_window(participant: &Participant, now: DateTime<Utc>) -> bool {
@@ -110,7 +95,7 @@ impl State {
     self.emit(conversation_sid, Source::Api, |_| {
       changed
         .into_iter()
-        .map(|receipt| Happening::DeliveryUpdated(conversation_sid.to_string(), message_sid.to_string(), receipt))
+        .map(|receipt| Event::DeliveryUpdated(conversation_sid.to_string(), message_sid.to_string(), receipt))
         .collect()
     });
   }
@@ -141,8 +126,8 @@ impl State {
     receipt.steps.clear();
     receipt.date_updated = now;
     let receipt = receipt.clone();
-    let happening = Happening::DeliveryUpdated(conversation_sid.clone(), message_sid, receipt.clone());
-    self.emit(&conversation_sid, Source::Api, |_| vec![happening]);
+    let event = Event::DeliveryUpdated(conversation_sid.clone(), message_sid, receipt.clone());
+    self.emit(&conversation_sid, Source::Api, |_| vec![event]);
     Ok(receipt)
   }
 }

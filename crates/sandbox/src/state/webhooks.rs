@@ -1,14 +1,8 @@
 //! Webhooks as Twilio configures them: the account's (`/v1/Configuration/Webhooks`), the service's (which, once it
 //! names a URL, replaces the account's for that service), and conversation-scoped ones (post-event only, at most
-//! five per conversation, 50361). What happens in the state is recorded as a [`Happening`] while anybody
-//! listens; the delivery task renders, signs and sends them in order, never under the lock.
+//! five per conversation, 50361), and where each event goes.
 
-use chrono::{DateTime, Utc};
-
-use super::conversations::{ConvState, Conversation};
-use super::messages::Message;
-use super::participants::Participant;
-use super::receipts::Receipt;
+use super::records::{Conversation, ScopedWebhook};
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::new_sid;
@@ -85,21 +79,6 @@ pub struct WebhookConfigChange {
   pub target: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct ScopedWebhook {
-  pub sid: String,
-  /// `webhook`, `trigger` or `studio`.
-  pub target: String,
-  pub url: Option<String>,
-  /// Lower case, as Twilio takes it here: `get` or `post`.
-  pub method: String,
-  pub filters: Vec<String>,
-  pub triggers: Vec<String>,
-  pub flow_sid: Option<String>,
-  pub date_created: DateTime<Utc>,
-  pub date_updated: DateTime<Utc>,
-}
-
 #[derive(Debug, Default)]
 pub struct ScopedWebhookInput {
   pub target: Option<String>,
@@ -108,74 +87,6 @@ pub struct ScopedWebhookInput {
   pub filters: Option<Vec<String>>,
   pub triggers: Option<Vec<String>>,
   pub flow_sid: Option<String>,
-}
-
-/// Who made a change, as Twilio's `Source` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-  /// A REST request bearing `X-Twilio-Webhook-Enabled: true`.
-  Api,
-  /// A customer on a messaging channel.
-  Sms,
-}
-
-impl Source {
-  pub fn as_str(self) -> &'static str {
-    match self {
-      Self::Api => "API",
-      Self::Sms => "SMS",
-    }
-  }
-}
-
-/// What happened, with copies of what the payload needs (the resource may be gone when it is rendered).
-#[derive(Debug, Clone)]
-pub enum Happening {
-  ConversationAdded(Conversation),
-  ConversationUpdated(Conversation),
-  ConversationRemoved(Conversation),
-  ConversationStateUpdated {
-    conversation: Conversation,
-    from: ConvState,
-    reason: &'static str,
-  },
-  ParticipantAdded(String, Participant),
-  ParticipantRemoved(String, Participant),
-  MessageAdded(String, Message),
-  DeliveryUpdated(String, String, Receipt),
-}
-
-impl Happening {
-  pub fn event_type(&self) -> &'static str {
-    match self {
-      Self::ConversationAdded(_) => "onConversationAdded",
-      Self::ConversationUpdated(_) => "onConversationUpdated",
-      Self::ConversationRemoved(_) => "onConversationRemoved",
-      Self::ConversationStateUpdated { .. } => "onConversationStateUpdated",
-      Self::ParticipantAdded(..) => "onParticipantAdded",
-      Self::ParticipantRemoved(..) => "onParticipantRemoved",
-      Self::MessageAdded(..) => "onMessageAdded",
-      Self::DeliveryUpdated(..) => "onDeliveryUpdated",
-    }
-  }
-
-  pub fn conversation_sid(&self) -> &str {
-    match self {
-      Self::ConversationAdded(c) | Self::ConversationUpdated(c) | Self::ConversationRemoved(c) => &c.sid,
-      Self::ConversationStateUpdated { conversation, .. } => &conversation.sid,
-      Self::ParticipantAdded(sid, _)
-      | Self::ParticipantRemoved(sid, _)
-      | Self::MessageAdded(sid, _)
-      | Self::DeliveryUpdated(sid, ..) => sid,
-    }
-  }
-}
-
-/// A happening and who caused it, waiting for the delivery task.
-#[derive(Debug, Clone)]
-pub struct Pending {
-  pub happening: Happening,
-  pub source: Source,
 }
 
 /// Where an event goes.
@@ -187,30 +98,10 @@ pub struct Target {
   pub scope: String,
 }
 
-/// One attempt to call a webhook, for `GET /__sandbox/webhooks`.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Attempt {
-  pub seq: u64,
-  pub at: String,
-  pub event_type: String,
-  pub scope: String,
-  pub url: String,
-  pub method: String,
-  pub params: serde_json::Value,
-  pub signature: String,
-  /// The HTTP status answered; `None` when the call failed or timed out.
-  pub status: Option<u16>,
-  #[serde(skip_serializing_if = "Option::is_none")]
-  pub error: Option<String>,
-  pub duration_ms: u64,
-}
-
 #[derive(Debug)]
 pub struct Webhooks {
   pub account: WebhookConfig,
   pub service: WebhookConfig,
-  pub pending: Vec<Pending>,
-  pub attempts: Vec<Attempt>,
 }
 
 impl Default for Webhooks {
@@ -218,8 +109,6 @@ impl Default for Webhooks {
     Self {
       account: WebhookConfig::new(Some("webhook")),
       service: WebhookConfig::new(None),
-      pending: Vec::new(),
-      attempts: Vec::new(),
     }
   }
 }
@@ -257,51 +146,6 @@ fn check_filters(filters: &[String], allowed: &[&[&str]]) -> ApiResult<()> {
 }
 
 impl State {
-  /// Whether anybody would hear of a change to this conversation: events are only recorded then.
-  pub fn listening(&self, conversation_sid: &str) -> bool {
-    let (config, _) = self.webhooks.effective();
-    config.post_webhook_url.is_some()
-      || self
-        .conversations
-        .get(conversation_sid)
-        .is_some_and(|c| !c.webhooks.is_empty())
-  }
-
-  /// Records what happened to a conversation, for the webhooks that listen; the happenings (copies of what
-  /// the payloads need) are only made when some webhook does.
-  pub fn emit(&mut self, conversation_sid: &str, source: Source, happenings: impl FnOnce(&State) -> Vec<Happening>) {
-    if self.listening(conversation_sid) {
-      let happenings = happenings(self);
-      self
-        .webhooks
-        .pending
-        .extend(happenings.into_iter().map(|happening| Pending { happening, source }));
-    }
-  }
-
-  /// A change of the conversation's state from `from` to the one it is in now.
-  pub fn state_change(&self, conversation_sid: &str, from: ConvState, reason: &'static str) -> Option<Happening> {
-    let conversation = self.conversations.get(conversation_sid)?;
-    (conversation.state != from).then(|| Happening::ConversationStateUpdated {
-      conversation: conversation.summary(),
-      from,
-      reason,
-    })
-  }
-
-  /// A new message's events: `onMessageAdded`, and `onConversationStateUpdated` when it woke the conversation.
-  pub fn message_added(
-    &self,
-    conversation_sid: &str,
-    message: &Message,
-    before: ConvState,
-    reason: &'static str,
-  ) -> Vec<Happening> {
-    let mut happenings = vec![Happening::MessageAdded(conversation_sid.to_string(), message.clone())];
-    happenings.extend(self.state_change(conversation_sid, before, reason));
-    happenings
-  }
-
   /// The post-event targets of an event on a conversation: the service's or the account's, and the
   /// conversation's own webhooks that filter on it.
   pub fn post_targets(&self, event_type: &str, conversation: Option<&Conversation>) -> Vec<Target> {

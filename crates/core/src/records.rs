@@ -317,3 +317,17 @@ mod tests {
     assert_eq!(record.proxy_address.as_deref(), Some("whatsapp:+2"));
   }
 }
+
+/// A delivery receipt: the latest status of a message for one non-chat recipient.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReceiptRecord {
+  pub sid: String,
+  #[serde(default)]
+  pub status: Option<String>,
+  #[serde(default)]
+  pub error_code: Option<u32>,
+  #[serde(default)]
+  pub participant_sid: Option<String>,
+  #[serde(default)]
+  pub date_updated: Option<String>,
+}

@@ -4,13 +4,13 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::conversations::Request;
+use super::Routed;
 use crate::app::Reply;
 use crate::error::{ApiError, ApiResult};
 use crate::render::page;
 use crate::state::inbound::AddressConfiguration;
 
-impl Request<'_> {
+impl Routed<'_> {
   fn address_json(&self, configuration: &AddressConfiguration, account_sid: &str) -> Value {
     json!({
       "sid": configuration.sid,
