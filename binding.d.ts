@@ -26,14 +26,12 @@ export declare class NativeClient {
   findOrCreateConversation(call: number, phoneNumber: JsArg): void
   getConversation(call: number, phoneNumber: JsArg): void
   sendMessage(call: number, to: JsArg, text: JsArg, author: JsArg, idempotencyKey: JsArg): void
-  /** `content_variables` arrives as a JSON text (the JS entry serialises plain objects) or as it was given. */
   sendTemplateMessage(call: number, to: JsArg, contentSid: JsArg, contentVariables: JsArg, idempotencyKey: JsArg): void
   sendImageMessage(call: number, to: JsArg, imagePath: JsArg, caption: JsArg, baseUrl: JsArg): void
   sendImageMessageByUrl(call: number, to: JsArg, mediaUrl: JsArg, caption: JsArg, idempotencyKey: JsArg): void
   uploadMedia(call: number, filePath: JsArg): void
   testConnection(call: number): void
-  /** `attributes_json`: the JSON of a plain object, made by the JS entry; `attributes` as the caller gave them. */
-  addAgent(call: number, phoneNumber: JsArg, identity: JsArg, attributesJson: string | undefined | null, attributes: JsArg): void
+  addAgent(call: number, phoneNumber: JsArg, identity: JsArg, attributes: JsArg): void
   removeAgent(call: number, phoneNumber: JsArg, identity: JsArg): void
   listParticipants(call: number, phoneNumber: JsArg): void
   assignConversation(call: number, phoneNumber: JsArg, identity: JsArg, keepPrevious: JsArg): void
@@ -41,8 +39,7 @@ export declare class NativeClient {
   getConversationStatus(call: number, phoneNumber: JsArg): void
   setConversationState(call: number, phoneNumber: JsArg, state: JsArg): void
   getConversationMetadata(call: number, phoneNumber: JsArg): void
-  /** `patch_json`: the JSON of a plain object, made by the JS entry; `patch` as the caller gave it. */
-  setConversationMetadata(call: number, phoneNumber: JsArg, patchJson: string | undefined | null, patch: JsArg, replace: JsArg): void
+  setConversationMetadata(call: number, phoneNumber: JsArg, patch: JsArg, replace: JsArg): void
   getMessages(call: number, phoneNumber: JsArg, limit: JsArg, order: JsArg): void
   /**
    * Whether a webhook request is Twilio's, signed with this account's auth token (`webhookAuthToken` for a client

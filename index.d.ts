@@ -66,11 +66,11 @@ declare class TwilioApiClient {
   stats(): TwilioApiClient.Stats;
 
   // Beyond sending. Every method resolves (never rejects); reads never create a conversation.
-  /** Adds a chat identity to the customer's conversation (found or created). */
+  /** Adds a chat identity to the customer's conversation (found or created); `attributes` a plain object or its JSON. */
   addAgent(
     phoneNumber: string,
     identity: string,
-    attributes?: Record<string, unknown> | null,
+    attributes?: Record<string, unknown> | string | null,
   ): Promise<TwilioApiClient.AgentAdded | TwilioApiClient.Failure>;
   removeAgent(phoneNumber: string, identity: string): Promise<TwilioApiClient.AgentRemoved | TwilioApiClient.Failure>;
   listParticipants(phoneNumber: string): Promise<TwilioApiClient.ParticipantList | TwilioApiClient.Failure>;
@@ -89,10 +89,10 @@ declare class TwilioApiClient {
   /** Closes the conversation; the customer's next message opens the next one. */
   closeConversation(phoneNumber: string): Promise<TwilioApiClient.StateChanged | TwilioApiClient.Failure>;
   getConversationMetadata(phoneNumber: string): Promise<TwilioApiClient.ConversationMetadata | TwilioApiClient.Failure>;
-  /** Top-level merge (`null` deletes a key) or, with `replace`, the whole; at most 16 KB as JSON. */
+  /** Top-level merge (`null` deletes a key) or, with `replace`, the whole; a plain object or its JSON, at most 16 KB. */
   setConversationMetadata(
     phoneNumber: string,
-    patch: Record<string, unknown>,
+    patch: Record<string, unknown> | string,
     options?: { replace?: boolean },
   ): Promise<TwilioApiClient.ConversationMetadata | TwilioApiClient.Failure>;
   /** Up to `limit` (1 to 1,000, default 50) messages, newest first (`desc`, the default) or oldest first. */

@@ -61,21 +61,16 @@ function checkTimers(timers) {
   }
 }
 
-// A plain object's JSON text; undefined for anything else (and for a cycle or a throwing toJSON), which then
-// crosses as it is, for the core to refuse by its kind.
-function objectJson(value) {
-  if (!isPlainObject(value)) return undefined;
+// An object argument (content variables, attributes, a metadata patch) goes to Twilio as JSON text: a plain
+// object is serialised here, as the old module did; anything else (and an object that cannot be serialised: a
+// cycle, a throwing getter or toJSON) crosses as it is, for the core to check (a string) or refuse by its kind.
+function objectArg(value) {
+  if (!isPlainObject(value)) return value;
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value) ?? value;
   } catch {
-    return undefined;
+    return value;
   }
-}
-
-// Content variables go to Twilio as a JSON string: a plain object is serialised as the old module did; anything
-// else crosses as it is, for the core to check (a string) or refuse by its kind.
-function variablesArg(value) {
-  return objectJson(value) ?? value;
 }
 
 // Options objects of the newer methods; anything but an object means the defaults. Read inside the call, so that
@@ -217,7 +212,7 @@ class TwilioApiClient {
           call,
           phoneNumber,
           contentSid,
-          variablesArg(contentVariables),
+          objectArg(contentVariables),
           optionsOf(options).idempotencyKey,
         ),
       templateSent,
@@ -285,7 +280,7 @@ class TwilioApiClient {
 
   addAgent(phoneNumber, identity, attributes = null) {
     return this.#send("addAgent", phoneNumber, (call) =>
-      this.#native.addAgent(call, phoneNumber, identity, objectJson(attributes), attributes),
+      this.#native.addAgent(call, phoneNumber, identity, objectArg(attributes)),
     );
   }
 
@@ -333,7 +328,7 @@ class TwilioApiClient {
 
   setConversationMetadata(phoneNumber, patch, options = {}) {
     return this.#send("setConversationMetadata", phoneNumber, (call) =>
-      this.#native.setConversationMetadata(call, phoneNumber, objectJson(patch), patch, optionsOf(options).replace),
+      this.#native.setConversationMetadata(call, phoneNumber, objectArg(patch), optionsOf(options).replace),
     );
   }
 

@@ -30,6 +30,21 @@ test("addAgent finds or creates the conversation and adds the agent with its att
   assert.deepEqual(JSON.parse(alice.attributes), { team: "billing" });
 });
 
+test("attributes and a metadata patch may be given as JSON object text, as Twilio takes them", async () => {
+  const client = box.client();
+  const added = await client.addAgent(PHONE, "alice", '{"team":"billing"}');
+  assert.equal(added.success, true, added.error);
+  const conversation = await box.conversation("whatsapp_1234567890");
+  const alice = conversation.participants.find((p) => p.identity === "alice");
+  assert.deepEqual(JSON.parse(alice.attributes), { team: "billing" });
+  const patched = await client.setConversationMetadata(PHONE, '{"vip":true}');
+  assert.deepEqual(patched.metadata, { vip: true });
+  for (const text of ["[1]", '"text"', "{not json"]) {
+    assert.equal((await client.addAgent(PHONE, "bob", text)).code, "INVALID_ATTRIBUTES", text);
+    assert.equal((await client.setConversationMetadata(PHONE, text)).code, "INVALID_METADATA", text);
+  }
+});
+
 test("addAgent with an agent already in the conversation succeeds with alreadyPresent", async () => {
   const client = box.client();
   const first = await client.addAgent(PHONE, "alice");

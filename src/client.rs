@@ -10,7 +10,8 @@ use twilio_core::{Client, Config, Customer, Error, WebhookSettings};
 
 use crate::bridge::{Bridge, SettleFunction};
 use crate::convert::{
-  self, env_lookup, flag, number, object_json, optional_string, phone, string, variables, ClientOptions, JsArg,
+  self, env_lookup, flag, number, object_text, optional_object_text, optional_string, phone, string, ClientOptions,
+  JsArg,
 };
 use crate::results::{
   thrown, AgentResult, AssignmentResult, ConnectionResult, DeliveryResult, HistoryResult, MetadataResult, NativeTotals,
@@ -109,7 +110,6 @@ impl NativeClient {
     })
   }
 
-  /// `content_variables` arrives as a JSON text (the JS entry serialises plain objects) or as it was given.
   #[napi]
   pub fn send_template_message(
     &self,
@@ -123,7 +123,7 @@ impl NativeClient {
     self.bridge.run(call, async move {
       let to = phone(&to, "phoneNumber")?;
       let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
-      let variables = variables(&content_variables)?;
+      let variables = optional_object_text(&content_variables, "contentVariables", "INVALID_CONTENT_VARIABLES")?;
       let key = convert::idempotency_key(&idempotency_key)?;
       client
         .send_template_message(to, content_sid, variables, key)
@@ -187,21 +187,13 @@ impl NativeClient {
     })
   }
 
-  /// `attributes_json`: the JSON of a plain object, made by the JS entry; `attributes` as the caller gave them.
   #[napi]
-  pub fn add_agent(
-    &self,
-    call: u32,
-    phone_number: JsArg,
-    identity: JsArg,
-    attributes_json: Option<String>,
-    attributes: JsArg,
-  ) {
+  pub fn add_agent(&self, call: u32, phone_number: JsArg, identity: JsArg, attributes: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
       let phone = phone(&phone_number, "phoneNumber")?;
       let identity = convert::identity(&identity)?;
-      let attributes = object_json(&attributes_json, &attributes, "attributes", "INVALID_ATTRIBUTES", true)?;
+      let attributes = optional_object_text(&attributes, "attributes", "INVALID_ATTRIBUTES")?;
       client
         .add_agent(phone, identity, attributes)
         .await
@@ -279,20 +271,12 @@ impl NativeClient {
     })
   }
 
-  /// `patch_json`: the JSON of a plain object, made by the JS entry; `patch` as the caller gave it.
   #[napi]
-  pub fn set_conversation_metadata(
-    &self,
-    call: u32,
-    phone_number: JsArg,
-    patch_json: Option<String>,
-    patch: JsArg,
-    replace: JsArg,
-  ) {
+  pub fn set_conversation_metadata(&self, call: u32, phone_number: JsArg, patch: JsArg, replace: JsArg) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
       let phone = phone(&phone_number, "phoneNumber")?;
-      let patch = object_json(&patch_json, &patch, "metadata", "INVALID_METADATA", false)?.unwrap_or("{}");
+      let patch = object_text(&patch, "metadata", "INVALID_METADATA")?;
       let replace = flag(&replace, "replace", "INVALID_ARGUMENT")?;
       client
         .set_conversation_metadata(phone, patch, replace)

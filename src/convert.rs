@@ -243,22 +243,26 @@ pub fn caption(value: &JsArg) -> Result<Option<&str>, Error> {
   optional_string(value, "caption", "INVALID_TEXT")
 }
 
-/// A plain object as its JSON text, which the JS entry makes; `given` is the value as the caller gave it, named
-/// in the refusal when it was not a plain object. `None` when absent and `optional`.
-pub fn object_json<'a>(
-  json: &'a Option<String>,
-  given: &JsArg,
-  name: &str,
-  code: &'static str,
-  optional: bool,
-) -> Result<Option<&'a str>, Error> {
-  match (json, given) {
-    (Some(text), _) => Ok(Some(text)),
-    (None, JsArg::Absent(_)) if optional => Ok(None),
-    (None, other) => Err(Error::invalid(
+/// An object argument (content variables, attributes, a metadata patch): the JS entry sends a plain object as its
+/// JSON text, and anything else as it is; text is the JSON the core checks, as Twilio takes these fields.
+pub fn object_text<'a>(value: &'a JsArg, name: &str, code: &'static str) -> Result<&'a str, Error> {
+  match value {
+    JsArg::Text(text) => Ok(text),
+    other => Err(Error::invalid(
       code,
-      format!("{name} must be a plain object, got {}", other.described()),
+      format!(
+        "{name} must be a plain object or a JSON object string, got {}",
+        other.described()
+      ),
     )),
+  }
+}
+
+/// An optional object argument: `null`/`undefined` is absent.
+pub fn optional_object_text<'a>(value: &'a JsArg, name: &str, code: &'static str) -> Result<Option<&'a str>, Error> {
+  match value {
+    JsArg::Absent(_) => Ok(None),
+    other => object_text(other, name, code).map(Some),
   }
 }
 
@@ -285,21 +289,6 @@ pub fn number(value: &JsArg, name: &str, code: &'static str) -> Result<f64, Erro
   }
 }
 
-/// Content variables: the JS entry turns a plain object into JSON text; anything else that is not text is refused.
-pub fn variables(value: &JsArg) -> Result<Option<&str>, Error> {
-  match value {
-    JsArg::Absent(_) => Ok(None),
-    JsArg::Text(text) => Ok(Some(text)),
-    other => Err(Error::invalid(
-      "INVALID_CONTENT_VARIABLES",
-      format!(
-        "contentVariables must be a plain object or a JSON object string, got {}",
-        other.described()
-      ),
-    )),
-  }
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
@@ -315,7 +304,8 @@ mod tests {
       optional_string(&JsArg::Absent("undefined"), "author", "INVALID_AUTHOR").unwrap(),
       None
     );
-    let error = variables(&JsArg::Other("array")).unwrap_err();
+    let error =
+      optional_object_text(&JsArg::Other("array"), "contentVariables", "INVALID_CONTENT_VARIABLES").unwrap_err();
     assert_eq!(error.code(), "INVALID_CONTENT_VARIABLES");
     assert!(error.to_string().ends_with("got an array"));
     let error = string(&JsArg::Number(f64::NEG_INFINITY), "to", "INVALID_PHONE_NUMBER").unwrap_err();

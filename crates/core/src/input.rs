@@ -89,7 +89,10 @@ fn json_object(
   max_bytes: usize,
 ) -> Result<serde_json::Map<String, Value>> {
   let Ok(Value::Object(map)) = serde_json::from_str::<Value>(value) else {
-    return Err(Error::invalid(code, format!("{name} must be a plain object")));
+    return Err(Error::invalid(
+      code,
+      format!("{name} must be a plain object or a JSON object string"),
+    ));
   };
   if value.len() > max_bytes {
     return Err(Error::invalid(
@@ -103,7 +106,7 @@ fn json_object(
   Ok(map)
 }
 
-/// A metadata patch: a plain object, at most Twilio's 16 KB for a conversation's attributes.
+/// A metadata patch: a JSON object, at most Twilio's 16 KB for a conversation's attributes.
 pub fn metadata(value: &str) -> Result<serde_json::Map<String, Value>> {
   json_object(
     value,
@@ -128,7 +131,7 @@ pub fn metadata_size(attributes: &str) -> Result<()> {
   Ok(())
 }
 
-/// An agent's attributes: a plain object, at most Twilio's 4 KB for a participant.
+/// An agent's attributes: a JSON object, at most Twilio's 4 KB for a participant.
 pub fn participant_attributes(value: &str) -> Result<&str> {
   json_object(
     value,
