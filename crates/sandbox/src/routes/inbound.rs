@@ -1,10 +1,9 @@
 //! Address Configurations (`/v1/Configuration/Addresses`): which Twilio addresses start a conversation when a
 //! customer writes to them first (`AutoCreation.Enabled`).
 
-use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::Routed;
+use super::{created, ok, Routed};
 use crate::app::Reply;
 use crate::error::{ApiError, ApiResult};
 use crate::render::page;
@@ -34,18 +33,15 @@ impl Routed<'_> {
       .iter()
       .map(|configuration| self.address_json(configuration, account))
       .collect();
-    Reply::Json(
-      StatusCode::OK,
-      page(
-        &self.app.base,
-        &self.incoming.path,
-        "address_configurations",
-        items,
-        &self.incoming.query,
-        &[],
-        50,
-      ),
-    )
+    ok(page(
+      &self.app.base,
+      &self.incoming.path,
+      "address_configurations",
+      items,
+      &self.incoming.query,
+      &[],
+      50,
+    ))
   }
 
   pub fn create_address(&self) -> ApiResult<Reply> {
@@ -90,20 +86,12 @@ impl Routed<'_> {
     };
     let body = self.address_json(&configuration, &state.account.account_sid);
     state.address_configurations.push(configuration);
-    Ok(Reply::Json(StatusCode::CREATED, body))
+    Ok(created(body))
   }
 
   /// The configuration the path names, by SID or address.
   fn wanted(&self) -> &str {
     self.values.first().map(String::as_str).unwrap_or("")
-  }
-
-  fn not_found(&self) -> ApiError {
-    ApiError::new(
-      404,
-      20404,
-      format!("The requested resource {} was not found", self.incoming.path),
-    )
   }
 
   pub fn fetch_address(&self) -> ApiResult<Reply> {
@@ -113,11 +101,8 @@ impl Routed<'_> {
       .address_configurations
       .iter()
       .find(|c| c.sid == wanted || c.address == wanted)
-      .ok_or_else(|| self.not_found())?;
-    Ok(Reply::Json(
-      StatusCode::OK,
-      self.address_json(configuration, &state.account.account_sid),
-    ))
+      .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
+    Ok(ok(self.address_json(configuration, &state.account.account_sid)))
   }
 
   pub fn delete_address(&self) -> ApiResult<Reply> {
@@ -128,7 +113,7 @@ impl Routed<'_> {
       .address_configurations
       .retain(|c| c.sid != wanted && c.address != wanted);
     if state.address_configurations.len() == before {
-      return Err(self.not_found());
+      return Err(ApiError::not_found(&self.incoming.path));
     }
     Ok(Reply::NoContent)
   }

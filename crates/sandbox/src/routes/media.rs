@@ -2,9 +2,10 @@
 //! Twilio's OpenAPI files do not describe it, so its routes are not checked against the contract.
 
 use axum::extract::FromRequest;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use bytes::Bytes;
 
+use super::{created, ok};
 use crate::app::{App, Incoming, Reply};
 use crate::error::{ApiError, ApiResult};
 
@@ -18,7 +19,7 @@ pub fn fetch(app: &App, incoming: &Incoming, sid: &str, content: bool) -> ApiRes
   Ok(if content {
     Reply::Bytes(media.content_type.clone(), media.bytes.clone())
   } else {
-    Reply::Json(StatusCode::OK, app.rendering(&state, "").media(media))
+    ok(app.rendering(&state, "").media(media))
   })
 }
 
@@ -44,7 +45,7 @@ pub async fn upload(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
     .add_media(&service, content_type, filename, category, bytes)?
     .clone();
   let ctx = app.rendering(&state, "");
-  Ok(Reply::Json(StatusCode::CREATED, ctx.media(&media)))
+  Ok(created(ctx.media(&media)))
 }
 
 /// The first part of a multipart body: its content type, file name and bytes.

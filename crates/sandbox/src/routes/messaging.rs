@@ -1,8 +1,8 @@
 //! Programmable Messaging (api.twilio.com 2010-04-01): Messages.json create and the Account fetch.
 
-use axum::http::StatusCode;
 use serde_json::json;
 
+use super::{created, ok};
 use crate::app::{App, Incoming, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
@@ -32,7 +32,7 @@ pub fn create_message(app: &App, incoming: &Incoming, values: &[String], form: &
   let mut state = app.lock();
   let message = state.send_sms(input)?.clone();
   let ctx = app.rendering(&state, "");
-  Ok(Reply::Json(StatusCode::CREATED, ctx.sms(&message)))
+  Ok(created(ctx.sms(&message)))
 }
 
 pub fn fetch_account(app: &App, incoming: &Incoming, values: &[String]) -> ApiResult<Reply> {
@@ -41,21 +41,18 @@ pub fn fetch_account(app: &App, incoming: &Incoming, values: &[String]) -> ApiRe
   let sid = &state.account.account_sid;
   let uri = format!("/2010-04-01/Accounts/{sid}.json");
   let created = rfc2822(chrono::DateTime::UNIX_EPOCH);
-  Ok(Reply::Json(
-    StatusCode::OK,
-    json!({
-      "auth_token": state.account.auth_token,
-      "date_created": created,
-      "date_updated": created,
-      "friendly_name": "Twilio Sandbox Account",
-      "owner_account_sid": sid,
-      "sid": sid,
-      "status": "active",
-      "subresource_uris": {
-        "messages": format!("/2010-04-01/Accounts/{sid}/Messages.json"),
-      },
-      "type": "Full",
-      "uri": uri,
-    }),
-  ))
+  Ok(ok(json!({
+    "auth_token": state.account.auth_token,
+    "date_created": created,
+    "date_updated": created,
+    "friendly_name": "Twilio Sandbox Account",
+    "owner_account_sid": sid,
+    "sid": sid,
+    "status": "active",
+    "subresource_uris": {
+      "messages": format!("/2010-04-01/Accounts/{sid}/Messages.json"),
+    },
+    "type": "Full",
+    "uri": uri,
+  })))
 }

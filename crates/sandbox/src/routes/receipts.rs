@@ -1,8 +1,6 @@
 //! The delivery receipts of a message.
 
-use axum::http::StatusCode;
-
-use super::Routed;
+use super::{ok, Routed};
 use crate::app::Reply;
 use crate::error::{ApiError, ApiResult};
 use crate::render::page;
@@ -29,18 +27,15 @@ impl Routed<'_> {
       .iter()
       .map(|r| ctx.receipt(&conversation.sid, &message.sid, r))
       .collect();
-    Ok(Reply::Json(
-      StatusCode::OK,
-      page(
-        &self.app.base,
-        &self.incoming.path,
-        "delivery_receipts",
-        items,
-        &self.incoming.query,
-        &[],
-        50,
-      ),
-    ))
+    Ok(ok(page(
+      &self.app.base,
+      &self.incoming.path,
+      "delivery_receipts",
+      items,
+      &self.incoming.query,
+      &[],
+      50,
+    )))
   }
 
   pub fn fetch_receipt(&self) -> ApiResult<Reply> {
@@ -51,9 +46,10 @@ impl Routed<'_> {
       .iter()
       .find(|r| r.sid == self.value(2))
       .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
-    Ok(Reply::Json(
-      StatusCode::OK,
-      self.rendering(&state).receipt(&conversation.sid, &message.sid, receipt),
-    ))
+    Ok(ok(self.rendering(&state).receipt(
+      &conversation.sid,
+      &message.sid,
+      receipt,
+    )))
   }
 }

@@ -1,8 +1,6 @@
 //! Webhook configuration: the account's, the service's, and conversation-scoped webhooks.
 
-use axum::http::StatusCode;
-
-use super::Routed;
+use super::{created, ok, Routed};
 use crate::app::Reply;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
@@ -36,7 +34,7 @@ impl Routed<'_> {
     } else {
       &state.webhooks.account
     };
-    Reply::Json(StatusCode::OK, ctx.webhook_config(config, service_sid))
+    ok(ctx.webhook_config(config, service_sid))
   }
 
   pub fn configure_webhooks(&self, service: bool) -> ApiResult<Reply> {
@@ -58,10 +56,7 @@ impl Routed<'_> {
     let webhook = state
       .create_scoped_webhook(&sid, scoped_input(self.form), &self.incoming.path)?
       .clone();
-    Ok(Reply::Json(
-      StatusCode::CREATED,
-      self.rendering(&state).scoped_webhook(&sid, &webhook),
-    ))
+    Ok(created(self.rendering(&state).scoped_webhook(&sid, &webhook)))
   }
 
   pub fn list_webhooks(&self) -> ApiResult<Reply> {
@@ -73,18 +68,15 @@ impl Routed<'_> {
       .iter()
       .map(|w| ctx.scoped_webhook(&conversation.sid, w))
       .collect();
-    Ok(Reply::Json(
-      StatusCode::OK,
-      page(
-        &self.app.base,
-        &self.incoming.path,
-        "webhooks",
-        items,
-        &self.incoming.query,
-        &[],
-        5,
-      ),
-    ))
+    Ok(ok(page(
+      &self.app.base,
+      &self.incoming.path,
+      "webhooks",
+      items,
+      &self.incoming.query,
+      &[],
+      5,
+    )))
   }
 
   pub fn fetch_webhook(&self) -> ApiResult<Reply> {
@@ -95,10 +87,7 @@ impl Routed<'_> {
       .iter()
       .find(|w| w.sid == self.value(1))
       .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
-    Ok(Reply::Json(
-      StatusCode::OK,
-      self.rendering(&state).scoped_webhook(&conversation.sid, webhook),
-    ))
+    Ok(ok(self.rendering(&state).scoped_webhook(&conversation.sid, webhook)))
   }
 
   pub fn update_webhook(&self) -> ApiResult<Reply> {
@@ -107,10 +96,7 @@ impl Routed<'_> {
     let webhook = state
       .update_scoped_webhook(&sid, self.value(1), scoped_input(self.form), &self.incoming.path)?
       .clone();
-    Ok(Reply::Json(
-      StatusCode::OK,
-      self.rendering(&state).scoped_webhook(&sid, &webhook),
-    ))
+    Ok(ok(self.rendering(&state).scoped_webhook(&sid, &webhook)))
   }
 
   pub fn delete_webhook(&self) -> ApiResult<Reply> {
