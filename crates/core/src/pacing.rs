@@ -77,6 +77,9 @@ struct Lane {
   cut_at: Option<Instant>,
   /// Whether a call holds the head: it reserves while the others wait in `queue`.
   head: bool,
+  /// Whether the head holds a reservation it has not started on: that start is among `starts` and the head among
+  /// `members`, and is counted once.
+  held: bool,
   /// The calls waiting behind the head, in turn order. A call that gave up leaves its sender here; the baton
   /// passes over it.
   queue: BTreeMap<Turn, oneshot::Sender<()>>,
@@ -94,6 +97,7 @@ impl Lane {
       rate: f64::from(rate),
       cut_at: None,
       head: false,
+      held: false,
       queue: BTreeMap::new(),
       joined: 0,
       members: 0,
@@ -131,7 +135,9 @@ impl Lane {
     at
   }
 
+  /// Logs the head's reservation.
   fn record(&mut self, at: Instant) {
+    self.held = true;
     self.starts.push_back(at);
     // One more than the rate: should this reservation be given back, the start before it still counts.
     while self.starts.len() > self.full_rate + 1 {
@@ -150,9 +156,9 @@ impl Lane {
   fn estimate(&self, now: Instant) -> Duration {
     let allowed = self.allowed();
     let recent = self.starts.iter().filter(|start| **start + WINDOW > now).count();
-    // The head's reservation, if it lies ahead, is among the members already.
-    let reserved = self.starts.iter().filter(|start| **start > now).count();
-    let ahead = (self.members + recent).saturating_sub(reserved);
+    // A head that has reserved is among the members already, whether its start lies ahead or has come and the
+    // head has not yet woken to it.
+    let ahead = (self.members + recent).saturating_sub(usize::from(self.held));
     if ahead < allowed {
       return Duration::ZERO;
     }
@@ -162,6 +168,7 @@ impl Lane {
 
   /// The head has started (or given up): the next live call in the queue becomes the head.
   fn pass_baton(&mut self) {
+    self.held = false;
     while let Some((_, next)) = self.queue.pop_first() {
       if next.send(()).is_ok() {
         return;
@@ -536,6 +543,18 @@ mod tests {
         "a call already in line is never refused"
       );
     }
+  }
+
+  #[test]
+  fn a_head_yet_to_wake_to_its_start_is_counted_once_in_the_estimate() {
+    let now = Instant::now();
+    let mut lane = Lane::new(1);
+    lane.head = true;
+    lane.members = 1;
+    // The head reserved the start at hand; its timer has yet to wake it (the timer's tick is a millisecond).
+    assert_eq!(lane.reserve(now), now);
+    assert_eq!(lane.estimate(now), WINDOW, "one call ahead, not two");
+    assert_eq!(lane.estimate(now + WINDOW / 2), WINDOW);
   }
 
   #[tokio::test(start_paused = true)]
