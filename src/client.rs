@@ -65,7 +65,7 @@ impl NativeClient {
   /// `error`, `warn`, `info` or `debug`: from the option, `TWILIO_LOG_LEVEL`, or `error`.
   #[napi(getter)]
   pub fn log_level(&self) -> &'static str {
-    self.inner.config().log_level.as_str()
+    self.inner.config().log_level.into()
   }
 
   /// Whether each Twilio request is recorded and handed over with the calls settled (a debug log, a channel

@@ -1,7 +1,10 @@
 //! Options, resolved once: constructor option, then environment variable, then a named constant.
 
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
+
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use crate::error::{Error, Result};
 use crate::phone::Customer;
@@ -121,7 +124,8 @@ impl fmt::Display for Secret {
   }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, VariantNames)]
+#[strum(serialize_all = "lowercase")]
 pub enum Delivery {
   /// Every message is a message of the customer's conversation.
   #[default]
@@ -131,7 +135,8 @@ pub enum Delivery {
 }
 
 /// Whether the system identity joins the conversations the client creates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, VariantNames)]
+#[strum(serialize_all = "lowercase")]
 pub enum SystemParticipant {
   /// It joins while Twilio accepts it; when Twilio refuses a conversation because of it (its limit of 1,000
   /// conversations per identity), the conversation is made without it for a while.
@@ -144,7 +149,8 @@ pub enum SystemParticipant {
 }
 
 /// What becomes of a free-form message to a WhatsApp customer who has not written in 24 hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, VariantNames)]
+#[strum(serialize_all = "lowercase")]
 pub enum OutsideWindow {
   /// It is sent; Twilio accepts it and its receipt ends `failed` with 63016.
   #[default]
@@ -155,7 +161,8 @@ pub enum OutsideWindow {
 
 /// What the JS entry passes to its logger: failures at `error` (input refused at `debug`), warnings at `warn`, one
 /// line per Twilio request at `debug`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, EnumString, VariantNames, IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum LogLevel {
   #[default]
   Error,
@@ -164,68 +171,25 @@ pub enum LogLevel {
   Debug,
 }
 
-/// An option that takes one of a few words: its name (as JS spells it), and each word with its value.
-trait Choice: Sized + Copy + Default + 'static {
-  const OPTION: &'static str;
-  const WORDS: &'static [(&'static str, Self)];
-}
-
-impl Choice for Delivery {
-  const OPTION: &'static str = "delivery";
-  const WORDS: &'static [(&'static str, Self)] =
-    &[("conversations", Self::Conversations), ("messaging", Self::Messaging)];
-}
-
-impl Choice for SystemParticipant {
-  const OPTION: &'static str = "systemParticipant";
-  const WORDS: &'static [(&'static str, Self)] =
-    &[("auto", Self::Auto), ("always", Self::Always), ("never", Self::Never)];
-}
-
-impl Choice for OutsideWindow {
-  const OPTION: &'static str = "freeformOutsideWindow";
-  const WORDS: &'static [(&'static str, Self)] = &[("send", Self::Send), ("refuse", Self::Refuse)];
-}
-
-impl Choice for LogLevel {
-  const OPTION: &'static str = "logLevel";
-  const WORDS: &'static [(&'static str, Self)] = &[
-    ("error", Self::Error),
-    ("warn", Self::Warn),
-    ("info", Self::Info),
-    ("debug", Self::Debug),
-  ];
-}
-
-impl LogLevel {
-  pub fn as_str(self) -> &'static str {
-    Self::WORDS
-      .iter()
-      .find(|(_, level)| *level == self)
-      .map_or("error", |(word, _)| word)
-  }
-}
-
 /// The option's value, else the environment's, else the default; a word it does not take is refused, naming them.
-fn choice<T: Choice>(option: Option<String>, environment: Option<String>) -> Result<T> {
+fn choice<T: FromStr + VariantNames + Default>(
+  name: &str,
+  option: Option<String>,
+  environment: Option<String>,
+) -> Result<T> {
   let Some(word) = non_empty(option).or(environment) else {
     return Ok(T::default());
   };
-  T::WORDS
-    .iter()
-    .find(|(known, _)| *known == word)
-    .map(|(_, value)| *value)
-    .ok_or_else(|| {
-      let words: Vec<String> = T::WORDS.iter().map(|(known, _)| format!("'{known}'")).collect();
-      let words = match words.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-      };
-      Error::Config {
-        message: format!("{} must be {words}, not '{word}'", T::OPTION),
-      }
-    })
+  word.parse().map_err(|_| {
+    let words = match T::VARIANTS.split_last() {
+      Some((last, [])) => format!("'{last}'"),
+      Some((last, rest)) => format!("'{}' or '{last}'", rest.join("', '")),
+      None => String::new(),
+    };
+    Error::Config {
+      message: format!("{name} must be {words}, not '{word}'"),
+    }
+  })
 }
 
 /// The timers set on every conversation the client creates, as Twilio takes them (ISO-8601 durations).
@@ -548,12 +512,16 @@ impl Config {
         "cacheMaxEntries",
       )?
       .unwrap_or(DEFAULT_CACHE_MAX_ENTRIES),
-      delivery: choice(options.delivery, env("TWILIO_DELIVERY"))?,
+      delivery: choice("delivery", options.delivery, env("TWILIO_DELIVERY"))?,
       media_allow_private_hosts: flag(options.media_allow_private_hosts, "TWILIO_MEDIA_ALLOW_PRIVATE"),
       media_max_bytes: number(options.media_max_bytes, env("TWILIO_MEDIA_MAX_BYTES"), "mediaMaxBytes")?
         .unwrap_or(DEFAULT_MEDIA_MAX_BYTES),
       chat_service_sid: text(options.chat_service_sid, "TWILIO_CHAT_SERVICE_SID"),
-      system_participant: choice(options.system_participant, env("TWILIO_SYSTEM_PARTICIPANT"))?,
+      system_participant: choice(
+        "systemParticipant",
+        options.system_participant,
+        env("TWILIO_SYSTEM_PARTICIPANT"),
+      )?,
       conversation_timers: ConversationTimers {
         inactive_after: timer(
           options.inactive_after,
@@ -578,8 +546,12 @@ impl Config {
       redis_url: secret(options.redis_url, env("TWILIO_REDIS_URL")),
       media_root: media_root(text(options.media_root, "TWILIO_MEDIA_ROOT"))?,
       webhook_enabled: flag(options.webhook_enabled, "TWILIO_WEBHOOK_ENABLED"),
-      freeform_outside_window: choice(options.freeform_outside_window, env("TWILIO_FREEFORM_OUTSIDE_WINDOW"))?,
-      log_level: choice(options.log_level, env("TWILIO_LOG_LEVEL"))?,
+      freeform_outside_window: choice(
+        "freeformOutsideWindow",
+        options.freeform_outside_window,
+        env("TWILIO_FREEFORM_OUTSIDE_WINDOW"),
+      )?,
+      log_level: choice("logLevel", options.log_level, env("TWILIO_LOG_LEVEL"))?,
     })
   }
 
