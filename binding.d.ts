@@ -153,6 +153,13 @@ export interface HistoryResult {
   messages: Array<HistoryItem>
 }
 
+/** A line for the caller's logger that the core raised: a warning, or at `logLevel: 'info'` what the client changed. */
+export interface LogEvent {
+  /** `warn` or `info`. */
+  level: string
+  message: string
+}
+
 /** `…7890`: what logs may show of a number. */
 export declare function maskNumber(phoneNumber: string): string
 

@@ -237,8 +237,9 @@ declare namespace TwilioApiClient {
     redisUrl?: string;
     /**
      * `TWILIO_LOG_LEVEL`: `'error'` (default: failures Twilio or the network caused, and the once-per-event
-     * warnings), `'warn'`, `'info'`, or `'debug'`: also one line per Twilio request (method, host, route, status,
-     * attempt, duration; no number) and refused input.
+     * warnings), `'warn'`, `'info'` (also each conversation the client creates, with the number's last four digits,
+     * and Redis answering), or `'debug'`: also one line per Twilio request (method, host, route, status, attempt,
+     * duration; no number) and refused input.
      */
     logLevel?: "error" | "warn" | "info" | "debug";
     /** Where failures are logged (default `console`); `false` for nowhere. */

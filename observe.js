@@ -108,11 +108,17 @@ class Observer {
     this.#sends++;
   }
 
-  /** Warnings the core raised once per event (never per message): to logger.warn, else logger.error. */
-  warnings(warnings) {
+  /**
+   * Lines the core raised: warnings (once per event, never per message) at every level, to logger.warn, else
+   * logger.error; what the client changed (`info`, raised only at `logLevel` info or debug) to logger.info.
+   */
+  log(lines) {
     if (this.#logger === null) return;
-    const log = typeof this.#logger.warn === "function" ? this.#logger.warn : this.#logger.error;
-    for (const warning of warnings) callSafely(this.#logger, log, `${LOG_PREFIX} ${warning}`);
+    const warn = typeof this.#logger.warn === "function" ? this.#logger.warn : this.#logger.error;
+    for (const { level, message } of lines) {
+      const log = level === "info" ? this.#logger.info : warn;
+      if (typeof log === "function") callSafely(this.#logger, log, `${LOG_PREFIX} ${message}`);
+    }
   }
 
   /** The client's totals, with the core's (`totals`). */

@@ -24,7 +24,7 @@ class PendingCalls {
   // Not the client: napi's threadsafe function holds `settle` strongly, and what it reaches is never collected.
   #observer;
 
-  /** `observer` (observe.js): where the warnings and request records handed over with the calls go. */
+  /** `observer` (observe.js): where the log lines and request records handed over with the calls go. */
   constructor(observer) {
     this.#observer = observer;
   }
@@ -47,7 +47,7 @@ class PendingCalls {
   }
 
   /** What the native side calls: `outcomes[i]` settles `calls[i]`, rejecting it when `failed[i]`. */
-  settle = (calls, outcomes, failed, warnings, requests) => {
+  settle = (calls, outcomes, failed, lines, requests) => {
     // Before the calls they belong to settle, while their contexts are at hand.
     if (requests) this.#observer.requests(requests, (call) => this.#promises.get(call)?.context);
     for (let i = 0; i < calls.length; i++) {
@@ -58,7 +58,7 @@ class PendingCalls {
       else promise.resolve(outcomes[i]);
     }
     release(calls.length);
-    if (warnings) this.#observer.warnings(warnings);
+    if (lines) this.#observer.log(lines);
   };
 }
 

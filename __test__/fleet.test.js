@@ -97,6 +97,19 @@ test("Redis going away mid-campaign fails no send: one warning, local pacing, sh
   );
 });
 
+test("at logLevel info, a process says once that Redis answers and the rate is shared", async () => {
+  const client = box.client({ redisUrl: redis.url, logLevel: "info" });
+  for (const i of [300, 301]) assert.equal((await client.sendMessage(customer(i), "hello")).success, true);
+  const infos = box.logger.entries.filter((e) => e.level === "info").map((e) => e.message);
+  assert.deepEqual(
+    infos.filter((m) => m.includes("Redis")),
+    [
+      `[twilio-api-client] Redis at 127.0.0.1:${redis.port} answers: Twilio's rate is shared with every process that paces through it.`,
+    ],
+  );
+  assert.equal(infos.filter((m) => m.includes("Created conversation")).length, 2);
+});
+
 test("a Redis that hangs holds no send up: the process paces alone after 250 ms", async () => {
   const client = box.client({ redisUrl: redis.url });
   assert.equal((await client.sendMessage(customer(400), "connects")).success, true);

@@ -24,6 +24,19 @@ test("at logLevel debug, one line per Twilio request with method, route, status,
   assert.doesNotMatch(JSON.stringify(box.logger.entries), /1234567890/);
 });
 
+test("at logLevel info, each conversation the client creates is logged once, with its SID and the number's last four digits", async () => {
+  const client = box.client({ logLevel: "info" });
+  await client.sendMessage(PHONE, "hello");
+  await client.sendMessage(PHONE, "again");
+  const [conversation] = (await box.sandbox.state()).conversations;
+  assert.deepEqual(
+    box.logger.entries.map((e) => [e.level, e.message]),
+    [["info", `[twilio-api-client] Created conversation ${conversation.sid} for customer …7890.`]],
+  );
+  await box.client({ logLevel: "warn" }).sendMessage("+15550001111", "hello");
+  assert.equal(box.logger.entries.length, 1, "below info, a creation is not logged");
+});
+
 test("TWILIO_LOG_LEVEL sets the level; without it nothing is logged per request", async () => {
   await box.client().sendMessage(PHONE, "hello");
   assert.deepEqual(box.logger.entries, []);

@@ -12,7 +12,7 @@
 //!   took the batch calls the client's **threadsafe function** (napi's, made from the JS entry's `settle`), once
 //!   the I/O thread has run what else was due, so calls that finish in the same turn settle in one wake-up.
 //! - On the JS thread, the function's callback turns every outcome into a JS value (or error, built by
-//!   [`js_error`]) and hands them, with the warnings the core raised and the requests it recorded meanwhile, to
+//!   [`js_error`]) and hands them, with the log lines the core raised and the requests it recorded meanwhile, to
 //!   `settle`.
 //!
 //! The threadsafe function never keeps the event loop alive (the JS entry does, while promises are pending).
@@ -29,20 +29,20 @@ use napi::bindgen_prelude::{Array, FnArgs, Function, JsValue, ToNapiValue, Unkno
 use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, Status};
 use tokio::runtime::{Builder, Handle};
-use twilio_core::{numbered, Error, Observer, Warnings};
+use twilio_core::{numbered, Error, Log, Observer};
 
-use crate::results::{js_error, RequestEvent};
+use crate::results::{js_error, LogEvent, RequestEvent};
 
 /// The name the I/O thread shows in `top -H`, `/proc` and profilers.
 pub const THREAD_NAME: &str = "twilio-io";
 
 /// What the JS entry's `settle` receives: call numbers, their outcomes (an array), which outcomes are errors, the
-/// warnings raised since the last batch, and the requests recorded (while watched).
+/// log lines raised since the last batch, and the requests recorded (while watched).
 type SettleArgs = FnArgs<(
   Vec<u32>,
   sys::napi_value,
   Vec<bool>,
-  Option<Vec<String>>,
+  Option<Vec<LogEvent>>,
   Option<Vec<RequestEvent>>,
 )>;
 pub type SettleFunction<'env> = Function<'env, SettleArgs, ()>;
@@ -98,7 +98,7 @@ pub struct Bridge {
 }
 
 impl Bridge {
-  pub fn new(settle: SettleFunction<'_>, warnings: Arc<Warnings>, observer: Arc<Observer>) -> napi::Result<Self> {
+  pub fn new(settle: SettleFunction<'_>, log: Arc<Log>, observer: Arc<Observer>) -> napi::Result<Self> {
     let finished = Arc::new(Batch::new());
     let batch = finished.clone();
     let wake = settle
@@ -106,7 +106,7 @@ impl Bridge {
       .callee_handled::<false>()
       .weak::<true>()
       .build_callback(move |context: ThreadsafeCallContext<()>| {
-        settle_args(&context.env, batch.take(), &warnings, &observer)
+        settle_args(&context.env, batch.take(), &log, &observer)
       })?;
     Ok(Self {
       finished,
@@ -147,12 +147,7 @@ impl Bridge {
 }
 
 /// On the JS thread: the finished calls' outcomes as `settle`'s arguments.
-fn settle_args(
-  env: &Env,
-  finished: Vec<Finished>,
-  warnings: &Warnings,
-  observer: &Observer,
-) -> napi::Result<SettleArgs> {
+fn settle_args(env: &Env, finished: Vec<Finished>, log: &Log, observer: &Observer) -> napi::Result<SettleArgs> {
   let mut calls = Vec::with_capacity(finished.len());
   let mut outcomes = Vec::with_capacity(finished.len());
   let mut failed = Vec::with_capacity(finished.len());
@@ -167,10 +162,11 @@ fn settle_args(
     failed.push(error);
   }
   let outcomes = Array::from_vec(env, outcomes)?;
-  let warnings = Some(warnings.take()).filter(|warnings| !warnings.is_empty());
+  let lines: Vec<LogEvent> = log.take().into_iter().map(LogEvent::from).collect();
+  let lines = Some(lines).filter(|lines| !lines.is_empty());
   let requests: Vec<RequestEvent> = observer.take_records().into_iter().map(RequestEvent::from).collect();
   let requests = Some(requests).filter(|requests| !requests.is_empty());
-  Ok(FnArgs::from((calls, outcomes.raw(), failed, warnings, requests)))
+  Ok(FnArgs::from((calls, outcomes.raw(), failed, lines, requests)))
 }
 
 type Task = Pin<Box<dyn Future<Output = ()> + Send>>;

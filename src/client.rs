@@ -40,7 +40,7 @@ impl NativeClient {
       Client::new(Config::resolve(options, env_lookup(env.unwrap_or_default()))?)
     };
     let client = build().map_err(|e| napi::Error::from_reason(e.to_string()))?;
-    let bridge = Bridge::new(settle, client.warnings().clone(), client.observer().clone())?;
+    let bridge = Bridge::new(settle, client.log().clone(), client.observer().clone())?;
     Ok(Self {
       inner: Arc::new(client),
       bridge,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use napi::bindgen_prelude::{JsValue, Object};
 use napi::{Env, Status};
 use napi_derive::napi;
-use twilio_core::{Code, Error, RequestRecord, Sent, Totals, Uploaded};
+use twilio_core::{Code, Error, LogLine, RequestRecord, Sent, Totals, Uploaded};
 
 /// One Twilio request, as the debug log and the `twilio-api-client:request` channel show it.
 #[napi(object)]
@@ -34,6 +34,24 @@ impl From<RequestRecord> for RequestEvent {
       status: record.status.map(u32::from),
       duration_ms: record.duration.as_secs_f64() * 1000.0,
       attempt: record.attempt,
+    }
+  }
+}
+
+/// A line for the caller's logger that the core raised: a warning, or at `logLevel: 'info'` what the client changed.
+#[napi(object)]
+pub struct LogEvent {
+  /// `warn` or `info`.
+  pub level: String,
+  pub message: String,
+}
+
+impl From<LogLine> for LogEvent {
+  fn from(line: LogLine) -> Self {
+    let level: &str = line.level.into();
+    Self {
+      level: level.to_string(),
+      message: line.message,
     }
   }
 }

@@ -13,13 +13,13 @@ use crate::error::Result;
 use crate::fleet::Fleet;
 use crate::history::History;
 use crate::http::{Http, RetryPolicy, Transport};
+use crate::log::Log;
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
 use crate::observe::Observer;
 use crate::pacing::Pacer;
 use crate::phone::Customer;
 use crate::receipts::DeliveryStatus;
 use crate::resolver::Resolver;
-use crate::warnings::Warnings;
 use crate::webhooks::{WebhookConfiguration, WebhookSettings};
 use crate::window::{Window, Windows};
 
@@ -30,7 +30,7 @@ pub struct Client {
   messages: Messages,
   conversations: Arc<Conversations>,
   agents: Agents,
-  warnings: Arc<Warnings>,
+  log: Arc<Log>,
   windows: Arc<Windows>,
   observer: Arc<Observer>,
 }
@@ -48,13 +48,13 @@ impl Client {
       deadline: config.deadline,
     };
     let config = Arc::new(config);
-    let warnings = Arc::new(Warnings::default());
+    let log = Arc::new(Log::new(config.log_level));
     let fleet = config
       .redis_url
       .as_ref()
       .map(|url| {
         let service = config.chat_service_sid.as_deref();
-        Fleet::new(url, &config.account_sid, service, warnings.clone()).map(Arc::new)
+        Fleet::new(url, &config.account_sid, service, log.clone()).map(Arc::new)
       })
       .transpose()?;
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
@@ -65,7 +65,7 @@ impl Client {
       config.account_sid.clone(),
       config.chat_service_sid.clone(),
     ));
-    let resolver = Arc::new(Resolver::new(api.clone(), &config, warnings.clone(), fleet));
+    let resolver = Arc::new(Resolver::new(api.clone(), &config, log.clone(), fleet));
     let conversations = Arc::new(Conversations::new(api.clone(), resolver.clone()));
     let windows = Arc::new(Windows::new(api.clone(), conversations.clone()));
     let messages = Messages::new(api.clone(), resolver.clone(), config.clone(), windows.clone())?;
@@ -77,7 +77,7 @@ impl Client {
       messages,
       conversations,
       agents,
-      warnings,
+      log,
       windows,
       observer,
     })
@@ -92,9 +92,9 @@ impl Client {
     &self.config
   }
 
-  /// Warnings for the caller's logger, raised since they were last taken.
-  pub fn warnings(&self) -> &Arc<Warnings> {
-    &self.warnings
+  /// Lines for the caller's logger, raised since they were last taken.
+  pub fn log(&self) -> &Arc<Log> {
+    &self.log
   }
 
   /// Bounds a whole call, retries and waits included, by the configured deadline. The call arrives boxed:

@@ -159,8 +159,9 @@ pub enum OutsideWindow {
   Refuse,
 }
 
-/// What the JS entry passes to its logger: failures at `error` (input refused at `debug`), warnings at `warn`, one
-/// line per Twilio request at `debug`.
+/// What the JS entry passes to its logger: failures at `error` (input refused at `debug`), warnings at `warn` (at
+/// every level), what the client changed (a conversation created, Redis answering) at `info`, one line per Twilio
+/// request at `debug`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, EnumString, VariantNames, IntoStaticStr)]
 #[strum(serialize_all = "lowercase")]
 pub enum LogLevel {

@@ -19,8 +19,8 @@ use tokio::time::Instant;
 
 use crate::config::Secret;
 use crate::error::{Error, Result};
+use crate::log::Log;
 use crate::sync::Unpoisoned;
-use crate::warnings::Warnings;
 
 /// The longest a Redis command may take before the process paces alone.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
@@ -72,12 +72,12 @@ pub struct Fleet {
   release: redis::Script,
   /// Since when Redis has not answered: the process paces alone meanwhile.
   down_since: Mutex<Option<Instant>>,
-  warnings: Arc<Warnings>,
+  log: Arc<Log>,
 }
 
 impl Fleet {
   /// `url`: `redis://`, `rediss://` (TLS) or `redis+unix://`. The URL is never echoed: it may hold a password.
-  pub fn new(url: &Secret, account_sid: &str, service_sid: Option<&str>, warnings: Arc<Warnings>) -> Result<Self> {
+  pub fn new(url: &Secret, account_sid: &str, service_sid: Option<&str>, log: Arc<Log>) -> Result<Self> {
     let client = redis::Client::open(url.expose()).map_err(|_| Error::Config {
       message: "redisUrl must be a redis://, rediss:// or redis+unix:// URL".to_string(),
     })?;
@@ -96,7 +96,7 @@ impl Fleet {
       reserve: redis::Script::new(RESERVE),
       release: redis::Script::new(RELEASE),
       down_since: Mutex::new(None),
-      warnings,
+      log,
     })
   }
 
@@ -114,7 +114,14 @@ impl Fleet {
         .set_connection_timeout(Some(REDIS_TIMEOUT))
         .set_response_timeout(Some(REDIS_TIMEOUT))
         .set_number_of_retries(1);
-      ConnectionManager::new_with_config(self.client.clone(), config).await
+      let connection = ConnectionManager::new_with_config(self.client.clone(), config).await?;
+      self.log.info(|| {
+        format!(
+          "Redis at {} answers: Twilio's rate is shared with every process that paces through it.",
+          self.address
+        )
+      });
+      Ok::<_, redis::RedisError>(connection)
     };
     match tokio::time::timeout(REDIS_TIMEOUT, self.connection.get_or_try_init(connect)).await {
       Ok(Ok(connection)) => Some(connection.clone()),
@@ -127,7 +134,7 @@ impl Fleet {
   fn failed<T>(&self, why: &str) -> Option<T> {
     let mut down = self.down_since.locked();
     if down.is_none() {
-      self.warnings.warn(format!(
+      self.log.warn(format!(
         "Redis at {} did not answer within {} ms ({}): this process paces Twilio's rate alone until Redis answers \
          again; no send fails because of it.",
         self.address,
@@ -142,7 +149,7 @@ impl Fleet {
   fn answered(&self) {
     let mut down = self.down_since.locked();
     if down.take().is_some() {
-      self.warnings.warn(format!(
+      self.log.warn(format!(
         "Redis at {} answers again: Twilio's rate is shared with the fleet again.",
         self.address
       ));

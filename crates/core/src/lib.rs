@@ -7,7 +7,7 @@
 //!   [`fleet`]: that budget shared by a fleet through Redis; [`call`]: a call's deadline (still while it
 //!   queues) and its place in line.
 //! - [`observe`]: a record of each Twilio request while watched, and running totals.
-//! - [`warnings`]: warnings for the caller's logger (once per event, never per message).
+//! - [`log`]: lines for the caller's logger: warnings once per event (never per message), what the client changed.
 //! - [`resolver`]: the customer's conversation, found or created, cached (moka), single-flight.
 //! - [`messages`]: the sends (text, template, image) in either delivery mode.
 //! - [`media`]: media from a URL or a file, guarded, and uploads to the Media Content Service.
@@ -32,6 +32,7 @@ mod fleet;
 mod history;
 mod http;
 mod input;
+mod log;
 mod media;
 mod messages;
 mod observe;
@@ -42,7 +43,6 @@ mod records;
 mod resolver;
 pub mod signature;
 mod sync;
-mod warnings;
 pub mod webhooks;
 mod window;
 
@@ -52,6 +52,7 @@ pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemPa
 pub use conversation::{Metadata, StateChange, Status};
 pub use error::{Code, Error, Result};
 pub use history::{History, HistoryMessage};
+pub use log::{Log, LogLine};
 pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};
 pub use observe::{numbered, Observer, RequestRecord, Totals};
@@ -59,6 +60,5 @@ pub use phone::{mask, Customer};
 pub use receipts::DeliveryStatus;
 pub use records::MediaItem;
 pub use records::ReceiptRecord;
-pub use warnings::Warnings;
 pub use webhooks::{WebhookConfiguration, WebhookSettings};
 pub use window::Window;

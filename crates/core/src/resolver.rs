@@ -25,11 +25,11 @@ use crate::config::{Config, ConversationTimers, SystemParticipant};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::fleet::Fleet;
+use crate::log::Log;
 use crate::pacing::PaceKey;
-use crate::phone::Customer;
+use crate::phone::{mask, Customer};
 use crate::records::{is_sid, sid_in, ConversationInfo, ParticipantConversation};
 use crate::sync::Unpoisoned;
-use crate::warnings::Warnings;
 
 /// Creation attempts before giving up (each lost race, closed generation or refused system identity costs one).
 const MAX_CREATE_ATTEMPTS: u32 = 5;
@@ -124,7 +124,7 @@ pub struct Resolver {
   /// Until when new conversations are made without the system identity (`auto` only).
   system_paused_until: Mutex<Option<Instant>>,
   timers: ConversationTimers,
-  warnings: Arc<Warnings>,
+  log: Arc<Log>,
   /// Shares the system identity's pause with every process of the fleet.
   fleet: Option<Arc<Fleet>>,
 }
@@ -156,7 +156,7 @@ fn key(customer: &Customer) -> Key {
 }
 
 impl Resolver {
-  pub fn new(api: Arc<Api>, config: &Config, warnings: Arc<Warnings>, fleet: Option<Arc<Fleet>>) -> Self {
+  pub fn new(api: Arc<Api>, config: &Config, log: Arc<Log>, fleet: Option<Arc<Fleet>>) -> Self {
     Self {
       api,
       cache: Cache::builder()
@@ -171,7 +171,7 @@ impl Resolver {
       system_participant: config.system_participant,
       system_paused_until: Mutex::new(None),
       timers: config.conversation_timers.clone(),
-      warnings,
+      log,
       fleet,
     }
   }
@@ -350,7 +350,7 @@ impl Resolver {
       fleet.in_background(|fleet| async move { fleet.set_switch(SYSTEM_FULL, SYSTEM_PARTICIPANT_PAUSE).await });
     }
     if !already {
-      self.warnings.warn(format!(
+      self.log.warn(format!(
         "Twilio refused a conversation with the system participant '{}' ({}, HTTP {}), most likely because that \
          identity is in 1,000 active or inactive conversations, Twilio's limit. Conversations are created without it \
          for the next {} minutes; messages are still delivered. Close idle conversations (option conversationTimers) \
@@ -383,6 +383,18 @@ impl Resolver {
           if let Some(refusal) = &system_refused {
             self.pause_system(refusal);
           }
+          self.log.info(|| {
+            let without = if with_system {
+              ""
+            } else {
+              ", without the system participant"
+            };
+            format!(
+              "Created conversation {} for customer {}{without}.",
+              conversation.sid,
+              mask(&customer.e164())
+            )
+          });
           return Ok(conversation);
         }
         Err(error) => error,
@@ -497,7 +509,10 @@ mod tests {
       "AC1".into(),
       None,
     );
-    (Resolver::new(Arc::new(api), &config, Arc::default(), None), calls)
+    (
+      Resolver::new(Arc::new(api), &config, Arc::new(Log::new(config.log_level)), None),
+      calls,
+    )
   }
 
   #[tokio::test(start_paused = true)]

@@ -78,7 +78,7 @@ async fn past_1000_customers_the_system_identity_is_left_out_once_refused_and_al
   // Twilio creates at most 30 conversations a second per service: this part takes about 37 seconds.
   first_messages(&client, 0..1000, 50).await;
   assert_eq!(s.with_identity("system"), 1000);
-  assert!(client.warnings().take().is_empty());
+  assert!(client.log().take().is_empty());
   first_messages(&client, 1000..1050, 1).await;
   s.assert_each_customer_has_their_message(1050);
   assert_eq!(s.with_identity("system"), 1000, "the identity limit held");
@@ -87,14 +87,17 @@ async fn past_1000_customers_the_system_identity_is_left_out_once_refused_and_al
     1,
     "only the 1,001st customer paid for the refusal"
   );
-  let warnings = client.warnings().take();
+  let warnings = client.log().take();
   assert_eq!(warnings.len(), 1, "{warnings:?}");
   assert!(
-    warnings[0].contains("50214") && warnings[0].contains("1,000"),
+    warnings[0].message.contains("50214") && warnings[0].message.contains("1,000"),
     "{}",
-    warnings[0]
+    warnings[0].message
   );
-  assert!(!warnings[0].contains("555"), "no customer number in the warning");
+  assert!(
+    !warnings[0].message.contains("555"),
+    "no customer number in the warning"
+  );
 }
 
 #[tokio::test]
@@ -129,7 +132,7 @@ async fn with_auto_concurrent_refusals_raise_one_warning() {
   let client = Arc::new(s.client(|_| {}));
   first_messages(&client, 0..20, 20).await;
   s.assert_each_customer_has_their_message(20);
-  assert_eq!(client.warnings().take().len(), 1);
+  assert_eq!(client.log().take().len(), 1);
 }
 
 #[tokio::test]
