@@ -26,7 +26,17 @@ export declare class NativeClient {
   findOrCreateConversation(call: number, phoneNumber: JsArg): void
   getConversation(call: number, phoneNumber: JsArg): void
   sendMessage(call: number, to: JsArg, text: JsArg, author: JsArg, idempotencyKey: JsArg): void
-  sendTemplateMessage(call: number, to: JsArg, contentSid: JsArg, contentVariables: JsArg, idempotencyKey: JsArg): void
+  /**
+   * `content_variables`: the variables as given, unless `variable_keys` and `variable_values` hold a plain
+   * object's entries (see [`convert::variables`]).
+   */
+  sendTemplateMessage(call: number, to: JsArg, contentSid: JsArg, contentVariables: JsArg, variableKeys: Array<string> | undefined | null, variableValues: Array<JsArg> | undefined | null, idempotencyKey: JsArg, allowSampleValues: JsArg): void
+  /** A template send checked without being sent; `to` may be absent (the customer's window is then not read). */
+  checkTemplate(call: number, to: JsArg, contentSid: JsArg, contentVariables: JsArg, variableKeys: Array<string> | undefined | null, variableValues: Array<JsArg> | undefined | null, idempotencyKey: JsArg, allowSampleValues: JsArg): void
+  /** A text send checked without being sent. */
+  checkMessage(call: number, to: JsArg, text: JsArg, author: JsArg, idempotencyKey: JsArg): void
+  /** An image-by-URL send checked without being sent (the image is not fetched). */
+  checkImageMessageByUrl(call: number, to: JsArg, mediaUrl: JsArg, caption: JsArg, idempotencyKey: JsArg): void
   sendImageMessage(call: number, to: JsArg, imagePath: JsArg, caption: JsArg, baseUrl: JsArg): void
   sendImageMessageByUrl(call: number, to: JsArg, mediaUrl: JsArg, caption: JsArg, idempotencyKey: JsArg): void
   uploadMedia(call: number, filePath: JsArg): void
@@ -101,6 +111,8 @@ export interface ClientOptions {
   webhookAuthToken?: string
   webhookEnabled?: boolean
   freeformOutsideWindow?: string
+  templateCacheTtlMs?: number
+  templateUnavailable?: string
   maxQueueMs?: number
   redisUrl?: string
   logLevel?: string
@@ -212,6 +224,13 @@ export interface ParticipantsResult {
   participants: Array<ParticipantItem>
 }
 
+/** A send that would go, checked without being sent. */
+export interface PreflightResult {
+  /** Whether the customer's 24-hour window is open, when it was read (free-form messages, unapproved templates). */
+  windowOpen?: boolean
+  template?: TemplateResult
+}
+
 export interface ReceiptInfo {
   sid: string
   status: string | null
@@ -304,6 +323,15 @@ export interface StatusResult {
  * runs there.
  */
 export declare function stopSandbox(url: string): Promise<boolean>
+
+/** The template a check read. */
+export interface TemplateResult {
+  contentSid: string
+  /** Null when the Content API could not answer and `templateUnavailable: 'send'` lets it go unchecked. */
+  friendlyName?: string
+  /** WhatsApp's approval status (`approved`, `unsubmitted`, `received`, `pending`, `rejected`, `paused`, `disabled`). */
+  approvalStatus?: string
+}
 
 /** When Twilio moves the conversation to `inactive` and to `closed`. */
 export interface Timers {

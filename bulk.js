@@ -3,7 +3,8 @@
 // sendBulk: a campaign of messages, each sent by the client's own single-send method (so each is paced, retried,
 // validated and shaped exactly as it would be alone). At most `concurrency` sends are in flight, and the next
 // message is read from the iterable only when one of them ends: a cursor over a million rows is never read into
-// memory, and sends start in the order given, which the pacer keeps.
+// memory, and sends start in the order given, which the pacer keeps. A dry run checks each message by the client's
+// check method of its kind instead (the same checks, reads only) and sends nothing.
 
 const { isPlainObject } = require("./plain-object.js");
 
@@ -25,34 +26,77 @@ function invalidItem(why) {
   };
 }
 
-/** Sends one campaign item through the method its shape names; an item whose properties throw is invalid. */
-function sendOne(client, item) {
+// The properties each kind of message takes; any other is refused, so that a misspelt one (`variables`) is not
+// silently left out of the send.
+const FIELDS = {
+  contentSid: ["to", "contentSid", "contentVariables", "idempotencyKey", "allowSampleValues"],
+  text: ["to", "text", "author", "idempotencyKey"],
+  mediaUrl: ["to", "mediaUrl", "caption", "idempotencyKey"],
+};
+const LIKELY = {
+  variables: "contentVariables",
+  templateVariables: "contentVariables",
+  contentSID: "contentSid",
+  templateSid: "contentSid",
+  body: "text",
+  message: "text",
+  phone: "to",
+  phoneNumber: "to",
+  imageUrl: "mediaUrl",
+  key: "idempotencyKey",
+};
+
+// How a message is handled: sent by its single-send method, or checked by its check method.
+const SEND = {
+  contentSid: (client, item, options) =>
+    client.sendTemplateMessage(item.to, item.contentSid, item.contentVariables ?? {}, options),
+  text: (client, item, options) => client.sendMessage(item.to, item.text, item.author ?? null, options),
+  mediaUrl: (client, item, options) =>
+    client.sendImageMessageByUrl(item.to, item.mediaUrl, item.caption ?? null, options),
+};
+const CHECK = {
+  contentSid: (client, item, options) =>
+    client.checkTemplate(item.contentSid, item.contentVariables ?? {}, { ...options, to: item.to }),
+  text: (client, item, options) => client.checkMessage(item.to, item.text, item.author ?? null, options),
+  mediaUrl: (client, item, options) =>
+    client.checkImageMessageByUrl(item.to, item.mediaUrl, item.caption ?? null, options),
+};
+
+/** Sends (or checks) one campaign item by the method its shape names; an item whose properties throw is invalid. */
+function handleOne(client, item, methods) {
   try {
-    return sendItem(client, item);
+    return handleItem(client, item, methods);
   } catch {
     return invalidItem("its properties could not be read");
   }
 }
 
-function sendItem(client, item) {
+function handleItem(client, item, methods) {
   if (!isPlainObject(item))
     return invalidItem("each must be an object like { to, contentSid }, { to, text } or { to, mediaUrl }");
-  const options = { idempotencyKey: item.idempotencyKey };
   const kinds = ["contentSid", "text", "mediaUrl"].filter((name) => item[name] !== undefined);
   if (kinds.length !== 1) return invalidItem("each must have exactly one of contentSid, text and mediaUrl");
-  switch (kinds[0]) {
-    case "contentSid":
-      return client.sendTemplateMessage(item.to, item.contentSid, item.contentVariables ?? {}, options);
-    case "text":
-      return client.sendMessage(item.to, item.text, item.author ?? null, options);
-    default:
-      return client.sendImageMessageByUrl(item.to, item.mediaUrl, item.caption ?? null, options);
+  const kind = kinds[0];
+  const stray = Object.keys(item).find((name) => !FIELDS[kind].includes(name));
+  if (stray !== undefined) {
+    const hint = FIELDS[kind].includes(LIKELY[stray]) ? ` (did you mean '${LIKELY[stray]}'?)` : "";
+    return invalidItem(`a ${kind} message has no property '${stray}'${hint}; it takes ${FIELDS[kind].join(", ")}`);
   }
+  const options = { idempotencyKey: item.idempotencyKey };
+  if (kind === "contentSid") options.allowSampleValues = item.allowSampleValues;
+  return methods[kind](client, item, options);
 }
 
 function checkOptions(options) {
   if (options === null || typeof options !== "object") throw new TypeError("sendBulk options must be an object");
-  const { onProgress, onResult, signal, concurrency = DEFAULT_CONCURRENCY, keepResults = true } = options;
+  const {
+    onProgress,
+    onResult,
+    signal,
+    concurrency = DEFAULT_CONCURRENCY,
+    keepResults = true,
+    dryRun = false,
+  } = options;
   for (const [name, value] of [
     ["onProgress", onProgress],
     ["onResult", onResult],
@@ -65,7 +109,8 @@ function checkOptions(options) {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY)
     throw new TypeError(`sendBulk option concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`);
   if (typeof keepResults !== "boolean") throw new TypeError("sendBulk option keepResults must be a boolean");
-  return { onProgress, onResult, signal, concurrency, keepResults };
+  if (typeof dryRun !== "boolean") throw new TypeError("sendBulk option dryRun must be a boolean");
+  return { onProgress, onResult, signal, concurrency, keepResults, dryRun };
 }
 
 function iteratorOf(messages) {
@@ -86,11 +131,12 @@ function callSafely(callback, logger, ...args) {
 }
 
 async function sendBulk(client, messages, options = {}, logger = null) {
-  const { onProgress, onResult, signal, concurrency, keepResults } = checkOptions(options);
+  const { onProgress, onResult, signal, concurrency, keepResults, dryRun } = checkOptions(options);
   const iterator = iteratorOf(messages);
   const known = Array.isArray(messages) ? messages.length : null;
   const results = [];
-  const counts = { done: 0, delivered: 0, failed: 0 };
+  const counts = dryRun ? { done: 0, sendable: 0, refused: 0, outsideWindow: 0 } : { done: 0, delivered: 0, failed: 0 };
+  const byCode = {};
   let pulled = 0;
   let exhausted = false;
   let pullError = null;
@@ -111,10 +157,26 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     callSafely(onProgress, logger, { ...counts, total, perSecond, etaMs });
   };
 
-  const settle = (index, result) => {
+  const tally = dryRun
+    ? (result) => {
+        if (result.success) {
+          counts.sendable += 1;
+          if (result.windowOpen === false) counts.outsideWindow += 1;
+          return result;
+        }
+        counts.refused += 1;
+        byCode[result.code] = (byCode[result.code] ?? 0) + 1;
+        return result.wouldSend === false ? result : { ...result, wouldSend: false };
+      }
+    : (result) => {
+        if (result.success) counts.delivered += 1;
+        else counts.failed += 1;
+        return result;
+      };
+
+  const settle = (index, outcome) => {
     counts.done += 1;
-    if (result.success) counts.delivered += 1;
-    else counts.failed += 1;
+    const result = tally(outcome);
     if (keepResults) results[index] = result;
     callSafely(onResult, logger, result, index);
     report(false);
@@ -145,7 +207,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     for (;;) {
       const next = await pull();
       if (next === null) return;
-      settle(next.index, await sendOne(client, next.item));
+      settle(next.index, await handleOne(client, next.item, dryRun ? CHECK : SEND));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -157,6 +219,10 @@ async function sendBulk(client, messages, options = {}, logger = null) {
   }
   report(true);
   if (pullError !== null) throw pullError;
+  if (dryRun) {
+    const { sendable, refused, outsideWindow } = counts;
+    return { dryRun: true, total: pulled, sendable, refused, outsideWindow, byCode, results };
+  }
   return {
     total: pulled,
     delivered: counts.delivered,

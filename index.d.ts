@@ -29,12 +29,37 @@ declare class TwilioApiClient {
     author?: string | null,
     options?: TwilioApiClient.SendOptions,
   ): Promise<TwilioApiClient.SendSuccess | TwilioApiClient.Failure>;
-  sendTemplateMessage(
+  /**
+   * Checked against the template's definition at Twilio before anything is written (docs/CONTRACT.md
+   * "Templates"). With a SID from `defineTemplate<Keys>()`, every key is required and no other is allowed.
+   */
+  sendTemplateMessage<S extends string>(
     phoneNumber: string,
-    contentSid: string,
-    contentVariables?: Record<string, unknown> | string,
-    options?: TwilioApiClient.SendOptions,
+    contentSid: S,
+    ...rest: TwilioApiClient.TemplateArguments<S, TwilioApiClient.TemplateSendOptions>
   ): Promise<TwilioApiClient.TemplateSuccess | TwilioApiClient.Failure>;
+  /**
+   * Whether a template send would go, checked exactly as `sendTemplateMessage` checks it, with reads only (the
+   * template's definition; with `options.to` and an unapproved template, that customer's window).
+   */
+  checkTemplate<S extends string>(
+    contentSid: S,
+    ...rest: TwilioApiClient.TemplateArguments<S, TwilioApiClient.CheckTemplateOptions>
+  ): Promise<TwilioApiClient.CheckResult>;
+  /** Whether a text would go: its input, and the customer's 24-hour window (`windowOpen`), with reads only. */
+  checkMessage(
+    to: string,
+    text: string,
+    author?: string | null,
+    options?: TwilioApiClient.SendOptions,
+  ): Promise<TwilioApiClient.CheckResult>;
+  /** The same for an image by URL; the image is not fetched. */
+  checkImageMessageByUrl(
+    to: string,
+    mediaUrl: string,
+    caption?: string | null,
+    options?: TwilioApiClient.SendOptions,
+  ): Promise<TwilioApiClient.CheckResult>;
   sendImageMessage(
     to: string,
     imagePath: string,
@@ -54,8 +79,26 @@ declare class TwilioApiClient {
    */
   sendBulk(
     messages: Iterable<TwilioApiClient.BulkMessage> | AsyncIterable<TwilioApiClient.BulkMessage>,
-    options?: TwilioApiClient.BulkOptions,
+    options: TwilioApiClient.BulkOptions<TwilioApiClient.CheckResult, TwilioApiClient.BulkDryRunProgress> & {
+      dryRun: true;
+    },
+  ): Promise<TwilioApiClient.BulkDryRun>;
+  sendBulk(
+    messages: Iterable<TwilioApiClient.BulkMessage> | AsyncIterable<TwilioApiClient.BulkMessage>,
+    options?: TwilioApiClient.BulkOptions & { dryRun?: false },
   ): Promise<TwilioApiClient.BulkOutcome>;
+  /**
+   * A template's SID, its variables' keys stated once for TypeScript: `defineTemplate<"1" | "2">("HX…")`. Sends
+   * of it then need every key and refuse any other at compile time. At run time, the SID itself.
+   */
+  static defineTemplate<K extends string>(contentSid: string): TwilioApiClient.TemplateSid<K>;
+  /** A campaign's template message, typed by its template: `{ ...options, to, contentSid, contentVariables }`. */
+  static templateMessage<K extends string>(
+    contentSid: TwilioApiClient.TemplateSid<K>,
+    to: string,
+    contentVariables: TwilioApiClient.VariablesOf<K>,
+    options?: TwilioApiClient.TemplateSendOptions,
+  ): TwilioApiClient.BulkMessage;
   uploadMedia(filePath: string): Promise<TwilioApiClient.UploadSuccess | TwilioApiClient.Failure>;
   getContentType(filePath: string): string;
   validateConfig(): TwilioApiClient.ValidateConfigResult;
@@ -224,6 +267,17 @@ declare namespace TwilioApiClient {
      */
     freeformOutsideWindow?: "send" | "refuse";
     /**
+     * `TWILIO_TEMPLATE_CACHE_TTL_MS`: how long a template's definition and WhatsApp approval, read from Twilio's
+     * Content API, are trusted before they are read again; default 300000 (5 minutes).
+     */
+    templateCacheTtlMs?: number;
+    /**
+     * `TWILIO_TEMPLATE_UNAVAILABLE`: what a template send does when the Content API cannot answer (an outage, or
+     * credentials that may not read it): `'send'` (default) with its variables checked on their own and one warning
+     * per template, or `'refuse'` with `TEMPLATE_UNAVAILABLE`.
+     */
+    templateUnavailable?: "send" | "refuse";
+    /**
      * `TWILIO_MAX_QUEUE_MS`: the longest a send may wait for its pacing slot, default 900000 (15 minutes: a
      * campaign of 20,000 new customers queues within it). Not part of `deadlineMs`. A send whose slot would start
      * later is refused at once with `QUEUE_FULL` and `retryAfterMs`, and writes nothing.
@@ -296,6 +350,13 @@ declare namespace TwilioApiClient {
     | "INVALID_AUTHOR"
     | "INVALID_CONTENT_SID"
     | "INVALID_CONTENT_VARIABLES"
+    | "INVALID_TEMPLATE_VARIABLE"
+    | "TEMPLATE_VARIABLE_MISSING"
+    | "TEMPLATE_VARIABLE_UNKNOWN"
+    | "TEMPLATE_TOO_LONG"
+    | "TEMPLATE_NOT_FOUND"
+    | "TEMPLATE_NOT_APPROVED"
+    | "TEMPLATE_UNAVAILABLE"
     | "INVALID_MEDIA_URL"
     | "MEDIA_HOST_NOT_ALLOWED"
     | "MEDIA_TOO_LARGE"
@@ -352,13 +413,61 @@ declare namespace TwilioApiClient {
     idempotencyKey?: string;
   }
 
+  /** What a template variable may be: Twilio is sent a number as its decimal text. */
+  export type TemplateValue = string | number;
+  export type TemplateVariables = Record<string, TemplateValue>;
+  const templateKeys: unique symbol;
+  /** A content SID marked with its template's variable keys (see `defineTemplate`). */
+  export type TemplateSid<K extends string> = string & { readonly [templateKeys]: K };
+  /** Every key of the template, each with a value. */
+  export type VariablesOf<K extends string> = { [P in K]: TemplateValue };
+  /** A template send's arguments after the SID: typed by the template when the SID says its keys. */
+  export type TemplateArguments<S extends string, O> =
+    S extends TemplateSid<infer K>
+      ? [contentVariables: VariablesOf<K>, options?: O]
+      : [contentVariables?: TemplateVariables | string, options?: O];
+
+  export interface TemplateSendOptions extends SendOptions {
+    /**
+     * Let a placeholder without a value go: Twilio then sends the template's sample value in its place. Without
+     * it, such a send fails with `TEMPLATE_VARIABLE_MISSING`.
+     */
+    allowSampleValues?: boolean;
+  }
+
+  export interface CheckTemplateOptions extends TemplateSendOptions {
+    /** The customer: an unapproved template is then judged by their 24-hour window. */
+    to?: string;
+  }
+
+  /** A check's answer: the send would go, or the failure it would have (`wouldSend: false`). */
+  export type CheckResult = CheckPassed | (Failure & { wouldSend: false });
+
+  export interface CheckPassed {
+    success: true;
+    wouldSend: true;
+    /** The customer's 24-hour window, when it was read (free-form messages, unapproved templates), else null. */
+    windowOpen: boolean | null;
+    template: {
+      contentSid: string;
+      /** Null when the Content API could not answer and `templateUnavailable: 'send'` lets the send go. */
+      friendlyName: string | null;
+      approvalStatus: ApprovalStatus | null;
+    } | null;
+  }
+
+  /** WhatsApp's approval of a template, as Twilio's Content API reports it. */
+  export type ApprovalStatus =
+    "unsubmitted" | "received" | "pending" | "approved" | "rejected" | "paused" | "disabled" | (string & {});
+
   /** One message of a campaign: a template, a text or an image by URL. */
   export type BulkMessage =
     | {
         to: string;
         contentSid: string;
-        contentVariables?: Record<string, unknown> | string;
+        contentVariables?: TemplateVariables | string;
         idempotencyKey?: string;
+        allowSampleValues?: boolean;
       }
     | {
         to: string;
@@ -383,17 +492,48 @@ declare namespace TwilioApiClient {
     etaMs: number | null;
   }
 
-  export interface BulkOptions {
+  /** A dry run's progress: the messages checked so far. */
+  export interface BulkDryRunProgress {
+    done: number;
+    sendable: number;
+    refused: number;
+    outsideWindow: number;
+    total: number | null;
+    perSecond: number;
+    etaMs: number | null;
+  }
+
+  export interface BulkOptions<R = SendSuccess | TemplateSuccess | Failure, P = BulkProgress> {
     /** Called at most twice a second, and once at the end. */
-    onProgress?: (progress: BulkProgress) => void;
+    onProgress?: (progress: P) => void;
     /** Called as each message ends, with its index in the input. */
-    onResult?: (result: SendSuccess | TemplateSuccess | Failure, index: number) => void;
+    onResult?: (result: R, index: number) => void;
     /** Aborting stops the campaign: messages not yet started end as `{ success: false, code: 'ABORTED' }`. */
     signal?: AbortSignal;
     /** Sends in flight at once, 1 to 10,000; default 100. */
     concurrency?: number;
     /** Keep every result for `results` (default true); false for a campaign too large to hold its results. */
     keepResults?: boolean;
+    /**
+     * Check every message as it would be sent (template definitions and, for free-form messages, each customer's
+     * 24-hour window read) and send none: zero writes to Twilio. Resolves a `BulkDryRun`.
+     */
+    dryRun?: boolean;
+  }
+
+  /** A dry run's outcome: every message checked, none sent. */
+  export interface BulkDryRun {
+    dryRun: true;
+    total: number;
+    /** Messages that would be sent. */
+    sendable: number;
+    /** Messages that would fail, with why (by code in `byCode`). */
+    refused: number;
+    /** Free-form messages that would be sent to a customer whose 24-hour window is closed (63016 on the receipt). */
+    outsideWindow: number;
+    byCode: Record<string, number>;
+    /** In input order; empty with `keepResults: false`. */
+    results: CheckResult[];
   }
 
   export interface BulkOutcome {

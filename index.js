@@ -12,7 +12,17 @@ const {
   optionTypes,
   validateWebhookSignature,
 } = require("./native.js");
-const { TwilioApiError, nativeFailure, failed, thrown, sent, templateSent, uploaded } = require("./results.js");
+const {
+  TwilioApiError,
+  nativeFailure,
+  failed,
+  thrown,
+  sent,
+  templateSent,
+  uploaded,
+  checked,
+  refused,
+} = require("./results.js");
 const { webhookHandler, formPairs } = require("./webhook-handler.js");
 const { sendBulk } = require("./bulk.js");
 const { isPlainObject } = require("./plain-object.js");
@@ -24,6 +34,8 @@ const { Observer, LOG_PREFIX } = require("./observe.js");
 const OPTION_TYPES = new Map(optionTypes());
 // The calls counted as sends in stats().
 const SENDS = new Set(["sendMessage", "sendTemplateMessage", "sendImageMessage", "sendImageMessageByUrl"]);
+// The checks: a refusal is their answer, not a failure of the client's (neither counted nor logged).
+const CHECKS = new Set(["checkTemplate", "checkMessage", "checkImageMessageByUrl"]);
 const TIMER_NAMES = ["inactiveAfter", "closedAfter"];
 
 function kindOf(value) {
@@ -71,6 +83,21 @@ function objectArg(value) {
   } catch {
     return value;
   }
+}
+
+// Template variables cross as a plain object's keys and values, each value as it is: JSON would turn a Date (or
+// any toJSON object) into text and NaN into null, which the core refuses for what they are. Anything else (the
+// legacy JSON object string, a wrong kind of value) crosses as it is.
+function variablesArgs(value) {
+  if (isPlainObject(value)) {
+    try {
+      const entries = Object.entries(value);
+      return [undefined, entries.map(([key]) => key), entries.map(([, v]) => v)];
+    } catch {
+      // A getter that throws: the object is refused by its kind.
+    }
+  }
+  return [value, undefined, undefined];
 }
 
 // Options objects of the newer methods; anything but an object means the defaults. Read inside the call, so that
@@ -160,7 +187,8 @@ class TwilioApiClient {
       return shape ? shape(value) : { ok: true, value };
     } catch (error) {
       const failure = nativeFailure(error);
-      this.#observer.failed(operation, masked(to), failure);
+      const answered = CHECKS.has(operation) && (failure.kind === "input" || failure.kind === "refused");
+      if (!answered) this.#observer.failed(operation, masked(to), failure);
       return shape ? failed(failure) : { ok: false, failure };
     }
   }
@@ -207,16 +235,59 @@ class TwilioApiClient {
     return this.#send(
       "sendTemplateMessage",
       phoneNumber,
-      (call) =>
-        this.#native.sendTemplateMessage(
+      (call) => {
+        const { idempotencyKey, allowSampleValues } = optionsOf(options);
+        return this.#native.sendTemplateMessage(
           call,
           phoneNumber,
           contentSid,
-          objectArg(contentVariables),
-          optionsOf(options).idempotencyKey,
-        ),
+          ...variablesArgs(contentVariables),
+          idempotencyKey,
+          allowSampleValues,
+        );
+      },
       templateSent,
     );
+  }
+
+  /**
+   * Whether a template send would go, checked against the template's definition at Twilio exactly as
+   * sendTemplateMessage checks it, with reads only. With `options.to`, an unapproved template is judged by that
+   * customer's 24-hour window.
+   */
+  checkTemplate(contentSid, contentVariables = {}, options = {}) {
+    return this.#check("checkTemplate", optionsOf(options).to, (call) => {
+      const { to, idempotencyKey, allowSampleValues } = optionsOf(options);
+      return this.#native.checkTemplate(
+        call,
+        to,
+        contentSid,
+        ...variablesArgs(contentVariables),
+        idempotencyKey,
+        allowSampleValues,
+      );
+    });
+  }
+
+  /** The same for a text: its input, and the customer's 24-hour window (`windowOpen`). */
+  checkMessage(to, text, author = null, options = {}) {
+    return this.#check("checkMessage", to, (call) =>
+      this.#native.checkMessage(call, to, text, author, optionsOf(options).idempotencyKey),
+    );
+  }
+
+  /** The same for an image by URL (the image itself is not fetched). */
+  checkImageMessageByUrl(to, mediaUrl, caption = null, options = {}) {
+    return this.#check("checkImageMessageByUrl", to, (call) =>
+      this.#native.checkImageMessageByUrl(call, to, mediaUrl, caption, optionsOf(options).idempotencyKey),
+    );
+  }
+
+  // A check resolves `{ success: true, wouldSend: true, … }` or the failure the send would have, with
+  // `wouldSend: false`.
+  async #check(operation, to, call) {
+    const outcome = await this.#run(operation, to, call);
+    return outcome.ok ? checked(outcome.value) : refused(outcome.failure);
   }
 
   sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
@@ -240,6 +311,8 @@ class TwilioApiClient {
   /**
    * A campaign: every message of `messages` (an array, iterable or async iterable, read only as fast as sends
    * finish), paced at Twilio's rate; resolves `{ total, delivered, failed, results }`, results in input order.
+   * With `dryRun: true`, each message is checked as it would be sent and none is: `{ dryRun, total, sendable,
+   * refused, outsideWindow, byCode, results }`.
    */
   sendBulk(messages, options = {}) {
     return sendBulk(this, messages, options, this.#logger);
@@ -413,6 +486,21 @@ class TwilioApiClient {
     return this.#calls.start((call) => this.#native.cachedConversations(call));
   }
 }
+
+/**
+ * A template's SID, marked with its variables' keys for TypeScript (`defineTemplate<"1" | "2">("HX…")`): at run
+ * time the SID itself, checked for its shape.
+ */
+TwilioApiClient.defineTemplate = function defineTemplate(contentSid) {
+  if (typeof contentSid !== "string" || !/^HX[0-9a-fA-F]{32}$/.test(contentSid))
+    throw new TypeError("defineTemplate takes a content SID: HX followed by 32 hexadecimal digits");
+  return contentSid;
+};
+
+/** A campaign's template message, `{ to, contentSid, contentVariables, ...options }`, typed by its template. */
+TwilioApiClient.templateMessage = function templateMessage(contentSid, to, contentVariables, options = {}) {
+  return { ...optionsOf(options), to, contentSid, contentVariables };
+};
 
 module.exports = TwilioApiClient;
 module.exports.TwilioApiClient = TwilioApiClient;

@@ -123,6 +123,21 @@ function templateSent(message) {
   return result;
 }
 
+/** A check that found nothing the send would be refused for. */
+function checked(value) {
+  return {
+    success: true,
+    wouldSend: true,
+    windowOpen: value.windowOpen ?? null,
+    template: value.template ?? null,
+  };
+}
+
+/** A check's failure: what the send would have failed with. */
+function refused(failure) {
+  return { ...failed(failure), wouldSend: false };
+}
+
 function uploaded(media) {
   return withData(
     {
@@ -145,4 +160,6 @@ module.exports = {
   sent,
   templateSent,
   uploaded,
+  checked,
+  refused,
 };

@@ -68,11 +68,13 @@ export interface Sandbox {
   seed(conversations: SeedConversation | SeedConversation[]): Promise<SandboxConversation[]>;
   setConversation(idOrName: string, change: { state?: "active" | "inactive" | "closed" }): Promise<SandboxConversation>;
   deleteConversation(idOrName: string): Promise<unknown>;
-  template(template: {
-    sid?: string;
-    friendly_name?: string;
-    body: string;
-  }): Promise<{ sid: string; friendly_name: string; body: string }>;
+  /**
+   * A template in the sandbox's Content API: a `twilio/text` of `body`, or the `types` given (as `POST /v1/Content`
+   * takes them), with `variables` as its sample values; approved for WhatsApp unless `approval` says otherwise.
+   */
+  template(template: SandboxTemplateSeed): Promise<SandboxTemplate>;
+  /** Sets a template's WhatsApp approval status at once (WhatsApp's review, decided by the test). */
+  setApproval(contentSid: string, status: ApprovalStatus, rejectionReason?: string): Promise<SandboxTemplate>;
   latency(ms: number): Promise<unknown>;
   fault(spec: FaultSpec): Promise<unknown>;
   clearFaults(): Promise<unknown>;
@@ -129,13 +131,46 @@ export interface SandboxConversation {
   [field: string]: unknown;
 }
 
+export type ApprovalStatus = "unsubmitted" | "received" | "pending" | "approved" | "rejected" | "paused" | "disabled";
+
+export type SandboxTemplateSeed = {
+  sid?: string;
+  friendly_name?: string;
+  language?: string;
+  /** Sample values, which Twilio also sends for a variable left out. */
+  variables?: Record<string, string>;
+  /** Default `approved`. */
+  approval?: ApprovalStatus;
+  rejection_reason?: string;
+} & ({ body: string; types?: never } | { types: Record<string, unknown>; body?: never });
+
+/** A Content resource as the Content API renders it, with the body a send renders and its WhatsApp approval. */
+export interface SandboxTemplate {
+  sid: string;
+  friendly_name: string;
+  language: string;
+  variables: Record<string, string>;
+  types: Record<string, unknown>;
+  /** The body of the type WhatsApp is sent, before substitution; null for a type without one. */
+  body: string | null;
+  approval: {
+    name: string;
+    category: string;
+    content_type: string;
+    status: ApprovalStatus;
+    rejection_reason: string;
+    allow_category_change: boolean;
+  };
+  [field: string]: unknown;
+}
+
 /** What `state()` answers: everything the sandbox holds. */
 export interface SandboxState {
   conversations: SandboxConversation[];
   /** Messages sent through Messages.json. */
   messages: Array<Record<string, unknown>>;
   media: Array<Record<string, unknown>>;
-  templates: Array<{ sid: string; friendly_name: string; body: string }>;
+  templates: SandboxTemplate[];
   address_configurations: Array<{
     sid: string;
     address: string;

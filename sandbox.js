@@ -70,8 +70,19 @@ class SandboxHandle {
   deleteConversation(idOrName) {
     return this.control("DELETE", `/conversations/${encodeURIComponent(idOrName)}`);
   }
+  /**
+   * A template in the sandbox's Content API (a `twilio/text` of `body`, or `types`), approved for WhatsApp unless
+   * `approval` names another status.
+   */
   template(template) {
     return this.control("POST", "/templates", template);
+  }
+  /** Sets a template's WhatsApp approval at once: `approved`, `rejected` (with `rejectionReason`), `paused`, … */
+  setApproval(contentSid, status, rejectionReason) {
+    return this.control("POST", `/templates/${encodeURIComponent(contentSid)}/approval`, {
+      status,
+      rejection_reason: rejectionReason,
+    });
   }
   latency(ms) {
     return this.control("POST", "/latency", { ms });

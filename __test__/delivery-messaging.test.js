@@ -75,7 +75,7 @@ test("text messages stay conversation messages with delivery 'messaging'", async
 test("TWILIO_DELIVERY=messaging selects the mode from the environment", async () => {
   process.env.TWILIO_DELIVERY = "messaging";
   try {
-    const result = await box.client().sendTemplateMessage(PHONE, box.sandbox.templateSid);
+    const result = await box.client().sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "12/1", 2: "3pm" });
     assert.match(result.messageSid, /^SM/);
   } finally {
     delete process.env.TWILIO_DELIVERY;

@@ -74,6 +74,7 @@ test("Redis going away mid-campaign fails no send: one warning, local pacing, sh
   const messages = Array.from({ length: 75 }, (_, i) => ({
     to: customer(200 + i),
     contentSid: box.sandbox.templateSid,
+    contentVariables: { 1: "12/1", 2: "3pm" },
   }));
   let restarted = null;
   const outcome = await client.sendBulk(messages, {

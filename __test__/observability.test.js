@@ -62,8 +62,9 @@ test("refused input is logged at debug, not error; Twilio's refusals at error", 
     box.logger.entries.map((e) => e.level),
     ["debug"],
   );
-  const unknown = await client.sendTemplateMessage(PHONE, "HX00000000000000000000000000000000");
-  assert.equal(unknown.success, false);
+  await box.sandbox.fault({ method: "POST", path: "/Messages$", status: 400, code: 21610, message: "Unsubscribed" });
+  const refusedByTwilio = await client.sendMessage(PHONE, "hello");
+  assert.equal(refusedByTwilio.code, 21610);
   assert.deepEqual(
     box.logger.entries.map((e) => e.level),
     ["debug", "error"],

@@ -67,7 +67,13 @@ test("sendTemplateMessage accepts the variables as a JSON object string", async 
 });
 
 test("a Twilio refusal resolves to { success: false, error, code } with Twilio's numeric code", async () => {
-  const result = await box.client().sendTemplateMessage(PHONE, "HXffffffffffffffffffffffffffffffff");
+  // The client read the template, then it was deleted at Twilio: its cached definition lets the send go, and
+  // Conversations refuses it.
+  const template = await box.sandbox.template({ body: "Thanks for your order" });
+  const client = box.client();
+  assert.equal((await client.sendTemplateMessage(PHONE, template.sid)).success, true);
+  await box.sandbox.control("DELETE", `/templates/${template.sid}`);
+  const result = await client.sendTemplateMessage(PHONE, template.sid);
   assert.deepEqual(result, {
     success: false,
     error: "Invalid content SID",
@@ -120,7 +126,7 @@ test("uploadMedia uploads a local file and answers its media SID", async () => {
 
 test("data reads as a plain object everywhere, though it is presented only when first read", async () => {
   const client = box.client();
-  const send = () => client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "a" });
+  const send = () => client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "a", 2: "b" });
   // The same keys and values, in the same order, as plain data properties.
   const plain = (result) => Object.fromEntries(Object.keys(result).map((key) => [key, result[key]]));
   const first = await send();

@@ -158,3 +158,38 @@ async function inbound(client: TwilioApiClient): Promise<void> {
   if (window.success && window.open) window.closesAt?.toISOString();
 }
 void inbound;
+
+// A template's keys, stated once: a misnamed, missing or extra key is a compile-time error.
+async function templates(): Promise<void> {
+  const reminder = TwilioApiClient.defineTemplate<"1" | "2">("HX0123456789abcdef0123456789abcdef");
+  await client.sendTemplateMessage("+1234567890", reminder, { 1: "12/1", 2: 3 });
+  // @ts-expect-error: {{2}} is missing.
+  await client.sendTemplateMessage("+1234567890", reminder, { 1: "12/1" });
+  // @ts-expect-error: the template has no {{first}}.
+  await client.sendTemplateMessage("+1234567890", reminder, { 1: "12/1", 2: "3pm", first: "Ann" });
+  // @ts-expect-error: a Date is not a value Twilio takes.
+  await client.sendTemplateMessage("+1234567890", reminder, { 1: new Date(), 2: "3pm" });
+  // @ts-expect-error: a typed template needs its variables.
+  await client.sendTemplateMessage("+1234567890", reminder);
+  // An untyped SID takes any string or number values, or the legacy JSON text.
+  await client.sendTemplateMessage("+1234567890", "HX0", { name: "Ann" }, { allowSampleValues: true });
+  await client.sendTemplateMessage("+1234567890", "HX0", '{"1":"a"}');
+  // @ts-expect-error: values are strings or numbers.
+  await client.sendTemplateMessage("+1234567890", "HX0", { 1: true });
+  const check: TwilioApiClient.CheckResult = await client.checkTemplate(reminder, { 1: "a", 2: "b" }, { to: "+1" });
+  if (check.wouldSend) void check.template?.approvalStatus;
+  else void check.code;
+  const item: TwilioApiClient.BulkMessage = TwilioApiClient.templateMessage(reminder, "+1234567890", {
+    1: "a",
+    2: "b",
+  });
+  // @ts-expect-error: {{2}} is missing.
+  TwilioApiClient.templateMessage(reminder, "+1234567890", { 1: "a" });
+  const dry: TwilioApiClient.BulkDryRun = await client.sendBulk([item], {
+    dryRun: true,
+    onProgress: ({ sendable, refused }) => void [sendable, refused],
+    onResult: (result) => void result.wouldSend,
+  });
+  void dry.byCode;
+}
+void templates;

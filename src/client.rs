@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use twilio_core::{Client, Config, Customer, Error, WebhookSettings};
+use twilio_core::{Client, Config, Customer, Draft, Error, WebhookSettings};
 
 use crate::bridge::{Bridge, SettleFunction};
 use crate::convert::{
@@ -15,8 +15,8 @@ use crate::convert::{
 };
 use crate::results::{
   thrown, AgentResult, AssignmentResult, ConnectionResult, DeliveryResult, HistoryResult, MetadataResult, NativeTotals,
-  ParticipantsResult, RemovalResult, SentMessage, StateResult, StatusResult, UnassignmentResult, UploadedMedia,
-  WebhookConfigResult, WindowResult,
+  ParticipantsResult, PreflightResult, RemovalResult, SentMessage, StateResult, StatusResult, UnassignmentResult,
+  UploadedMedia, WebhookConfigResult, WindowResult,
 };
 use crate::webhooks::webhook_valid;
 
@@ -110,25 +110,97 @@ impl NativeClient {
     })
   }
 
+  /// `content_variables`: the variables as given, unless `variable_keys` and `variable_values` hold a plain
+  /// object's entries (see [`convert::variables`]).
   #[napi]
+  #[allow(clippy::too_many_arguments)]
   pub fn send_template_message(
     &self,
     call: u32,
     to: JsArg,
     content_sid: JsArg,
     content_variables: JsArg,
+    variable_keys: Option<Vec<String>>,
+    variable_values: Option<Vec<JsArg>>,
     idempotency_key: JsArg,
+    allow_sample_values: JsArg,
   ) {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
       let to = phone(&to, "phoneNumber")?;
       let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
-      let variables = optional_object_text(&content_variables, "contentVariables", "INVALID_CONTENT_VARIABLES")?;
+      let variables = convert::variables(&content_variables, variable_keys, variable_values)?;
       let key = convert::idempotency_key(&idempotency_key)?;
+      let allow_samples = flag(&allow_sample_values, "allowSampleValues", "INVALID_ARGUMENT")?;
       client
-        .send_template_message(to, content_sid, variables, key)
+        .send_template_message(to, content_sid, &variables, allow_samples, key)
         .await
         .map(SentMessage::from)
+    })
+  }
+
+  /// A template send checked without being sent; `to` may be absent (the customer's window is then not read).
+  #[napi]
+  #[allow(clippy::too_many_arguments)]
+  pub fn check_template(
+    &self,
+    call: u32,
+    to: JsArg,
+    content_sid: JsArg,
+    content_variables: JsArg,
+    variable_keys: Option<Vec<String>>,
+    variable_values: Option<Vec<JsArg>>,
+    idempotency_key: JsArg,
+    allow_sample_values: JsArg,
+  ) {
+    let client = self.inner.clone();
+    self.bridge.run(call, async move {
+      let to = optional_string(&to, "to", "INVALID_PHONE_NUMBER")?;
+      let content_sid = string(&content_sid, "contentSid", "INVALID_CONTENT_SID")?;
+      let variables = convert::variables(&content_variables, variable_keys, variable_values)?;
+      let key = convert::idempotency_key(&idempotency_key)?;
+      let allow_samples = flag(&allow_sample_values, "allowSampleValues", "INVALID_ARGUMENT")?;
+      let draft = Draft::Template {
+        content_sid,
+        variables: &variables,
+        allow_samples,
+      };
+      client.preflight(to, draft, key).await.map(PreflightResult::from)
+    })
+  }
+
+  /// A text send checked without being sent.
+  #[napi]
+  pub fn check_message(&self, call: u32, to: JsArg, text: JsArg, author: JsArg, idempotency_key: JsArg) {
+    let client = self.inner.clone();
+    self.bridge.run(call, async move {
+      let to = phone(&to, "to")?;
+      let text = string(&text, "text", "INVALID_TEXT")?;
+      let author = optional_string(&author, "author", "INVALID_AUTHOR")?;
+      let key = convert::idempotency_key(&idempotency_key)?;
+      let draft = Draft::Text { text, author };
+      client.preflight(Some(to), draft, key).await.map(PreflightResult::from)
+    })
+  }
+
+  /// An image-by-URL send checked without being sent (the image is not fetched).
+  #[napi]
+  pub fn check_image_message_by_url(
+    &self,
+    call: u32,
+    to: JsArg,
+    media_url: JsArg,
+    caption: JsArg,
+    idempotency_key: JsArg,
+  ) {
+    let client = self.inner.clone();
+    self.bridge.run(call, async move {
+      let to = phone(&to, "to")?;
+      let url = string(&media_url, "mediaUrl", "INVALID_MEDIA_URL")?;
+      let caption = convert::caption(&caption)?;
+      let key = convert::idempotency_key(&idempotency_key)?;
+      let draft = Draft::Image { url, caption };
+      client.preflight(Some(to), draft, key).await.map(PreflightResult::from)
     })
   }
 

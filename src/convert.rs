@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use napi::bindgen_prelude::{FromNapiValue, JsValue, TypeName, Unknown, ValidateNapiValue, ValueType};
 use napi::sys;
 use napi_derive::napi;
-use twilio_core::{Error, Options, Secret};
+use twilio_core::{Error, Options, Secret, VariableValue, Variables};
 
 /// The constructor's options as JS spells them, each with the JavaScript type it takes: the fields of
 /// [`ClientOptions`], in order. The JS entry refuses any other name, and a value of another type by its name and
@@ -38,6 +38,8 @@ pub const OPTIONS: &[(&str, &str)] = &[
   ("webhookAuthToken", "string"),
   ("webhookEnabled", "boolean"),
   ("freeformOutsideWindow", "string"),
+  ("templateCacheTtlMs", "number"),
+  ("templateUnavailable", "string"),
   ("maxQueueMs", "number"),
   ("redisUrl", "string"),
   ("logLevel", "string"),
@@ -72,6 +74,8 @@ pub struct ClientOptions {
   pub webhook_auth_token: Option<String>,
   pub webhook_enabled: Option<bool>,
   pub freeform_outside_window: Option<String>,
+  pub template_cache_ttl_ms: Option<f64>,
+  pub template_unavailable: Option<String>,
   pub max_queue_ms: Option<f64>,
   pub redis_url: Option<String>,
   pub log_level: Option<String>,
@@ -125,6 +129,8 @@ impl ClientOptions {
       webhook_auth_token: self.webhook_auth_token.map(Secret::new),
       webhook_enabled: self.webhook_enabled,
       freeform_outside_window: self.freeform_outside_window,
+      template_cache_ttl_ms: whole(self.template_cache_ttl_ms, "templateCacheTtlMs")?,
+      template_unavailable: self.template_unavailable,
       max_queue_ms: whole(self.max_queue_ms, "maxQueueMs")?,
       log_level: self.log_level,
       redis_url: self.redis_url.map(Secret::new),
@@ -266,6 +272,34 @@ pub fn optional_object_text<'a>(value: &'a JsArg, name: &str, code: &'static str
   }
 }
 
+/// `contentVariables`: a plain object arrives as its keys and values (read by the JS entry, each value by its JS
+/// type, so that a Date, NaN or a boolean is refused for what it is instead of being turned into text by JSON);
+/// anything else as it is, where text is the legacy JSON object string.
+pub fn variables(value: &JsArg, keys: Option<Vec<String>>, values: Option<Vec<JsArg>>) -> Result<Variables, Error> {
+  if let (Some(keys), Some(values)) = (keys, values) {
+    let pairs = keys
+      .into_iter()
+      .zip(values)
+      .filter_map(|(key, value)| {
+        let value = match value {
+          JsArg::Text(text) => VariableValue::Text(text),
+          JsArg::Number(n) => VariableValue::number(n),
+          // As JSON drops it: the variable is not given.
+          JsArg::Absent("undefined") => return None,
+          JsArg::Absent(_) => VariableValue::Null,
+          other => VariableValue::Other(other.described()),
+        };
+        Some((key, value))
+      })
+      .collect();
+    return Ok(Variables(pairs));
+  }
+  match optional_object_text(value, "contentVariables", "INVALID_CONTENT_VARIABLES")? {
+    Some(text) => Variables::parse(text),
+    None => Ok(Variables::default()),
+  }
+}
+
 /// A boolean option; absent is `false`.
 pub fn flag(value: &JsArg, name: &str, code: &'static str) -> Result<bool, Error> {
   match value {
@@ -310,6 +344,31 @@ mod tests {
     assert!(error.to_string().ends_with("got an array"));
     let error = string(&JsArg::Number(f64::NEG_INFINITY), "to", "INVALID_PHONE_NUMBER").unwrap_err();
     assert_eq!(error.to_string(), "to must be a string, got a number (-Infinity)");
+  }
+
+  #[test]
+  fn variables_keep_each_values_js_kind() {
+    let keys = vec!["1".to_string(), "2".to_string(), "3".to_string(), "4".to_string()];
+    let values = vec![
+      JsArg::Text("Ann".into()),
+      JsArg::Number(42.0),
+      JsArg::Other("Date"),
+      JsArg::Absent("undefined"),
+    ];
+    let parsed = variables(&JsArg::Absent("undefined"), Some(keys), Some(values)).unwrap();
+    assert_eq!(
+      parsed.0,
+      vec![
+        ("1".to_string(), VariableValue::Text("Ann".into())),
+        ("2".to_string(), VariableValue::Number("42".into())),
+        ("3".to_string(), VariableValue::Other("a Date".into())),
+      ]
+    );
+    let text = variables(&JsArg::Text(r#"{"1":"a"}"#.into()), None, None).unwrap();
+    assert_eq!(text.0, vec![("1".to_string(), VariableValue::Text("a".into()))]);
+    assert!(variables(&JsArg::Absent("null"), None, None).unwrap().0.is_empty());
+    let error = variables(&JsArg::Other("array"), None, None).unwrap_err();
+    assert_eq!(error.code(), "INVALID_CONTENT_VARIABLES");
   }
 
   #[test]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use napi::bindgen_prelude::{JsValue, Object};
 use napi::{Env, Status};
 use napi_derive::napi;
-use twilio_core::{Code, Error, LogLine, RequestRecord, Sent, Totals, Uploaded};
+use twilio_core::{Code, Error, LogLine, Preflight, RequestRecord, Sent, TemplateReport, Totals, Uploaded};
 
 /// One Twilio request, as the debug log and the `twilio-api-client:request` channel show it.
 #[napi(object)]
@@ -102,6 +102,43 @@ impl From<Sent> for SentMessage {
       conversation_sid: sent.conversation_sid,
       body: sent.body,
       data_json: sent.json,
+    }
+  }
+}
+
+/// A send that would go, checked without being sent.
+#[napi(object)]
+pub struct PreflightResult {
+  /// Whether the customer's 24-hour window is open, when it was read (free-form messages, unapproved templates).
+  pub window_open: Option<bool>,
+  pub template: Option<TemplateResult>,
+}
+
+/// The template a check read.
+#[napi(object)]
+pub struct TemplateResult {
+  pub content_sid: String,
+  /// Null when the Content API could not answer and `templateUnavailable: 'send'` lets it go unchecked.
+  pub friendly_name: Option<String>,
+  /// WhatsApp's approval status (`approved`, `unsubmitted`, `received`, `pending`, `rejected`, `paused`, `disabled`).
+  pub approval_status: Option<String>,
+}
+
+impl From<TemplateReport> for TemplateResult {
+  fn from(report: TemplateReport) -> Self {
+    Self {
+      content_sid: report.content_sid,
+      friendly_name: report.friendly_name,
+      approval_status: report.approval_status,
+    }
+  }
+}
+
+impl From<Preflight> for PreflightResult {
+  fn from(preflight: Preflight) -> Self {
+    Self {
+      window_open: preflight.window_open,
+      template: preflight.template.map(TemplateResult::from),
     }
   }
 }

@@ -9,8 +9,9 @@ use serde_json::Value;
 /// Which of a description's paths the sandbox serves.
 type KeepPath = fn(&str) -> bool;
 
-const SPECS: [(&str, KeepPath); 2] = [
+const SPECS: [(&str, KeepPath); 3] = [
   ("twilio_conversations_v1.json", |_| true),
+  ("twilio_content_v1.json", |_| true),
   ("twilio_api_v2010.json", |path| {
     path == "/2010-04-01/Accounts/{Sid}.json" || path.starts_with("/2010-04-01/Accounts/{AccountSid}/Messages")
   }),

@@ -18,8 +18,11 @@ use crate::messages::{ImageSource, Messages, Sent, Uploaded};
 use crate::observe::Observer;
 use crate::pacing::Pacer;
 use crate::phone::Customer;
+use crate::preflight::{Draft, Preflight};
 use crate::receipts::DeliveryStatus;
 use crate::resolver::Resolver;
+use crate::templates::Templates;
+use crate::variables::Variables;
 use crate::webhooks::{WebhookConfiguration, WebhookSettings};
 use crate::window::{Window, Windows};
 
@@ -68,7 +71,14 @@ impl Client {
     let resolver = Arc::new(Resolver::new(api.clone(), &config, log.clone(), fleet));
     let conversations = Arc::new(Conversations::new(api.clone(), resolver.clone()));
     let windows = Arc::new(Windows::new(api.clone(), conversations.clone()));
-    let messages = Messages::new(api.clone(), resolver.clone(), config.clone(), windows.clone())?;
+    let templates = Arc::new(Templates::new(api.clone(), &config, log.clone()));
+    let messages = Messages::new(
+      api.clone(),
+      resolver.clone(),
+      config.clone(),
+      windows.clone(),
+      templates,
+    )?;
     let agents = Agents::new(api.clone(), conversations.clone());
     Ok(Self {
       config,
@@ -121,14 +131,22 @@ impl Client {
     self.within_deadline(Box::pin(call)).await
   }
 
+  /// `allow_samples`: a placeholder without a value goes, for Twilio to fill with the template's sample.
   pub async fn send_template_message(
     &self,
     to: &str,
     content_sid: &str,
-    variables: Option<&str>,
+    variables: &Variables,
+    allow_samples: bool,
     key: Option<&str>,
   ) -> Result<Sent> {
-    let call = self.messages.template(to, content_sid, variables, key);
+    let call = self.messages.template(to, content_sid, variables, allow_samples, key);
+    self.within_deadline(Box::pin(call)).await
+  }
+
+  /// Every check a send makes before its first write, made alone, with reads only: whether it would be sent.
+  pub async fn preflight(&self, to: Option<&str>, draft: Draft<'_>, key: Option<&str>) -> Result<Preflight> {
+    let call = self.messages.preflight(to, draft, key);
     self.within_deadline(Box::pin(call)).await
   }
 

@@ -19,6 +19,8 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(90);
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
 pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
+/// How long a template's definition (and its WhatsApp approval) is trusted before it is read again.
+pub const DEFAULT_TEMPLATE_CACHE_TTL: Duration = Duration::from_secs(300);
 /// WhatsApp's media size limit.
 pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Twilio's limit on writes per second to one conversation, and on conversation creations per service.
@@ -95,6 +97,11 @@ pub struct Options {
   /// `TWILIO_FREEFORM_OUTSIDE_WINDOW`: `send` (default) or `refuse` free-form messages to a WhatsApp customer whose
   /// 24-hour window is closed.
   pub freeform_outside_window: Option<String>,
+  /// `TWILIO_TEMPLATE_CACHE_TTL_MS`: how long a template's definition is kept, default 300000 (5 minutes).
+  pub template_cache_ttl_ms: Option<u64>,
+  /// `TWILIO_TEMPLATE_UNAVAILABLE`: when the Content API cannot answer, `send` (default) the template with its
+  /// variables checked on their own and one warning per template, or `refuse` it.
+  pub template_unavailable: Option<String>,
   pub log_level: Option<String>,
 }
 
@@ -156,6 +163,18 @@ pub enum OutsideWindow {
   #[default]
   Send,
   /// It fails with `OUTSIDE_WHATSAPP_WINDOW` before any message request.
+  Refuse,
+}
+
+/// What becomes of a template send when its definition cannot be read (the Content API does not answer, or the
+/// credentials may not read it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, VariantNames)]
+#[strum(serialize_all = "lowercase")]
+pub enum TemplateUnavailable {
+  /// It is sent, its variables checked on their own (values, keys, counts), with one warning per template.
+  #[default]
+  Send,
+  /// It fails with `TEMPLATE_UNAVAILABLE` before any message request.
   Refuse,
 }
 
@@ -258,6 +277,8 @@ pub struct Hosts {
   pub api: String,
   pub conversations: String,
   pub media: String,
+  /// The Content API: templates and their WhatsApp approval.
+  pub content: String,
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +311,8 @@ pub struct Config {
   pub media_root: Option<std::path::PathBuf>,
   pub webhook_enabled: bool,
   pub freeform_outside_window: OutsideWindow,
+  pub template_cache_ttl: Duration,
+  pub template_unavailable: TemplateUnavailable,
   /// What the JS entry logs (it owns the logger).
   pub log_level: LogLevel,
 }
@@ -362,6 +385,7 @@ fn twilio_hosts(region: Option<String>, edge: Option<String>) -> Hosts {
   Hosts {
     api: host("api"),
     conversations: host("conversations"),
+    content: host("content"),
     media: format!(
       "https://mcs.{}.twilio.com",
       region.clone().unwrap_or_else(|| "us1".to_string())
@@ -420,6 +444,7 @@ fn hosts(base_url: Option<String>, region: Option<String>, edge: Option<String>)
       Hosts {
         api: origin.clone(),
         conversations: origin.clone(),
+        content: origin.clone(),
         media: origin,
       }
     }
@@ -552,6 +577,17 @@ impl Config {
         options.freeform_outside_window,
         env("TWILIO_FREEFORM_OUTSIDE_WINDOW"),
       )?,
+      template_cache_ttl: millis(
+        options.template_cache_ttl_ms,
+        "templateCacheTtlMs",
+        "TWILIO_TEMPLATE_CACHE_TTL_MS",
+        DEFAULT_TEMPLATE_CACHE_TTL,
+      )?,
+      template_unavailable: choice(
+        "templateUnavailable",
+        options.template_unavailable,
+        env("TWILIO_TEMPLATE_UNAVAILABLE"),
+      )?,
       log_level: choice("logLevel", options.log_level, env("TWILIO_LOG_LEVEL"))?,
     })
   }
@@ -672,6 +708,9 @@ mod tests {
     assert_eq!(config.delivery, Delivery::Conversations);
     assert_eq!(config.hosts.conversations, "https://conversations.twilio.com");
     assert_eq!(config.hosts.media, "https://mcs.us1.twilio.com");
+    assert_eq!(config.hosts.content, "https://content.twilio.com");
+    assert_eq!(config.template_cache_ttl, DEFAULT_TEMPLATE_CACHE_TTL);
+    assert_eq!(config.template_unavailable, TemplateUnavailable::Send);
   }
 
   #[test]
@@ -757,6 +796,7 @@ mod tests {
       "https://conversations.dublin.ie1.twilio.com"
     );
     assert_eq!(config.hosts.media, "https://mcs.ie1.twilio.com");
+    assert_eq!(config.hosts.content, "https://content.dublin.ie1.twilio.com");
     let edge_only = resolve(
       Options {
         edge: Some("sydney".into()),

@@ -12,8 +12,8 @@ use crate::error::Result;
 use crate::http::{Body, Http, Method, Request};
 use crate::pacing::PaceKey;
 use crate::records::{
-  Answer, Configuration, ConversationInfo, ConversationRecord, MessageResource, Page, ParticipantConversation,
-  ParticipantRecord, ReceiptRecord,
+  Answer, ApprovalRecord, Configuration, ContentRecord, ConversationInfo, ConversationRecord, MessageResource, Page,
+  ParticipantConversation, ParticipantRecord, ReceiptRecord,
 };
 use chrono::{DateTime, Utc};
 
@@ -422,6 +422,18 @@ impl Api {
       .await
   }
 
+  /// GET /v1/Content/{Sid} on the Content API: a template's definition.
+  pub async fn content(&self, content_sid: &str) -> Result<ContentRecord> {
+    let url = url(&self.hosts.content, &["v1", "Content", content_sid]);
+    self.http.decode(&Request::get(url)).await
+  }
+
+  /// GET /v1/Content/{Sid}/ApprovalRequests: the template's WhatsApp approval.
+  pub async fn content_approval(&self, content_sid: &str) -> Result<ApprovalRecord> {
+    let url = url(&self.hosts.content, &["v1", "Content", content_sid, "ApprovalRequests"]);
+    self.http.decode(&Request::get(url)).await
+  }
+
   /// POST /v1/Services/{ChatServiceSid}/Media on the Media Content Service: the raw bytes with their type.
   pub async fn upload_media(
     &self,
@@ -493,6 +505,7 @@ mod tests {
       api: "http://127.0.0.1:1".into(),
       conversations: "http://127.0.0.1:1".into(),
       media: "http://127.0.0.1:1".into(),
+      content: "http://127.0.0.1:1".into(),
     };
     let api = Api::new(http, hosts, "AC1".into(), None);
     for (page, expected) in [

@@ -185,19 +185,6 @@ pub fn content_sid(value: &str) -> Result<&str> {
   Ok(value)
 }
 
-/// Content variables as a JSON object text; `None` when there are none, so that nothing is sent.
-pub fn content_variables(value: Option<&str>) -> Result<Option<String>> {
-  let Some(text) = value else { return Ok(None) };
-  match serde_json::from_str::<Value>(text) {
-    Ok(Value::Object(map)) if map.is_empty() => Ok(None),
-    Ok(Value::Object(map)) => Ok(Some(Value::Object(map).to_string())),
-    _ => Err(Error::invalid(
-      "INVALID_CONTENT_VARIABLES",
-      "contentVariables must be a plain object or a JSON object string",
-    )),
-  }
-}
-
 /// An http(s) URL with a host.
 pub fn media_url(value: &str) -> Result<url::Url> {
   let invalid = |why: &str| Error::invalid("INVALID_MEDIA_URL", format!("Invalid media URL: {why}"));
@@ -244,19 +231,6 @@ mod tests {
   }
 
   #[test]
-  fn content_variables_are_a_json_object_and_empty_ones_are_not_sent() {
-    assert_eq!(content_variables(None).unwrap(), None);
-    assert_eq!(content_variables(Some("{}")).unwrap(), None);
-    assert_eq!(
-      content_variables(Some(r#"{"1":"a"}"#)).unwrap().as_deref(),
-      Some(r#"{"1":"a"}"#)
-    );
-    for bad in ["[]", "1", "\"x\"", "{bad", "null"] {
-      assert!(content_variables(Some(bad)).is_err(), "{bad}");
-    }
-  }
-
-  #[test]
   fn media_urls_are_http_or_https_with_a_host() {
     assert!(media_url("https://example.com/a.png").is_ok());
     for bad in [
@@ -276,7 +250,6 @@ mod tests {
       let _ = text(&input);
       let _ = author(&input);
       let _ = content_sid(&input);
-      let _ = content_variables(Some(&input));
       let _ = media_url(&input);
     }
   }

@@ -9,7 +9,10 @@
 //! - [`observe`]: a record of each Twilio request while watched, and running totals.
 //! - [`log`]: lines for the caller's logger: warnings once per event (never per message), what the client changed.
 //! - [`resolver`]: the customer's conversation, found or created, cached (moka), single-flight.
-//! - [`messages`]: the sends (text, template, image) in either delivery mode.
+//! - [`messages`]: the sends (text, template, image) in either delivery mode; [`preflight`]: the same checks made
+//!   alone, with reads only (`checkTemplate`, a dry run of `sendBulk`).
+//! - [`templates`]: templates' definitions and WhatsApp approval from the Content API, cached, and each template
+//!   send checked against them; [`variables`]: a send's variables, checked on their own and encoded.
 //! - [`media`]: media from a URL or a file, guarded, and uploads to the Media Content Service.
 //! - [`phone`], [`input`]: validation of everything a caller hands in.
 //! - [`signature`], [`webhooks`]: webhook signatures, the service's webhook configuration, events typed.
@@ -38,11 +41,14 @@ mod messages;
 mod observe;
 mod pacing;
 mod phone;
+mod preflight;
 mod receipts;
 mod records;
 mod resolver;
 pub mod signature;
 mod sync;
+mod templates;
+mod variables;
 pub mod webhooks;
 mod window;
 
@@ -57,8 +63,10 @@ pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};
 pub use observe::{numbered, Observer, RequestRecord, Totals};
 pub use phone::{mask, Customer};
+pub use preflight::{Draft, Preflight, TemplateReport};
 pub use receipts::DeliveryStatus;
 pub use records::MediaItem;
 pub use records::ReceiptRecord;
+pub use variables::{Value as VariableValue, Variables};
 pub use webhooks::{WebhookConfiguration, WebhookSettings};
 pub use window::Window;

@@ -47,6 +47,46 @@ fn or_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
   Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A Content template as `GET /v1/Content/{Sid}` answers it: its name, sample values and types.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContentRecord {
+  #[serde(default, deserialize_with = "or_default")]
+  pub friendly_name: String,
+  /// The sample (and default) value of each variable.
+  #[serde(default, deserialize_with = "or_default")]
+  pub variables: serde_json::Map<String, Value>,
+  #[serde(default, deserialize_with = "or_default")]
+  pub types: serde_json::Map<String, Value>,
+}
+
+/// A template's WhatsApp approval as `GET /v1/Content/{Sid}/ApprovalRequests` answers it: under `whatsapp`, or
+/// (as the description's list example has it) directly.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApprovalRecord {
+  #[serde(default)]
+  pub whatsapp: Option<ApprovalFields>,
+  #[serde(flatten)]
+  pub direct: ApprovalFields,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApprovalFields {
+  #[serde(default)]
+  pub status: Option<String>,
+  #[serde(default)]
+  pub rejection_reason: Option<String>,
+}
+
+impl ApprovalRecord {
+  /// The WhatsApp fields, wherever Twilio put them.
+  pub fn fields(self) -> ApprovalFields {
+    match self.whatsapp {
+      Some(whatsapp) if whatsapp.status.is_some() => whatsapp,
+      _ => self.direct,
+    }
+  }
+}
+
 /// The fields of a Conversation the client needs.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ConversationInfo {

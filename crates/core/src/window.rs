@@ -78,13 +78,18 @@ impl Windows {
     })
   }
 
-  /// Fails with `OUTSIDE_WHATSAPP_WINDOW` unless the customer's window is open.
-  pub async fn require_open(&self, customer: &Customer) -> Result<()> {
+  /// Whether the customer's window is open: remembered while it is, else read.
+  pub async fn is_open(&self, customer: &Customer) -> Result<bool> {
     let known_open = self
       .lock()
       .get(&customer.number())
       .is_some_and(|until| *until > Instant::now());
-    if known_open || self.get(&customer.e164()).await?.open {
+    Ok(known_open || self.get(&customer.e164()).await?.open)
+  }
+
+  /// Fails with `OUTSIDE_WHATSAPP_WINDOW` unless the customer's window is open.
+  pub async fn require_open(&self, customer: &Customer) -> Result<()> {
+    if self.is_open(customer).await? {
       return Ok(());
     }
     Err(Error::Refused {

@@ -3,12 +3,16 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use twilio_core::Client;
+use twilio_core::{Client, Variables};
 use twilio_sandbox::DEFAULT_TEMPLATE_SID;
 
 mod common;
 
 use common::{Setup, PHONE};
+
+fn variables(json: &str) -> Variables {
+  Variables::parse(json).unwrap()
+}
 
 #[tokio::test]
 async fn a_first_message_takes_three_calls_a_cold_one_two_and_a_warm_one_one() {
@@ -187,7 +191,13 @@ async fn a_template_is_a_message_of_the_conversation() {
   let s = Setup::new().await;
   let client = s.client(|_| {});
   let sent = client
-    .send_template_message(PHONE, DEFAULT_TEMPLATE_SID, Some(r#"{"1":"12/1","2":"3pm"}"#), None)
+    .send_template_message(
+      PHONE,
+      DEFAULT_TEMPLATE_SID,
+      &variables(r#"{"1":"12/1","2":"3pm"}"#),
+      false,
+      None,
+    )
     .await
     .unwrap();
   assert_eq!(
@@ -301,7 +311,7 @@ async fn bad_input_makes_no_request() {
   );
   assert_eq!(
     client
-      .send_template_message(PHONE, "HX1", None, None)
+      .send_template_message(PHONE, "HX1", &Variables::default(), false, None)
       .await
       .unwrap_err()
       .code(),
@@ -323,7 +333,13 @@ async fn messaging_delivery_sends_what_the_old_module_sent_and_passes_the_contra
   let s = Setup::new().await;
   let client = s.client(|o| o.delivery = Some("messaging".into()));
   let sent = client
-    .send_template_message(PHONE, DEFAULT_TEMPLATE_SID, Some(r#"{"1":"a","2":"b"}"#), None)
+    .send_template_message(
+      PHONE,
+      DEFAULT_TEMPLATE_SID,
+      &variables(r#"{"1":"a","2":"b"}"#),
+      false,
+      None,
+    )
     .await
     .unwrap();
   assert!(sent.message_sid.starts_with("SM"));

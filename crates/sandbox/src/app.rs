@@ -71,6 +71,12 @@ impl Incoming {
     self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
   }
 
+  /// The body as JSON (the Content API's requests), when it is JSON.
+  pub fn json(&self) -> Option<Value> {
+    let json = self.content_type().is_some_and(|ct| ct.starts_with("application/json"));
+    json.then(|| serde_json::from_slice(&self.body).ok()).flatten()
+  }
+
   pub fn form(&self) -> Params {
     if self
       .content_type()

@@ -11,8 +11,9 @@ use serde_json::Value;
 use crate::params::Params;
 use crate::template::Template;
 
-const SPECS: [&str; 2] = [
+const SPECS: [&str; 3] = [
   include_str!(concat!(env!("OUT_DIR"), "/twilio_conversations_v1.json")),
+  include_str!(concat!(env!("OUT_DIR"), "/twilio_content_v1.json")),
   include_str!(concat!(env!("OUT_DIR"), "/twilio_api_v2010.json")),
 ];
 
@@ -29,6 +30,8 @@ pub struct Operation {
   pub template: Template,
   query: Vec<ParamDef>,
   form: Vec<ParamDef>,
+  /// The schema of a JSON request body (the Content API's), when the operation takes one.
+  json_body: Option<Value>,
   responses: Vec<(u16, Option<Value>)>,
 }
 
@@ -113,6 +116,9 @@ impl Contract {
                 .collect()
             })
             .unwrap_or_default();
+          let json_body = op["requestBody"]["content"]["application/json"]
+            .get("schema")
+            .map(|s| inline(&doc, s, 12));
           let responses = op["responses"]
             .as_object()
             .map(|r| {
@@ -131,6 +137,7 @@ impl Contract {
             template: Template::parse(template),
             query,
             form,
+            json_body,
             responses,
           });
         }
@@ -168,6 +175,17 @@ impl Operation {
     let where_ = format!("{} {}", self.method, self.template.text());
     check_params(&self.query, query, "query parameter", &where_)?;
     check_params(&self.form, form, "parameter", &where_)
+  }
+
+  /// Checks a JSON request body against the schema Twilio describes; the error names the field. `body` is `None`
+  /// when the request's body is not JSON at all.
+  pub fn check_json_body(&self, body: Option<&Value>) -> Result<(), String> {
+    let Some(schema) = &self.json_body else {
+      return Ok(());
+    };
+    let where_ = format!("{} {}", self.method, self.template.text());
+    let body = body.ok_or_else(|| format!("The body must be JSON for {where_}"))?;
+    check_json(schema, body, "").map_err(|why| format!("{why} for {where_}"))
   }
 
   pub fn declares_status(&self, status: u16) -> bool {
@@ -236,6 +254,68 @@ fn check_value(schema: &Value, value: &str) -> Result<(), String> {
   }
   if schema["type"] == "boolean" && value != "true" && value != "false" {
     return Err(format!("must be true or false, not '{value}'"));
+  }
+  Ok(())
+}
+
+/// A JSON value against a schema: its type, the required and the undescribed fields of objects (where the schema
+/// forbids others), and every item of an array, recursively.
+fn check_json(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+  let name = if at.is_empty() {
+    "the body".to_string()
+  } else {
+    format!("'{at}'")
+  };
+  let kind_ok = match schema["type"].as_str() {
+    Some("object") => value.is_object(),
+    Some("array") => value.is_array(),
+    Some("string") => value.is_string(),
+    Some("number") => value.is_number(),
+    Some("integer") => value.is_i64() || value.is_u64(),
+    Some("boolean") => value.is_boolean(),
+    _ => true,
+  };
+  let null_allowed = value.is_null() && schema["nullable"] == true;
+  if !(kind_ok || null_allowed) {
+    return Err(format!("{name} must be of type {}", schema["type"]));
+  }
+  if let Some(options) = schema["enum"].as_array() {
+    if !value.is_null() && !options.contains(value) {
+      return Err(format!("{name} must be one of {}", Value::Array(options.clone())));
+    }
+  }
+  let field = |key: &str| {
+    if at.is_empty() {
+      key.to_string()
+    } else {
+      format!("{at}.{key}")
+    }
+  };
+  if let Some(fields) = value.as_object() {
+    let props = schema["properties"].as_object();
+    for required in schema["required"]
+      .as_array()
+      .into_iter()
+      .flatten()
+      .filter_map(Value::as_str)
+    {
+      if !fields.contains_key(required) {
+        return Err(format!("the required field '{}' is missing", field(required)));
+      }
+    }
+    for (key, item) in fields {
+      match (props.and_then(|p| p.get(key)), &schema["additionalProperties"]) {
+        (Some(prop), _) => check_json(prop, item, &field(key))?,
+        (None, Value::Bool(false)) => return Err(format!("Twilio does not define the field '{}'", field(key))),
+        (None, extra @ Value::Object(_)) => check_json(extra, item, &field(key))?,
+        (None, _) => {}
+      }
+    }
+  }
+  if let (Some(items), Some(values)) = (schema.get("items"), value.as_array()) {
+    for (i, item) in values.iter().enumerate() {
+      check_json(items, item, &format!("{at}[{i}]"))?;
+    }
   }
   Ok(())
 }
@@ -320,6 +400,21 @@ mod tests {
       ("Participant".into(), "{}".into()),
     ]);
     assert!(op.check_request(&Params::default(), &form).is_ok());
+  }
+
+  #[test]
+  fn a_content_body_is_checked_against_its_json_schema() {
+    let op = contract().find("POST", "/v1/Content").unwrap();
+    let ok = serde_json::json!({"language": "en", "types": {"twilio/text": {"body": "Hi {{1}}"}}});
+    assert_eq!(op.check_json_body(Some(&ok)), Ok(()));
+    let missing = serde_json::json!({"types": {}});
+    assert!(op.check_json_body(Some(&missing)).unwrap_err().contains("'language'"));
+    let extra = serde_json::json!({"language": "en", "types": {"twilio/text": {"body": "x", "title": "t"}}});
+    let error = op.check_json_body(Some(&extra)).unwrap_err();
+    assert!(error.contains("'types.twilio/text.title'"), "{error}");
+    let wrong = serde_json::json!({"language": "en", "types": {}, "variables": {"1": 5}});
+    assert!(op.check_json_body(Some(&wrong)).unwrap_err().contains("'variables.1'"));
+    assert!(op.check_json_body(None).unwrap_err().contains("must be JSON"));
   }
 
   #[test]

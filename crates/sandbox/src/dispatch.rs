@@ -236,6 +236,7 @@ async fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
       .ok_or_else(|| ApiError::new(500, 20500, format!("Twilio's description has no {method} {template}")))?;
     operation
       .check_request(&incoming.query, &form)
+      .and_then(|()| operation.check_json_body(incoming.json().as_ref()))
       .map_err(|why| ApiError::bad_request(20001, why))?;
   }
   routes::answer(app, incoming, matched, &form).await

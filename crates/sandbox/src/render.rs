@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::params::Params;
 use crate::state::records::ScopedWebhook;
 use crate::state::webhooks::WebhookConfig;
-use crate::state::{Account, Conversation, Media, Message, Participant, Receipt, SmsMessage, Timers};
+use crate::state::{Account, Content, Conversation, Media, Message, Participant, Receipt, SmsMessage, Timers};
 
 /// What a rendering needs besides the resource: the origin, the account, and the path prefix of the request
 /// (`/v1` or `/v1/Services/IS…`).
@@ -49,6 +49,51 @@ fn timers(timers: &Timers) -> Value {
 impl Rendering<'_> {
   fn url(&self, path: &str) -> String {
     format!("{}{}{}", self.base, self.prefix, path)
+  }
+
+  /// A Content resource, as `GET /v1/Content/{Sid}` answers it.
+  pub fn content(&self, c: &Content) -> Value {
+    let url = self.url(&format!("/Content/{}", c.sid));
+    let mut value = self.content_fields(c);
+    value["url"] = json!(url);
+    value["links"] = json!({
+      "approval_create": format!("{url}/ApprovalRequests/whatsapp"),
+      "approval_fetch": format!("{url}/ApprovalRequests"),
+    });
+    value
+  }
+
+  fn content_fields(&self, c: &Content) -> Value {
+    json!({
+      "date_created": iso(c.date_created),
+      "date_updated": iso(c.date_updated),
+      "sid": c.sid,
+      "account_sid": self.account.account_sid,
+      "friendly_name": c.friendly_name,
+      "language": c.language,
+      "variables": c.variables,
+      "types": c.types,
+    })
+  }
+
+  /// An item of `GET /v1/ContentAndApprovals`: the approval's fields directly under `approval_requests`, as the
+  /// description's example has them.
+  pub fn content_and_approvals(&self, c: &Content, now: DateTime<Utc>) -> Value {
+    let mut value = self.content_fields(c);
+    value["approval_requests"] = approval(c, now);
+    value
+  }
+
+  /// `GET /v1/Content/{Sid}/ApprovalRequests`: the WhatsApp approval under `whatsapp`.
+  pub fn approval_fetch(&self, c: &Content, now: DateTime<Utc>) -> Value {
+    let mut whatsapp = approval(c, now);
+    whatsapp["type"] = json!("whatsapp");
+    json!({
+      "sid": c.sid,
+      "account_sid": self.account.account_sid,
+      "whatsapp": whatsapp,
+      "url": self.url(&format!("/Content/{}/ApprovalRequests", c.sid)),
+    })
   }
 
   pub fn conversation(&self, c: &Conversation) -> Value {
@@ -310,6 +355,22 @@ impl Rendering<'_> {
     self.scoped(&mut value);
     value
   }
+}
+
+/// A template's WhatsApp approval as Twilio renders it; empty fields and `unsubmitted` before any request.
+pub fn approval(c: &Content, now: DateTime<Utc>) -> Value {
+  let (name, category) = c
+    .approval
+    .as_ref()
+    .map_or(("", ""), |a| (a.name.as_str(), a.category.as_str()));
+  json!({
+    "name": name,
+    "category": category,
+    "content_type": if c.approval.is_some() { c.sent_type().unwrap_or_default() } else { "" },
+    "status": c.approval_status(now),
+    "rejection_reason": c.approval.as_ref().map_or("", |a| a.rejection_reason.as_str()),
+    "allow_category_change": true,
+  })
 }
 
 /// Twilio's v1 list envelope over one page of `items`, with `meta.key` and a followable `next_page_url`.

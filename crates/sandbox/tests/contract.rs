@@ -212,6 +212,30 @@ async fn every_served_operation_answers_as_twilio_describes_it() {
     format!("/2010-04-01/Accounts/{account}.json"),
     h.get(&format!("/2010-04-01/Accounts/{account}.json")).await,
   ));
+  let content = h
+    .post_json(
+      "/v1/Content",
+      json!({"friendly_name": "walk", "language": "en", "variables": {"1": "a"}, "types": {"twilio/text": {"body": "Hi {{1}}"}}}),
+    )
+    .await;
+  let content_sid = content.body["sid"].as_str().unwrap().to_string();
+  walked.push(("POST", "/v1/Content".to_string(), content));
+  walked.push(("GET", "/v1/Content".to_string(), h.get("/v1/Content").await));
+  let one = format!("/v1/Content/{content_sid}");
+  walked.push(("GET", one.clone(), h.get(&one).await));
+  let approvals = format!("{one}/ApprovalRequests");
+  walked.push(("GET", approvals.clone(), h.get(&approvals).await));
+  let submit = format!("{approvals}/whatsapp");
+  let submitted = h
+    .post_json(&submit, json!({"name": "walk", "category": "UTILITY"}))
+    .await;
+  walked.push(("POST", submit, submitted));
+  walked.push((
+    "GET",
+    "/v1/ContentAndApprovals".to_string(),
+    h.get("/v1/ContentAndApprovals").await,
+  ));
+  walked.push(("DELETE", one.clone(), h.delete(&one).await));
 
   let mut problems = Vec::new();
   for (method, path, answer) in &walked {

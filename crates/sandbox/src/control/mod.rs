@@ -1,5 +1,6 @@
 //! The control API, under `/__sandbox/` and never under a Twilio path: reset, state dump, request log, seeds,
-//! latency, faults, limits, the clock, API keys, customers' messages, receipts, the webhooks called, and a sample
+//! latency, faults, limits, the clock, API keys, customers' messages, receipts, templates' WhatsApp approval, the
+//! webhooks called, and a sample
 //! image for media-by-URL tests. It needs no credentials and its requests are not logged.
 
 mod seed;
@@ -12,7 +13,7 @@ use serde_json::{json, Value};
 use crate::app::{App, Incoming, CONTROL_PREFIX};
 use crate::faults::{Fault, FaultSpec};
 use crate::state::inbound::{Changes, Inbound};
-use seed::{change_conversation, seed_conversations, seed_template};
+use seed::{change_approval, change_conversation, seed_conversations, seed_template, template_summary};
 
 pub const SAMPLE_PNG: &[u8] = include_bytes!("../../assets/sample.png");
 
@@ -107,6 +108,14 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
         .map_err(Refusal::from)
     }
     (&Method::POST, ["templates"]) => seed_template(app, &incoming),
+    (&Method::POST, ["templates", sid, "approval"]) => change_approval(app, &incoming, sid),
+    (&Method::DELETE, ["templates", sid]) => {
+      let path = incoming.path.clone();
+      let deleted = app.lock().delete_content(sid, &path);
+      deleted
+        .map(|()| StatusCode::NO_CONTENT.into_response())
+        .map_err(Refusal::from)
+    }
     (&Method::POST, ["latency"]) => parse::<Latency>(&incoming).map(|l| {
       app.lock().latency_ms = l.ms;
       reply(StatusCode::OK, json!({ "ms": l.ms }))
@@ -283,7 +292,7 @@ fn dump(app: &App) -> Response {
       "conversations": conversations,
       "messages": state.sms.iter().map(|m| ctx.sms(m)).collect::<Vec<_>>(),
       "media": media,
-      "templates": state.templates.values().map(|t| json!({"sid": t.sid, "friendly_name": t.friendly_name, "body": t.body})).collect::<Vec<_>>(),
+      "templates": state.contents_in_order().iter().map(|c| template_summary(app, &state, &c.sid)).collect::<Vec<_>>(),
       "address_configurations": state.address_configurations,
     }),
   )

@@ -8,8 +8,10 @@ use serde_json::{json, Value};
 
 use super::{bad, parse, reply, ControlResult, Refusal};
 use crate::app::{App, Incoming};
+use crate::render::approval;
 use crate::sid::new_sid;
-use crate::state::{Binding, ConvState, ConversationInput, MessageInput, ParticipantInput, State, Template};
+use crate::state::content::APPROVAL_STATUSES;
+use crate::state::{Binding, ContentInput, ConvState, ConversationInput, MessageInput, ParticipantInput, State};
 
 #[derive(Deserialize)]
 struct SeedParticipant {
@@ -37,11 +39,28 @@ struct SeedConversation {
   messages: Vec<SeedMessage>,
 }
 
+/// A template in the Content API: a `twilio/text` of `body`, or the `types` given; approved for WhatsApp unless
+/// `approval` names another status.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SeedTemplate {
   sid: Option<String>,
   friendly_name: Option<String>,
-  body: String,
+  language: Option<String>,
+  body: Option<String>,
+  types: Option<serde_json::Map<String, Value>>,
+  #[serde(default)]
+  variables: std::collections::BTreeMap<String, String>,
+  approval: Option<String>,
+  rejection_reason: Option<String>,
+}
+
+/// WhatsApp's verdict on a template, set by the control API at once.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ApprovalChange {
+  status: String,
+  rejection_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,12 +186,63 @@ pub(super) fn seed_template(app: &App, incoming: &Incoming) -> ControlResult {
   if !crate::sid::is_sid(&sid, "HX") {
     return Err(bad("a template SID is HX followed by 32 hex digits"));
   }
-  let template = Template {
-    sid: sid.clone(),
-    friendly_name: seed.friendly_name.unwrap_or_else(|| "template".to_string()),
-    body: seed.body,
+  let types = match (seed.types, seed.body) {
+    (Some(types), None) => types,
+    (None, Some(body)) => serde_json::Map::from_iter([("twilio/text".to_string(), json!({ "body": body }))]),
+    _ => return Err(bad("give one of body (a twilio/text template) or types")),
   };
-  let body = json!({ "sid": template.sid, "friendly_name": template.friendly_name, "body": template.body });
-  app.lock().templates.insert(sid, template);
-  Ok(reply(StatusCode::CREATED, body))
+  let status = seed.approval.unwrap_or_else(|| "approved".to_string());
+  check_status(&status)?;
+  let mut state = app.lock();
+  state
+    .create_content(ContentInput {
+      sid: Some(sid.clone()),
+      friendly_name: Some(seed.friendly_name.unwrap_or_else(|| "template".to_string())),
+      language: seed.language.unwrap_or_else(|| "en".to_string()),
+      variables: seed.variables,
+      types,
+    })
+    .map_err(Refusal::from)?;
+  if status != "unsubmitted" {
+    state
+      .set_approval(&sid, &status, seed.rejection_reason)
+      .map_err(Refusal::from)?;
+  }
+  Ok(reply(StatusCode::CREATED, template_summary(app, &state, &sid)))
+}
+
+/// Sets a template's WhatsApp approval status (and a rejection's reason) at once.
+pub(super) fn change_approval(app: &App, incoming: &Incoming, sid: &str) -> ControlResult {
+  let change: ApprovalChange = parse(incoming)?;
+  check_status(&change.status)?;
+  let mut state = app.lock();
+  state
+    .set_approval(sid, &change.status, change.rejection_reason)
+    .map_err(Refusal::from)?;
+  Ok(reply(StatusCode::OK, template_summary(app, &state, sid)))
+}
+
+fn check_status(status: &str) -> Result<(), Refusal> {
+  if APPROVAL_STATUSES.contains(&status) {
+    return Ok(());
+  }
+  Err(bad(format!("approval must be one of {}", APPROVAL_STATUSES.join(", "))))
+}
+
+/// A template as the control API shows it: the Content resource, the text a send renders (before variables),
+/// and its WhatsApp approval.
+pub(super) fn template_summary(app: &App, state: &State, sid: &str) -> Value {
+  let Some(content) = state.contents.get(sid) else {
+    return Value::Null;
+  };
+  let mut value = app.rendering(state, "/v1").content(content);
+  let body = content
+    .sent_type()
+    .and_then(|t| content.types.get(t))
+    .and_then(|t| t.get("body"))
+    .cloned()
+    .unwrap_or(Value::Null);
+  value["body"] = body;
+  value["approval"] = approval(content, state.now());
+  value
 }

@@ -1,7 +1,9 @@
 //! Every operation the sandbox emulates, in one typed table: its method, its template as Twilio's OpenAPI files
 //! write it, and its handler. A request is matched once; the values of the template's `{…}` segments come out of
-//! that match. Service-scoped paths (`/v1/Services/{IS}/…`) are the same operations on the default service.
+//! that match. Service-scoped paths (`/v1/Services/{IS}/…`) are the same operations on the default service. The
+//! Content API's paths (`/v1/Content…`) share the origin: no Conversations path begins so.
 
+pub mod content;
 pub mod conversations;
 pub mod inbound;
 pub mod media;
@@ -65,6 +67,13 @@ pub enum Route {
   UploadMedia,
   FetchMedia,
   MediaContent,
+  CreateContent,
+  ListContents,
+  FetchContent,
+  DeleteContent,
+  ListContentsAndApprovals,
+  FetchApproval,
+  CreateApproval,
 }
 
 /// Where a route is served.
@@ -228,6 +237,18 @@ const TABLE: &[(&str, &str, Route, Scope)] = &[
     MediaContent,
     Undescribed,
   ),
+  ("POST", "/v1/Content", CreateContent, Exact),
+  ("GET", "/v1/Content", ListContents, Exact),
+  ("GET", "/v1/Content/{Sid}", FetchContent, Exact),
+  ("DELETE", "/v1/Content/{Sid}", DeleteContent, Exact),
+  ("GET", "/v1/ContentAndApprovals", ListContentsAndApprovals, Exact),
+  ("GET", "/v1/Content/{Sid}/ApprovalRequests", FetchApproval, Exact),
+  (
+    "POST",
+    "/v1/Content/{ContentSid}/ApprovalRequests/whatsapp",
+    CreateApproval,
+    Exact,
+  ),
 ];
 
 /// One row of the table, its template parsed.
@@ -379,6 +400,13 @@ pub async fn answer(app: &App, incoming: &Incoming, matched: Matched, form: &Par
     UploadMedia => media::upload(app, incoming).await?,
     FetchMedia => media::fetch(app, incoming, value(0), false)?,
     MediaContent => media::fetch(app, incoming, value(0), true)?,
+    CreateContent => request.create_content()?,
+    ListContents => request.list_contents()?,
+    FetchContent => request.fetch_content()?,
+    DeleteContent => request.delete_content()?,
+    ListContentsAndApprovals => request.list_contents_and_approvals()?,
+    FetchApproval => request.fetch_approval()?,
+    CreateApproval => request.create_approval()?,
   })
 }
 

@@ -1,19 +1,15 @@
-//! Conversation messages and the content templates they may be rendered from: body length, content SIDs and
-//! variables, media SIDs, message attributes. A message wakes an inactive conversation and restarts its timers.
+//! Conversation messages: body length, content SIDs and variables (rendered by [`super::content`]), media SIDs,
+//! message attributes. A message wakes an inactive conversation and restarts its timers.
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-
+use super::content::ContentCodes;
 use super::limits::check_attributes;
-use super::receipts::receipts_for;
+use super::receipts::{receipts_for, TemplateOutcome};
 use super::records::{ConvState, MediaRef, Message};
 use super::State;
 use crate::error::{ApiError, ApiResult};
-use crate::sid::{is_sid, new_sid};
+use crate::sid::new_sid;
+use chrono::{DateTime, Utc};
 
-/// The content template that exists from the start, so the demo has one to send.
-pub const DEFAULT_TEMPLATE_SID: &str = "HX0123456789abcdef0123456789abcdef";
-pub const DEFAULT_TEMPLATE_BODY: &str = "Your appointment is coming up on {{1}} at {{2}}";
 pub const MAX_BODY_CHARS: usize = 1600;
 
 #[derive(Debug, Clone, Default)]
@@ -31,23 +27,6 @@ pub struct MessageInput {
   pub inbound_media: Option<MediaRef>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Template {
-  pub sid: String,
-  pub friendly_name: String,
-  pub body: String,
-}
-
-impl Template {
-  pub fn default_template() -> Self {
-    Self {
-      sid: DEFAULT_TEMPLATE_SID.to_string(),
-      friendly_name: "appointment_reminder".to_string(),
-      body: DEFAULT_TEMPLATE_BODY.to_string(),
-    }
-  }
-}
-
 /// Twilio's refusal of a body over 1,600 characters, on either API.
 pub(super) fn check_body_length(body: Option<&str>) -> ApiResult<()> {
   if body.is_some_and(|b| b.chars().count() > MAX_BODY_CHARS) {
@@ -59,52 +38,12 @@ pub(super) fn check_body_length(body: Option<&str>) -> ApiResult<()> {
   Ok(())
 }
 
-/// The codes and texts of a bad content SID or bad variables, which differ between the two APIs.
-pub(super) struct ContentCodes {
-  pub invalid_sid: (u32, &'static str),
-  pub invalid_variables: (u32, &'static str),
-}
-
 const CONVERSATIONS_CONTENT: ContentCodes = ContentCodes {
   invalid_sid: (50526, "Invalid content SID"),
   invalid_variables: (50527, "Invalid content variables format"),
 };
 
 impl State {
-  pub(super) fn render_template(
-    &self,
-    content_sid: &str,
-    variables: Option<&str>,
-    codes: &ContentCodes,
-  ) -> ApiResult<String> {
-    let template = self
-      .templates
-      .get(content_sid)
-      .filter(|_| is_sid(content_sid, "HX"))
-      .ok_or_else(|| ApiError::bad_request(codes.invalid_sid.0, codes.invalid_sid.1))?;
-    let variables = match variables {
-      None => serde_json::Map::new(),
-      Some(text) => match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => map,
-        _ => {
-          return Err(ApiError::bad_request(
-            codes.invalid_variables.0,
-            codes.invalid_variables.1,
-          ))
-        }
-      },
-    };
-    let mut body = template.body.clone();
-    for (key, value) in variables {
-      let text = match value {
-        Value::String(s) => s,
-        other => other.to_string(),
-      };
-      body = body.replace(&format!("{{{{{key}}}}}"), &text);
-    }
-    Ok(body)
-  }
-
   pub fn add_message(&mut self, conversation_sid: &str, input: MessageInput, path: &str) -> ApiResult<&Message> {
     let conversation = self.writable(conversation_sid, path)?;
     check_attributes(
@@ -116,14 +55,17 @@ impl State {
       return Err(ApiError::bad_request(50528, "Content SID is missing"));
     }
     // With a ContentSid, Body and MediaSid are ignored and the body is the rendered template.
-    let (body, media_sid) = match input.content_sid.as_deref() {
-      Some(content_sid) => (
-        Some(self.render_template(content_sid, input.content_variables.as_deref(), &CONVERSATIONS_CONTENT)?),
-        None,
-      ),
-      None => (input.body, input.media_sid),
+    let (body, media_sid, template) = match input.content_sid.as_deref() {
+      Some(content_sid) => {
+        let rendered = self.render_template(content_sid, input.content_variables.as_deref(), &CONVERSATIONS_CONTENT)?;
+        let outcome = TemplateOutcome {
+          approved: rendered.approved,
+          refusal: rendered.refusal,
+        };
+        (Some(rendered.body), None, Some(outcome))
+      }
+      None => (input.body, input.media_sid, None),
     };
-    let template = input.content_sid.is_some();
     check_body_length(body.as_deref())?;
     let media = match media_sid.as_deref() {
       None => input.inbound_media.map(|media| vec![media]),

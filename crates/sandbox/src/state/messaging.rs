@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::messages::{check_body_length, ContentCodes};
+use super::content::ContentCodes;
+use super::messages::check_body_length;
 use super::State;
 use crate::error::{ApiError, ApiResult};
 use crate::sid::new_sid;
@@ -46,7 +47,11 @@ impl State {
       return Err(ApiError::bad_request(21654, "ContentSid Required"));
     }
     let body = match input.content_sid.as_deref() {
-      Some(content_sid) => self.render_template(content_sid, input.content_variables.as_deref(), &MESSAGING_CONTENT)?,
+      Some(content_sid) => {
+        self
+          .render_template(content_sid, input.content_variables.as_deref(), &MESSAGING_CONTENT)?
+          .body
+      }
       None => input.body.unwrap_or_default(),
     };
     if body.is_empty() && input.media_urls.is_empty() {

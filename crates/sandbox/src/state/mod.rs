@@ -1,5 +1,6 @@
 //! All of the sandbox's data in one struct, and the Twilio rules that guard it, split by what each part governs:
-//! [`conversations`], [`participants`], [`messages`] (and templates), [`messaging`] (Messages.json), [`media`],
+//! [`conversations`], [`participants`], [`messages`], [`content`] (the Content API's templates and their WhatsApp
+//! approval), [`messaging`] (Messages.json), [`media`],
 //! [`limits`] (Twilio's documented limits and the rate of writes), [`clock`] (the sandbox's time, timers),
 //! [`webhooks`] (their configuration), [`outbox`] (the events waiting for them), [`inbound`] (customers' messages
 //! and Address Configurations) and
@@ -7,6 +8,7 @@
 //! Handlers lock it, call one method, render, and unlock: no lock is ever held across an `.await`.
 
 pub mod clock;
+pub mod content;
 pub mod conversations;
 pub mod inbound;
 pub mod limits;
@@ -23,10 +25,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+pub use content::{Content, ContentInput, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};
 pub use conversations::ConversationInput;
 pub use limits::{Limits, RateKey};
 pub use media::Media;
-pub use messages::{MessageInput, Template, DEFAULT_TEMPLATE_BODY, DEFAULT_TEMPLATE_SID};
+pub use messages::MessageInput;
 pub use messaging::{SmsInput, SmsMessage};
 pub use outbox::{Event, Outbox, Source};
 pub use participants::ParticipantInput;
@@ -73,7 +76,8 @@ pub struct State {
   identity_slots: HashMap<String, usize>,
   pub sms: Vec<SmsMessage>,
   pub media: HashMap<String, Media>,
-  pub templates: HashMap<String, Template>,
+  /// The Content API's templates, by SID.
+  pub contents: HashMap<String, Content>,
   pub log: Vec<LogEntry>,
   pub faults: Vec<Fault>,
   pub latency_ms: u64,
@@ -100,7 +104,7 @@ impl State {
       identity_slots: HashMap::new(),
       sms: Vec::new(),
       media: HashMap::new(),
-      templates: HashMap::new(),
+      contents: HashMap::new(),
       log: Vec::new(),
       faults: Vec::new(),
       latency_ms: 0,
@@ -128,7 +132,7 @@ impl State {
     self.identity_slots.clear();
     self.sms.clear();
     self.media.clear();
-    self.templates.clear();
+    self.contents.clear();
     self.log.clear();
     self.faults.clear();
     self.latency_ms = 0;
@@ -138,9 +142,10 @@ impl State {
     self.webhooks = Webhooks::default();
     self.outbox = Outbox::default();
     self.next_seq = 0;
+    let now = self.now();
     self
-      .templates
-      .insert(DEFAULT_TEMPLATE_SID.to_string(), Template::default_template());
+      .contents
+      .insert(DEFAULT_TEMPLATE_SID.to_string(), Content::default_template(now));
   }
 
   pub fn next_seq(&mut self) -> u64 {

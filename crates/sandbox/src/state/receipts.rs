@@ -1,7 +1,9 @@
 //! Delivery receipts and the WhatsApp 24-hour window. A message gets one receipt per non-chat participant other
 //! than its author. The receipt says `sent` just after and `delivered` a moment later on the sandbox's clock; a
 //! free-form message to a WhatsApp customer whose last message is more than 24 hours old (or who never wrote)
-//! never leaves Twilio and ends `failed` with 63016. A template always goes. Each change is an `onDeliveryUpdated`.
+//! never leaves Twilio and ends `failed` with 63016. An approved template always goes; an unapproved one only
+//! within the window; a template WhatsApp refuses (see [`super::content`]) ends `failed` with WhatsApp's code. Each
+//! change is an `onDeliveryUpdated`.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -26,11 +28,19 @@ fn in_window(participant: &Participant, now: DateTime<Utc>) -> bool {
     .is_some_and(|last| now - last <= WHATSAPP_WINDOW)
 }
 
-/// The receipts of a new message: one per non-chat participant but its author.
+/// What WhatsApp makes of a template message.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TemplateOutcome {
+  pub approved: bool,
+  /// The code its receipt fails with, whatever the window.
+  pub refusal: Option<u32>,
+}
+
+/// The receipts of a new message (`template`: when it is one): one per non-chat participant but its author.
 pub(super) fn receipts_for(
   participants: &[Participant],
   author: Option<&str>,
-  template: bool,
+  template: Option<TemplateOutcome>,
   now: DateTime<Utc>,
 ) -> Vec<Receipt> {
   participants
@@ -38,7 +48,15 @@ pub(super) fn receipts_for(
     .filter(|p| p.binding.is_some() && Some(p.sid.as_str()) != author)
     .map(|p| {
       let whatsapp = p.binding.as_ref().is_some_and(|b| b.channel() == "whatsapp");
-      let refused = whatsapp && !template && !in_window(p, now);
+      let outside = || (!in_window(p, now)).then_some(OUTSIDE_WINDOW_CODE);
+      let refused = match template {
+        _ if !whatsapp => None,
+        Some(TemplateOutcome {
+          refusal: Some(code), ..
+        }) => Some(code),
+        Some(TemplateOutcome { approved: true, .. }) => None,
+        _ => outside(),
+      };
       Receipt {
         sid: new_sid("DY"),
         participant_sid: p.sid.clone(),
@@ -47,10 +65,9 @@ pub(super) fn receipts_for(
         error_code: None,
         date_created: now,
         date_updated: now,
-        steps: if refused {
-          vec![(now + RECEIPT_DELAY, "failed", Some(OUTSIDE_WINDOW_CODE))]
-        } else {
-          vec![(now, "sent", None), (now + RECEIPT_DELAY, "delivered", None)]
+        steps: match refused {
+          Some(code) => vec![(now + RECEIPT_DELAY, "failed", Some(code))],
+          None => vec![(now, "sent", None), (now + RECEIPT_DELAY, "delivered", None)],
         },
       }
     })

@@ -68,6 +68,11 @@ impl Harness {
     self.send(self.authed(self.http.post(self.url(path))).form(form)).await
   }
 
+  /// A JSON body, as the Content API takes it.
+  pub async fn post_json(&self, path: &str, body: Value) -> Answer {
+    self.send(self.authed(self.http.post(self.url(path))).json(&body)).await
+  }
+
   /// A conversation create whose answer may never come (for the connection-drop faults).
   pub async fn try_create(&self, unique_name: &str) -> reqwest::Result<reqwest::Response> {
     self
