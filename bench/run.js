@@ -168,6 +168,19 @@ async function ceiling(sandbox) {
   return JSON.parse(stdout);
 }
 
+// What checking a template send against its cached definition costs (crates/core/benches/template_check.rs):
+// the check alone, on one thread, after one read of the definition.
+function templateCheck() {
+  const stdout = execFileSync("cargo", ["bench", "-q", "-p", "twilio-core", "--bench", "template_check"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return stdout
+    .toString()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+}
+
 function machine() {
   const rustc = (() => {
     try {
@@ -328,6 +341,9 @@ async function main() {
       `sandbox ceiling: ${fmt(reference.perSecond)} requests/s, ${fmt(reference.cpuMicrosPerRequest)} µs CPU/request`,
     );
 
+    const checks = templateCheck();
+    for (const check of checks) console.log(`template check, ${check.case}: ${fmt(check.microsPerCheck, 2)} µs CPU`);
+
     const steady = rows.filter((r) => r.name.startsWith("steady"));
     const memory = rows.find((r) => r.name.startsWith("100,000"));
     const ratio = (key, other) => steady.map((r) => roundRatios(r, other, key)).join(" and ");
@@ -335,6 +351,7 @@ async function main() {
       `- Client CPU per steady-state message (concurrency 64 and 256): native / undici ${ratio("cpuMicrosPerOp", "undici")} (target ≤ 1×), native / twilio-node ${ratio("cpuMicrosPerOp", "peer")} (target ≤ 0.10×), native / floor ${steady.map((r) => fmt(r.native.cpuMicrosPerOp / reference.cpuMicrosPerRequest, 1) + "×").join(" and ")} (target ≤ 4×).`,
       `- Event-loop time per message: native / undici ${ratio("loopMicrosPerOp", "undici")} (target ≤ 0.3×).`,
       `- Throughput: native / undici ${ratio("perSecond", "undici")} (target ≥ 1.15×), native / twilio-node ${ratio("perSecond", "peer")}.`,
+      `- Checking a template send against its cached definition: ${checks.map((c) => `${fmt(c.microsPerCheck, 2)} µs CPU with ${c.case}`).join(", ")} (target ≤ 2 µs), beside ${steady.map((r) => fmt(r.native.cpuMicrosPerOp, 1)).join(" and ")} µs of client CPU per steady-state send.`,
       `- RSS growth for ${fmt(memory.native.operations)} cached conversations: native ${fmt(memory.native.rssGrowthMiB, 1)} MiB, undici ${fmt(memory.undici.rssGrowthMiB, 1)} MiB, twilio-node ${fmt(memory.peer.rssGrowthMiB, 1)} MiB (target ≤ 50 MB).`,
     ];
     const markdown = `# Benchmark results
@@ -355,6 +372,11 @@ scenarios measure what a message costs the client, at rates Twilio would refuse.
 
 ${table(rows, reference)}
 ${threadTable(rows)}
+The template check (\`crates/core/benches/template_check.rs\`, \`cargo bench -p twilio-core --bench template_check\`):
+\`Client::preflight\` of a template, which makes every check a template send makes before its first write and nothing
+else, timed over 200,000 calls on one thread after one read of the definition (the best of 5), with the addon's
+allocator: ${checks.map((c) => `${fmt(c.microsPerCheck, 2)} µs a check with ${c.case}`).join(", ")}.
+
 ![chart](chart.svg)
 
 Against the targets:
@@ -367,7 +389,7 @@ Reproduce with \`npm run bench\` (\`npm run bench -- --quick\` for a short run).
     fs.writeFileSync(path.join(RESULTS, "chart.svg"), chart(rows, reference));
     fs.writeFileSync(
       path.join(RESULTS, "results.json"),
-      JSON.stringify({ machine: machine(), rows, reference }, null, 2),
+      JSON.stringify({ machine: machine(), rows, reference, templateCheck: checks }, null, 2),
     );
     console.log(`\n${targets.join("\n")}\n\nWrote ${path.relative(process.cwd(), RESULTS)}/README.md and chart.svg`);
   } finally {

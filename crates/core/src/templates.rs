@@ -70,8 +70,9 @@ enum Piece {
 /// A template as Twilio defines it, read for checking sends.
 #[derive(Debug, Clone)]
 pub struct Definition {
-  pub sid: String,
   pub friendly_name: String,
+  /// How refusals name it: its SID and its name at Twilio.
+  label: String,
   /// Every placeholder, in any field of any type, and every variable with a sample value; sorted.
   keys: Vec<String>,
   samples: Vec<(String, String)>,
@@ -172,9 +173,14 @@ impl Definition {
     }
     body.push(Piece::Text(tail.chars().count()));
     let approval = approval.fields();
+    let friendly_name = quoted(&content.friendly_name);
     Self {
-      sid: sid.to_string(),
-      friendly_name: quoted(&content.friendly_name),
+      label: if friendly_name.is_empty() {
+        format!("template {sid}")
+      } else {
+        format!("template {sid} ({friendly_name})")
+      },
+      friendly_name,
       keys,
       samples,
       sent_type,
@@ -187,13 +193,8 @@ impl Definition {
     }
   }
 
-  /// How refusals name it: its SID and its name at Twilio.
-  pub fn label(&self) -> String {
-    if self.friendly_name.is_empty() {
-      format!("template {}", self.sid)
-    } else {
-      format!("template {} ({})", self.sid, self.friendly_name)
-    }
+  pub fn label(&self) -> &str {
+    &self.label
   }
 
   pub fn approved(&self) -> bool {
@@ -209,30 +210,35 @@ impl Definition {
     self.samples.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
   }
 
-  /// The rules that need the definition, over variables already checked on their own.
+  /// The rules that need the definition, over variables already checked on their own: both key lists are sorted,
+  /// so one walk finds a key the template lacks and a placeholder without a value.
   pub fn check(&self, given: &Checked, allow_samples: bool) -> Result<()> {
-    let has = |key: &str| self.keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok();
-    if let Some(unknown) = given.keys().find(|key| !has(key)) {
-      return Err(Error::invalid(
-        TEMPLATE_VARIABLE_UNKNOWN,
-        format!(
-          "{} has no variable {{{{{unknown}}}}}; its variables are {}",
-          self.label(),
-          listed(&self.keys)
-        ),
-      ));
-    }
-    if !allow_samples {
-      if let Some(missing) = self.keys.iter().find(|key| given.get(key).is_none()) {
+    let mut wanted = self.keys.iter().peekable();
+    let mut missing = None;
+    for key in given.keys() {
+      while let Some(placeholder) = wanted.next_if(|k| k.as_str() < key) {
+        missing = missing.or(Some(placeholder));
+      }
+      if wanted.next_if(|k| k.as_str() == key).is_none() {
         return Err(Error::invalid(
-          TEMPLATE_VARIABLE_MISSING,
+          TEMPLATE_VARIABLE_UNKNOWN,
           format!(
-            "{} needs a value for {{{{{missing}}}}}: Twilio would send the template's sample value in its place \
-             (pass allowSampleValues to let it)",
-            self.label()
+            "{} has no variable {{{{{key}}}}}; its variables are {}",
+            self.label,
+            listed(&self.keys)
           ),
         ));
       }
+    }
+    if let Some(missing) = missing.or(wanted.next()).filter(|_| !allow_samples) {
+      return Err(Error::invalid(
+        TEMPLATE_VARIABLE_MISSING,
+        format!(
+          "{} needs a value for {{{{{missing}}}}}: Twilio would send the template's sample value in its place \
+           (pass allowSampleValues to let it)",
+          self.label
+        ),
+      ));
     }
     let rendered: usize = self
       .body
@@ -251,7 +257,7 @@ impl Definition {
         format!(
           "{} would be {rendered} characters long with these variables; WhatsApp takes at most \
            {MAX_RENDERED_CHARS} (63021)",
-          self.label()
+          self.label
         ),
       ));
     }
@@ -268,8 +274,7 @@ impl Definition {
       code: TEMPLATE_NOT_APPROVED,
       message: format!(
         "{} is not approved for WhatsApp (status {}{reason}) and {why}: nothing was sent",
-        self.label(),
-        self.approval_status
+        self.label, self.approval_status
       ),
     }
   }
@@ -277,9 +282,9 @@ impl Definition {
 
 /// What a template send may go with.
 #[derive(Debug, Clone)]
-pub struct Admitted {
+pub struct Admitted<'v> {
   /// The variables as Twilio is sent them.
-  pub variables: Checked,
+  pub variables: Checked<'v>,
   /// The definition it was checked against; `None` when the Content API could not answer and the policy sends.
   pub definition: Option<Arc<Definition>>,
   /// Read when an unapproved template needed it.
@@ -395,13 +400,13 @@ impl Templates {
 
   /// Checks a template send: its variables, against the definition when Twilio gives it, and its approval (with
   /// the customer's window when an unapproved template needs it; without a customer, that part is left out).
-  pub async fn admit(
+  pub async fn admit<'v>(
     &self,
     sid: &str,
-    variables: &Variables,
+    variables: &'v Variables,
     allow_samples: bool,
     recipient: Option<Recipient<'_>>,
-  ) -> Result<Admitted> {
+  ) -> Result<Admitted<'v>> {
     let definition = match self.lookup(sid).await {
       Lookup::Found(definition) => definition,
       Lookup::Missing => {
@@ -427,7 +432,7 @@ impl Templates {
         });
       }
     };
-    let checked = variables::check(variables, &definition.label(), self.max_value_chars)?;
+    let checked = variables::check(variables, definition.label(), self.max_value_chars)?;
     definition.check(&checked, allow_samples)?;
     let mut window_open = None;
     if !definition.approved() {
@@ -574,7 +579,8 @@ mod tests {
   async fn a_content_api_that_cannot_answer_lets_sends_go_checked_on_their_own_with_one_warning() {
     let (templates, _, log) = registry("send", |_, _| (503, "Service Unavailable".into()));
     for _ in 0..3 {
-      let admitted = templates.admit(SID, &one("1"), false, None).await.unwrap();
+      let variables = one("1");
+      let admitted = templates.admit(SID, &variables, false, None).await.unwrap();
       assert!(admitted.definition.is_none());
       tokio::time::advance(RETRY_AFTER_FAILURE).await;
     }
@@ -622,14 +628,15 @@ mod tests {
     )
   }
 
-  fn checked(pairs: &[(&str, &str)]) -> Checked {
+  /// The definition's rules over these variables.
+  fn fits(template: &Definition, pairs: &[(&str, &str)], allow_samples: bool) -> Result<()> {
     let variables = Variables(
       pairs
         .iter()
         .map(|(k, v)| (k.to_string(), Value::Text(v.to_string())))
         .collect(),
     );
-    variables::check(&variables, "t", 256).unwrap()
+    template.check(&variables::check(&variables, "t", 256)?, allow_samples)
   }
 
   fn code(result: Result<()>) -> String {
@@ -639,18 +646,35 @@ mod tests {
   #[test]
   fn every_placeholder_needs_a_value_unless_samples_are_allowed() {
     let template = text_template();
-    assert!(template.check(&checked(&[("1", "Ann"), ("2", "3pm")]), false).is_ok());
-    let missing = template.check(&checked(&[("1", "Ann")]), false);
+    assert!(fits(&template, &[("1", "Ann"), ("2", "3pm")], false).is_ok());
+    let missing = fits(&template, &[("1", "Ann")], false);
     assert_eq!(code(missing.clone()), TEMPLATE_VARIABLE_MISSING);
     assert!(missing.unwrap_err().to_string().contains("{{2}}"));
-    assert!(template.check(&checked(&[("1", "Ann")]), true).is_ok());
+    assert!(fits(&template, &[("1", "Ann")], true).is_ok());
+  }
+
+  #[test]
+  fn the_placeholder_without_a_value_is_named_wherever_it_falls() {
+    let template = definition(
+      serde_json::json!({ "twilio/text": { "body": "{{a}} {{b}} {{c}}" } }),
+      serde_json::json!({}),
+      "approved",
+    );
+    for (given, missing) in [
+      (&[("a", "x"), ("c", "x")][..], "{{b}}"),
+      (&[("b", "x"), ("c", "x")][..], "{{a}}"),
+      (&[("b", "x"), ("a", "x")][..], "{{c}}"),
+    ] {
+      let error = fits(&template, given, false).unwrap_err();
+      assert_eq!(error.code().to_string(), TEMPLATE_VARIABLE_MISSING);
+      assert!(error.to_string().contains(missing), "{error}");
+    }
+    assert!(fits(&template, &[("c", "x"), ("a", "x"), ("b", "x")], false).is_ok());
   }
 
   #[test]
   fn a_key_the_template_lacks_is_named_with_the_ones_it_has() {
-    let error = text_template()
-      .check(&checked(&[("first", "Ann"), ("time", "3pm")]), false)
-      .unwrap_err();
+    let error = fits(&text_template(), &[("first", "Ann"), ("time", "3pm")], false).unwrap_err();
     assert_eq!(error.code().to_string(), TEMPLATE_VARIABLE_UNKNOWN);
     assert_eq!(
       error.to_string(),
@@ -670,24 +694,21 @@ mod tests {
       serde_json::json!({}),
       "approved",
     );
-    assert_eq!(
-      code(template.check(&checked(&[("1", "A1")]), false)),
-      TEMPLATE_VARIABLE_MISSING
-    );
-    assert!(template.check(&checked(&[("1", "A1"), ("2", "t")]), false).is_ok());
+    assert_eq!(code(fits(&template, &[("1", "A1")], false)), TEMPLATE_VARIABLE_MISSING);
+    assert!(fits(&template, &[("1", "A1"), ("2", "t")], false).is_ok());
   }
 
   #[test]
   fn the_body_whatsapp_gets_is_at_most_1024_characters_with_the_values() {
     let template = text_template();
     let long = "x".repeat(250);
-    assert!(template.check(&checked(&[("1", &long), ("2", &long)]), false).is_ok());
+    assert!(fits(&template, &[("1", &long), ("2", &long)], false).is_ok());
     let body = definition(
       serde_json::json!({ "twilio/text": { "body": format!("{} {{{{1}}}}", "y".repeat(900)) } }),
       serde_json::json!({}),
       "approved",
     );
-    assert_eq!(code(body.check(&checked(&[("1", &long)]), false)), TEMPLATE_TOO_LONG);
+    assert_eq!(code(fits(&body, &[("1", &long)], false)), TEMPLATE_TOO_LONG);
   }
 
   #[test]

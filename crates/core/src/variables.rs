@@ -70,17 +70,20 @@ impl Variables {
   }
 }
 
-/// Variables whose values passed every rule that holds for any template, each as the text Twilio is sent.
+/// Variables whose values passed every rule that holds for any template, each as the text Twilio is sent,
+/// borrowed from the caller's and sorted by key (so that a template's keys are compared in one walk).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Checked(Vec<(String, String)>);
+pub struct Checked<'v>(Vec<(&'v str, &'v str)>);
 
-impl Checked {
-  pub fn get(&self, key: &str) -> Option<&str> {
-    self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+impl<'v> Checked<'v> {
+  pub fn get(&self, key: &str) -> Option<&'v str> {
+    let at = self.0.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
+    self.0.get(at).map(|(_, v)| *v)
   }
 
-  pub fn keys(&self) -> impl Iterator<Item = &str> {
-    self.0.iter().map(|(k, _)| k.as_str())
+  /// The keys, in order.
+  pub fn keys(&self) -> impl Iterator<Item = &'v str> + '_ {
+    self.0.iter().map(|(k, _)| *k)
   }
 
   /// The `ContentVariables` parameter: `None` when there are none, so that nothing is sent.
@@ -88,12 +91,8 @@ impl Checked {
     if self.0.is_empty() {
       return None;
     }
-    let map: serde_json::Map<String, serde_json::Value> = self
-      .0
-      .iter()
-      .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-      .collect();
-    Some(serde_json::Value::Object(map).to_string())
+    let map: std::collections::BTreeMap<&str, &str> = self.0.iter().copied().collect();
+    serde_json::to_string(&map).ok()
   }
 }
 
@@ -101,36 +100,36 @@ fn refuse(template: &str, why: String) -> Error {
   Error::invalid(INVALID_TEMPLATE_VARIABLE, format!("{template}: {why}"))
 }
 
-/// Why a value breaks a rule of WhatsApp's or Twilio's, if it does.
+/// Why a value breaks a rule of WhatsApp's or Twilio's, if it does: one pass over it.
 fn flaw(text: &str, max_chars: usize) -> Option<String> {
-  if text.trim().is_empty() {
-    return Some("is empty; Twilio refuses an empty value (21656)".to_string());
-  }
-  if text.contains(['\n', '\r']) {
-    return Some("contains a line break, which WhatsApp refuses in a variable (63013)".to_string());
-  }
-  if text.contains('\t') {
-    return Some("contains a tab, which WhatsApp refuses in a variable (63013)".to_string());
-  }
-  if text.chars().any(char::is_control) {
-    return Some("contains a control character".to_string());
-  }
-  let mut run = 0;
+  let (mut length, mut spaces, mut blank) = (0, 0, true);
   for c in text.chars() {
-    run = if c == ' ' { run + 1 } else { 0 };
-    if run > MAX_SPACES_IN_A_ROW {
+    length += 1;
+    match c {
+      '\n' | '\r' => return Some("contains a line break, which WhatsApp refuses in a variable (63013)".to_string()),
+      '\t' => return Some("contains a tab, which WhatsApp refuses in a variable (63013)".to_string()),
+      c if c.is_control() => return Some("contains a control character".to_string()),
+      ' ' => spaces += 1,
+      c => {
+        spaces = 0;
+        blank &= c.is_whitespace();
+      }
+    }
+    if spaces > MAX_SPACES_IN_A_ROW {
       return Some(format!(
         "has more than {MAX_SPACES_IN_A_ROW} spaces in a row, which WhatsApp refuses (63013)"
       ));
     }
   }
-  let length = text.chars().count();
+  if blank {
+    return Some("is empty; Twilio refuses an empty value (21656)".to_string());
+  }
   (length > max_chars).then(|| format!("is {length} characters long; Twilio takes at most {max_chars}"))
 }
 
 /// Checks every value (and the count and keys) by the rules that hold for any template; `template` names the
 /// template in refusals, `max_chars` is the delivery's longest value. Values never appear in a refusal.
-pub fn check(variables: &Variables, template: &str, max_chars: usize) -> Result<Checked> {
+pub fn check<'v>(variables: &'v Variables, template: &str, max_chars: usize) -> Result<Checked<'v>> {
   let count = variables.0.len();
   if count > MAX_VARIABLES {
     return Err(refuse(
@@ -148,8 +147,7 @@ pub fn check(variables: &Variables, template: &str, max_chars: usize) -> Result<
       ));
     }
     let text = match value {
-      Value::Text(text) => text.clone(),
-      Value::Number(text) => text.clone(),
+      Value::Text(text) | Value::Number(text) => text.as_str(),
       Value::Null => {
         return Err(refuse(
           template,
@@ -163,11 +161,12 @@ pub fn check(variables: &Variables, template: &str, max_chars: usize) -> Result<
         ))
       }
     };
-    if let Some(why) = flaw(&text, max_chars) {
+    if let Some(why) = flaw(text, max_chars) {
       return Err(refuse(template, format!("{{{{{key}}}}} {why}")));
     }
-    checked.push((key.clone(), text));
+    checked.push((key.as_str(), text));
   }
+  checked.sort_unstable_by(|a, b| a.0.cmp(b.0));
   Ok(Checked(checked))
 }
 
