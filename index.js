@@ -122,6 +122,16 @@ function resolveLogger(logger) {
   return logger;
 }
 
+// `options.to` of checkTemplate, for the call's log context only: a getter that throws is met again inside the
+// call, where it becomes the call's failure.
+function recipientOf(options) {
+  try {
+    return optionsOf(options).to;
+  } catch {
+    return undefined;
+  }
+}
+
 const returned = (value) => value;
 
 function masked(value) {
@@ -256,7 +266,7 @@ class TwilioApiClient {
    * customer's 24-hour window.
    */
   checkTemplate(contentSid, contentVariables = {}, options = {}) {
-    return this.#check("checkTemplate", optionsOf(options).to, (call) => {
+    return this.#check("checkTemplate", recipientOf(options), (call) => {
       const { to, idempotencyKey, allowSampleValues } = optionsOf(options);
       return this.#native.checkTemplate(
         call,

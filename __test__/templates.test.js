@@ -171,7 +171,8 @@ test("a campaign of 1,000 sends of one template reads its definition once", asyn
     { concurrency: 200, keepResults: false },
   );
   assert.equal(outcome.delivered, 1000);
-  const reads = (await box.calls()).filter((call) => call.startsWith("GET /v1/Content/"));
+  // The definition and its approval are read at once: the log has them in the order they were answered.
+  const reads = (await box.calls()).filter((call) => call.startsWith("GET /v1/Content/")).sort();
   assert.deepEqual(reads, [`GET /v1/Content/${visit.sid}`, `GET /v1/Content/${visit.sid}/ApprovalRequests`]);
 });
 
@@ -259,6 +260,13 @@ test("checkTemplate reports the template and its approval, or what a send would 
   const outside = await client.checkTemplate(rejected.sid, { 1: "a", 2: "b" }, { to: customer(30) });
   assert.equal(outside.code, "TEMPLATE_NOT_APPROVED");
   assert.deepEqual(client.stats().failures, {}, "a check's refusal is its answer, not a failure");
+  const throwing = {
+    get to() {
+      throw new Error("a getter that throws");
+    },
+  };
+  const unreadable = await client.checkTemplate(visit.sid, { 1: "Ann", 2: "3pm" }, throwing);
+  assert.equal(unreadable.wouldSend, false, "options whose getters throw make a failure, not a thrown error");
   assert.deepEqual(await writes(), []);
 });
 
