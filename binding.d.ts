@@ -113,6 +113,8 @@ export interface ClientOptions {
   freeformOutsideWindow?: string
   templateCacheTtlMs?: number
   templateUnavailable?: string
+  idempotencySecret?: string
+  claimLeaseMs?: number
   maxQueueMs?: number
   redisUrl?: string
   logLevel?: string
@@ -295,6 +297,8 @@ export interface SentMessage {
    * the caller reads `data` (measured by `npm run bench`).
    */
   dataJson: string
+  /** An earlier send with the same idempotency key sent it: this call sent nothing. */
+  replayed: boolean
 }
 
 export declare function startSandbox(options: SandboxOptions): Promise<SandboxStarted>

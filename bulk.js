@@ -135,7 +135,9 @@ async function sendBulk(client, messages, options = {}, logger = null) {
   const iterator = iteratorOf(messages);
   const known = Array.isArray(messages) ? messages.length : null;
   const results = [];
-  const counts = dryRun ? { done: 0, sendable: 0, refused: 0, outsideWindow: 0 } : { done: 0, delivered: 0, failed: 0 };
+  const counts = dryRun
+    ? { done: 0, sendable: 0, refused: 0, outsideWindow: 0 }
+    : { done: 0, delivered: 0, replayed: 0, failed: 0 };
   const byCode = {};
   let pulled = 0;
   let exhausted = false;
@@ -171,6 +173,8 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     : (result) => {
         if (result.success) counts.delivered += 1;
         else counts.failed += 1;
+        // Delivered by an earlier run with the same idempotency key: counted in `delivered` too.
+        if (result.replayed === true) counts.replayed += 1;
         return result;
       };
 
@@ -226,6 +230,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
   return {
     total: pulled,
     delivered: counts.delivered,
+    replayed: counts.replayed,
     failed: counts.failed,
     results,
   };

@@ -278,6 +278,17 @@ declare namespace TwilioApiClient {
      */
     templateUnavailable?: "send" | "refuse";
     /**
+     * `TWILIO_IDEMPOTENCY_SECRET`: what the MAC in a keyed message's mark is made with (default: the auth token, or
+     * the API secret). A key found in a conversation counts only when its MAC verifies, so participants cannot
+     * forge one. Set it to keep earlier keys valid when the auth token rotates.
+     */
+    idempotencySecret?: string;
+    /**
+     * `TWILIO_CLAIM_LEASE_MS`: with `redisUrl`, how long a keyed send's claim outlives a holder that stopped
+     * renewing it (a process that crashed), default 30000. The holder renews it every third of that while it works.
+     */
+    claimLeaseMs?: number;
+    /**
      * `TWILIO_MAX_QUEUE_MS`: the longest a send may wait for its pacing slot, default 900000 (15 minutes: a
      * campaign of 20,000 new customers queues within it). Not part of `deadlineMs`. A send whose slot would start
      * later is refused at once with `QUEUE_FULL` and `retryAfterMs`, and writes nothing.
@@ -303,6 +314,8 @@ declare namespace TwilioApiClient {
   export interface Stats {
     /** Messages sent (text, template, image). */
     sends: number;
+    /** Keyed sends answered with the message an earlier send made (`replayed: true`): not in `sends`. */
+    replays: number;
     /** Failed calls by code (`INVALID_PHONE_NUMBER`, `NETWORK_ERROR`, Twilio's numbers as text, …). */
     failures: Record<string, number>;
     /** Twilio requests made, attempts included. */
@@ -334,6 +347,11 @@ declare namespace TwilioApiClient {
     messageSid: string;
     conversationSid: string;
     status: "sent";
+    /**
+     * Only on a replay: an earlier send with the same `idempotencyKey` made this message, and this call sent
+     * nothing. Absent when the message was sent by this call.
+     */
+    replayed?: true;
     data: TwilioResource;
   }
 
@@ -380,6 +398,8 @@ declare namespace TwilioApiClient {
     | "INVALID_MESSAGE_SID"
     | "INVALID_ARGUMENT"
     | "INVALID_IDEMPOTENCY_KEY"
+    | "IDEMPOTENCY_KEY_REUSED"
+    | "IDEMPOTENCY_KEY_IN_USE"
     | "INVALID_WEBHOOK_URL"
     | "INVALID_WEBHOOK_FILTER"
     | "INVALID_WEBHOOK_METHOD"
@@ -406,9 +426,13 @@ declare namespace TwilioApiClient {
 
   export interface SendOptions {
     /**
-     * The message is sent at most once per conversation with this key, whoever sends it (another process, the
-     * same campaign run again after a crash): an earlier message with it is the result. 1 to 256 characters.
-     * Needs `delivery: 'conversations'`.
+     * The message is sent at most once to the customer with this key: an earlier message with it, in the
+     * customer's conversation or an earlier one of theirs that has closed, is the result (`replayed: true`), and
+     * the key with other content is refused (`IDEMPOTENCY_KEY_REUSED`). Two sends with one key wait for each
+     * other: across every client of the process, and with `redisUrl` across every process sharing the Redis.
+     * Without Redis, processes sending one key at the same moment can both send it; one sending it after another
+     * finished finds the first's message. 1 to 256 characters of well-formed Unicode. Needs
+     * `delivery: 'conversations'`.
      */
     idempotencyKey?: string;
   }
@@ -539,6 +563,8 @@ declare namespace TwilioApiClient {
   export interface BulkOutcome {
     total: number;
     delivered: number;
+    /** Of `delivered`, the messages an earlier run with the same idempotency keys had sent. */
+    replayed: number;
     failed: number;
     /** In input order; empty with `keepResults: false`. */
     results: Array<SendSuccess | TemplateSuccess | Failure>;

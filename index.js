@@ -193,7 +193,7 @@ class TwilioApiClient {
   async #outcome(operation, to, call, shape, context) {
     try {
       const value = await this.#calls.start(call, context);
-      if (SENDS.has(operation)) this.#observer.sent();
+      if (SENDS.has(operation)) this.#observer.sent(value.replayed === true);
       return shape ? shape(value) : { ok: true, value };
     } catch (error) {
       const failure = nativeFailure(error);

@@ -36,6 +36,7 @@ class Observer {
   #logger;
   #level;
   #sends = 0;
+  #replays = 0;
   #failures = new Map();
 
   constructor(logger) {
@@ -104,8 +105,10 @@ class Observer {
     });
   }
 
-  sent() {
-    this.#sends++;
+  /** A send that went, or one an earlier send with its idempotency key had made (`replayed`). */
+  sent(replayed) {
+    if (replayed) this.#replays++;
+    else this.#sends++;
   }
 
   /**
@@ -125,6 +128,7 @@ class Observer {
   stats(totals) {
     return {
       sends: this.#sends,
+      replays: this.#replays,
       failures: Object.fromEntries(this.#failures),
       requests: totals.requests,
       retries: totals.retries,

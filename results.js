@@ -105,15 +105,15 @@ function thrown(failure) {
 }
 
 function sent(message) {
-  return withData(
-    {
-      success: true,
-      messageSid: message.messageSid,
-      conversationSid: message.conversationSid ?? null,
-      status: "sent",
-    },
-    message.dataJson,
-  );
+  const result = {
+    success: true,
+    messageSid: message.messageSid,
+    conversationSid: message.conversationSid ?? null,
+    status: "sent",
+  };
+  // Only on a replay: a send that went has the old module's shape exactly.
+  if (message.replayed) result.replayed = true;
+  return withData(result, message.dataJson);
 }
 
 // `body` comes after `data`, as it did in the old module.

@@ -138,6 +138,7 @@ test("stats(): sends, failures by code, requests, retries, 429s, cache hits and 
     { ...stats, pacingWaitMs: Object.keys(stats.pacingWaitMs) },
     {
       sends: 2,
+      replays: 0,
       failures: { INVALID_PHONE_NUMBER: 1 },
       requests: 4,
       retries: 0,

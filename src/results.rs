@@ -93,6 +93,8 @@ pub struct SentMessage {
   /// The resource as Twilio answered it, as JSON text: the JS entry presents it as twilio-node does only when
   /// the caller reads `data` (measured by `npm run bench`).
   pub data_json: String,
+  /// An earlier send with the same idempotency key sent it: this call sent nothing.
+  pub replayed: bool,
 }
 
 impl From<Sent> for SentMessage {
@@ -102,6 +104,7 @@ impl From<Sent> for SentMessage {
       conversation_sid: sent.conversation_sid,
       body: sent.body,
       data_json: sent.json,
+      replayed: sent.replayed,
     }
   }
 }

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::agents::{AgentAdded, AgentRemoved, Agents, Assignment, Participants, Unassignment};
+use crate::claims::Claims;
 use crate::config::Config;
 use crate::conversation::{Conversations, Metadata, StateChange, Status};
 use crate::endpoints::Api;
@@ -61,6 +62,7 @@ impl Client {
       })
       .transpose()?;
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
+    let claims = Arc::new(Claims::new(fleet.clone(), config.claim_lease));
     let observer = Arc::new(Observer::default());
     let api = Arc::new(Api::new(
       Http::new(transport, policy, pacer).observed(observer.clone()),
@@ -78,6 +80,8 @@ impl Client {
       config.clone(),
       windows.clone(),
       templates,
+      claims,
+      log.clone(),
     )?;
     let agents = Agents::new(api.clone(), conversations.clone());
     Ok(Self {

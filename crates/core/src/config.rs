@@ -21,6 +21,9 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
 pub const DEFAULT_CACHE_MAX_ENTRIES: u64 = 100_000;
 /// How long a template's definition (and its WhatsApp approval) is trusted before it is read again.
 pub const DEFAULT_TEMPLATE_CACHE_TTL: Duration = Duration::from_secs(300);
+/// Long enough for a send's claim to be renewed several times over a slow Redis, short enough that a rerun after a
+/// crash waits little for the dead holder's claims.
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(30);
 /// WhatsApp's media size limit.
 pub const DEFAULT_MEDIA_MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Twilio's limit on writes per second to one conversation, and on conversation creations per service.
@@ -102,6 +105,12 @@ pub struct Options {
   /// `TWILIO_TEMPLATE_UNAVAILABLE`: when the Content API cannot answer, `send` (default) the template with its
   /// variables checked on their own and one warning per template, or `refuse` it.
   pub template_unavailable: Option<String>,
+  /// `TWILIO_IDEMPOTENCY_SECRET`: what the MAC of a keyed message's mark is made with, default the credential the
+  /// client signs in with (the auth token or API secret). Set it to keep keys valid across a rotation of that.
+  pub idempotency_secret: Option<Secret>,
+  /// `TWILIO_CLAIM_LEASE_MS`: how long a keyed send's claim in Redis outlives a holder that stopped renewing it (a
+  /// crashed process), default 30000.
+  pub claim_lease_ms: Option<u64>,
   pub log_level: Option<String>,
 }
 
@@ -313,6 +322,9 @@ pub struct Config {
   pub freeform_outside_window: OutsideWindow,
   pub template_cache_ttl: Duration,
   pub template_unavailable: TemplateUnavailable,
+  /// What keyed messages' marks are signed with.
+  pub idempotency_secret: Secret,
+  pub claim_lease: Duration,
   /// What the JS entry logs (it owns the logger).
   pub log_level: LogLevel,
 }
@@ -500,11 +512,19 @@ impl Config {
       "TWILIO_MAX_QUEUE_MS",
       DEFAULT_MAX_QUEUE,
     )?;
-    if timeout.is_zero() || deadline.is_zero() || max_queue.is_zero() {
+    let claim_lease = millis(
+      options.claim_lease_ms,
+      "claimLeaseMs",
+      "TWILIO_CLAIM_LEASE_MS",
+      DEFAULT_CLAIM_LEASE,
+    )?;
+    if timeout.is_zero() || deadline.is_zero() || max_queue.is_zero() || claim_lease.is_zero() {
       return Err(Error::Config {
-        message: "timeoutMs, deadlineMs and maxQueueMs must be greater than 0".to_string(),
+        message: "timeoutMs, deadlineMs, maxQueueMs and claimLeaseMs must be greater than 0".to_string(),
       });
     }
+    let idempotency_secret = secret(options.idempotency_secret, env("TWILIO_IDEMPOTENCY_SECRET"))
+      .unwrap_or_else(|| credentials.password.clone());
     let timer = |option: Option<String>, variable: &str, name: &str, minimum: Duration| {
       timer_option(text(option, variable), name, minimum)
     };
@@ -588,6 +608,8 @@ impl Config {
         options.template_unavailable,
         env("TWILIO_TEMPLATE_UNAVAILABLE"),
       )?,
+      idempotency_secret,
+      claim_lease,
       log_level: choice("logLevel", options.log_level, env("TWILIO_LOG_LEVEL"))?,
     })
   }

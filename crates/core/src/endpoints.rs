@@ -324,6 +324,19 @@ impl Api {
     Ok(found)
   }
 
+  /// POST /v1/Conversations/{Sid}/Messages/{MessageSid} with new Attributes; setting them twice is harmless.
+  pub async fn update_message_attributes(
+    &self,
+    conversation_sid: &str,
+    message_sid: &str,
+    attributes: &str,
+  ) -> Result<Answer> {
+    let url = self.conversations(&["Conversations", conversation_sid, "Messages", message_sid]);
+    let request = Request::post_form(url, form(&[("Attributes", attributes)]), true)
+      .paced(PaceKey::Conversation(conversation_sid.to_string()));
+    self.http.json(&request).await
+  }
+
   /// GET /v1/Conversations/{Sid}/Messages/{MessageSid}
   pub async fn message(&self, conversation_sid: &str, message_sid: &str) -> Result<Value> {
     let url = self.conversations(&["Conversations", conversation_sid, "Messages", message_sid]);

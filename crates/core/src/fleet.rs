@@ -54,6 +54,66 @@ end
 return 0
 ";
 
+/// Redis's clock in ms, for scripts that compare leases.
+const NOW: &str = "local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+";
+
+/// A claim is a hash: `done` (the value left by the holder that finished), or `owner` and `until`: a lease on
+/// Redis's clock, held by whoever knows the owner token, which is new for each holder (the fencing token: renewal,
+/// release and takeover go by it). Anything else found there is taken as free.
+const CLAIM: &str = "
+local held = redis.call('HMGET', KEYS[1], 'done', 'owner', 'until')
+if held[1] then return {'done', held[1]} end
+local left = (tonumber(held[3]) or 0) - now
+if held[2] and left > 0 then return {'held', tostring(left)} end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', now + tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {'claimed', ARGV[1]}
+";
+
+const RENEW: &str = "
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'until', now + tonumber(ARGV[2]))
+return 1
+";
+
+/// The first holder to finish records what it did, even one whose lease ran out: what it did exists.
+const COMPLETE: &str = "
+if redis.call('HEXISTS', KEYS[1], 'done') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'done', ARGV[2])
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('HDEL', KEYS[1], 'owner', 'until') end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+";
+
+const GIVE_BACK: &str = "
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'owner', 'until')
+return 1
+";
+
+const FORGET: &str = "
+if redis.call('HGET', KEYS[1], 'done') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+";
+
+/// What Redis said of a claim.
+#[derive(Debug)]
+pub enum ClaimAnswer {
+  Done(String),
+  Held { remaining: Duration },
+  Claimed(Lease),
+}
+
+/// A claim held in Redis: its key, and the holder's token, which only it knows.
+#[derive(Debug, Clone)]
+pub struct Lease {
+  key: String,
+  owner: String,
+}
+
 /// A start reserved in Redis: how long from now, and what to give back if it is not used.
 #[derive(Debug, Clone)]
 pub struct Slot {
@@ -68,8 +128,14 @@ pub struct Fleet {
   address: String,
   prefix: String,
   connection: OnceCell<ConnectionManager>,
+  claims_prefix: String,
   reserve: redis::Script,
   release: redis::Script,
+  claim: redis::Script,
+  renew: redis::Script,
+  complete: redis::Script,
+  give_back: redis::Script,
+  forget: redis::Script,
   /// Since when Redis has not answered: the process paces alone meanwhile.
   down_since: Mutex<Option<Instant>>,
   log: Arc<Log>,
@@ -93,8 +159,14 @@ impl Fleet {
       address,
       prefix: format!("twilio-pacing:{account_sid}:{}", service_sid.unwrap_or("default")),
       connection: OnceCell::new(),
+      claims_prefix: format!("twilio-claims:{account_sid}"),
       reserve: redis::Script::new(RESERVE),
       release: redis::Script::new(RELEASE),
+      claim: redis::Script::new(&format!("{NOW}{CLAIM}")),
+      renew: redis::Script::new(&format!("{NOW}{RENEW}")),
+      complete: redis::Script::new(COMPLETE),
+      give_back: redis::Script::new(GIVE_BACK),
+      forget: redis::Script::new(FORGET),
       down_since: Mutex::new(None),
       log,
     })
@@ -215,6 +287,69 @@ impl Fleet {
       .await;
   }
 
+  /// Runs `script` on one key with these arguments.
+  async fn eval<T: redis::FromRedisValue + Send>(&self, script: &redis::Script, key: &str, args: &[&str]) -> Option<T> {
+    self
+      .run(|mut connection| {
+        let mut invocation = script.key(key);
+        for arg in args {
+          invocation.arg(*arg);
+        }
+        Box::pin(async move { invocation.invoke_async(&mut connection).await })
+      })
+      .await
+  }
+
+  fn claim_key(&self, name: &str) -> String {
+    format!("{}:{name}", self.claims_prefix)
+  }
+
+  /// Claims `name` for the fleet for `lease`, what was done under it kept for `memory`; `None` when Redis is down
+  /// or answered something no script of ours returns.
+  pub async fn claim(&self, name: &str, lease: Duration, memory: Duration) -> Option<ClaimAnswer> {
+    let key = self.claim_key(name);
+    let owner = uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string();
+    let (lease_ms, memory_ms) = (millis(lease), millis(memory.max(lease)));
+    let answer: Vec<String> = self.eval(&self.claim, &key, &[&owner, &lease_ms, &memory_ms]).await?;
+    let parsed = match answer.as_slice() {
+      [state, value] if state == "done" => Some(ClaimAnswer::Done(value.clone())),
+      [state, left] if state == "held" => left.parse().ok().map(|ms: u64| ClaimAnswer::Held {
+        remaining: Duration::from_millis(ms).min(lease),
+      }),
+      [state, token] if state == "claimed" && *token == owner => Some(ClaimAnswer::Claimed(Lease { key, owner })),
+      _ => None,
+    };
+    if parsed.is_none() {
+      self.failed::<()>("an answer no claim script gives");
+    }
+    parsed
+  }
+
+  /// Extends a lease; `Some(false)` when Redis says it is no longer this holder's.
+  pub async fn renew(&self, lease: &Lease, length: Duration) -> Option<bool> {
+    let renewed: i64 = self
+      .eval(&self.renew, &lease.key, &[&lease.owner, &millis(length)])
+      .await?;
+    Some(renewed == 1)
+  }
+
+  /// Records what was done under the lease, kept for `memory`.
+  pub async fn complete(&self, lease: &Lease, value: &str, memory: Duration) {
+    let _: Option<i64> = self
+      .eval(&self.complete, &lease.key, &[&lease.owner, value, &millis(memory)])
+      .await;
+  }
+
+  /// Gives the lease back: nothing was done under it.
+  pub async fn release_claim(&self, lease: &Lease) {
+    let _: Option<i64> = self.eval(&self.give_back, &lease.key, &[&lease.owner]).await;
+  }
+
+  /// Forgets that `name` was done with `value`.
+  pub async fn forget(&self, name: &str, value: &str) {
+    let _: Option<i64> = self.eval(&self.forget, &self.claim_key(name), &[value]).await;
+  }
+
   /// Whether the fleet holds the switch `name` (set by any process, for `ttl`); `None` when Redis is down.
   pub async fn switch(&self, name: &str) -> Option<bool> {
     let key = format!("{}:{name}", self.prefix);
@@ -241,6 +376,10 @@ impl Fleet {
       })
       .await;
   }
+}
+
+fn millis(duration: Duration) -> String {
+  duration.as_millis().to_string()
 }
 
 type CommandFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = redis::RedisResult<T>> + Send + 'a>>;

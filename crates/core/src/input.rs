@@ -65,6 +65,14 @@ pub fn idempotency_key(value: &str) -> Result<&str> {
       format!("idempotencyKey must be a non-empty string of at most {MAX_IDENTITY_CHARS} characters, without control characters"),
     ));
   }
+  // JS hands a lone surrogate (a name cut mid-emoji) over as U+FFFD: two keys that differ only there would be one.
+  if value.contains(char::REPLACEMENT_CHARACTER) {
+    return Err(Error::invalid(
+      "INVALID_IDEMPOTENCY_KEY",
+      "idempotencyKey must be well-formed Unicode: it holds a lone surrogate (or U+FFFD), which cannot be kept as \
+       written",
+    ));
+  }
   Ok(value)
 }
 

@@ -26,6 +26,7 @@
 
 mod agents;
 mod call;
+mod claims;
 mod client;
 mod config;
 mod conversation;
@@ -34,6 +35,7 @@ mod error;
 mod fleet;
 mod history;
 mod http;
+mod idempotency;
 mod input;
 mod log;
 mod media;

@@ -8,20 +8,21 @@
 //! once per conversation whoever sends it (a campaign run again after a crash, another process); in this
 //! process, sends with the same key take turns.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use crate::claims::{Claimed, Claims, Held};
 use crate::config::{Config, Delivery, OutsideWindow};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::http::backoff;
+use crate::idempotency::{attributes_of, ContentDigest, Found, Marks};
+use crate::log::Log;
 use crate::media::{self, Kind, MediaFetcher, MediaFile};
 use crate::phone::Customer;
-use crate::records::{Answer, ConversationInfo, MediaRecord, MessageRecord};
+use crate::records::{is_sid, Answer, ConversationInfo, MediaRecord, MessageRecord};
 use crate::resolver::Resolver;
-use crate::sync::Unpoisoned;
 use crate::templates::{Recipient, Templates};
 use crate::variables::Variables;
 use crate::window::Windows;
@@ -29,7 +30,8 @@ use crate::window::Windows;
 /// How many pages of 100 of the newest messages are read to find one whose answer was lost: a busy
 /// conversation may have received many messages since.
 const LOOKBACK_PAGES: usize = 10;
-pub const IDEMPOTENCY_ATTRIBUTE: &str = "idempotency_key";
+/// How many of the customer's earlier conversations a keyed send looks through, newest first.
+const EARLIER_CONVERSATIONS: usize = 5;
 
 /// A message that was sent.
 #[derive(Debug, Clone)]
@@ -39,17 +41,26 @@ pub struct Sent {
   pub body: Option<String>,
   /// The resource as Twilio answered it: JSON text, presented as twilio-node does by the JS entry.
   pub json: String,
+  /// An earlier send with the same idempotency key sent this message; this call sent nothing.
+  pub replayed: bool,
 }
 
 impl Sent {
-  fn from_answer(answer: Answer, conversation: &ConversationInfo) -> Result<Self> {
+  fn from_answer(answer: Answer, conversation_sid: &str) -> Result<Self> {
     let record: MessageRecord = answer.record()?;
     Ok(Self {
       message_sid: record.sid,
-      conversation_sid: Some(record.conversation_sid.unwrap_or_else(|| conversation.sid.clone())),
+      conversation_sid: Some(record.conversation_sid.unwrap_or_else(|| conversation_sid.to_string())),
       body: record.body,
       json: answer.json,
+      replayed: false,
     })
+  }
+
+  /// Sent by an earlier call with the same idempotency key: this one sent nothing.
+  fn replayed(mut self) -> Self {
+    self.replayed = true;
+    self
   }
 }
 
@@ -84,42 +95,54 @@ pub struct Messages {
   fetcher: MediaFetcher,
   pub(crate) windows: Arc<Windows>,
   pub(crate) templates: Arc<Templates>,
-  keys: KeyTurns,
+  claims: Arc<Claims>,
+  marks: Marks,
+  log: Arc<Log>,
 }
 
-/// Sends with the same caller's key in one conversation take turns: the second looks for the message only after
-/// the first has sent it.
-#[derive(Default)]
-struct KeyTurns(Mutex<HashMap<KeyId, Arc<tokio::sync::Mutex<()>>>>);
-
-/// A conversation SID and a caller's key.
-type KeyId = (String, String);
-
-struct KeyTurn<'k> {
-  turns: &'k KeyTurns,
-  id: KeyId,
-  _held: tokio::sync::OwnedMutexGuard<()>,
+/// How a send marks its message: with the caller's key (claimed first, found wherever the customer's
+/// conversations hold it) or a random one (to find the message whose answer was lost), and what it says.
+struct Mark<'m> {
+  key: Option<&'m str>,
+  content: ContentDigest,
+  author: &'m str,
 }
 
-impl KeyTurns {
-  async fn take(&self, conversation_sid: &str, key: &str) -> KeyTurn<'_> {
-    let id = (conversation_sid.to_string(), key.to_string());
-    let lock = self.0.locked().entry(id.clone()).or_default().clone();
-    KeyTurn {
-      turns: self,
-      id,
-      _held: lock.lock_owned().await,
+impl<'m> Mark<'m> {
+  fn new(key: Option<&'m str>, author: &'m str, parts: &[&str]) -> Self {
+    Self {
+      key,
+      content: ContentDigest::of(parts),
+      author,
     }
   }
 }
 
-impl Drop for KeyTurn<'_> {
-  fn drop(&mut self) {
-    let mut turns = self.turns.0.locked();
-    // Only the map's handle and this turn's are left: nobody waits, the entry goes.
-    if turns.get(&self.id).is_some_and(|lock| Arc::strong_count(lock) <= 2) {
-      turns.remove(&self.id);
-    }
+/// What a keyed send left behind: where its message is, and what it said.
+struct Landed {
+  conversation_sid: String,
+  message_sid: String,
+  content: ContentDigest,
+}
+
+impl Landed {
+  fn value(&self) -> String {
+    format!(
+      "{}/{}/{}",
+      self.conversation_sid,
+      self.message_sid,
+      self.content.as_str()
+    )
+  }
+
+  fn parse(value: &str) -> Option<Self> {
+    let mut parts = value.split('/');
+    let (conversation_sid, message_sid, content) = (parts.next()?, parts.next()?, parts.next()?);
+    (parts.next().is_none() && is_sid(conversation_sid, "CH") && is_sid(message_sid, "IM")).then(|| Self {
+      conversation_sid: conversation_sid.to_string(),
+      message_sid: message_sid.to_string(),
+      content: ContentDigest::from_stored(content),
+    })
   }
 }
 
@@ -134,15 +157,19 @@ impl Messages {
     config: Arc<Config>,
     windows: Arc<Windows>,
     templates: Arc<Templates>,
+    claims: Arc<Claims>,
+    log: Arc<Log>,
   ) -> Result<Self> {
     Ok(Self {
       fetcher: MediaFetcher::new(&config)?,
+      marks: Marks::new(&config.idempotency_secret),
       api,
       resolver,
       config,
       windows,
       templates,
-      keys: KeyTurns::default(),
+      claims,
+      log,
     })
   }
 
@@ -171,8 +198,9 @@ impl Messages {
       .unwrap_or(&self.config.system_identity);
     let key = key.map(crate::input::idempotency_key).transpose()?;
     self.check_window(&customer).await?;
+    let mark = Mark::new(key, author, &["text", author, body]);
     self
-      .to_conversation(&customer, key, |_| async {
+      .to_conversation(&customer, &mark, |_| async {
         Ok(vec![pair("Author", author), pair("Body", body)])
       })
       .await
@@ -199,13 +227,20 @@ impl Messages {
       Some(self.recipient(&customer)),
     ))
     .await?;
+    let variables = admitted.variables.json();
     let mut params = vec![pair("ContentSid", content_sid)];
-    params.extend(admitted.variables.json().map(|v| pair("ContentVariables", v)));
+    params.extend(variables.clone().map(|v| pair("ContentVariables", v)));
     match self.config.delivery {
       Delivery::Conversations => {
-        params.push(pair("Author", self.config.system_identity.as_str()));
+        let author = self.config.system_identity.as_str();
+        params.push(pair("Author", author));
+        let mark = Mark::new(
+          key,
+          author,
+          &["template", content_sid, variables.as_deref().unwrap_or("")],
+        );
         self
-          .to_conversation(&customer, key, |_| async { Ok(params.clone()) })
+          .to_conversation(&customer, &mark, |_| async { Ok(params.clone()) })
           .await
       }
       Delivery::Messaging => self.through_messaging(&customer, params).await,
@@ -239,6 +274,11 @@ impl Messages {
       .filter(|c| !c.is_empty());
     let key = self.caller_key(key)?;
     self.check_window(&customer).await?;
+    let author = self.config.system_identity.as_str();
+    let mark = match source {
+      ImageSource::Url(url) => Mark::new(key, author, &["image", url, caption.unwrap_or("")]),
+      ImageSource::File { path, .. } => Mark::new(key, author, &["image-file", path, caption.unwrap_or("")]),
+    };
     let outbound = match (source, self.config.delivery) {
       (ImageSource::Url(url), Delivery::Messaging) => {
         let url = crate::input::media_url(url)?;
@@ -271,15 +311,12 @@ impl Messages {
     match outbound {
       Outbound::Upload(file) => {
         self
-          .to_conversation(&customer, key, |conversation| {
+          .to_conversation(&customer, &mark, |conversation| {
             let file = file.clone();
             let service = conversation.chat_service_sid.clone();
             async move {
               let uploaded = self.upload_to(&service, file).await?;
-              let mut params = vec![
-                pair("Author", self.config.system_identity.as_str()),
-                pair("MediaSid", uploaded.media_sid),
-              ];
+              let mut params = vec![pair("Author", author), pair("MediaSid", uploaded.media_sid)];
               params.extend(caption.map(|c| pair("Body", c)));
               Ok(params)
             }
@@ -328,59 +365,175 @@ impl Messages {
     let conversation = self.resolver.resolve(customer).await?;
     params.insert(0, pair("To", customer.address()));
     params.insert(0, pair("From", self.config.sender_address()));
-    Sent::from_answer(self.api.send_messaging(params).await?, &conversation)
+    Sent::from_answer(self.api.send_messaging(params).await?, &conversation.sid)
   }
 
-  /// Sends one message into the customer's conversation. `build` makes the parameters for a conversation (an
-  /// image upload needs its chat service). A cached conversation that Twilio reports closed (50377) or gone
-  /// (404) is evicted, resolved afresh, and the message sent once more: the refused write did not happen.
-  async fn to_conversation<'s, F, Fut>(&'s self, customer: &Customer, key: Option<&str>, build: F) -> Result<Sent>
+  /// Sends one message into the customer's conversation, at most once for a caller's key: the key is claimed
+  /// (fleet-wide with Redis), what an earlier send did with it is looked for, and only then is the message sent.
+  async fn to_conversation<'s, F, Fut>(&'s self, customer: &Customer, mark: &Mark<'_>, build: F) -> Result<Sent>
+  where
+    F: Fn(&ConversationInfo) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
+  {
+    let Some(key) = mark.key else {
+      return self.deliver(customer, mark, &random_key(), build).await;
+    };
+    let name = self.claim_name(customer, key);
+    // A remembered send whose message is gone (deleted, or a value Redis should not hold) is forgotten, once.
+    for _ in 0..2 {
+      let held = match self.claims.claim(&name).await {
+        Claimed::Held(held) => held,
+        Claimed::Done(value) => match Landed::parse(&value) {
+          Some(landed) => match self.replay(&landed, mark).await? {
+            Some(sent) => return Ok(sent),
+            None => {
+              self.claims.forget(&name, &value).await;
+              continue;
+            }
+          },
+          None => {
+            self.claims.forget(&name, &value).await;
+            continue;
+          }
+        },
+      };
+      return match self.keyed(customer, mark, key, &held, &build).await {
+        Ok((sent, landed)) => {
+          held.done(&landed.value()).await;
+          Ok(sent)
+        }
+        Err(error) => {
+          held.release().await;
+          Err(error)
+        }
+      };
+    }
+    Err(Error::Internal {
+      message: "an idempotency key's record named a message that is gone, twice".to_string(),
+    })
+  }
+
+  /// The claim's name: the account, our sender, the customer and the key, digested, so that Redis holds no number.
+  fn claim_name(&self, customer: &Customer, key: &str) -> String {
+    let sender = self.config.sender_address();
+    let address = customer.address();
+    let name = ContentDigest::of(&["send", &self.config.account_sid, &sender, &address, key]);
+    format!("send:{}", name.as_str())
+  }
+
+  /// A keyed send under its claim: an earlier message with the key (in the customer's conversation, or an earlier
+  /// one of theirs, closed since) is the answer, or refused if it said something else; else the message is sent.
+  async fn keyed<'s, F, Fut>(
+    &'s self,
+    customer: &Customer,
+    mark: &Mark<'_>,
+    key: &str,
+    held: &Held,
+    build: &F,
+  ) -> Result<(Sent, Landed)>
+  where
+    F: Fn(&ConversationInfo) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
+  {
+    let conversation = self.resolver.resolve(customer).await?;
+    let mut searched = vec![conversation.sid.clone()];
+    searched.extend(self.earlier_conversations(customer, &conversation).await?);
+    for sid in &searched {
+      if let Some((message, content)) = Box::pin(self.landed(sid, key, mark.author)).await? {
+        let sent = Sent::from_answer(found(message), sid)?.replayed();
+        let landed = Landed {
+          conversation_sid: sid.clone(),
+          message_sid: sent.message_sid.clone(),
+          content,
+        };
+        check_same(&landed, mark)?;
+        return Ok((sent, landed));
+      }
+    }
+    if held.lost() {
+      return Err(Error::Refused {
+        code: "IDEMPOTENCY_KEY_IN_USE",
+        message: "Another sender took this idempotencyKey over after this call's claim on it ran out; that sender \
+                  sends the message"
+          .to_string(),
+      });
+    }
+    let sent = self.deliver(customer, mark, key, |c| build(c)).await?;
+    let landed = Landed {
+      conversation_sid: sent.conversation_sid.clone().unwrap_or_default(),
+      message_sid: sent.message_sid.clone(),
+      content: mark.content.clone(),
+    };
+    Ok((sent, landed))
+  }
+
+  /// The customer's other conversations with our sender, where a key sent before a conversation closed is: none
+  /// when the customer's conversation is the first this client made for them.
+  async fn earlier_conversations(&self, customer: &Customer, current: &ConversationInfo) -> Result<Vec<String>> {
+    if current.unique_name.as_deref().and_then(|n| customer.generation_of(n)) == Some(1) {
+      return Ok(Vec::new());
+    }
+    let sender = self.config.sender_address();
+    let records = self.api.participant_conversations(&customer.address()).await?;
+    Ok(
+      records
+        .into_iter()
+        .filter(|r| r.conversation.sid != current.sid && r.proxy_address.as_deref() == Some(sender.as_str()))
+        .map(|r| r.conversation.sid)
+        .take(EARLIER_CONVERSATIONS)
+        .collect(),
+    )
+  }
+
+  /// An earlier send's message, read again for its result; `None` when it is gone.
+  async fn replay(&self, landed: &Landed, mark: &Mark<'_>) -> Result<Option<Sent>> {
+    check_same(landed, mark)?;
+    match self.api.message(&landed.conversation_sid, &landed.message_sid).await {
+      Ok(message) => Ok(Some(
+        Sent::from_answer(found(message), &landed.conversation_sid)?.replayed(),
+      )),
+      Err(error) if error.is_not_found() => Ok(None),
+      Err(error) => Err(error),
+    }
+  }
+
+  /// Sends the message marked with `key` into the customer's conversation. `build` makes the parameters for a
+  /// conversation (an image upload needs its chat service). A cached conversation that Twilio reports closed
+  /// (50377) or gone (404) is evicted, resolved afresh, and the message sent once more: the refused write did not
+  /// happen.
+  async fn deliver<'s, F, Fut>(&'s self, customer: &Customer, mark: &Mark<'_>, key: &str, build: F) -> Result<Sent>
   where
     F: Fn(&ConversationInfo) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
   {
     let conversation = self.resolver.resolve(customer).await?;
     let params = build(&conversation).await?;
-    match self.post(&conversation.sid, params, key).await {
+    match self.post(&conversation.sid, params, mark, key).await {
       Err(error) if error.is_not_found() || error.has_code(50377) => {
         self.resolver.evict(customer).await;
         let fresh = self.resolver.resolve(customer).await?;
         let params = build(&fresh).await?;
-        Sent::from_answer(self.post(&fresh.sid, params, key).await?, &fresh)
+        Sent::from_answer(self.post(&fresh.sid, params, mark, key).await?, &fresh.sid)
       }
-      result => Sent::from_answer(result?, &conversation),
+      result => Sent::from_answer(result?, &conversation.sid),
     }
   }
 
-  /// Posts a conversation message at most once: a caller's key is looked for first, and a lost answer is checked
-  /// before any repeat.
+  /// Posts a conversation message once, marked with `key`: a lost answer is checked before any repeat.
   async fn post(
     &self,
     conversation_sid: &str,
     mut params: Vec<(String, String)>,
-    caller_key: Option<&str>,
+    mark: &Mark<'_>,
+    key: &str,
   ) -> Result<Answer> {
-    let (key, _turn) = match caller_key {
-      Some(key) => {
-        let turn = self.keys.take(conversation_sid, key).await;
-        if let Some(earlier) = Box::pin(self.landed(conversation_sid, key)).await? {
-          return Ok(found(earlier));
-        }
-        (key.to_string(), Some(turn))
-      }
-      // A version-4 UUID from the thread's user-space generator (seeded by the OS): no getrandom call per message.
-      None => (
-        uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string(),
-        None,
-      ),
-    };
-    let attributes = serde_json::json!({ IDEMPOTENCY_ATTRIBUTE: key }).to_string();
-    params.push(pair("Attributes", attributes));
+    let attributes = self.marks.attributes(conversation_sid, key, &mark.content);
+    params.push(pair("Attributes", Value::Object(attributes.clone()).to_string()));
     let request = self.api.create_message(conversation_sid, params);
     let mut attempt = 0;
     loop {
       let error = match self.api.http().json(&request).await {
-        Ok(resource) => return Ok(resource),
+        Ok(answer) => return Ok(self.kept(conversation_sid, answer, attributes).await),
         Err(error) => error,
       };
       if !error.is_ambiguous() || attempt >= self.api.http().policy().max_retries {
@@ -388,8 +541,8 @@ impl Messages {
       }
       attempt += 1;
       tokio::time::sleep(backoff(attempt)).await;
-      match Box::pin(self.landed(conversation_sid, &key)).await {
-        Ok(Some(value)) => return Ok(found(value)),
+      match Box::pin(self.landed(conversation_sid, key, mark.author)).await {
+        Ok(Some((message, _))) => return Ok(found(message)),
         Ok(None) => {}
         // Unable to tell whether it landed: report the failure rather than risk sending it twice.
         Err(_) => return Err(error),
@@ -397,19 +550,100 @@ impl Messages {
     }
   }
 
-  /// The conversation's recent message that carries `key`, if there is one.
-  async fn landed(&self, conversation_sid: &str, key: &str) -> Result<Option<Value>> {
-    self
+  /// The message as sent, its mark put back if a pre-action webhook replaced its attributes (Twilio takes a
+  /// pre-action answer's attributes whole): without the mark, a rerun could not find it. What the webhook wrote
+  /// is kept beside the mark; attributes that are not a JSON object cannot hold it, and are left as they are.
+  async fn kept(&self, conversation_sid: &str, answer: Answer, mark: Map<String, Value>) -> Answer {
+    let Ok(message) = serde_json::from_str::<Value>(&answer.json) else {
+      return answer;
+    };
+    if Marks::kept(&message) {
+      return answer;
+    }
+    let Some(mut attributes) = attributes_of(&message).or_else(|| {
+      let empty = message
+        .get("attributes")
+        .and_then(Value::as_str)
+        .is_none_or(|a| a.trim().is_empty());
+      empty.then(Map::new)
+    }) else {
+      self.log.warn(format!(
+        "A pre-action webhook replaced message {}'s attributes with JSON that is not an object: its idempotency mark \
+         could not be put back, so a rerun with its key may send it again.",
+        message.get("sid").and_then(Value::as_str).unwrap_or("?")
+      ));
+      return answer;
+    };
+    attributes.extend(mark);
+    let Some(message_sid) = message.get("sid").and_then(Value::as_str) else {
+      return answer;
+    };
+    let attributes = Value::Object(attributes).to_string();
+    match self
+      .api
+      .update_message_attributes(conversation_sid, message_sid, &attributes)
+      .await
+    {
+      Ok(updated) => updated,
+      Err(error) => {
+        self.log.warn(format!(
+          "A pre-action webhook replaced message {message_sid}'s attributes, and putting its idempotency mark back \
+           failed ({}): a rerun with its key may send it again.",
+          error.code()
+        ));
+        answer
+      }
+    }
+  }
+
+  /// The message of the conversation marked by this client with `key`, and what it said. A message that carries
+  /// the key without the client's mark (written by a participant) is ignored, with a warning.
+  async fn landed(&self, conversation_sid: &str, key: &str, author: &str) -> Result<Option<(Value, ContentDigest)>> {
+    let found = self
       .api
       .find_recent_message(conversation_sid, LOOKBACK_PAGES, |message| {
-        message
-          .get("attributes")
-          .and_then(Value::as_str)
-          .and_then(|a| serde_json::from_str::<Value>(a).ok())
-          .is_some_and(|a| a.get(IDEMPOTENCY_ATTRIBUTE).and_then(Value::as_str) == Some(key))
+        match self.marks.read(conversation_sid, key, author, message) {
+          Found::Ours(_) => true,
+          Found::Absent => false,
+          Found::Forged => {
+            self.log.warn(format!(
+              "Ignored message {} in conversation {conversation_sid}: it carries an idempotency key this client did \
+               not write (its author is not the client's or its MAC does not verify), so it does not stand for a \
+               send.",
+              message.get("sid").and_then(Value::as_str).unwrap_or("?"),
+            ));
+            false
+          }
+        }
       })
-      .await
+      .await?;
+    Ok(found.and_then(
+      |message| match self.marks.read(conversation_sid, key, author, &message) {
+        Found::Ours(content) => Some((message, content)),
+        _ => None,
+      },
+    ))
   }
+}
+
+/// A key reused for other content is refused, as payment APIs refuse a key reused with other parameters.
+fn check_same(landed: &Landed, mark: &Mark<'_>) -> Result<()> {
+  if landed.content == mark.content {
+    return Ok(());
+  }
+  Err(Error::Refused {
+    code: "IDEMPOTENCY_KEY_REUSED",
+    message: format!(
+      "idempotencyKey was already used for another message ({} in conversation {}): a key names one message; give \
+       other content a key of its own",
+      landed.message_sid, landed.conversation_sid
+    ),
+  })
+}
+
+/// A version-4 UUID from the thread's user-space generator (seeded by the OS): no getrandom call per message.
+fn random_key() -> String {
+  uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string()
 }
 
 /// A message found in a page of the list, which Twilio answered 200.

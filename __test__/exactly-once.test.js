@@ -1,0 +1,199 @@
+"use strict";
+
+// A keyed send is sent once across the fleet: claimed in Redis (a real redis-server started here) or in the
+// process, found in the customer's earlier conversations, marked so that only this client's mark counts, and
+// reported as a replay when an earlier send made it.
+
+const test = require("node:test");
+const { before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const { useSandbox } = require("./helpers.js");
+const { startWorker, runWorker } = require("./fixtures/campaign.js");
+const { startRedis } = require("../scripts/redis-server.js");
+
+const box = useSandbox();
+const VARIABLES = { 1: "12/1", 2: "3pm" };
+
+let redis;
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.stop();
+});
+
+const customer = (i) => `+1555${String(6_000_000 + i).padStart(7, "0")}`;
+
+/** Each customer's messages, over all of their conversations. */
+async function messagesByCustomer() {
+  const counts = new Map();
+  for (const c of (await box.sandbox.state()).conversations) {
+    const [, name] = c.unique_name.match(/^whatsapp_(\d+)/);
+    counts.set(name, (counts.get(name) ?? 0) + c.messages.length);
+  }
+  return counts;
+}
+
+/** Posts into a conversation as a participant of it (an agent's SDK, a bot) can: any author, any attributes. */
+async function postAsParticipant(conversationSid, author, attributes) {
+  const auth = Buffer.from(`${box.sandbox.accountSid}:${box.sandbox.authToken}`).toString("base64");
+  const response = await fetch(`${box.sandbox.url}/v1/Conversations/${conversationSid}/Messages`, {
+    method: "POST",
+    headers: { authorization: `Basic ${auth}`, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ Author: author, Body: "hello", Attributes: JSON.stringify(attributes) }).toString(),
+  });
+  assert.equal(response.status, 201);
+  return response.json();
+}
+
+test("the same keyed campaign started by two processes at once sends each customer exactly one message", async () => {
+  const trials = 5;
+  const each = 200;
+  for (let trial = 0; trial < trials; trial += 1) {
+    const plan = {
+      ...box.sandbox.env(),
+      TWILIO_REDIS_URL: redis.url,
+      templateSid: box.sandbox.templateSid,
+      mode: "bulk",
+      count: each,
+      firstNumber: 6_000_000 + trial * each,
+    };
+    const workers = await Promise.all([startWorker(plan), startWorker(plan)]);
+    for (const worker of workers) worker.go();
+    const reports = await Promise.all(workers.map((w) => w.done));
+    assert.deepEqual(
+      reports.map((r) => r.delivered),
+      [each, each],
+      "both runs report every message delivered",
+    );
+    assert.equal(reports[0].replayed + reports[1].replayed, each, "one run's send is the other's replay");
+  }
+  const counts = await messagesByCustomer();
+  assert.equal(counts.size, trials * each);
+  assert.deepEqual(new Set(counts.values()), new Set([1]), "every customer exactly one message");
+});
+
+test("two clients in one process sending one key at once send it once", async () => {
+  for (let round = 0; round < 10; round += 1) {
+    const [a, b] = [box.client(), box.client()];
+    const phone = customer(10_000 + round);
+    const key = { idempotencyKey: `round-${round}` };
+    const results = await Promise.all([
+      a.sendMessage(phone, "once", null, key),
+      b.sendMessage(phone, "once", null, key),
+    ]);
+    assert.equal(results[0].messageSid, results[1].messageSid);
+    assert.deepEqual(results.map((r) => r.replayed === true).sort(), [false, true], "one sent, one replayed");
+  }
+  const counts = await messagesByCustomer();
+  assert.deepEqual([...counts.values()], Array(10).fill(1));
+});
+
+test("a replay says so, and stats() counts it apart from sends", async () => {
+  const client = box.client();
+  const phone = customer(11_000);
+  const key = { idempotencyKey: "receipt-42" };
+  const first = await client.sendTemplateMessage(phone, box.sandbox.templateSid, VARIABLES, key);
+  const again = await client.sendTemplateMessage(phone, box.sandbox.templateSid, VARIABLES, key);
+  assert.equal(first.replayed, undefined, "a send that went has the old module's shape");
+  assert.equal(again.replayed, true);
+  assert.equal(again.messageSid, first.messageSid);
+  const stats = client.stats();
+  assert.equal(stats.sends, 1);
+  assert.equal(stats.replays, 1);
+});
+
+test("a key reused with other content is refused and sends nothing", async () => {
+  const client = box.client();
+  const phone = customer(12_000);
+  const key = { idempotencyKey: "reminder-7" };
+  assert.equal((await client.sendMessage(phone, "Your order shipped", null, key)).success, true);
+  const calls = (await box.calls()).length;
+  const other = await client.sendMessage(phone, "Your order was cancelled", null, key);
+  assert.deepEqual((await box.calls()).slice(calls), [], "refused from what was remembered, with no request");
+  assert.equal(other.success, false);
+  assert.equal(other.code, "IDEMPOTENCY_KEY_REUSED");
+  assert.doesNotMatch(other.error, /cancelled|reminder-7|\+1555/, "no text, key or number in the error");
+  const template = await client.sendTemplateMessage(phone, box.sandbox.templateSid, VARIABLES, key);
+  assert.equal(template.code, "IDEMPOTENCY_KEY_REUSED");
+  const writes = (await box.calls()).filter((call) => call.startsWith("POST"));
+  assert.equal(writes.length, 2, "the conversation's creation and the one message");
+});
+
+test("a key reused with other content is refused when only Twilio remembers it", async () => {
+  const phone = customer(12_500);
+  const plan = { ...box.sandbox.env(), mode: "keyed", to: phone, key: "k-1" };
+  assert.equal((await runWorker({ ...plan, text: "first" })).success, true);
+  const other = await runWorker({ ...plan, text: "second" });
+  assert.equal(other.code, "IDEMPOTENCY_KEY_REUSED");
+  const same = await runWorker({ ...plan, text: "first" });
+  assert.equal(same.replayed, true);
+});
+
+test("a key a participant wrote does not stop the send, and is logged at warn", async () => {
+  const client = box.client();
+  const phone = customer(13_000);
+  const conversationSid = await client.findOrCreateConversation(phone);
+  const key = `spring-sale:${phone}`;
+  await postAsParticipant(conversationSid, "agent-7", { idempotency_key: key });
+  // A whole mark copied from a message the client really sent, into another customer's conversation.
+  const genuine = await client.sendMessage(customer(13_001), "hi", null, { idempotencyKey: key });
+  const copied = (await box.sandbox.state()).conversations
+    .flatMap((c) => c.messages)
+    .find((m) => m.sid === genuine.messageSid).attributes;
+  await postAsParticipant(conversationSid, "system", JSON.parse(copied));
+
+  const result = await runWorker({ ...box.sandbox.env(), mode: "keyed", to: phone, key, text: "hi" });
+  assert.equal(result.success, true);
+  assert.notEqual(result.replayed, true);
+  const conversation = (await box.sandbox.state()).conversations.find((c) => c.sid === conversationSid);
+  assert.equal(conversation.messages.length, 3, "the two forgeries and the real send");
+  assert.equal(result.warnings.filter((w) => w.includes("did not write")).length, 2);
+  assert.ok(result.warnings.every((w) => !w.includes(phone) && !w.includes(key)));
+});
+
+test("a keyed rerun after the customer's conversation closed finds the message there and sends nothing", async () => {
+  const plan = { ...box.sandbox.env(), mode: "keyed", to: customer(14_000), key: "welcome", text: "Welcome!" };
+  const first = await runWorker(plan);
+  const client = box.client();
+  assert.equal((await client.setConversationState(plan.to, "closed")).success, true);
+  const again = await runWorker(plan);
+  assert.equal(again.replayed, true);
+  assert.equal(again.messageSid, first.messageSid);
+  const counts = await messagesByCustomer();
+  assert.deepEqual([...counts.values()], [1]);
+});
+
+test("a keyed campaign killed with SIGKILL while holding claims, then run again, sends each customer once", async () => {
+  const plan = {
+    ...box.sandbox.env(),
+    TWILIO_REDIS_URL: redis.url,
+    TWILIO_CLAIM_LEASE_MS: "1000",
+    templateSid: box.sandbox.templateSid,
+    mode: "bulk",
+    count: 60,
+    firstNumber: 7_000_000,
+  };
+  const first = await startWorker({ ...plan, reportEach: true });
+  let reported = 0;
+  const killed = new Promise((resolve) => {
+    first.child.once("exit", resolve);
+    first.lines.on("line", (line) => {
+      if (line.startsWith("sent ") && ++reported === 30) first.child.kill("SIGKILL");
+    });
+  });
+  first.go();
+  await killed;
+  const again = await runWorker(plan);
+  assert.equal(again.delivered, 60);
+  const counts = await messagesByCustomer();
+  assert.equal(counts.size, 60);
+  assert.deepEqual(new Set(counts.values()), new Set([1]), "every customer exactly one message");
+});
+
+test("a key with a lone surrogate is refused: it would not reach Rust as written", async () => {
+  const client = box.client();
+  const result = await client.sendMessage(customer(15_000), "hi", null, { idempotencyKey: "José \ud83d" });
+  assert.equal(result.code, "INVALID_IDEMPOTENCY_KEY");
+  assert.deepEqual(await box.calls(), []);
+});
