@@ -64,6 +64,10 @@ export declare class NativeClient {
    */
   configureWebhooks(call: number, postWebhookUrl: JsArg, preWebhookUrl: JsArg, filters: JsArg, filterList: Array<JsArg> | undefined | null, method: JsArg): void
   getWebhookConfiguration(call: number): void
+  /** Whether a webhook event goes to its handler: `{ admission: 'handle', ticket }`, `'duplicate'` or `'stale'`. */
+  admitEvent(call: number, pairs: Array<Array<string>>, token?: string | undefined | null): void
+  /** The handler of admitted event `ticket` finished (`handled`) or threw. */
+  settleEvent(call: number, ticket: number, handled: boolean): void
   /** How many conversations the cache holds now. */
   cachedConversations(call: number): void
 }
@@ -143,6 +147,12 @@ export interface DeliveryResult {
   messageSid: string
   delivery: any | null
   receipts: Array<ReceiptInfo>
+}
+
+/** What becomes of a webhook event: `handle` (with the ticket to settle), `duplicate` or `stale`. */
+export interface EventAdmission {
+  admission: string
+  ticket?: number
 }
 
 /** `whatsapp:+<digits>` for any accepted spelling of a number; throws the error [`js_error`] builds otherwise. */

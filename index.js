@@ -459,6 +459,9 @@ class TwilioApiClient {
       {
         // The handler has the form as [name, value] pairs already: they go to Rust as they are.
         validate: (signature, url, pairs, body) => this.#native.validateWebhook(signature, url, pairs, body),
+        // Each event claimed before its handler runs (fleet-wide with redisUrl), and settled once it has.
+        admit: (pairs, token) => this.#calls.start((call) => this.#native.admitEvent(call, pairs, token)),
+        settle: (ticket, handled) => this.#calls.start((call) => this.#native.settleEvent(call, ticket, handled)),
         logger: this.#logger,
       },
       handlers,

@@ -168,16 +168,40 @@ function typedEvent(pairs) {
   return event;
 }
 
+// The client's idempotency mark on a message (see docs/CONTRACT.md, Keyed sends).
+const MARK = ["idempotency_key", "idempotency_content", "idempotency_mac"];
+
+// Twilio takes a pre-action answer's attributes whole: the mark the message came with is kept in them, so that a
+// handler that sets attributes of its own does not erase the key a rerun looks for.
+function withMark(attributes, original) {
+  if (original === null || typeof original !== "object" || !MARK.every((name) => typeof original[name] === "string"))
+    return attributes;
+  let value = attributes;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return attributes;
+    }
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return attributes;
+  const kept = { ...value };
+  for (const name of MARK) kept[name] = original[name];
+  return kept;
+}
+
 // What a pre-action handler's result asks Twilio to do: reject (false), change (an object), or go on.
-function preAnswer(result) {
+function preAnswer(result, event) {
   if (result === false) return [422, "rejected by the handler"];
   if (result === null || typeof result !== "object") return [200, ""];
   const change = {};
   for (const name of ["body", "author", "friendlyName"]) {
     if (typeof result[name] === "string") change[name === "friendlyName" ? "friendly_name" : name] = result[name];
   }
-  if (result.attributes !== undefined)
-    change.attributes = typeof result.attributes === "string" ? result.attributes : JSON.stringify(result.attributes);
+  if (result.attributes !== undefined) {
+    const attributes = withMark(result.attributes, event.attributes);
+    change.attributes = typeof attributes === "string" ? attributes : JSON.stringify(attributes);
+  }
   return [200, JSON.stringify(change), "application/json"];
 }
 
@@ -238,18 +262,38 @@ function webhookHandler(client, handlers, options = {}) {
     const own = (name) => (typeof name === "string" && Object.hasOwn(handlers, name) ? handlers[name] : undefined);
     const handler = own(event.eventType) ?? own("onEvent");
     if (!handler) return request.reply(200);
-    try {
-      const result = await handler(event);
-      if (PRE_EVENTS.has(event.eventType)) return request.reply(...preAnswer(result));
-      return request.reply(200);
-    } catch (error) {
-      client.logger?.error(`${LOG_PREFIX} webhook handler for ${event.eventType} failed: ${error?.message ?? error}`, {
-        eventType: event.eventType,
-        conversationSid: event.conversationSid,
-      });
-      return request.reply(500, "handler failed");
+    // A pre-action event's answer is Twilio's decision, given to every copy: it is not de-duplicated.
+    if (PRE_EVENTS.has(event.eventType)) {
+      try {
+        return request.reply(...preAnswer(await handler(event), event));
+      } catch (error) {
+        return failed(client, request, event, error);
+      }
     }
+    const token = request.headers["i-twilio-idempotency-token"];
+    const { admission, ticket } = await client.admit(form.pairs, typeof token === "string" ? token : null);
+    // A copy of an event handled already (here or on another replica), or a status older than one handed on.
+    if (admission !== "handle") return request.reply(200);
+    let handled = false;
+    try {
+      await handler(event);
+      handled = true;
+    } catch (error) {
+      return failed(client, request, event, error);
+    } finally {
+      // Before the answer: Twilio's retry of a failed event finds it free.
+      await client.settle(ticket, handled);
+    }
+    return request.reply(200);
   };
+}
+
+function failed(client, request, event, error) {
+  client.logger?.error(`${LOG_PREFIX} webhook handler for ${event.eventType} failed: ${error?.message ?? error}`, {
+    eventType: event.eventType,
+    conversationSid: event.conversationSid,
+  });
+  return request.reply(500, "handler failed");
 }
 
 module.exports = { webhookHandler, formPairs };

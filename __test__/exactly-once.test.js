@@ -7,8 +7,9 @@
 const test = require("node:test");
 const { before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { useSandbox } = require("./helpers.js");
-const { startWorker, runWorker } = require("./fixtures/campaign.js");
+const twilio = require("twilio");
+const { useSandbox, signedHooks, WEBHOOK_TOKEN } = require("./helpers.js");
+const { startWorker, runWorker, startReplica } = require("./fixtures/campaign.js");
 const { startRedis } = require("../scripts/redis-server.js");
 
 const box = useSandbox();
@@ -196,4 +197,133 @@ test("a key with a lone surrogate is refused: it would not reach Rust as written
   const result = await client.sendMessage(customer(15_000), "hi", null, { idempotencyKey: "José \ud83d" });
   assert.equal(result.code, "INVALID_IDEMPOTENCY_KEY");
   assert.deepEqual(await box.calls(), []);
+});
+
+const hex = (n, width = 32) => n.toString(16).padStart(width, "0");
+
+function messageAdded(i) {
+  return {
+    AccountSid: `AC${hex(0)}`,
+    EventType: "onMessageAdded",
+    ConversationSid: `CH${hex(i)}`,
+    MessageSid: `IM${hex(i)}`,
+    Index: "0",
+    Body: "hi",
+    Author: "whatsapp:+15551234567",
+  };
+}
+
+function receipt(status, i = 1) {
+  return {
+    AccountSid: `AC${hex(0)}`,
+    EventType: "onDeliveryUpdated",
+    ConversationSid: `CH${hex(i)}`,
+    MessageSid: `IM${hex(i)}`,
+    DeliveryReceiptSid: `DY${hex(i)}`,
+    Status: status,
+  };
+}
+
+/** Posts `params` to `url` signed with WEBHOOK_TOKEN, as Twilio does; resolves the status. */
+async function deliver(url, params, token) {
+  const headers = {
+    "content-type": "application/x-www-form-urlencoded",
+    "x-twilio-signature": twilio.getExpectedTwilioSignature(WEBHOOK_TOKEN, url, params),
+  };
+  if (token) headers["i-twilio-idempotency-token"] = token;
+  const response = await fetch(url, { method: "POST", headers, body: new URLSearchParams(params).toString() });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+test("the same 1,000 webhooks delivered twice each to 3 replicas reach the handlers 1,000 times", async () => {
+  const env = {
+    TWILIO_ACCOUNT_SID: `AC${hex(0)}`,
+    TWILIO_AUTH_TOKEN: WEBHOOK_TOKEN,
+    TWILIO_BASE_URL: box.sandbox.url,
+    TWILIO_REDIS_URL: redis.url,
+  };
+  const replicas = await Promise.all([startReplica(env), startReplica(env), startReplica(env)]);
+  // Half of them with Twilio's delivery token (the same on each copy), half identified by what they are about.
+  const deliveries = [];
+  for (let i = 0; i < 1000; i += 1) {
+    const params = i % 2 ? messageAdded(20_000 + i) : receipt("delivered", 20_000 + i);
+    const token = i % 4 === 1 ? `token-${i}` : undefined;
+    for (const replica of replicas) deliveries.push(() => deliver(replica.url, params, token));
+    for (const replica of replicas) deliveries.push(() => deliver(replica.url, params, token));
+  }
+  const statuses = [];
+  const lane = async () => {
+    while (deliveries.length > 0) statuses.push(await deliveries.shift()());
+  };
+  await Promise.all(Array.from({ length: 48 }, lane));
+  assert.deepEqual(new Set(statuses), new Set([200]));
+  for (const replica of replicas) replica.go();
+  const handled = (await Promise.all(replicas.map((r) => r.done))).flatMap((r) => r.handled);
+  assert.equal(handled.length, 1000);
+  assert.equal(new Set(handled).size, 1000);
+});
+
+test("a webhook whose handler throws is handled again when Twilio retries it, and then only once", async () => {
+  let calls = 0;
+  const hooks = await signedHooks(box.sandbox, {
+    onMessageAdded: () => {
+      calls += 1;
+      if (calls === 1) throw new Error("database down");
+    },
+  });
+  try {
+    const params = messageAdded(30_000);
+    assert.equal(await hooks.post(params), 500);
+    assert.equal(await hooks.post(params), 200);
+    assert.equal(await hooks.post(params), 200);
+    assert.equal(calls, 2);
+  } finally {
+    await hooks.close();
+  }
+});
+
+test("delivery receipts never move backwards: a status older than one handed on is dropped", async () => {
+  const seen = [];
+  const hooks = await signedHooks(box.sandbox, { onDeliveryUpdated: (event) => seen.push(event.status) });
+  try {
+    for (const status of ["sent", "read", "delivered", "sent", "failed", "read", "delivered"]) {
+      assert.equal(await hooks.post(receipt(status, 31_000)), 200, status);
+    }
+    assert.deepEqual(seen, ["sent", "read", "failed"]);
+  } finally {
+    await hooks.close();
+  }
+});
+
+test("a pre-action handler that sets attributes keeps the client's idempotency mark in them", async () => {
+  const mark = { idempotency_key: "k", idempotency_content: "c", idempotency_mac: "m" };
+  const http = require("node:http");
+  const client = new (require(".."))({
+    accountSid: `AC${hex(0)}`,
+    authToken: WEBHOOK_TOKEN,
+    baseUrl: box.sandbox.url,
+    logger: false,
+  });
+  const server = http.createServer(
+    client.webhookHandler({ onMessageAdd: () => ({ attributes: { screened: true } }) }, { protocol: "http" }),
+  );
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/twilio/hooks`;
+    const params = { ...messageAdded(32_000), EventType: "onMessageAdd", Attributes: JSON.stringify(mark) };
+    delete params.MessageSid;
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": twilio.getExpectedTwilioSignature(WEBHOOK_TOKEN, url, params),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+    const answer = await response.json();
+    assert.deepEqual(JSON.parse(answer.attributes), { screened: true, ...mark });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

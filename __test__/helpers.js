@@ -120,5 +120,6 @@ module.exports = {
   recordingLogger,
   withEnv,
   signedHooks,
+  WEBHOOK_TOKEN,
   NO_TWILIO_ENV,
 };

@@ -14,9 +14,9 @@ use crate::convert::{
   JsArg,
 };
 use crate::results::{
-  thrown, AgentResult, AssignmentResult, ConnectionResult, DeliveryResult, HistoryResult, MetadataResult, NativeTotals,
-  ParticipantsResult, PreflightResult, RemovalResult, SentMessage, StateResult, StatusResult, UnassignmentResult,
-  UploadedMedia, WebhookConfigResult, WindowResult,
+  thrown, AgentResult, AssignmentResult, ConnectionResult, DeliveryResult, EventAdmission, HistoryResult,
+  MetadataResult, NativeTotals, ParticipantsResult, PreflightResult, RemovalResult, SentMessage, StateResult,
+  StatusResult, UnassignmentResult, UploadedMedia, WebhookConfigResult, WindowResult,
 };
 use crate::webhooks::webhook_valid;
 
@@ -451,6 +451,29 @@ impl NativeClient {
     let client = self.inner.clone();
     self.bridge.run(call, async move {
       client.webhook_configuration().await.map(WebhookConfigResult::from)
+    })
+  }
+
+  /// Whether a webhook event goes to its handler: `{ admission: 'handle', ticket }`, `'duplicate'` or `'stale'`.
+  #[napi]
+  pub fn admit_event(&self, call: u32, pairs: Vec<Vec<String>>, token: Option<String>) {
+    let client = self.inner.clone();
+    let params = crate::webhooks::form_pairs(&pairs);
+    self.bridge.run(call, async move {
+      Ok(EventAdmission::from(
+        client.admit_event(&params, token.as_deref()).await,
+      ))
+    })
+  }
+
+  /// The handler of admitted event `ticket` finished (`handled`) or threw.
+  #[napi]
+  pub fn settle_event(&self, call: u32, ticket: f64, handled: bool) {
+    let client = self.inner.clone();
+    self.bridge.run(call, async move {
+      // Tickets are counted from 0 in a u64 and handed to JS as a double: exact below 2^53.
+      client.settle_event(ticket as u64, handled).await;
+      Ok(())
     })
   }
 

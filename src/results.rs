@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use napi::bindgen_prelude::{JsValue, Object};
 use napi::{Env, Status};
 use napi_derive::napi;
-use twilio_core::{Code, Error, LogLine, Preflight, RequestRecord, Sent, TemplateReport, Totals, Uploaded};
+use twilio_core::{Admission, Code, Error, LogLine, Preflight, RequestRecord, Sent, TemplateReport, Totals, Uploaded};
 
 /// One Twilio request, as the debug log and the `twilio-api-client:request` channel show it.
 #[napi(object)]
@@ -105,6 +105,27 @@ impl From<Sent> for SentMessage {
       body: sent.body,
       data_json: sent.json,
       replayed: sent.replayed,
+    }
+  }
+}
+
+/// What becomes of a webhook event: `handle` (with the ticket to settle), `duplicate` or `stale`.
+#[napi(object)]
+pub struct EventAdmission {
+  pub admission: String,
+  pub ticket: Option<f64>,
+}
+
+impl From<Admission> for EventAdmission {
+  fn from(admission: Admission) -> Self {
+    let (admission, ticket) = match admission {
+      Admission::Handle(ticket) => ("handle", Some(ticket as f64)),
+      Admission::Duplicate => ("duplicate", None),
+      Admission::Stale => ("stale", None),
+    };
+    Self {
+      admission: admission.to_string(),
+      ticket,
     }
   }
 }

@@ -55,7 +55,7 @@ pub fn webhook_date_fields() -> Vec<&'static str> {
   twilio_core::webhooks::date_fields().collect()
 }
 
-fn form_pairs(pairs: &[Vec<String>]) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(pairs: &[Vec<String>]) -> Vec<(String, String)> {
   pairs
     .iter()
     .filter_map(|pair| match pair.as_slice() {

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::conversation::{Conversations, Metadata, StateChange, Status};
 use crate::endpoints::Api;
 use crate::error::Result;
+use crate::events::{Admission, Events};
 use crate::fleet::Fleet;
 use crate::history::History;
 use crate::http::{Http, RetryPolicy, Transport};
@@ -37,6 +38,7 @@ pub struct Client {
   log: Arc<Log>,
   windows: Arc<Windows>,
   observer: Arc<Observer>,
+  events: Events,
 }
 
 impl Client {
@@ -63,6 +65,7 @@ impl Client {
       .transpose()?;
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
     let claims = Arc::new(Claims::new(fleet.clone(), config.claim_lease));
+    let events = Events::new(claims.clone(), fleet.clone(), config.account_sid.clone());
     let observer = Arc::new(Observer::default());
     let api = Arc::new(Api::new(
       Http::new(transport, policy, pacer).observed(observer.clone()),
@@ -94,6 +97,7 @@ impl Client {
       log,
       windows,
       observer,
+      events,
     })
   }
 
@@ -256,6 +260,17 @@ impl Client {
   pub async fn webhook_configuration(&self) -> Result<WebhookConfiguration> {
     let call = crate::webhooks::configuration(&self.api);
     self.within_deadline(Box::pin(call)).await
+  }
+
+  /// Whether a webhook event (its form parameters, and Twilio's delivery token if any) goes to its handler: each
+  /// event once, fleet-wide with Redis, and no delivery status older than one handed on.
+  pub async fn admit_event(&self, params: &[(String, String)], token: Option<&str>) -> Admission {
+    self.events.admit(params, token).await
+  }
+
+  /// The handler of an admitted event finished (`handled`) or failed (its event is handled again when it comes again).
+  pub async fn settle_event(&self, ticket: u64, handled: bool) {
+    self.events.settle(ticket, handled).await;
   }
 
   pub async fn cached_conversations(&self) -> u64 {

@@ -99,6 +99,23 @@ redis.call('DEL', KEYS[1])
 return 1
 ";
 
+/// A receipt's highest status handed on: the one before is answered (0 for none) when this one ranks above it, else
+/// -1. A value that is not a number is taken as none.
+const ADVANCE: &str = "
+local seen = tonumber(redis.call('GET', KEYS[1])) or 0
+local rank = tonumber(ARGV[1])
+if rank <= seen then return -1 end
+redis.call('SET', KEYS[1], rank, 'PX', ARGV[2])
+return seen
+";
+
+/// Puts the status seen before back, when nothing has moved it since.
+const RETREAT: &str = "
+if tonumber(redis.call('GET', KEYS[1])) ~= tonumber(ARGV[1]) then return 0 end
+if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL') end
+return 1
+";
+
 /// What Redis said of a claim.
 #[derive(Debug)]
 pub enum ClaimAnswer {
@@ -136,6 +153,8 @@ pub struct Fleet {
   complete: redis::Script,
   give_back: redis::Script,
   forget: redis::Script,
+  advance: redis::Script,
+  retreat: redis::Script,
   /// Since when Redis has not answered: the process paces alone meanwhile.
   down_since: Mutex<Option<Instant>>,
   log: Arc<Log>,
@@ -167,6 +186,8 @@ impl Fleet {
       complete: redis::Script::new(COMPLETE),
       give_back: redis::Script::new(GIVE_BACK),
       forget: redis::Script::new(FORGET),
+      advance: redis::Script::new(ADVANCE),
+      retreat: redis::Script::new(RETREAT),
       down_since: Mutex::new(None),
       log,
     })
@@ -348,6 +369,30 @@ impl Fleet {
   /// Forgets that `name` was done with `value`.
   pub async fn forget(&self, name: &str, value: &str) {
     let _: Option<i64> = self.eval(&self.forget, &self.claim_key(name), &[value]).await;
+  }
+
+  /// Ranks `name` at `rank` if that is above what it holds: `Some(Some(previous))`, `Some(None)` when it is not,
+  /// `None` when Redis does not answer.
+  pub async fn advance(&self, name: &str, rank: u8, memory: Duration) -> Option<Option<u8>> {
+    let previous: i64 = self
+      .eval(
+        &self.advance,
+        &self.claim_key(name),
+        &[&rank.to_string(), &millis(memory)],
+      )
+      .await?;
+    Some(u8::try_from(previous).ok())
+  }
+
+  /// Puts `name` back from `rank` to `previous`, if nothing moved it since.
+  pub async fn retreat(&self, name: &str, rank: u8, previous: u8) {
+    let _: Option<i64> = self
+      .eval(
+        &self.retreat,
+        &self.claim_key(name),
+        &[&rank.to_string(), &previous.to_string()],
+      )
+      .await;
   }
 
   /// Whether the fleet holds the switch `name` (set by any process, for `ttl`); `None` when Redis is down.
