@@ -68,6 +68,11 @@ export declare class NativeClient {
   admitEvent(call: number, pairs: Array<Array<string>>, token?: string | undefined | null): void
   /** The handler of admitted event `ticket` finished (`handled`) or threw. */
   settleEvent(call: number, ticket: number, handled: boolean): void
+  /**
+   * The delivery events of the messages sent from `since` to `until` (ms since the epoch), read from Twilio's
+   * receipts: each a list of [name, value] pairs, as a webhook's form.
+   */
+  missedReceipts(call: number, since: number, until: number): void
   /** How many conversations the cache holds now. */
   cachedConversations(call: number): void
 }

@@ -156,17 +156,15 @@ declare class TwilioApiClient {
   /**
    * A `(req, res)` handler for node:http, Express and Fastify: 400 without a signature, 403 with a wrong one
    * (handlers not called), 413 over `maxBodyBytes`; else the typed event goes to `handlers[eventType]` or
-   * `handlers.onEvent`, and the answer is 200 (500 when the handler threw). A pre-event handler may return
-   * `{ body, author, attributes }` to change the action or `false` to reject it (answered 422).
+   * `handlers.onEvent`, and the answer is 200 (500 when the handler threw). Each post-action event reaches its
+   * handler once (fleet-wide with `redisUrl`, else in the process); a delivery status older than one handed on is
+   * dropped. A pre-event handler may return `{ body, author, attributes }` to change the action or `false` to
+   * reject it (answered 422).
    */
   webhookHandler(
     handlers: TwilioApiClient.WebhookHandlers,
     options?: TwilioApiClient.WebhookHandlerOptions,
-  ): (
-    req: TwilioApiClient.WebhookRequest,
-    res: TwilioApiClient.WebhookResponse,
-    next?: (error?: unknown) => void,
-  ) => Promise<void>;
+  ): TwilioApiClient.WebhookHandler;
   /** The message's delivery summary and its receipts (one per WhatsApp or SMS recipient). */
   getDeliveryStatus(
     phoneNumber: string,
@@ -797,6 +795,34 @@ declare namespace TwilioApiClient {
   } & {
     onEvent?: (event: WebhookEvent) => PreEventAnswer | Promise<PreEventAnswer>;
   };
+
+  export interface WebhookHandler {
+    (
+      req: TwilioApiClient.WebhookRequest,
+      res: TwilioApiClient.WebhookResponse,
+      next?: (error?: unknown) => void,
+    ): Promise<void>;
+    /**
+     * Hands on the delivery statuses whose webhooks never arrived: every receipt of the messages this client (with
+     * `redisUrl`, its fleet) sent from `since` to `until` (default now; kept 24 hours) is read from Twilio and goes
+     * to `onDeliveryUpdated` (or `onEvent`) through the same claims as a live event.
+     */
+    reconcile(period: { since: Date | number; until?: Date | number }): Promise<ReconcileOutcome>;
+  }
+
+  /** What reconcile found: the events read, and what became of each. */
+  export interface ReconcileOutcome {
+    events: number;
+    handled: number;
+    /** Handed on already (live, or by an earlier reconcile). */
+    duplicate: number;
+    /** Older than a status handed on for the same receipt. */
+    stale: number;
+    /** No handler for the event type. */
+    unhandled: number;
+    /** The handler threw (logged): the next reconcile hands it on again. */
+    failed: number;
+  }
 
   /** What the handler reads of a request: node:http's IncomingMessage, Express's and Fastify's raw request fit. */
   export interface WebhookRequest {

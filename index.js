@@ -462,6 +462,7 @@ class TwilioApiClient {
         // Each event claimed before its handler runs (fleet-wide with redisUrl), and settled once it has.
         admit: (pairs, token) => this.#calls.start((call) => this.#native.admitEvent(call, pairs, token)),
         settle: (ticket, handled) => this.#calls.start((call) => this.#native.settleEvent(call, ticket, handled)),
+        missed: (since, until) => this.#calls.start((call) => this.#native.missedReceipts(call, since, until)),
         logger: this.#logger,
       },
       handlers,

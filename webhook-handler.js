@@ -215,10 +215,39 @@ function warn(client, text) {
   log?.call(client.logger, `${LOG_PREFIX} webhookHandler ${text}`);
 }
 
+function timeOf(value, name) {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)
+    throw new TypeError(`reconcile: ${name} must be a Date or a time in ms since the epoch`);
+  return ms;
+}
+
 function webhookHandler(client, handlers, options = {}) {
   const settings = checkOptions(handlers, options);
   let warnedHost = false;
-  return async function twilioWebhook(req, res) {
+  // Own properties only: an EventType such as `constructor` or `__proto__` names no handler of the caller's.
+  const own = (name) => (typeof name === "string" && Object.hasOwn(handlers, name) ? handlers[name] : undefined);
+  const handlerOf = (event) => own(event.eventType) ?? own("onEvent");
+
+  // A post-action event to its handler, once: claimed first (fleet-wide with redisUrl), settled before the answer,
+  // so that Twilio's retry of an event whose handler threw finds it free. Resolves what became of it.
+  async function handOn(event, pairs, token) {
+    const handler = handlerOf(event);
+    if (!handler) return "unhandled";
+    const { admission, ticket } = await client.admit(pairs, token);
+    // A copy of an event handled already (here or on another replica), or a status older than one handed on.
+    if (admission !== "handle") return admission;
+    let handled = false;
+    try {
+      await handler(event);
+      handled = true;
+      return "handled";
+    } finally {
+      await client.settle(ticket, handled);
+    }
+  }
+
+  async function twilioWebhook(req, res) {
     if (settings.validate && !settings.url && !settings.host && !warnedHost) {
       warnedHost = true;
       warn(client, HOST_WARNING);
@@ -258,42 +287,49 @@ function webhookHandler(client, handlers, options = {}) {
       }
     }
     const event = typedEvent(form.pairs);
-    // Own properties only: an EventType such as `constructor` or `__proto__` names no handler of the caller's.
-    const own = (name) => (typeof name === "string" && Object.hasOwn(handlers, name) ? handlers[name] : undefined);
-    const handler = own(event.eventType) ?? own("onEvent");
-    if (!handler) return request.reply(200);
-    // A pre-action event's answer is Twilio's decision, given to every copy: it is not de-duplicated.
-    if (PRE_EVENTS.has(event.eventType)) {
+    try {
+      // A pre-action event's answer is Twilio's decision, given to every copy: it is not de-duplicated.
+      if (PRE_EVENTS.has(event.eventType)) {
+        const handler = handlerOf(event);
+        return request.reply(...(handler ? preAnswer(await handler(event), event) : [200, ""]));
+      }
+      const token = request.headers["i-twilio-idempotency-token"];
+      await handOn(event, form.pairs, typeof token === "string" ? token : null);
+      return request.reply(200);
+    } catch (error) {
+      logFailure(client, event, error);
+      return request.reply(500, "handler failed");
+    }
+  }
+
+  /**
+   * Hands the handlers the delivery statuses whose webhooks never arrived: every receipt of the messages this client
+   * (with redisUrl, its fleet) sent from `since` to `until` (default now) is read from Twilio and goes through the
+   * same claims as a live `onDeliveryUpdated`, so that what was handed on already is not handed on again.
+   */
+  twilioWebhook.reconcile = async function reconcile({ since, until = Date.now() } = {}) {
+    const [from, to] = [timeOf(since, "since"), timeOf(until, "until")];
+    const events = await client.missed(from, to);
+    const outcome = { events: events.length, handled: 0, duplicate: 0, stale: 0, unhandled: 0, failed: 0 };
+    for (const pairs of events) {
+      const event = typedEvent(pairs);
       try {
-        return request.reply(...preAnswer(await handler(event), event));
+        outcome[await handOn(event, pairs, null)] += 1;
       } catch (error) {
-        return failed(client, request, event, error);
+        outcome.failed += 1;
+        logFailure(client, event, error);
       }
     }
-    const token = request.headers["i-twilio-idempotency-token"];
-    const { admission, ticket } = await client.admit(form.pairs, typeof token === "string" ? token : null);
-    // A copy of an event handled already (here or on another replica), or a status older than one handed on.
-    if (admission !== "handle") return request.reply(200);
-    let handled = false;
-    try {
-      await handler(event);
-      handled = true;
-    } catch (error) {
-      return failed(client, request, event, error);
-    } finally {
-      // Before the answer: Twilio's retry of a failed event finds it free.
-      await client.settle(ticket, handled);
-    }
-    return request.reply(200);
+    return outcome;
   };
+  return twilioWebhook;
 }
 
-function failed(client, request, event, error) {
+function logFailure(client, event, error) {
   client.logger?.error(`${LOG_PREFIX} webhook handler for ${event.eventType} failed: ${error?.message ?? error}`, {
     eventType: event.eventType,
     conversationSid: event.conversationSid,
   });
-  return request.reply(500, "handler failed");
 }
 
 module.exports = { webhookHandler, formPairs };

@@ -327,3 +327,42 @@ test("a pre-action handler that sets attributes keeps the client's idempotency m
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test("a delivery status whose webhook never arrived is recovered by reconcile, and handed on once", async () => {
+  const client = box.client();
+  const since = new Date();
+  const phone = customer(33_000);
+  const sent = await client.sendMessage(phone, "hi");
+  const [receiptOf] = (await client.getDeliveryStatus(phone, sent.messageSid)).receipts;
+  // No webhook is configured: the channel's report reaches no one, as in an outage.
+  await box.sandbox.setReceipt(receiptOf.sid, "read");
+  const seen = [];
+  const handler = client.webhookHandler({ onDeliveryUpdated: (event) => seen.push(event) }, { protocol: "http" });
+  const outcome = await handler.reconcile({ since });
+  assert.deepEqual(outcome, { events: 1, handled: 1, duplicate: 0, stale: 0, unhandled: 0, failed: 0 });
+  assert.deepEqual(
+    seen.map((e) => [e.eventType, e.messageSid, e.deliveryReceiptSid, e.status]),
+    [["onDeliveryUpdated", sent.messageSid, receiptOf.sid, "read"]],
+  );
+  assert.ok(seen[0].dateUpdated instanceof Date);
+  const again = await handler.reconcile({ since });
+  assert.equal(again.handled, 0, "what was handed on is not handed on again");
+  assert.equal(seen.length, 1);
+});
+
+test("with Redis, any replica reconciles the messages every process of the fleet sent", async () => {
+  const sender = box.client({ redisUrl: redis.url });
+  const since = new Date();
+  const phone = customer(34_000);
+  const sent = await sender.sendMessage(phone, "hi");
+  const [receiptOf] = (await sender.getDeliveryStatus(phone, sent.messageSid)).receipts;
+  await box.sandbox.setReceipt(receiptOf.sid, "delivered");
+  const seen = [];
+  const replica = box.client({ redisUrl: redis.url });
+  const handler = replica.webhookHandler({ onDeliveryUpdated: (event) => seen.push(event.status) });
+  // The journal is written off the send's path: the replica asks until it is there.
+  let outcome;
+  do outcome = await handler.reconcile({ since });
+  while (outcome.events === 0);
+  assert.deepEqual(seen, ["delivered"]);
+});

@@ -137,6 +137,16 @@ async function inbound(client: TwilioApiClient): Promise<void> {
     { protocol: "http", maxBodyBytes: 1024 },
   );
   void handler;
+  const reconciled = await handler.reconcile({ since: new Date(Date.now() - 3_600_000) });
+  reconciled.handled.toFixed();
+  // @ts-expect-error: reconcile needs a period
+  void handler.reconcile({});
+  const sent = await client.sendMessage("+15551234567", "hi", null, { idempotencyKey: "k" });
+  if (sent.success && sent.replayed) {
+    const replayed: true = sent.replayed;
+    void replayed;
+  }
+  client.stats().replays.toFixed();
   client.webhookHandler({
     // @ts-expect-error: a misspelt event name is no handler
     onMessageAded: () => {},

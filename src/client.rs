@@ -477,6 +477,34 @@ impl NativeClient {
     })
   }
 
+  /// The delivery events of the messages sent from `since` to `until` (ms since the epoch), read from Twilio's
+  /// receipts: each a list of [name, value] pairs, as a webhook's form.
+  #[napi]
+  pub fn missed_receipts(&self, call: u32, since: f64, until: f64) {
+    let client = self.inner.clone();
+    let ms = |value: f64| {
+      if value.is_finite() && value > 0.0 {
+        value as u64
+      } else {
+        0
+      }
+    };
+    self.bridge.run(call, async move {
+      let events = client.missed_receipts(ms(since), ms(until)).await?;
+      Ok(
+        events
+          .into_iter()
+          .map(|event| {
+            event
+              .into_iter()
+              .map(|(name, value)| vec![name, value])
+              .collect::<Vec<_>>()
+          })
+          .collect::<Vec<_>>(),
+      )
+    })
+  }
+
   /// How many conversations the cache holds now.
   #[napi]
   pub fn cached_conversations(&self, call: u32) {

@@ -22,6 +22,7 @@ use crate::pacing::Pacer;
 use crate::phone::Customer;
 use crate::preflight::{Draft, Preflight};
 use crate::receipts::DeliveryStatus;
+use crate::reconcile::{Event, Journal};
 use crate::resolver::Resolver;
 use crate::templates::Templates;
 use crate::variables::Variables;
@@ -39,6 +40,7 @@ pub struct Client {
   windows: Arc<Windows>,
   observer: Arc<Observer>,
   events: Events,
+  journal: Arc<Journal>,
 }
 
 impl Client {
@@ -66,6 +68,7 @@ impl Client {
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
     let claims = Arc::new(Claims::new(fleet.clone(), config.claim_lease));
     let events = Events::new(claims.clone(), fleet.clone(), config.account_sid.clone());
+    let journal = Arc::new(Journal::new(fleet.clone()));
     let observer = Arc::new(Observer::default());
     let api = Arc::new(Api::new(
       Http::new(transport, policy, pacer).observed(observer.clone()),
@@ -85,6 +88,7 @@ impl Client {
       templates,
       claims,
       log.clone(),
+      journal.clone(),
     )?;
     let agents = Agents::new(api.clone(), conversations.clone());
     Ok(Self {
@@ -98,6 +102,7 @@ impl Client {
       windows,
       observer,
       events,
+      journal,
     })
   }
 
@@ -271,6 +276,15 @@ impl Client {
   /// The handler of an admitted event finished (`handled`) or failed (its event is handled again when it comes again).
   pub async fn settle_event(&self, ticket: u64, handled: bool) {
     self.events.settle(ticket, handled).await;
+  }
+
+  /// The `onDeliveryUpdated` events of every receipt of the messages this client (or, with Redis, its fleet) sent
+  /// from `since_ms` to `until_ms`, read from Twilio, for the webhook handler to hand on what it missed.
+  pub async fn missed_receipts(&self, since_ms: u64, until_ms: u64) -> Result<Vec<Event>> {
+    self
+      .journal
+      .receipts(&self.api, &self.config.account_sid, since_ms, until_ms)
+      .await
   }
 
   pub async fn cached_conversations(&self) -> u64 {

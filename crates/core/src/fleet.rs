@@ -116,6 +116,18 @@ if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1]
 return 1
 ";
 
+/// The fleet's journal of sent messages: a sorted set by send time, trimmed to its span at each write.
+const JOURNAL: &str = "
+local at = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], at, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', at - tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+";
+
+/// The most journal entries one reconcile reads.
+const JOURNAL_READ_LIMIT: u32 = 100_000;
+
 /// What Redis said of a claim.
 #[derive(Debug)]
 pub enum ClaimAnswer {
@@ -155,6 +167,7 @@ pub struct Fleet {
   forget: redis::Script,
   advance: redis::Script,
   retreat: redis::Script,
+  journal: redis::Script,
   /// Since when Redis has not answered: the process paces alone meanwhile.
   down_since: Mutex<Option<Instant>>,
   log: Arc<Log>,
@@ -188,6 +201,7 @@ impl Fleet {
       forget: redis::Script::new(FORGET),
       advance: redis::Script::new(ADVANCE),
       retreat: redis::Script::new(RETREAT),
+      journal: redis::Script::new(JOURNAL),
       down_since: Mutex::new(None),
       log,
     })
@@ -393,6 +407,34 @@ impl Fleet {
         &[&rank.to_string(), &previous.to_string()],
       )
       .await;
+  }
+
+  /// Notes a message sent at `at_ms` in the fleet's journal, which keeps `span`.
+  pub async fn journal(&self, member: &str, at_ms: u64, span: Duration) {
+    let key = self.claim_key("sent");
+    let _: Option<i64> = self
+      .eval(&self.journal, &key, &[member, &at_ms.to_string(), &millis(span)])
+      .await;
+  }
+
+  /// The fleet's journal from `since_ms` to `until_ms`; `None` when Redis does not answer.
+  pub async fn journaled(&self, since_ms: u64, until_ms: u64) -> Option<Vec<String>> {
+    let key = self.claim_key("sent");
+    self
+      .run(|mut connection| {
+        Box::pin(async move {
+          redis::cmd("ZRANGEBYSCORE")
+            .arg(key)
+            .arg(since_ms)
+            .arg(until_ms)
+            .arg("LIMIT")
+            .arg(0)
+            .arg(JOURNAL_READ_LIMIT)
+            .query_async(&mut connection)
+            .await
+        })
+      })
+      .await
   }
 
   /// Whether the fleet holds the switch `name` (set by any process, for `ttl`); `None` when Redis is down.

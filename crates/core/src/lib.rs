@@ -46,6 +46,7 @@ mod pacing;
 mod phone;
 mod preflight;
 mod receipts;
+mod reconcile;
 mod records;
 mod resolver;
 pub mod signature;

@@ -21,6 +21,7 @@ use crate::idempotency::{attributes_of, ContentDigest, Found, Marks};
 use crate::log::Log;
 use crate::media::{self, Kind, MediaFetcher, MediaFile};
 use crate::phone::Customer;
+use crate::reconcile::Journal;
 use crate::records::{is_sid, Answer, ConversationInfo, MediaRecord, MessageRecord};
 use crate::resolver::Resolver;
 use crate::templates::{Recipient, Templates};
@@ -98,6 +99,7 @@ pub struct Messages {
   claims: Arc<Claims>,
   marks: Marks,
   log: Arc<Log>,
+  journal: Arc<Journal>,
 }
 
 /// How a send marks its message: with the caller's key (claimed first, found wherever the customer's
@@ -159,6 +161,7 @@ impl Messages {
     templates: Arc<Templates>,
     claims: Arc<Claims>,
     log: Arc<Log>,
+    journal: Arc<Journal>,
   ) -> Result<Self> {
     Ok(Self {
       fetcher: MediaFetcher::new(&config)?,
@@ -170,6 +173,7 @@ impl Messages {
       templates,
       claims,
       log,
+      journal,
     })
   }
 
@@ -508,15 +512,19 @@ impl Messages {
   {
     let conversation = self.resolver.resolve(customer).await?;
     let params = build(&conversation).await?;
-    match self.post(&conversation.sid, params, mark, key).await {
+    let sent = match self.post(&conversation.sid, params, mark, key).await {
       Err(error) if error.is_not_found() || error.has_code(50377) => {
         self.resolver.evict(customer).await;
         let fresh = self.resolver.resolve(customer).await?;
         let params = build(&fresh).await?;
-        Sent::from_answer(self.post(&fresh.sid, params, mark, key).await?, &fresh.sid)
+        Sent::from_answer(self.post(&fresh.sid, params, mark, key).await?, &fresh.sid)?
       }
-      result => Sent::from_answer(result?, &conversation.sid),
+      result => Sent::from_answer(result?, &conversation.sid)?,
+    };
+    if let Some(conversation_sid) = &sent.conversation_sid {
+      self.journal.sent(conversation_sid, &sent.message_sid);
     }
+    Ok(sent)
   }
 
   /// Posts a conversation message once, marked with `key`: a lost answer is checked before any repeat.

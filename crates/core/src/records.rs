@@ -369,5 +369,9 @@ pub struct ReceiptRecord {
   #[serde(default)]
   pub participant_sid: Option<String>,
   #[serde(default)]
+  pub channel_message_sid: Option<String>,
+  #[serde(default)]
+  pub date_created: Option<String>,
+  #[serde(default)]
   pub date_updated: Option<String>,
 }
