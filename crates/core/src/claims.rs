@@ -98,6 +98,11 @@ impl Claims {
     Self { fleet, lease }
   }
 
+  /// The fleet's Redis, when there is one.
+  pub fn fleet(&self) -> Option<&Arc<Fleet>> {
+    self.fleet.as_ref()
+  }
+
   /// Forgets that `name` was done with `value` (what it named is gone), so that it can be claimed again.
   pub async fn forget(&self, name: &str, value: &str) {
     if TABLE.done.get(name).await.as_deref() == Some(value) {

@@ -22,7 +22,7 @@ use crate::pacing::Pacer;
 use crate::phone::Customer;
 use crate::preflight::{Draft, Preflight};
 use crate::receipts::DeliveryStatus;
-use crate::reconcile::{Event, Journal};
+use crate::reconcile::Event;
 use crate::resolver::Resolver;
 use crate::templates::Templates;
 use crate::variables::Variables;
@@ -40,7 +40,6 @@ pub struct Client {
   windows: Arc<Windows>,
   observer: Arc<Observer>,
   events: Events,
-  journal: Arc<Journal>,
 }
 
 impl Client {
@@ -68,7 +67,6 @@ impl Client {
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
     let claims = Arc::new(Claims::new(fleet.clone(), config.claim_lease));
     let events = Events::new(claims.clone(), fleet.clone(), config.account_sid.clone());
-    let journal = Arc::new(Journal::new(fleet.clone()));
     let observer = Arc::new(Observer::default());
     let api = Arc::new(Api::new(
       Http::new(transport, policy, pacer).observed(observer.clone()),
@@ -88,7 +86,6 @@ impl Client {
       templates,
       claims,
       log.clone(),
-      journal.clone(),
     )?;
     let agents = Agents::new(api.clone(), conversations.clone());
     Ok(Self {
@@ -102,7 +99,6 @@ impl Client {
       windows,
       observer,
       events,
-      journal,
     })
   }
 
@@ -282,7 +278,8 @@ impl Client {
   /// from `since_ms` to `until_ms`, read from Twilio, for the webhook handler to hand on what it missed.
   pub async fn missed_receipts(&self, since_ms: u64, until_ms: u64) -> Result<Vec<Event>> {
     self
-      .journal
+      .messages
+      .journal()
       .receipts(&self.api, &self.config.account_sid, since_ms, until_ms)
       .await
   }

@@ -161,7 +161,6 @@ impl Messages {
     templates: Arc<Templates>,
     claims: Arc<Claims>,
     log: Arc<Log>,
-    journal: Arc<Journal>,
   ) -> Result<Self> {
     Ok(Self {
       fetcher: MediaFetcher::new(&config)?,
@@ -171,10 +170,15 @@ impl Messages {
       config,
       windows,
       templates,
+      journal: Arc::new(Journal::new(claims.fleet().cloned())),
       claims,
       log,
-      journal,
     })
+  }
+
+  /// The messages sent, for reconciling their receipts.
+  pub(crate) fn journal(&self) -> &Arc<Journal> {
+    &self.journal
   }
 
   pub(crate) fn recipient<'c>(&'c self, customer: &'c Customer) -> Recipient<'c> {
