@@ -126,6 +126,7 @@ export interface ClientOptions {
   claimLeaseMs?: number
   maxQueueMs?: number
   redisUrl?: string
+  redisCaFile?: string
   logLevel?: string
 }
 

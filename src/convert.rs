@@ -44,6 +44,7 @@ pub const OPTIONS: &[(&str, &str)] = &[
   ("claimLeaseMs", "number"),
   ("maxQueueMs", "number"),
   ("redisUrl", "string"),
+  ("redisCaFile", "string"),
   ("logLevel", "string"),
 ];
 
@@ -82,6 +83,7 @@ pub struct ClientOptions {
   pub claim_lease_ms: Option<f64>,
   pub max_queue_ms: Option<f64>,
   pub redis_url: Option<String>,
+  pub redis_ca_file: Option<String>,
   pub log_level: Option<String>,
 }
 
@@ -140,6 +142,7 @@ impl ClientOptions {
       max_queue_ms: whole(self.max_queue_ms, "maxQueueMs")?,
       log_level: self.log_level,
       redis_url: self.redis_url.map(Secret::new),
+      redis_ca_file: self.redis_ca_file,
     })
   }
 }

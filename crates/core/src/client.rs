@@ -61,7 +61,14 @@ impl Client {
       .as_ref()
       .map(|url| {
         let service = config.chat_service_sid.as_deref();
-        Fleet::new(url, &config.account_sid, service, log.clone()).map(Arc::new)
+        Fleet::new(
+          url,
+          config.redis_ca.as_deref(),
+          &config.account_sid,
+          service,
+          log.clone(),
+        )
+        .map(Arc::new)
       })
       .transpose()?;
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());

@@ -89,6 +89,9 @@ pub struct Options {
   pub max_queue_ms: Option<u64>,
   /// `TWILIO_REDIS_URL`: a Redis shared by every process sending for the account, which then share Twilio's rate.
   pub redis_url: Option<Secret>,
+  /// `TWILIO_REDIS_CA_FILE`: the PEM file of a private CA that signed the Redis servers' TLS certificates
+  /// (`rediss://`); the web's roots when unset.
+  pub redis_ca_file: Option<String>,
   /// `TWILIO_MEDIA_ROOT`: the only directory local media files are read from; any when unset.
   pub media_root: Option<String>,
   /// `TWILIO_WEBHOOK_AUTH_TOKEN`: the auth token webhooks are signed with, for a client that authenticates with an
@@ -316,6 +319,8 @@ pub struct Config {
   pub writes_per_second: u32,
   pub max_queue: Duration,
   pub redis_url: Option<Secret>,
+  /// The PEM of `redisCaFile`, read at construction.
+  pub redis_ca: Option<Vec<u8>>,
   /// The real path of the directory local media must be under.
   pub media_root: Option<std::path::PathBuf>,
   pub webhook_enabled: bool,
@@ -590,6 +595,13 @@ impl Config {
       .unwrap_or(DEFAULT_WRITES_PER_SECOND),
       max_queue,
       redis_url: secret(options.redis_url, env("TWILIO_REDIS_URL")),
+      redis_ca: text(options.redis_ca_file, "TWILIO_REDIS_CA_FILE")
+        .map(|path| {
+          std::fs::read(&path).map_err(|e| Error::Config {
+            message: format!("redisCaFile '{path}' cannot be read: {}", e.kind()),
+          })
+        })
+        .transpose()?,
       media_root: media_root(text(options.media_root, "TWILIO_MEDIA_ROOT"))?,
       webhook_enabled: flag(options.webhook_enabled, "TWILIO_WEBHOOK_ENABLED"),
       freeform_outside_window: choice(

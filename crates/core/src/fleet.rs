@@ -13,14 +13,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use crate::config::Secret;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::log::Log;
 use crate::sync::Unpoisoned;
+use crate::topology::{Connection, Topology};
 
 /// The longest a Redis command may take before the process paces alone.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
@@ -152,11 +151,13 @@ pub struct Slot {
 }
 
 pub struct Fleet {
-  client: redis::Client,
+  topology: Topology,
   /// `host:port`, what a warning may say of the server (the URL may hold a password).
   address: String,
   prefix: String,
-  connection: OnceCell<ConnectionManager>,
+  connection: Mutex<Option<Connection>>,
+  /// One connection attempt at a time.
+  connecting: tokio::sync::Mutex<()>,
   claims_prefix: String,
   reserve: redis::Script,
   release: redis::Script,
@@ -175,22 +176,20 @@ pub struct Fleet {
 
 impl Fleet {
   /// `url`: `redis://`, `rediss://` (TLS) or `redis+unix://`. The URL is never echoed: it may hold a password.
-  pub fn new(url: &Secret, account_sid: &str, service_sid: Option<&str>, log: Arc<Log>) -> Result<Self> {
-    let client = redis::Client::open(url.expose()).map_err(|_| Error::Config {
-      message: "redisUrl must be a redis://, rediss:// or redis+unix:// URL".to_string(),
-    })?;
-    let address = match &client.get_connection_info().addr() {
-      redis::ConnectionAddr::Tcp(host, port) | redis::ConnectionAddr::TcpTls { host, port, .. } => {
-        format!("{host}:{port}")
-      }
-      redis::ConnectionAddr::Unix(path) => path.display().to_string(),
-      _ => "redis".to_string(),
-    };
+  pub fn new(
+    url: &Secret,
+    ca: Option<&[u8]>,
+    account_sid: &str,
+    service_sid: Option<&str>,
+    log: Arc<Log>,
+  ) -> Result<Self> {
+    let (topology, address) = Topology::parse(url.expose(), ca, REDIS_TIMEOUT)?;
     Ok(Self {
-      client,
+      topology,
       address,
       prefix: format!("twilio-pacing:{account_sid}:{}", service_sid.unwrap_or("default")),
-      connection: OnceCell::new(),
+      connection: Mutex::new(None),
+      connecting: tokio::sync::Mutex::new(()),
       claims_prefix: format!("twilio-claims:{account_sid}"),
       reserve: redis::Script::new(RESERVE),
       release: redis::Script::new(RELEASE),
@@ -208,7 +207,7 @@ impl Fleet {
   }
 
   /// A connection, or `None` while Redis is down and not due to be asked again.
-  async fn connection(&self) -> Option<ConnectionManager> {
+  async fn connection(&self) -> Option<Connection> {
     if self
       .down_since
       .locked()
@@ -216,22 +215,26 @@ impl Fleet {
     {
       return None;
     }
-    let connect = || async {
-      let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(REDIS_TIMEOUT))
-        .set_response_timeout(Some(REDIS_TIMEOUT))
-        .set_number_of_retries(1);
-      let connection = ConnectionManager::new_with_config(self.client.clone(), config).await?;
+    if let Some(connection) = self.connection.locked().clone() {
+      return Some(connection);
+    }
+    let connect = async {
+      let _one_at_a_time = self.connecting.lock().await;
+      if let Some(connection) = self.connection.locked().clone() {
+        return Ok(connection);
+      }
+      let connection = self.topology.connect(REDIS_TIMEOUT).await?;
       self.log.info(|| {
         format!(
           "Redis at {} answers: Twilio's rate is shared with every process that paces through it.",
           self.address
         )
       });
+      *self.connection.locked() = Some(connection.clone());
       Ok::<_, redis::RedisError>(connection)
     };
-    match tokio::time::timeout(REDIS_TIMEOUT, self.connection.get_or_try_init(connect)).await {
-      Ok(Ok(connection)) => Some(connection.clone()),
+    match tokio::time::timeout(REDIS_TIMEOUT, connect).await {
+      Ok(Ok(connection)) => Some(connection),
       Ok(Err(error)) => self.failed(&error.to_string()),
       Err(_) => self.failed("no answer in time"),
     }
@@ -239,6 +242,10 @@ impl Fleet {
 
   /// Redis did not answer: pace alone until it is asked again, warning once for the outage.
   fn failed<T>(&self, why: &str) -> Option<T> {
+    if !self.topology.reconnects_itself() {
+      // A Sentinel is asked for the master again: a failover may have moved it.
+      self.connection.locked().take();
+    }
     let mut down = self.down_since.locked();
     if down.is_none() {
       self.log.warn(format!(
@@ -266,7 +273,7 @@ impl Fleet {
   /// Runs one command on Redis within [`REDIS_TIMEOUT`]; `None` when Redis is down or too slow.
   async fn run<'a, T: redis::FromRedisValue>(
     &'a self,
-    command: impl FnOnce(ConnectionManager) -> CommandFuture<'a, T>,
+    command: impl FnOnce(Connection) -> CommandFuture<'a, T>,
   ) -> Option<T> {
     let connection = self.connection().await?;
     match tokio::time::timeout(REDIS_TIMEOUT, command(connection)).await {

@@ -52,6 +52,7 @@ mod resolver;
 pub mod signature;
 mod sync;
 mod templates;
+mod topology;
 mod variables;
 pub mod webhooks;
 mod window;
