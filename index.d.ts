@@ -293,11 +293,18 @@ declare namespace TwilioApiClient {
      */
     maxQueueMs?: number;
     /**
-     * `TWILIO_REDIS_URL`: `redis://`, `rediss://` or `redis+unix://`. Every process and machine given the same
-     * Redis shares Twilio's rate for the account and service. When Redis does not answer within 250 ms, the process
-     * paces alone (one warning) and shares again once Redis answers; no send fails because of Redis.
+     * `TWILIO_REDIS_URL`: `redis://`, `rediss://` or `redis+unix://`; a Redis Cluster as its nodes' URLs,
+     * comma-separated; `redis+sentinel://[:password@]host:port[,host:port]/<master>` (`rediss+sentinel://` for TLS).
+     * Every process and machine given the same Redis shares Twilio's rate for the account and service, keyed sends'
+     * claims and webhook events' claims. When Redis does not answer within 250 ms, the process paces and claims
+     * alone (one warning) and shares again once Redis answers; no send fails because of Redis.
      */
     redisUrl?: string;
+    /**
+     * `TWILIO_REDIS_CA_FILE`: the PEM file of a private CA that signed the Redis servers' TLS certificates
+     * (`rediss://`); the web's roots when unset. Read at construction.
+     */
+    redisCaFile?: string;
     /**
      * `TWILIO_LOG_LEVEL`: `'error'` (default: failures Twilio or the network caused, and the once-per-event
      * warnings), `'warn'`, `'info'` (also each conversation the client creates, with the number's last four digits,

@@ -98,3 +98,24 @@ test("keyed sends are claimed once through rediss://, its certificate checked ag
   const tls = await started(await startRedisTls());
   await keyedTwice({ TWILIO_REDIS_URL: tls.url, TWILIO_REDIS_CA_FILE: tls.caFile }, 8_300_000);
 });
+
+test("a redisUrl or redisCaFile the client cannot use is refused at construction, without the URL's password", () => {
+  const options = { accountSid: box.sandbox.accountSid, authToken: box.sandbox.authToken, logger: false };
+  const TwilioApiClient = require("..");
+  for (const redisUrl of [
+    "redis+sentinel://:hunter2@127.0.0.1/",
+    "redis+sentinel://:hunter2@127.0.0.1:26379/",
+    "redis://:hunter2@127.0.0.1:7000,memcached://127.0.0.1:7001",
+    "http://:hunter2@127.0.0.1:6379",
+  ]) {
+    assert.throws(
+      () => new TwilioApiClient({ ...options, redisUrl }),
+      (error) => /^redisUrl must be/.test(error.message) && !error.message.includes("hunter2"),
+      redisUrl.replace("hunter2", "…"),
+    );
+  }
+  assert.throws(
+    () => new TwilioApiClient({ ...options, redisUrl: "rediss://127.0.0.1:6380", redisCaFile: "/nonexistent/ca.pem" }),
+    /redisCaFile '\/nonexistent\/ca.pem' cannot be read/,
+  );
+});
