@@ -90,6 +90,12 @@ export interface Sandbox {
   }): Promise<{ rejected: boolean; message: Record<string, unknown> | null }>;
   webhooks(): Promise<WebhookAttempt[]>;
   clearWebhooks(): Promise<unknown>;
+  /** Holds post-action webhooks back until released. */
+  holdWebhooks(): Promise<{ held: true }>;
+  /** Sends what was held, in the order it happened or `reversed`. */
+  releaseWebhooks(order?: "as-happened" | "reversed"): Promise<{ held: false; released: number }>;
+  /** Webhooks signed for URLs under `from` are sent under `to` instead. */
+  routeWebhooks(from: string, to: string): Promise<{ from: string; to: string }>;
   setReceipt(
     sid: string,
     status: "sent" | "delivered" | "read" | "failed" | "undelivered",
@@ -223,6 +229,12 @@ export interface WebhookAttempt {
   method: string;
   params: Record<string, string | string[]>;
   signature: string;
+  /** Where the request went, when a route sent it elsewhere than `url` (which was signed). */
+  delivered_to?: string;
+  /** `I-Twilio-Idempotency-Token`: the same on each retry of one event to one target. */
+  idempotency_token: string;
+  /** 0, then 1 for the first retry, …: the payload's `RetryCount`. */
+  retry: number;
   /** The status answered; null when the call failed or timed out (then `error` says why). */
   status: number | null;
   error?: string;

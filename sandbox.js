@@ -119,6 +119,21 @@ class SandboxHandle {
   clearWebhooks() {
     return this.control("DELETE", "/webhooks");
   }
+  /** Holds post-action webhooks back, as a receiver that is down would see them: they wait until released. */
+  holdWebhooks() {
+    return this.control("POST", "/webhooks/hold", {});
+  }
+  /** Sends the webhooks held back, `order` `'as-happened'` (the default) or `'reversed'` (out of order). */
+  releaseWebhooks(order = "as-happened") {
+    return this.control("POST", "/webhooks/release", { order });
+  }
+  /**
+   * Webhooks Twilio signs for URLs under `from` (the public address configured) are sent under `to` instead (the
+   * test server behind it, e.g. `http://127.0.0.1:PORT`).
+   */
+  routeWebhooks(from, to) {
+    return this.control("POST", "/webhooks/routes", { from, to });
+  }
   /** Sets a delivery receipt's status (`sent`, `delivered`, `read`, `failed`, `undelivered`), as the channel would. */
   setReceipt(sid, status, errorCode) {
     return this.control("POST", `/receipts/${encodeURIComponent(sid)}`, {

@@ -366,3 +366,66 @@ test("with Redis, any replica reconciles the messages every process of the fleet
   while (outcome.events === 0);
   assert.deepEqual(seen, ["delivered"]);
 });
+
+/** Resolves once `ready()` holds, asking the sandbox again after each of its answers. */
+async function until(ready) {
+  for (;;) {
+    const value = await ready();
+    if (value) return value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test("through the sandbox: signed for the public URL, retried with one token, out of order, each handled once", async () => {
+  const client = box.client();
+  const seen = [];
+  let failures = 1;
+  const PUBLIC = "https://hooks.example.com";
+  const url = `${PUBLIC}/twilio/hooks#rc=2&rp=5xx`;
+  const handler = client.webhookHandler(
+    {
+      onMessageAdded: (event) => {
+        if (failures-- > 0) throw new Error("database down");
+        seen.push(event.eventType);
+      },
+      onDeliveryUpdated: (event) => seen.push(event.status),
+    },
+    { url },
+  );
+  const server = require("node:http").createServer(handler);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await box.sandbox.routeWebhooks(PUBLIC, `http://127.0.0.1:${server.address().port}`);
+    const configured = await client.configureWebhooks({
+      postWebhookUrl: url,
+      filters: ["onMessageAdded", "onDeliveryUpdated"],
+    });
+    assert.equal(configured.success, true);
+    const phone = customer(35_000);
+    const sent = await client.sendMessage(phone, "hi");
+    await box.sandbox.inbound({ from: `whatsapp:${phone}`, to: "whatsapp:+14155238886", body: "hello" });
+    const added = await until(async () => {
+      const attempts = (await box.sandbox.webhooks()).filter((a) => a.event_type === "onMessageAdded");
+      return attempts.length === 2 && attempts;
+    });
+    assert.deepEqual(
+      added.map((a) => [a.retry, a.status, a.delivered_to.startsWith("http://127.0.0.1:")]),
+      [
+        [0, 500, true],
+        [1, 200, true],
+      ],
+    );
+    assert.equal(added[0].idempotency_token, added[1].idempotency_token, "a retry carries the first's token");
+
+    const [receiptOf] = (await client.getDeliveryStatus(phone, sent.messageSid)).receipts;
+    await box.sandbox.holdWebhooks();
+    for (const status of ["sent", "delivered", "read"]) await box.sandbox.setReceipt(receiptOf.sid, status);
+    await box.sandbox.releaseWebhooks("reversed");
+    await until(
+      async () => (await box.sandbox.webhooks()).filter((a) => a.event_type === "onDeliveryUpdated").length >= 3,
+    );
+    assert.deepEqual(seen, ["onMessageAdded", "read"], "handled once; sent and delivered after read are dropped");
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

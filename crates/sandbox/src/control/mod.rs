@@ -42,6 +42,21 @@ struct InboundMessage {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Release {
+  /// `as-happened` (the default) or `reversed`.
+  order: Option<String>,
+}
+
+/// Webhooks signed for URLs under `from` are sent under `to` instead.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Route {
+  from: String,
+  to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ReceiptChange {
   status: String,
   error_code: Option<u32>,
@@ -152,6 +167,28 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
       app.lock().outbox.attempts.clear();
       Ok(reply(StatusCode::OK, json!({ "webhooks": [] })))
     }
+    (&Method::POST, ["webhooks", "hold"]) => {
+      app.lock().outbox.held = true;
+      Ok(reply(StatusCode::OK, json!({ "held": true })))
+    }
+    (&Method::POST, ["webhooks", "release"]) => parse::<Release>(&incoming).and_then(|release| {
+      let mut state = app.lock();
+      match release.order.as_deref() {
+        None | Some("as-happened") => {}
+        Some("reversed") => state.outbox.pending.reverse(),
+        Some(_) => return Err(bad("order is 'as-happened' or 'reversed'")),
+      }
+      state.outbox.held = false;
+      let released = state.outbox.pending.len();
+      drop(state);
+      app.webhooks_wake.notify_one();
+      Ok(reply(StatusCode::OK, json!({ "held": false, "released": released })))
+    }),
+    (&Method::POST, ["webhooks", "routes"]) => parse::<Route>(&incoming).map(|route| {
+      let mut state = app.lock();
+      state.outbox.routes.push((route.from.clone(), route.to.clone()));
+      reply(StatusCode::CREATED, json!({ "from": route.from, "to": route.to }))
+    }),
     (&Method::POST, ["receipts", sid]) => parse::<ReceiptChange>(&incoming).and_then(|change| {
       let mut state = app.lock();
       let receipt = state.set_receipt(sid, &change.status, change.error_code)?;

@@ -87,6 +87,13 @@ pub struct Attempt {
   pub method: String,
   pub params: serde_json::Value,
   pub signature: String,
+  /// Where the request went, when a route sent it elsewhere than the URL signed.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub delivered_to: Option<String>,
+  /// `I-Twilio-Idempotency-Token`: one per event and target, the same on each retry.
+  pub idempotency_token: String,
+  /// 0 for the first attempt, then one more for each retry (the payload's `RetryCount`).
+  pub retry: u32,
   /// The HTTP status answered; `None` when the call failed or timed out.
   pub status: Option<u16>,
   #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,6 +105,21 @@ pub struct Attempt {
 pub struct Outbox {
   pub pending: Vec<Pending>,
   pub attempts: Vec<Attempt>,
+  /// While held, events wait (a receiver that is down); released, they go in the order asked.
+  pub held: bool,
+  /// Signed URL prefix → the prefix the request is sent to: Twilio signs the public URL, a test server listens on
+  /// loopback behind it.
+  pub routes: Vec<(String, String)>,
+}
+
+impl Outbox {
+  /// Where a request for `url` goes.
+  pub fn route(&self, url: &str) -> Option<String> {
+    self
+      .routes
+      .iter()
+      .find_map(|(from, to)| url.strip_prefix(from.as_str()).map(|rest| format!("{to}{rest}")))
+  }
 }
 
 impl State {
