@@ -429,3 +429,37 @@ test("through the sandbox: signed for the public URL, retried with one token, ou
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+/** A pre-action webhook of the caller's own making, on a server of its own; resolves its URL and `close()`. */
+async function preWebhook(respond) {
+  const server = require("node:http").createServer(respond);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/pre`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+test("a keyed message whose attributes a pre-action webhook replaced gets its mark back, and a rerun finds it", async () => {
+  // Not the client's handler: one that answers with attributes of its own, which Twilio takes whole.
+  const hook = await preWebhook((req, res) => {
+    req.resume();
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ attributes: JSON.stringify({ screened: true }) }));
+  });
+  try {
+    const client = box.client({ webhookEnabled: true });
+    await client.configureWebhooks({ preWebhookUrl: hook.url, filters: ["onMessageAdd"] });
+    const plan = { ...box.sandbox.env(), mode: "keyed", to: customer(36_000), key: "promo-1", text: "Hi" };
+    const sent = await client.sendMessage(plan.to, plan.text, null, { idempotencyKey: plan.key });
+    const stored = (await box.sandbox.state()).conversations[0].messages[0];
+    const attributes = JSON.parse(stored.attributes);
+    assert.equal(attributes.screened, true, "what the webhook wrote is kept");
+    assert.equal(attributes.idempotency_key, plan.key, "the mark is back");
+    const again = await runWorker(plan);
+    assert.equal(again.replayed, true);
+    assert.equal(again.messageSid, sent.messageSid);
+  } finally {
+    await hook.close();
+  }
+});

@@ -134,20 +134,25 @@ pub fn post_event(account: &Account, event: &Event, source: Source) -> Form {
   form
 }
 
-/// The payload of `onMessageAdd`, the pre-action event of a customer's message: no SID or index yet.
-pub fn message_add(
-  account: &Account,
-  conversation_sid: &str,
-  author: &str,
-  participant_sid: &str,
-  body: Option<&str>,
-) -> Form {
-  let mut form = common(account, "onMessageAdd", Source::Sms);
+/// What an `onMessageAdd` says of the message about to be added.
+pub struct MessageAdd<'m> {
+  pub source: Source,
+  pub conversation_sid: &'m str,
+  pub author: &'m str,
+  pub participant_sid: Option<&'m str>,
+  pub body: Option<&'m str>,
+  pub attributes: &'m str,
+}
+
+/// The payload of `onMessageAdd`, the pre-action event of a message (a customer's, or a REST write that asked
+/// for webhooks): no SID or index yet.
+pub fn message_add(account: &Account, message: &MessageAdd<'_>) -> Form {
+  let mut form = common(account, "onMessageAdd", message.source);
   form
-    .put("ConversationSid", conversation_sid)
-    .maybe("Body", body)
-    .put("Author", author)
-    .put("ParticipantSid", participant_sid)
-    .put("Attributes", "{}");
+    .put("ConversationSid", message.conversation_sid)
+    .maybe("Body", message.body)
+    .put("Author", message.author)
+    .maybe("ParticipantSid", message.participant_sid)
+    .put("Attributes", message.attributes);
   form
 }

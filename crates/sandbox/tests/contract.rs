@@ -138,6 +138,15 @@ async fn every_served_operation_answers_as_twilio_describes_it() {
         h.get(&format!("{scope}/Conversations/{sid}/Messages/{message}")).await,
       ),
       (
+        "POST",
+        format!("{scope}/Conversations/{sid}/Messages/{message}"),
+        h.post(
+          &format!("{scope}/Conversations/{sid}/Messages/{message}"),
+          &[("Attributes", "{\"k\":1}")],
+        )
+        .await,
+      ),
+      (
         "GET",
         format!("{scope}/ParticipantConversations?Address=whatsapp%3A%2B1234567890"),
         h.get(&format!(

@@ -255,10 +255,14 @@ async fn inbound(app: &App, incoming: &Incoming) -> ControlResult {
     let (conversation_sid, participant_sid) = state.inbound_conversation(&inbound.from, &inbound.to)?;
     let form = crate::events::message_add(
       &state.account,
-      &conversation_sid,
-      &inbound.from,
-      &participant_sid,
-      inbound.body.as_deref(),
+      &crate::events::MessageAdd {
+        source: crate::state::Source::Sms,
+        conversation_sid: &conversation_sid,
+        author: &inbound.from,
+        participant_sid: Some(&participant_sid),
+        body: inbound.body.as_deref(),
+        attributes: "{}",
+      },
     );
     (state.pre_target("onMessageAdd"), form)
   };

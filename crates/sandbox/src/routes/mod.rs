@@ -61,6 +61,7 @@ pub enum Route {
   CreateMessage,
   ListMessages,
   FetchMessage,
+  UpdateMessage,
   ParticipantConversations,
   SendSms,
   FetchAccount,
@@ -212,6 +213,12 @@ const TABLE: &[(&str, &str, Route, Scope)] = &[
     AlsoService,
   ),
   (
+    "POST",
+    "/v1/Conversations/{ConversationSid}/Messages/{Sid}",
+    UpdateMessage,
+    AlsoService,
+  ),
+  (
     "GET",
     "/v1/ParticipantConversations",
     ParticipantConversations,
@@ -332,8 +339,8 @@ fn write_key(route: Route, values: &[String]) -> Option<RateKey> {
   let conversation = || values.first().map(|sid| RateKey::Conversation(sid.clone()));
   match route {
     CreateConversation | CreateWithParticipants | DeleteConversation => Some(RateKey::Service),
-    UpdateConversation | CreateParticipant | DeleteParticipant | CreateMessage | CreateWebhook | UpdateWebhook
-    | DeleteWebhook => conversation(),
+    UpdateConversation | CreateParticipant | DeleteParticipant | CreateMessage | UpdateMessage | CreateWebhook
+    | UpdateWebhook | DeleteWebhook => conversation(),
     _ => None,
   }
 }
@@ -391,9 +398,10 @@ pub async fn answer(app: &App, incoming: &Incoming, matched: Matched, form: &Par
     ListParticipants => request.list_participants()?,
     FetchParticipant => request.fetch_participant()?,
     DeleteParticipant => request.delete_participant()?,
-    CreateMessage => request.create_message()?,
+    CreateMessage => request.create_message().await?,
     ListMessages => request.list_messages()?,
     FetchMessage => request.fetch_message()?,
+    UpdateMessage => request.update_message()?,
     ParticipantConversations => request.participant_conversations()?,
     SendSms => messaging::create_message(app, incoming, &values, form)?,
     FetchAccount => messaging::fetch_account(app, incoming, &values)?,

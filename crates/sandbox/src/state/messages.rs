@@ -44,6 +44,36 @@ const CONVERSATIONS_CONTENT: ContentCodes = ContentCodes {
 };
 
 impl State {
+  /// Changes a message's attributes or body, as `POST …/Messages/{Sid}` does.
+  pub fn update_message(
+    &mut self,
+    conversation_sid: &str,
+    message_sid: &str,
+    attributes: Option<&str>,
+    body: Option<&str>,
+    path: &str,
+  ) -> ApiResult<Message> {
+    self.writable(conversation_sid, path)?;
+    check_attributes(attributes, self.limits.message_attributes_bytes, "Message")?;
+    check_body_length(body)?;
+    let conversation = self
+      .conversations
+      .get_mut(conversation_sid)
+      .ok_or_else(|| ApiError::not_found(path))?;
+    let message = conversation
+      .messages
+      .iter_mut()
+      .find(|m| m.sid == message_sid)
+      .ok_or_else(|| ApiError::not_found(path))?;
+    if let Some(attributes) = attributes {
+      message.attributes = attributes.to_string();
+    }
+    if let Some(body) = body {
+      message.body = Some(body.to_string());
+    }
+    Ok(message.clone())
+  }
+
   pub fn add_message(&mut self, conversation_sid: &str, input: MessageInput, path: &str) -> ApiResult<&Message> {
     let conversation = self.writable(conversation_sid, path)?;
     check_attributes(
