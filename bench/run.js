@@ -181,6 +181,25 @@ function templateCheck() {
     .map((line) => JSON.parse(line));
 }
 
+// What exactly-once costs a keyed send and a webhook (bench/claims.js, in a process of its own).
+function claims() {
+  const args = [path.join(__dirname, "claims.js"), ...(QUICK ? ["--quick"] : [])];
+  const stdout = execFileSync(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  return JSON.parse(stdout.toString().trim().split("\n").pop());
+}
+
+function claimTable(result) {
+  const rows = (list) => list.map((r) => `| ${r.name} | ${fmt(r.wallMicros)} | ${fmt(r.cpuMicros)} |`).join("\n");
+  return `| keyed send | median wall µs | client CPU µs |
+|---|---|---|
+${rows(result.sends)}
+
+| webhook event | median wall µs | handler's process CPU µs |
+|---|---|---|
+${rows(result.webhooks)}
+`;
+}
+
 function machine() {
   const rustc = (() => {
     try {
@@ -343,6 +362,9 @@ async function main() {
 
     const checks = templateCheck();
     for (const check of checks) console.log(`template check, ${check.case}: ${fmt(check.microsPerCheck, 2)} µs CPU`);
+    const once = claims();
+    for (const r of [...once.sends, ...once.webhooks])
+      console.log(`exactly once, ${r.name}: ${fmt(r.wallMicros)} µs wall, ${fmt(r.cpuMicros)} µs CPU`);
 
     const steady = rows.filter((r) => r.name.startsWith("steady"));
     const memory = rows.find((r) => r.name.startsWith("100,000"));
@@ -377,6 +399,14 @@ The template check (\`crates/core/benches/template_check.rs\`, \`cargo bench -p 
 else, timed over 200,000 calls on one thread after one read of the definition (the best of 5), with the addon's
 allocator: ${checks.map((c) => `${fmt(c.microsPerCheck, 2)} µs a check with ${c.case}`).join(", ")}.
 
+Exactly once (\`bench/claims.js\`): one send at a time to 20 cached conversations, in a process of its own, with
+the sandbox in another and a redis-server on loopback. A keyed send claims its key (in the process; with
+\`redisUrl\` also in Redis: one script to claim, one to record the message) and reads the conversation's newest
+messages for the key before it sends, against an unkeyed send. A webhook event is claimed before its handler runs
+and settled after, against an event with no handler (signature checked and event typed, nothing claimed); the
+requests come from the same process, so its CPU includes theirs.
+
+${claimTable(once)}
 ![chart](chart.svg)
 
 Against the targets:
@@ -389,7 +419,7 @@ Reproduce with \`npm run bench\` (\`npm run bench -- --quick\` for a short run).
     fs.writeFileSync(path.join(RESULTS, "chart.svg"), chart(rows, reference));
     fs.writeFileSync(
       path.join(RESULTS, "results.json"),
-      JSON.stringify({ machine: machine(), rows, reference, templateCheck: checks }, null, 2),
+      JSON.stringify({ machine: machine(), rows, reference, templateCheck: checks, exactlyOnce: once }, null, 2),
     );
     console.log(`\n${targets.join("\n")}\n\nWrote ${path.relative(process.cwd(), RESULTS)}/README.md and chart.svg`);
   } finally {
