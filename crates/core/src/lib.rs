@@ -11,6 +11,10 @@
 //! - [`resolver`]: the customer's conversation, found or created, cached (moka), single-flight.
 //! - [`messages`]: the sends (text, template, image) in either delivery mode; [`preflight`]: the same checks made
 //!   alone, with reads only (`checkTemplate`, a dry run of `sendBulk`).
+//! - [`claims`]: one holder at a time for a keyed send or a webhook event, in the process and fleet-wide through
+//!   Redis; [`idempotency`]: the mark (key, content digest, MAC) only this client can write; [`events`]: each
+//!   webhook event handed on once, delivery statuses never backwards; [`reconcile`]: the journal of sent messages and
+//!   the receipts whose webhooks never came; [`topology`]: one Redis, a Cluster or a Sentinel's master.
 //! - [`templates`]: templates' definitions and WhatsApp approval from the Content API, cached, and each template
 //!   send checked against them; [`variables`]: a send's variables, checked on their own and encoded.
 //! - [`media`]: media from a URL or a file, guarded, and uploads to the Media Content Service.

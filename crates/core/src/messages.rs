@@ -1,12 +1,13 @@
 //! The sends: text, template and image, each a message of the customer's conversation (or, with
 //! `delivery: messaging`, a Messages.json send for templates and images, as the old module made them).
 //!
-//! A conversation message is marked with an idempotency key in its Attributes: the caller's (`idempotencyKey`) or
-//! a random one. When its answer is lost (a timeout, a dropped connection, a gateway error) the conversation's
-//! newest messages are read first: if the message landed it is the success; only if it did not is it sent again,
-//! with the same key. A caller's key is also looked for before the first send, so that a message is sent at most
-//! once per conversation whoever sends it (a campaign run again after a crash, another process); in this
-//! process, sends with the same key take turns.
+//! A conversation message carries the client's mark in its Attributes (see [`crate::idempotency`]): the caller's
+//! key (`idempotencyKey`) or a random one. When its answer is lost (a timeout, a dropped connection, a gateway
+//! error) the conversation's newest messages are read first: if the message landed it is the success; only if it
+//! did not is it sent again, with the same key. A caller's key is claimed first (see [`crate::claims`]: the process,
+//! and the fleet with Redis), then looked for in the customer's conversations, so that a message is sent at most
+//! once to the customer whoever sends it (a campaign run again after a crash, another process); an earlier message
+//! with it is a replay, or a refusal when it said something else.
 
 use std::sync::Arc;
 
