@@ -15,6 +15,8 @@ const QUICK = process.argv.includes("--quick");
 const SENDS = QUICK ? 300 : 2_000;
 const EVENTS = QUICK ? 500 : 5_000;
 const TOKEN = "0123456789abcdef0123456789abcdef";
+// Each ends with (200 + SENDS) / CONVERSATIONS messages: one page of the newest 100 holds them all.
+const CONVERSATIONS = 100;
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);

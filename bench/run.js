@@ -399,7 +399,7 @@ The template check (\`crates/core/benches/template_check.rs\`, \`cargo bench -p 
 else, timed over 200,000 calls on one thread after one read of the definition (the best of 5), with the addon's
 allocator: ${checks.map((c) => `${fmt(c.microsPerCheck, 2)} µs a check with ${c.case}`).join(", ")}.
 
-Exactly once (\`bench/claims.js\`): one send at a time to 20 cached conversations, in a process of its own, with
+Exactly once (\`bench/claims.js\`): one send at a time to 100 cached conversations of their own (at most 22 messages each: a new key is looked for through a conversation's whole history, up to 1,000 messages), in a process of its own, with
 the sandbox in another and a redis-server on loopback. A keyed send claims its key (in the process; with
 \`redisUrl\` also in Redis: one script to claim, one to record the message) and reads the conversation's newest
 messages for the key before it sends, against an unkeyed send. A webhook event is claimed before its handler runs

@@ -103,6 +103,9 @@ struct Cached {
   /// Shared by every conversation of the service.
   chat_service_sid: Arc<str>,
   state: OpenState,
+  /// Whether it is the first conversation this client made for the customer (unique name `whatsapp_<digits>`):
+  /// a keyed send then has no earlier one to look through.
+  first: bool,
   /// On tokio's clock, the core's clock (paused in tests, as the pacer's is); moka's own time to live, on its own
   /// clock, reclaims the memory.
   expires: Instant,
@@ -189,11 +192,16 @@ impl Resolver {
     new
   }
 
-  fn compact(&self, conversation: &ConversationInfo) -> Cached {
+  fn compact(&self, customer: &Customer, conversation: &ConversationInfo) -> Cached {
     Cached {
       sid: Sid::new(&conversation.sid),
       chat_service_sid: self.intern(&conversation.chat_service_sid),
       state: OpenState::new(&conversation.state),
+      first: conversation
+        .unique_name
+        .as_deref()
+        .and_then(|n| customer.generation_of(n))
+        == Some(1),
       expires: Instant::now() + self.ttl,
     }
   }
@@ -208,12 +216,12 @@ impl Resolver {
     None
   }
 
-  /// The cache does not keep the unique name: no send needs it.
-  fn expand(cached: &Cached) -> ConversationInfo {
+  /// The cache keeps the unique name only when it is the customer's first: what a keyed send needs of it.
+  fn expand(customer: &Customer, cached: &Cached) -> ConversationInfo {
     ConversationInfo {
       sid: cached.sid.text(),
       chat_service_sid: cached.chat_service_sid.to_string(),
-      unique_name: None,
+      unique_name: cached.first.then(|| customer.unique_name(1)),
       state: cached.state.as_str().to_string(),
     }
   }
@@ -229,12 +237,12 @@ impl Resolver {
         Lookup::Missing { generation } => self.create(customer, generation).await?,
       };
       let conversation = self.ready(conversation).await?;
-      Ok(self.compact(&conversation))
+      Ok(self.compact(customer, &conversation))
     });
     let hit = self.cached(key(customer)).await;
     self.api.http().observer().cache(hit.is_some());
     if let Some(hit) = hit {
-      return Ok(Self::expand(&hit));
+      return Ok(Self::expand(customer, &hit));
     }
     // One lookup in flight per customer: concurrent callers wait for it and share its outcome, an error too.
     let cached = self
@@ -242,7 +250,7 @@ impl Resolver {
       .try_get_with(key(customer), miss)
       .await
       .map_err(|shared| Error::clone(&shared))?;
-    Ok(Self::expand(&cached))
+    Ok(Self::expand(customer, &cached))
   }
 
   /// The customer's conversation if one exists; never creates anything.
@@ -250,11 +258,14 @@ impl Resolver {
     let hit = self.cached(key(customer)).await;
     self.api.http().observer().cache(hit.is_some());
     if let Some(hit) = hit {
-      return Ok(Some(Self::expand(&hit)));
+      return Ok(Some(Self::expand(customer, &hit)));
     }
     match self.lookup(customer).await? {
       Lookup::Found(conversation) => {
-        self.cache.insert(key(customer), self.compact(&conversation)).await;
+        self
+          .cache
+          .insert(key(customer), self.compact(customer, &conversation))
+          .await;
         Ok(Some(conversation))
       }
       Lookup::Missing { .. } => Ok(None),
