@@ -7,7 +7,7 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const { useSandbox } = require("./helpers.js");
-const { runWorker, startWorker } = require("./fixtures/campaign.js");
+const { runWorker, killAfter } = require("./fixtures/campaign.js");
 
 const box = useSandbox();
 // The pacer's window is 50 ms longer than Twilio's second, for the jitter between the client's clock and the
@@ -247,16 +247,7 @@ test("a sendBulk killed with SIGKILL half-way and run again with the same keys l
     count: 60,
     firstNumber: 3_000_000,
   };
-  const first = await startWorker({ ...plan, reportEach: true });
-  let reported = 0;
-  const killed = new Promise((resolve) => {
-    first.child.once("exit", resolve);
-    first.lines.on("line", (line) => {
-      if (line.startsWith("sent ") && ++reported === 30) first.child.kill("SIGKILL");
-    });
-  });
-  first.go();
-  await killed;
+  await killAfter(plan, 30);
   const again = await runWorker(plan);
   assert.equal(again.delivered, 60);
   const counts = (await box.sandbox.state()).conversations.map((c) => c.messages.length);

@@ -7,9 +7,8 @@
 const test = require("node:test");
 const { before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const twilio = require("twilio");
-const { useSandbox, signedHooks, WEBHOOK_TOKEN } = require("./helpers.js");
-const { startWorker, runWorker, startReplica } = require("./fixtures/campaign.js");
+const { useSandbox, signedHooks, signedPost, WEBHOOK_TOKEN } = require("./helpers.js");
+const { startWorker, runWorker, startReplica, killAfter } = require("./fixtures/campaign.js");
 const { startRedis } = require("../scripts/redis-server.js");
 
 const box = useSandbox();
@@ -175,16 +174,7 @@ test("a keyed campaign killed with SIGKILL while holding claims, then run again,
     count: 60,
     firstNumber: 7_000_000,
   };
-  const first = await startWorker({ ...plan, reportEach: true });
-  let reported = 0;
-  const killed = new Promise((resolve) => {
-    first.child.once("exit", resolve);
-    first.lines.on("line", (line) => {
-      if (line.startsWith("sent ") && ++reported === 30) first.child.kill("SIGKILL");
-    });
-  });
-  first.go();
-  await killed;
+  await killAfter(plan, 30);
   const again = await runWorker(plan);
   assert.equal(again.delivered, 60);
   const counts = await messagesByCustomer();
@@ -224,14 +214,9 @@ function receipt(status, i = 1) {
   };
 }
 
-/** Posts `params` to `url` signed with WEBHOOK_TOKEN, as Twilio does; resolves the status. */
+/** Posts `params` to `url` as Twilio does, with its delivery token if given; resolves the status. */
 async function deliver(url, params, token) {
-  const headers = {
-    "content-type": "application/x-www-form-urlencoded",
-    "x-twilio-signature": twilio.getExpectedTwilioSignature(WEBHOOK_TOKEN, url, params),
-  };
-  if (token) headers["i-twilio-idempotency-token"] = token;
-  const response = await fetch(url, { method: "POST", headers, body: new URLSearchParams(params).toString() });
+  const response = await signedPost(url, params, token ? { "i-twilio-idempotency-token": token } : {});
   await response.arrayBuffer();
   return response.status;
 }
@@ -313,15 +298,7 @@ test("a pre-action handler that sets attributes keeps the client's idempotency m
     const url = `http://127.0.0.1:${server.address().port}/twilio/hooks`;
     const params = { ...messageAdded(32_000), EventType: "onMessageAdd", Attributes: JSON.stringify(mark) };
     delete params.MessageSid;
-    const response = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        "x-twilio-signature": twilio.getExpectedTwilioSignature(WEBHOOK_TOKEN, url, params),
-      },
-      body: new URLSearchParams(params).toString(),
-    });
-    const answer = await response.json();
+    const answer = await (await signedPost(url, params)).json();
     assert.deepEqual(JSON.parse(answer.attributes), { screened: true, ...mark });
   } finally {
     await new Promise((resolve) => server.close(resolve));

@@ -54,13 +54,26 @@ function useSandbox() {
 
 const WEBHOOK_TOKEN = "0123456789abcdef0123456789abcdef";
 
+/** Posts `params` to `url` signed with WEBHOOK_TOKEN as Twilio signs, with `headers` beside; resolves the response. */
+async function signedPost(url, params, headers = {}) {
+  const twilio = require("twilio");
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-twilio-signature": twilio.getExpectedTwilioSignature(WEBHOOK_TOKEN, url, params),
+      ...headers,
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
 /**
  * A handler of a client whose auth token is WEBHOOK_TOKEN, on a node:http server of its own: `post(params)` sends
  * it a form signed as Twilio signs, and answers the status. `close()` stops the server.
  */
 async function signedHooks(sandbox, handlers, options = {}) {
   const http = require("node:http");
-  const twilio = require("twilio");
   const client = new TwilioApiClient({
     accountSid: "AC00000000000000000000000000000000",
     authToken: WEBHOOK_TOKEN,
@@ -72,17 +85,7 @@ async function signedHooks(sandbox, handlers, options = {}) {
   const url = `http://127.0.0.1:${server.address().port}/twilio/hooks`;
   return {
     url,
-    async post(params) {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          "x-twilio-signature": twilio.getExpectedTwilioSignature(WEBHOOK_TOKEN, url, params),
-        },
-        body: new URLSearchParams(params).toString(),
-      });
-      return response.status;
-    },
+    post: async (params) => (await signedPost(url, params)).status,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
@@ -120,6 +123,7 @@ module.exports = {
   recordingLogger,
   withEnv,
   signedHooks,
+  signedPost,
   WEBHOOK_TOKEN,
   NO_TWILIO_ENV,
 };
