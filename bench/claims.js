@@ -44,15 +44,18 @@ async function sends(sandbox, redisUrl) {
     writesPerSecond: 0,
     logger: false,
   };
-  const phones = Array.from({ length: 20 }, (_, i) => `+1555900${String(i).padStart(4, "0")}`);
+  let first = 0;
   const run = async (name, client, key) => {
+    // Conversations of its own for each run, all growing alike: a new key is looked for through the whole history.
+    const phones = Array.from({ length: CONVERSATIONS }, (_, i) => `+1555${String(first + i).padStart(7, "0")}`);
+    first += CONVERSATIONS;
     for (const phone of phones) await client.findOrCreateConversation(phone);
+    const to = (i) => phones[i % CONVERSATIONS];
     // Warm-up: the connection pool, the JavaScript, Redis's scripts loaded.
-    for (let i = 0; i < 200; i += 1) await client.sendMessage(phones[i % 20], "warm-up", null, key(`w${i}`));
-    return {
-      name,
-      ...(await timed(SENDS, (i) => client.sendMessage(phones[i % 20], "bench", null, key(`${name}${i}`)))),
-    };
+    for (let i = 0; i < 200; i += 1) await client.sendMessage(to(i), "warm-up", null, key(`w${i}`));
+    const before = client.stats().requests;
+    const result = await timed(SENDS, (i) => client.sendMessage(to(i), "bench", null, key(`${name}${i}`)));
+    return { name, ...result, requestsPerSend: (client.stats().requests - before) / SENDS };
   };
   const none = () => ({});
   const keyed = (k) => ({ idempotencyKey: `${k}-${process.pid}` });
