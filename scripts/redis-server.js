@@ -11,26 +11,30 @@ const path = require("node:path");
 const net = require("node:net");
 const readline = require("node:readline");
 
-function installed() {
+function installed(command, versionArgument) {
   try {
-    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
+    execFileSync(command, [versionArgument], { stdio: "ignore" });
     return true;
   } catch {
     return false;
   }
 }
 
-/** Installs Debian's redis-server when it is missing and this process may (root, apt-get present). */
-function ensureRedisServer() {
-  if (installed()) return;
+/** Installs Debian's `pkg` when `command` is missing and this process may (root, apt-get present). */
+function ensurePackage(command, versionArgument, pkg) {
+  if (installed(command, versionArgument)) return;
   const root = process.getuid?.() === 0;
   if (!root)
-    throw new Error("redis-server is not installed: the fleet tests need it (Debian: apt-get install -y redis-server)");
+    throw new Error(`${command} is not installed: the fleet tests need it (Debian: apt-get install -y ${pkg})`);
   execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
-  execFileSync("apt-get", ["install", "-y", "-qq", "redis-server"], {
+  execFileSync("apt-get", ["install", "-y", "-qq", pkg], {
     stdio: "inherit",
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
+}
+
+function ensureRedisServer() {
+  ensurePackage("redis-server", "--version", "redis-server");
 }
 
 function freePort() {
@@ -114,12 +118,19 @@ async function startRedisCluster(masters = 3) {
   ensureRedisServer();
   const dir = scratch();
   const ports = [];
-  for (let i = 0; i < masters; i += 1) ports.push(await freePort());
+  const busPorts = [];
+  // The bus on a free port of its own: the default, the port + 10,000, may be past 65,535 or taken.
+  for (let i = 0; i < masters; i += 1) {
+    ports.push(await freePort());
+    busPorts.push(await freePort());
+  }
   const children = await Promise.all(
-    ports.map((port) =>
+    ports.map((port, i) =>
       launch(port, [
         "--cluster-enabled",
         "yes",
+        "--cluster-port",
+        String(busPorts[i]),
         "--cluster-config-file",
         path.join(dir, `nodes-${port}.conf`),
         "--cluster-node-timeout",
@@ -152,6 +163,7 @@ async function startRedisCluster(masters = 3) {
  */
 async function startRedisTls() {
   ensureRedisServer();
+  ensurePackage("openssl", "version", "openssl");
   const dir = scratch();
   const file = (name) => path.join(dir, name);
   const openssl = (...args) => execFileSync("openssl", args, { stdio: "ignore" });
