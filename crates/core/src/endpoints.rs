@@ -12,8 +12,8 @@ use crate::error::Result;
 use crate::http::{Body, Http, Method, Request};
 use crate::pacing::PaceKey;
 use crate::records::{
-  Answer, ApprovalRecord, Configuration, ContentRecord, ConversationInfo, ConversationRecord, MessageResource, Page,
-  ParticipantConversation, ParticipantRecord, ReceiptRecord,
+  Answer, ApprovalRecord, Configuration, ContentRecord, ConversationInfo, ConversationRecord, ListedMessage,
+  MessageResource, Page, ParticipantConversation, ParticipantRecord, ReceiptRecord,
 };
 use chrono::{DateTime, Utc};
 
@@ -226,24 +226,35 @@ impl Api {
   }
 
   /// The newest message of a conversation that `matches`, reading back page by page (newest first) through
-  /// at most `max_pages` pages of 100.
+  /// at most `max_pages` pages of 100: each message read for what [`ListedMessage`] holds, the one found kept as
+  /// the JSON text Twilio sent.
   pub async fn find_recent_message(
     &self,
     conversation_sid: &str,
     max_pages: usize,
-    matches: impl Fn(&Value) -> bool,
-  ) -> Result<Option<Value>> {
+    matches: impl Fn(&ListedMessage) -> bool,
+  ) -> Result<Option<(ListedMessage, String)>> {
     let first = with_query(
       self.conversations(&["Conversations", conversation_sid, "Messages"]),
       &[("Order", "desc"), ("PageSize", "100")],
     );
     self
-      .read_pages(first, "messages", max_pages, |records: Vec<Value>, _| {
-        match records.into_iter().find(|m| matches(m)) {
-          Some(found) => ControlFlow::Break(found),
-          None => ControlFlow::Continue(()),
-        }
-      })
+      .read_pages(
+        first,
+        "messages",
+        max_pages,
+        |records: Vec<Box<serde_json::value::RawValue>>, _| {
+          let found = records.iter().find_map(|raw| {
+            // A message that is not an object of these fields matches nothing.
+            let listed: ListedMessage = serde_json::from_str(raw.get()).ok()?;
+            matches(&listed).then(|| (listed, raw.get().to_string()))
+          });
+          match found {
+            Some(found) => ControlFlow::Break(found),
+            None => ControlFlow::Continue(()),
+          }
+        },
+      )
       .await
   }
 

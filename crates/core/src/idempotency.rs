@@ -9,6 +9,7 @@ use ring::{digest, hmac};
 use serde_json::{Map, Value};
 
 use crate::config::Secret;
+use crate::records::ListedMessage;
 
 pub const KEY_ATTRIBUTE: &str = "idempotency_key";
 pub const CONTENT_ATTRIBUTE: &str = "idempotency_content";
@@ -97,8 +98,8 @@ impl Marks {
   }
 
   /// What a message of the conversation (as Twilio lists it) says of `key`, written as `author`.
-  pub fn read(&self, conversation_sid: &str, key: &str, author: &str, message: &Value) -> Found {
-    let Some(attributes) = attributes_of(message) else {
+  pub fn read(&self, conversation_sid: &str, key: &str, author: &str, message: &ListedMessage) -> Found {
+    let Some(attributes) = message.attributes.as_deref().and_then(object_of) else {
       return Found::Absent;
     };
     if attributes.get(KEY_ATTRIBUTE).and_then(Value::as_str) != Some(key) {
@@ -108,7 +109,7 @@ impl Marks {
     let (Some(content), Some(mac)) = (field(CONTENT_ATTRIBUTE), field(MAC_ATTRIBUTE)) else {
       return Found::Forged;
     };
-    let by_author = message.get("author").and_then(Value::as_str) == Some(author);
+    let by_author = message.author.as_deref() == Some(author);
     let verified = same(mac, &self.mac(conversation_sid, key, content));
     if by_author && verified {
       Found::Ours(ContentDigest(content.to_string()))
@@ -130,7 +131,11 @@ fn same(a: &str, b: &str) -> bool {
 
 /// A message's attributes (a JSON string in Twilio's answer) as an object, if they are one.
 pub fn attributes_of(message: &Value) -> Option<Map<String, Value>> {
-  match serde_json::from_str(message.get("attributes")?.as_str()?).ok()? {
+  object_of(message.get("attributes")?.as_str()?)
+}
+
+fn object_of(text: &str) -> Option<Map<String, Value>> {
+  match serde_json::from_str(text).ok()? {
     Value::Object(map) => Some(map),
     _ => None,
   }
@@ -145,8 +150,12 @@ mod tests {
     Marks::new(&Secret::new("secret".to_string()))
   }
 
-  fn message(author: &str, attributes: &Map<String, Value>) -> Value {
-    json!({ "author": author, "attributes": Value::Object(attributes.clone()).to_string() })
+  fn message(author: &str, attributes: &Map<String, Value>) -> ListedMessage {
+    ListedMessage {
+      sid: "IM1".to_string(),
+      author: Some(author.to_string()),
+      attributes: Some(Value::Object(attributes.clone()).to_string()),
+    }
   }
 
   #[test]

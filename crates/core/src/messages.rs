@@ -499,7 +499,7 @@ impl Messages {
     check_same(landed, mark)?;
     match self.api.message(&landed.conversation_sid, &landed.message_sid).await {
       Ok(message) => Ok(Some(
-        Sent::from_answer(found(message), &landed.conversation_sid)?.replayed(),
+        Sent::from_answer(found(message.to_string()), &landed.conversation_sid)?.replayed(),
       )),
       Err(error) if error.is_not_found() => Ok(None),
       Err(error) => Err(error),
@@ -611,7 +611,7 @@ impl Messages {
 
   /// The message of the conversation marked by this client with `key`, and what it said. A message that carries
   /// the key without the client's mark (written by a participant) is ignored, with a warning.
-  async fn landed(&self, conversation_sid: &str, key: &str, author: &str) -> Result<Option<(Value, ContentDigest)>> {
+  async fn landed(&self, conversation_sid: &str, key: &str, author: &str) -> Result<Option<(String, ContentDigest)>> {
     let found = self
       .api
       .find_recent_message(conversation_sid, LOOKBACK_PAGES, |message| {
@@ -623,7 +623,7 @@ impl Messages {
               "Ignored message {} in conversation {conversation_sid}: it carries an idempotency key this client did \
                not write (its author is not the client's or its MAC does not verify), so it does not stand for a \
                send.",
-              message.get("sid").and_then(Value::as_str).unwrap_or("?"),
+              message.sid,
             ));
             false
           }
@@ -631,8 +631,8 @@ impl Messages {
       })
       .await?;
     Ok(found.and_then(
-      |message| match self.marks.read(conversation_sid, key, author, &message) {
-        Found::Ours(content) => Some((message, content)),
+      |(message, json)| match self.marks.read(conversation_sid, key, author, &message) {
+        Found::Ours(content) => Some((json, content)),
         _ => None,
       },
     ))
@@ -659,10 +659,7 @@ fn random_key() -> String {
   uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string()
 }
 
-/// A message found in a page of the list, which Twilio answered 200.
-fn found(message: Value) -> Answer {
-  Answer {
-    status: 200,
-    json: message.to_string(),
-  }
+/// A message found (in a page of the list, or fetched), which Twilio answered 200.
+fn found(json: String) -> Answer {
+  Answer { status: 200, json }
 }

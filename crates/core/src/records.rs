@@ -270,12 +270,50 @@ pub struct Configuration {
   pub default_chat_service_sid: String,
 }
 
+/// What a keyed send reads of each message of a conversation's history.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedMessage {
+  #[serde(default)]
+  pub sid: String,
+  #[serde(default)]
+  pub author: Option<String>,
+  #[serde(default)]
+  pub attributes: Option<String>,
+}
+
 /// One page of a list: its records under `meta.key`, and where the next page is.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Page<R> {
   pub meta: PageMeta,
-  #[serde(flatten)]
   pub lists: std::collections::HashMap<String, Vec<R>>,
+}
+
+/// Read field by field, not through `serde(flatten)`, which would buffer every record generically first: a keyed
+/// send reads up to 1,000 messages of a conversation's history.
+impl<'de, R: Deserialize<'de>> Deserialize<'de> for Page<R> {
+  fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+    struct Fields<R>(std::marker::PhantomData<R>);
+    impl<'de, R: Deserialize<'de>> serde::de::Visitor<'de> for Fields<R> {
+      type Value = Page<R>;
+      fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a page of a Twilio list")
+      }
+      fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Page<R>, A::Error> {
+        let mut meta = None;
+        let mut lists = std::collections::HashMap::new();
+        while let Some(name) = map.next_key::<String>()? {
+          if name == "meta" {
+            meta = Some(map.next_value()?);
+          } else {
+            lists.insert(name, map.next_value()?);
+          }
+        }
+        let meta = meta.ok_or_else(|| serde::de::Error::missing_field("meta"))?;
+        Ok(Page { meta, lists })
+      }
+    }
+    deserializer.deserialize_map(Fields(std::marker::PhantomData))
+  }
 }
 
 #[derive(Debug, Deserialize)]
