@@ -144,7 +144,6 @@ fn object_of(text: &str) -> Option<Map<String, Value>> {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use serde_json::json;
 
   fn marks() -> Marks {
     Marks::new(&Secret::new("secret".to_string()))
