@@ -183,6 +183,9 @@ export interface HistoryResult {
   messages: Array<HistoryItem>
 }
 
+/** The attributes of the client's idempotency mark on a message. */
+export declare function idempotencyMarkAttributes(): Array<string>
+
 /** A line for the caller's logger that the core raised: a warning, or at `logLevel: 'info'` what the client changed. */
 export interface LogEvent {
   /** `warn` or `info`. */

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.contentType = nativeBinding.contentType
 module.exports.formatWhatsappNumber = nativeBinding.formatWhatsappNumber
+module.exports.idempotencyMarkAttributes = nativeBinding.idempotencyMarkAttributes
 module.exports.maskNumber = nativeBinding.maskNumber
 module.exports.optionTypes = nativeBinding.optionTypes
 module.exports.parseWebhookEvent = nativeBinding.parseWebhookEvent

@@ -4,7 +4,7 @@
 // checked (in Rust) against the public URL Twilio called, before anything else; the event is typed (in Rust);
 // this file only moves bytes between the framework and those two calls.
 
-const { parseWebhookEvent, webhookDateFields, webhookPreEvents } = require("./native.js");
+const { idempotencyMarkAttributes, parseWebhookEvent, webhookDateFields, webhookPreEvents } = require("./native.js");
 
 const DATE_FIELDS = webhookDateFields();
 // Twilio's bodies are a few kilobytes: a message body of 1,600 characters and attributes of at most 4 KB, encoded.
@@ -168,8 +168,8 @@ function typedEvent(pairs) {
   return event;
 }
 
-// The client's idempotency mark on a message (see docs/CONTRACT.md, Keyed sends).
-const MARK = ["idempotency_key", "idempotency_content", "idempotency_mac"];
+// The client's idempotency mark on a message (see docs/CONTRACT.md, Keyed sends), as the core writes it.
+const MARK = idempotencyMarkAttributes();
 
 // Twilio takes a pre-action answer's attributes whole: the mark the message came with is kept in them, so that a
 // handler that sets attributes of its own does not erase the key a rerun looks for.

@@ -26,4 +26,6 @@ mod webhooks;
 pub use client::{content_type, format_whatsapp_number, mask_number, option_types, NativeClient};
 #[cfg(feature = "sandbox")]
 pub use sandbox::{start_sandbox, stop_sandbox};
-pub use webhooks::{parse_webhook_event, validate_webhook_signature, webhook_date_fields, webhook_pre_events};
+pub use webhooks::{
+  idempotency_mark_attributes, parse_webhook_event, validate_webhook_signature, webhook_date_fields, webhook_pre_events,
+};

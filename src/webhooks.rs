@@ -49,6 +49,12 @@ pub fn webhook_pre_events() -> Vec<&'static str> {
   twilio_core::webhooks::PRE_EVENTS.to_vec()
 }
 
+/// The attributes of the client's idempotency mark on a message.
+#[napi]
+pub fn idempotency_mark_attributes() -> Vec<&'static str> {
+  twilio_core::MARK_ATTRIBUTES.to_vec()
+}
+
 /// The names of an event's date fields.
 #[napi]
 pub fn webhook_date_fields() -> Vec<&'static str> {

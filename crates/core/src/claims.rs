@@ -183,20 +183,24 @@ impl Held {
   /// What was claimed is done, with `value`: the next claimant gets it instead of a turn.
   pub async fn done(mut self, value: &str) {
     TABLE.done.insert(self.turn.name.clone(), value.into()).await;
-    if let Some(remote) = &mut self.remote {
-      remote.settled = true;
-      remote.renewal.abort();
+    if let Some(remote) = self.settle() {
       remote.fleet.complete(&remote.lease, value, MEMORY).await;
     }
   }
 
   /// Nothing was done: the next claimant goes ahead.
   pub async fn release(mut self) {
-    if let Some(remote) = &mut self.remote {
-      remote.settled = true;
-      remote.renewal.abort();
+    if let Some(remote) = self.settle() {
       remote.fleet.release_claim(&remote.lease).await;
     }
+  }
+
+  /// The claim in Redis, its renewal stopped, for its holder to settle (not to be released when dropped).
+  fn settle(&mut self) -> Option<&Remote> {
+    let remote = self.remote.as_mut()?;
+    remote.settled = true;
+    remote.renewal.abort();
+    Some(remote)
   }
 }
 

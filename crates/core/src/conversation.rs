@@ -73,9 +73,14 @@ impl AttributeLocks {
 
 /// Attributes as an object; anything else Twilio might hold reads as empty.
 pub(crate) fn attributes_of(text: &str) -> Map<String, Value> {
+  object_of(text).unwrap_or_default()
+}
+
+/// Attributes as an object, if they are one.
+pub(crate) fn object_of(text: &str) -> Option<Map<String, Value>> {
   match serde_json::from_str(text) {
-    Ok(Value::Object(map)) => map,
-    _ => Map::new(),
+    Ok(Value::Object(map)) => Some(map),
+    _ => None,
   }
 }
 

@@ -72,6 +72,8 @@ struct Advanced {
   name: String,
   rank: u8,
   previous: u8,
+  /// Advanced in Redis (else in this process's ranks).
+  fleet: bool,
 }
 
 struct Hold {
@@ -176,21 +178,34 @@ impl Events {
     let mut parts = vec!["rank", self.account_sid.as_str()];
     parts.extend(receipt);
     let name = format!("rank:{}", ContentDigest::of(&parts).as_str());
-    let previous = match self.fleet.as_ref() {
-      Some(fleet) => match fleet.advance(&name, rank, MEMORY).await {
-        Some(answer) => answer,
-        None => advance_here(&name, rank).await,
-      },
-      None => advance_here(&name, rank).await,
+    let in_fleet = match &self.fleet {
+      Some(fleet) => fleet.advance(&name, rank, MEMORY).await,
+      None => None,
+    };
+    let (previous, fleet) = match in_fleet {
+      Some(previous) => (previous, true),
+      // No Redis, or none answering: this process's ranks.
+      None => (advance_here(&name, rank).await, false),
     };
     previous
-      .map(|previous| Some(Advanced { name, rank, previous }))
+      .map(|previous| {
+        Some(Advanced {
+          name,
+          rank,
+          previous,
+          fleet,
+        })
+      })
       .ok_or(Stale)
   }
 
+  /// Puts the rank back where it was advanced: in Redis, or in this process.
   async fn retreat(&self, advanced: &Advanced) {
-    if let Some(fleet) = &self.fleet {
-      fleet.retreat(&advanced.name, advanced.rank, advanced.previous).await;
+    if advanced.fleet {
+      if let Some(fleet) = &self.fleet {
+        fleet.retreat(&advanced.name, advanced.rank, advanced.previous).await;
+      }
+      return;
     }
     let (rank, previous) = (advanced.rank, advanced.previous);
     RANKS

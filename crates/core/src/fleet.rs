@@ -290,14 +290,8 @@ impl Fleet {
   /// locally (Redis is down or slow).
   pub async fn reserve(&self, lane: &str, rate: u32, window: Duration) -> Option<Slot> {
     let key = format!("{}:{lane}", self.prefix);
-    let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
-    let script = &self.reserve;
     let (wait, at): (u64, i64) = self
-      .run(|mut connection| {
-        let mut invocation = script.key(&key);
-        invocation.arg(rate).arg(window_ms);
-        Box::pin(async move { invocation.invoke_async(&mut connection).await })
-      })
+      .eval(&self.reserve, &key, &[&rate.to_string(), &millis(window)])
       .await?;
     Some(Slot {
       wait: Duration::from_millis(wait),
@@ -319,14 +313,7 @@ impl Fleet {
 
   /// Gives back a reservation that will not be used, if nothing was reserved after it.
   pub async fn release(&self, slot: Slot) {
-    let script = &self.release;
-    let _: Option<i64> = self
-      .run(|mut connection| {
-        let mut invocation = script.key(&slot.key);
-        invocation.arg(slot.at);
-        Box::pin(async move { invocation.invoke_async(&mut connection).await })
-      })
-      .await;
+    let _: Option<i64> = self.eval(&self.release, &slot.key, &[&slot.at.to_string()]).await;
   }
 
   /// Runs `script` on one key with these arguments.

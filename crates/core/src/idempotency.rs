@@ -9,11 +9,14 @@ use ring::{digest, hmac};
 use serde_json::{Map, Value};
 
 use crate::config::Secret;
+use crate::conversation::object_of;
 use crate::records::ListedMessage;
 
 pub const KEY_ATTRIBUTE: &str = "idempotency_key";
 pub const CONTENT_ATTRIBUTE: &str = "idempotency_content";
 pub const MAC_ATTRIBUTE: &str = "idempotency_mac";
+/// The mark's attributes, for the webhook handler that keeps them in a pre-action answer.
+pub const MARK_ATTRIBUTES: [&str; 3] = [KEY_ATTRIBUTE, CONTENT_ATTRIBUTE, MAC_ATTRIBUTE];
 /// Bumped if what the MAC covers changes, so that an old mark cannot pass for a new one.
 const MAC_CONTEXT: &[u8] = b"twilio-api-client idempotency v1";
 /// 128 bits of digest and of MAC: far past guessing, 22 characters each in the message's 4 KB of attributes.
@@ -119,26 +122,18 @@ impl Marks {
   }
 
   /// Whether a message's attributes still hold the mark (a pre-action handler may have replaced them).
-  pub fn kept(message: &Value) -> bool {
-    attributes_of(message).is_some_and(|a| a.contains_key(MAC_ATTRIBUTE))
+  pub fn kept(message: &ListedMessage) -> bool {
+    message
+      .attributes
+      .as_deref()
+      .and_then(object_of)
+      .is_some_and(|a| a.contains_key(MAC_ATTRIBUTE))
   }
 }
 
 /// Compared in constant time: how much of a MAC matched says nothing.
 fn same(a: &str, b: &str) -> bool {
   a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
-}
-
-/// A message's attributes (a JSON string in Twilio's answer) as an object, if they are one.
-pub fn attributes_of(message: &Value) -> Option<Map<String, Value>> {
-  object_of(message.get("attributes")?.as_str()?)
-}
-
-fn object_of(text: &str) -> Option<Map<String, Value>> {
-  match serde_json::from_str(text).ok()? {
-    Value::Object(map) => Some(map),
-    _ => None,
-  }
 }
 
 #[cfg(test)]

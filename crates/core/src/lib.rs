@@ -68,6 +68,7 @@ pub use conversation::{Metadata, StateChange, Status};
 pub use error::{Code, Error, Result};
 pub use events::Admission;
 pub use history::{History, HistoryMessage};
+pub use idempotency::MARK_ATTRIBUTES;
 pub use log::{Log, LogLine};
 pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};

@@ -15,15 +15,16 @@ use serde_json::{Map, Value};
 
 use crate::claims::{Claimed, Claims, Held};
 use crate::config::{Config, Delivery, OutsideWindow};
+use crate::conversation::object_of;
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
 use crate::http::backoff;
-use crate::idempotency::{attributes_of, ContentDigest, Found, Marks};
+use crate::idempotency::{ContentDigest, Found, Marks};
 use crate::log::Log;
 use crate::media::{self, Kind, MediaFetcher, MediaFile};
 use crate::phone::Customer;
 use crate::reconcile::Journal;
-use crate::records::{is_sid, Answer, ConversationInfo, MediaRecord, MessageRecord};
+use crate::records::{is_sid, Answer, ConversationInfo, ListedMessage, MediaRecord, MessageRecord};
 use crate::resolver::Resolver;
 use crate::templates::{Recipient, Templates};
 use crate::variables::Variables;
@@ -392,19 +393,15 @@ impl Messages {
     for _ in 0..2 {
       let held = match self.claims.claim(&name).await {
         Claimed::Held(held) => held,
-        Claimed::Done(value) => match Landed::parse(&value) {
-          Some(landed) => match self.replay(&landed, mark).await? {
-            Some(sent) => return Ok(sent),
-            None => {
-              self.claims.forget(&name, &value).await;
-              continue;
+        Claimed::Done(value) => {
+          if let Some(landed) = Landed::parse(&value) {
+            if let Some(sent) = self.replay(&landed, mark).await? {
+              return Ok(sent);
             }
-          },
-          None => {
-            self.claims.forget(&name, &value).await;
-            continue;
           }
-        },
+          self.claims.forget(&name, &value).await;
+          continue;
+        }
       };
       return match self.keyed(customer, mark, key, &held, &build).await {
         Ok((sent, landed)) => {
@@ -445,19 +442,24 @@ impl Messages {
     Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
   {
     let conversation = self.resolver.resolve(customer).await?;
-    let mut searched = vec![conversation.sid.clone()];
-    searched.extend(self.earlier_conversations(customer, &conversation).await?);
-    for sid in &searched {
-      if let Some((message, content)) = Box::pin(self.landed(sid, key, mark.author)).await? {
-        let sent = Sent::from_answer(found(message), sid)?.replayed();
+    // The earlier conversations are asked for only when the customer's own does not hold the key.
+    let mut earlier = None;
+    let mut next = Some(conversation.sid.clone());
+    while let Some(sid) = next {
+      if let Some((message, content)) = Box::pin(self.landed(&sid, key, mark.author)).await? {
+        let sent = Sent::from_answer(found(message), &sid)?.replayed();
         let landed = Landed {
-          conversation_sid: sid.clone(),
+          conversation_sid: sid,
           message_sid: sent.message_sid.clone(),
           content,
         };
         check_same(&landed, mark)?;
         return Ok((sent, landed));
       }
+      if earlier.is_none() {
+        earlier = Some(self.earlier_conversations(customer, &conversation).await?.into_iter());
+      }
+      next = earlier.as_mut().and_then(Iterator::next);
     }
     if held.lost() {
       return Err(Error::Refused {
@@ -567,30 +569,27 @@ impl Messages {
   /// pre-action answer's attributes whole): without the mark, a rerun could not find it. What the webhook wrote
   /// is kept beside the mark; attributes that are not a JSON object cannot hold it, and are left as they are.
   async fn kept(&self, conversation_sid: &str, answer: Answer, mark: Map<String, Value>) -> Answer {
-    let Ok(message) = serde_json::from_str::<Value>(&answer.json) else {
+    // Only the fields the check needs: every send goes through here.
+    let Ok(message) = serde_json::from_str::<ListedMessage>(&answer.json) else {
       return answer;
     };
     if Marks::kept(&message) {
       return answer;
     }
-    let Some(mut attributes) = attributes_of(&message).or_else(|| {
-      let empty = message
-        .get("attributes")
-        .and_then(Value::as_str)
-        .is_none_or(|a| a.trim().is_empty());
-      empty.then(Map::new)
-    }) else {
+    let text = message.attributes.as_deref().unwrap_or("");
+    let Some(mut attributes) = object_of(text).or_else(|| text.trim().is_empty().then(Map::new)) else {
       self.log.warn(format!(
         "A pre-action webhook replaced message {}'s attributes with JSON that is not an object: its idempotency mark \
          could not be put back, so a rerun with its key may send it again.",
-        message.get("sid").and_then(Value::as_str).unwrap_or("?")
+        message.sid
       ));
       return answer;
     };
     attributes.extend(mark);
-    let Some(message_sid) = message.get("sid").and_then(Value::as_str) else {
+    let message_sid = message.sid.as_str();
+    if message_sid.is_empty() {
       return answer;
-    };
+    }
     let attributes = Value::Object(attributes).to_string();
     match self
       .api
