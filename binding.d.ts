@@ -12,6 +12,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeClient {
   /** Throws the configuration error's message (e.g. the missing-credentials message of the old module). */
   constructor(options: ClientOptions | undefined | null, env: Record<string, string> | undefined | null, settle: SettleFunction)
+  /**
+   * `whatsapp:+<digits>` for any accepted spelling of a number (national ones in `defaultCountry`); throws the
+   * error [`thrown`] builds otherwise.
+   */
+  formatWhatsappNumber(phoneNumber: JsArg): string
   get accountSid(): string
   get whatsappNumber(): string
   get systemIdentity(): string
@@ -124,9 +129,11 @@ export interface ClientOptions {
   templateUnavailable?: string
   idempotencySecret?: string
   claimLeaseMs?: number
+  defaultCountry?: string
   maxQueueMs?: number
   redisUrl?: string
   redisCaFile?: string
+  redisKeyPrefix?: string
   logLevel?: string
 }
 
@@ -160,9 +167,6 @@ export interface EventAdmission {
   admission: string
   ticket?: number
 }
-
-/** `whatsapp:+<digits>` for any accepted spelling of a number; throws the error [`js_error`] builds otherwise. */
-export declare function formatWhatsappNumber(phoneNumber: JsArg): string
 
 export interface HistoryItem {
   sid: string

@@ -837,7 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.contentType = nativeBinding.contentType
-module.exports.formatWhatsappNumber = nativeBinding.formatWhatsappNumber
 module.exports.idempotencyMarkAttributes = nativeBinding.idempotencyMarkAttributes
 module.exports.maskNumber = nativeBinding.maskNumber
 module.exports.optionTypes = nativeBinding.optionTypes

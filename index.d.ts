@@ -287,6 +287,13 @@ declare namespace TwilioApiClient {
      */
     claimLeaseMs?: number;
     /**
+     * `TWILIO_DEFAULT_COUNTRY`: an ISO 3166 country code (`'US'`, `'GB'`) whose national numbers customers' numbers
+     * written without `+` may be (`'(415) 555-0142'`, `'07911 123456'`). Without it, a number without `+` must be
+     * valid as an international one (`'14155550142'`); one valid for no country is refused with
+     * `INVALID_PHONE_NUMBER`, never sent to the country its first digits name. A number with `+` names its country.
+     */
+    defaultCountry?: string;
+    /**
      * `TWILIO_MAX_QUEUE_MS`: the longest a send may wait for its pacing slot, default 900000 (15 minutes: a
      * campaign of 20,000 new customers queues within it). Not part of `deadlineMs`. A send whose slot would start
      * later is refused at once with `QUEUE_FULL` and `retryAfterMs`, and writes nothing.
@@ -305,6 +312,11 @@ declare namespace TwilioApiClient {
      * (`rediss://`); the web's roots when unset. Read at construction.
      */
     redisCaFile?: string;
+    /**
+     * `TWILIO_REDIS_KEY_PREFIX`: put before every key the client writes in Redis (`'billing:'`), for a deployment
+     * that shares its Redis; at most 64 printable characters. Every process of a fleet needs the same one.
+     */
+    redisKeyPrefix?: string;
     /**
      * `TWILIO_LOG_LEVEL`: `'error'` (default: failures Twilio or the network caused, and the once-per-event
      * warnings), `'warn'`, `'info'` (also each conversation the client creates, with the number's last four digits,

@@ -7,7 +7,6 @@
 const {
   NativeClient,
   contentType,
-  formatWhatsappNumber,
   maskNumber,
   optionTypes,
   validateWebhookSignature,
@@ -211,7 +210,7 @@ class TwilioApiClient {
 
   formatWhatsAppNumber(phoneNumber) {
     try {
-      return formatWhatsappNumber(phoneNumber);
+      return this.#native.formatWhatsappNumber(phoneNumber);
     } catch (error) {
       throw thrown(nativeFailure(error));
     }

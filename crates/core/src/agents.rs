@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::conversation::{attributes_of, Conversations, ASSIGNEE};
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
-use crate::phone::Customer;
 use crate::records::ParticipantRecord;
 
 #[derive(Debug, Clone)]
@@ -104,7 +103,7 @@ impl Agents {
   }
 
   pub async fn add(&self, phone: &str, identity: &str, attributes: Option<&str>) -> Result<AgentAdded> {
-    let customer = Customer::parse(phone)?;
+    let customer = self.conversations.customer(phone)?;
     let identity = crate::input::identity(identity)?;
     let attributes = attributes.map(crate::input::participant_attributes).transpose()?;
     self
@@ -148,7 +147,7 @@ impl Agents {
   /// The agent joins (if not in), becomes the conversation's `assignee`, and the previous assignee leaves unless
   /// `keep_previous`.
   pub async fn assign(&self, phone: &str, identity: &str, keep_previous: bool) -> Result<Assignment> {
-    let customer = Customer::parse(phone)?;
+    let customer = self.conversations.customer(phone)?;
     let identity = crate::input::identity(identity)?;
     self
       .conversations

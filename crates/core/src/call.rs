@@ -41,7 +41,7 @@ impl Clock {
   fn at(&self) -> Instant {
     let state = self.state.locked();
     match state.paused {
-      Some((since, _)) => Instant::now() + state.at.saturating_duration_since(since),
+      Some((since, _)) => after(state.at.saturating_duration_since(since)),
       None => state.at,
     }
   }
@@ -59,7 +59,7 @@ impl Clock {
     match state.paused {
       Some((since, 1)) => {
         let waited = Instant::now().saturating_duration_since(since);
-        state.at += waited;
+        state.at = state.at.checked_add(waited).unwrap_or(state.at);
         state.paused = None;
       }
       Some((since, holds)) => state.paused = Some((since, holds - 1)),
@@ -72,11 +72,23 @@ tokio::task_local! {
   static CALL: Arc<Clock>;
 }
 
+/// The instant `wait` from now; a wait too long for the clock (from outside: an option, a header) ends a century
+/// from now, which no call reaches.
+pub fn after(wait: Duration) -> Instant {
+  let now = Instant::now();
+  now
+    .checked_add(wait)
+    .or_else(|| now.checked_add(FAR_FUTURE))
+    .unwrap_or(now)
+}
+
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Runs one call under one deadline, `limit` from now (pauses aside).
 pub async fn within<T>(limit: Duration, call: impl Future<Output = Result<T>>) -> Result<T> {
   let clock = Arc::new(Clock {
     state: Mutex::new(State {
-      at: Instant::now() + limit,
+      at: after(limit),
       paused: None,
     }),
     ticket: next_ticket(),

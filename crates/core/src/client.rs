@@ -12,14 +12,13 @@ use crate::conversation::{Conversations, Metadata, StateChange, Status};
 use crate::endpoints::Api;
 use crate::error::Result;
 use crate::events::{Admission, Events};
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, FleetOptions};
 use crate::history::History;
 use crate::http::{Http, RetryPolicy, Transport};
 use crate::log::Log;
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
 use crate::observe::Observer;
 use crate::pacing::Pacer;
-use crate::phone::Customer;
 use crate::preflight::{Draft, Preflight};
 use crate::receipts::DeliveryStatus;
 use crate::reconcile::Event;
@@ -60,15 +59,15 @@ impl Client {
       .redis_url
       .as_ref()
       .map(|url| {
-        let service = config.chat_service_sid.as_deref();
-        Fleet::new(
+        let options = FleetOptions {
           url,
-          config.redis_ca.as_deref(),
-          &config.account_sid,
-          service,
-          log.clone(),
-        )
-        .map(Arc::new)
+          ca: config.redis_ca.as_deref(),
+          key_prefix: &config.redis_key_prefix,
+          account_sid: &config.account_sid,
+          service_sid: config.chat_service_sid.as_deref(),
+          max_queue: config.max_queue,
+        };
+        Fleet::new(options, log.clone()).map(Arc::new)
       })
       .transpose()?;
     let pacer = Pacer::new(config.writes_per_second, config.max_queue, fleet.clone());
@@ -130,13 +129,13 @@ impl Client {
   }
 
   pub async fn find_or_create_conversation(&self, phone: &str) -> Result<String> {
-    let customer = Customer::parse(phone)?;
+    let customer = self.resolver.customer(phone)?;
     let call = async { Ok(self.resolver.resolve(&customer).await?.sid) };
     self.within_deadline(Box::pin(call)).await
   }
 
   pub async fn get_conversation(&self, phone: &str) -> Result<Option<String>> {
-    let customer = Customer::parse(phone)?;
+    let customer = self.resolver.customer(phone)?;
     let call = async { Ok(self.resolver.find(&customer).await?.map(|c| c.sid)) };
     self.within_deadline(Box::pin(call)).await
   }

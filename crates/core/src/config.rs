@@ -7,7 +7,7 @@ use std::time::Duration;
 use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use crate::error::{Error, Result};
-use crate::phone::Customer;
+use crate::phone::{Customer, Numbers};
 
 pub const DEFAULT_WHATSAPP_NUMBER: &str = "+14155238886";
 pub const DEFAULT_SYSTEM_IDENTITY: &str = "system";
@@ -92,6 +92,9 @@ pub struct Options {
   /// `TWILIO_REDIS_CA_FILE`: the PEM file of a private CA that signed the Redis servers' TLS certificates
   /// (`rediss://`); the web's roots when unset.
   pub redis_ca_file: Option<String>,
+  /// `TWILIO_REDIS_KEY_PREFIX`: put before every key the client writes in Redis (`app1:`), for a deployment that
+  /// shares its Redis with others.
+  pub redis_key_prefix: Option<String>,
   /// `TWILIO_MEDIA_ROOT`: the only directory local media files are read from; any when unset.
   pub media_root: Option<String>,
   /// `TWILIO_WEBHOOK_AUTH_TOKEN`: the auth token webhooks are signed with, for a client that authenticates with an
@@ -114,6 +117,9 @@ pub struct Options {
   /// `TWILIO_CLAIM_LEASE_MS`: how long a keyed send's claim in Redis outlives a holder that stopped renewing it (a
   /// crashed process), default 30000.
   pub claim_lease_ms: Option<u64>,
+  /// `TWILIO_DEFAULT_COUNTRY`: the ISO 3166 country (`US`) whose national numbers customers' numbers without `+`
+  /// may be; without it such a number must be valid as an international one.
+  pub default_country: Option<String>,
   pub log_level: Option<String>,
 }
 
@@ -321,6 +327,7 @@ pub struct Config {
   pub redis_url: Option<Secret>,
   /// The PEM of `redisCaFile`, read at construction.
   pub redis_ca: Option<Vec<u8>>,
+  pub redis_key_prefix: String,
   /// The real path of the directory local media must be under.
   pub media_root: Option<std::path::PathBuf>,
   pub webhook_enabled: bool,
@@ -330,6 +337,8 @@ pub struct Config {
   /// What keyed messages' marks are signed with.
   pub idempotency_secret: Secret,
   pub claim_lease: Duration,
+  /// How customers' numbers are read.
+  pub numbers: Numbers,
   /// What the JS entry logs (it owns the logger).
   pub log_level: LogLevel,
 }
@@ -478,6 +487,17 @@ fn sender(number: String) -> Result<String> {
     })
 }
 
+/// `redisKeyPrefix`: printable ASCII without spaces, at most 64 characters (a key name, never a command).
+fn key_prefix(prefix: Option<String>) -> Result<String> {
+  let prefix = prefix.unwrap_or_default();
+  if prefix.len() > 64 || !prefix.bytes().all(|b| b.is_ascii_graphic()) {
+    return Err(Error::Config {
+      message: "redisKeyPrefix must be at most 64 printable ASCII characters without spaces".to_string(),
+    });
+  }
+  Ok(prefix)
+}
+
 /// `mediaRoot`'s real path; it must be a directory.
 fn media_root(root: Option<String>) -> Result<Option<std::path::PathBuf>> {
   root
@@ -602,6 +622,7 @@ impl Config {
           })
         })
         .transpose()?,
+      redis_key_prefix: key_prefix(text(options.redis_key_prefix, "TWILIO_REDIS_KEY_PREFIX"))?,
       media_root: media_root(text(options.media_root, "TWILIO_MEDIA_ROOT"))?,
       webhook_enabled: flag(options.webhook_enabled, "TWILIO_WEBHOOK_ENABLED"),
       freeform_outside_window: choice(
@@ -622,6 +643,7 @@ impl Config {
       )?,
       idempotency_secret,
       claim_lease,
+      numbers: Numbers::new(text(options.default_country, "TWILIO_DEFAULT_COUNTRY").as_deref())?,
       log_level: choice("logLevel", options.log_level, env("TWILIO_LOG_LEVEL"))?,
     })
   }

@@ -100,8 +100,13 @@ impl Conversations {
   }
 
   /// The customer's conversation if there is one (from the cache when it is there); never creates one.
+  /// The customer `phone` names, read as the client's options say.
+  pub fn customer(&self, phone: &str) -> Result<Customer> {
+    self.resolver.customer(phone)
+  }
+
   pub(crate) async fn existing(&self, phone: &str) -> Result<Option<ConversationInfo>> {
-    self.resolver.find(&Customer::parse(phone)?).await
+    self.resolver.find(&self.resolver.customer(phone)?).await
   }
 
   /// Runs a write on the customer's open conversation, found or created. When Twilio reports it closed or gone
@@ -180,7 +185,7 @@ impl Conversations {
   /// Moves the conversation to `active`, `inactive` or `closed`. Closing forgets it in the cache: the customer's
   /// next message opens the next conversation.
   pub async fn set_state(&self, phone: &str, state: &str) -> Result<StateChange> {
-    let customer = Customer::parse(phone)?;
+    let customer = self.resolver.customer(phone)?;
     let state = crate::input::state(state)?;
     let Some(conversation) = self.resolver.find(&customer).await? else {
       return Ok(StateChange::default());
@@ -218,7 +223,7 @@ impl Conversations {
   /// Merges `patch` into the metadata at the top level (`null` deletes a key), or replaces it. The customer's
   /// conversation is found or created.
   pub async fn set_metadata(&self, phone: &str, patch: &str, replace: bool) -> Result<Metadata> {
-    let customer = Customer::parse(phone)?;
+    let customer = self.resolver.customer(phone)?;
     let patch = crate::input::metadata(patch)?;
     self
       .on_open(&customer, |conversation| {

@@ -233,49 +233,129 @@ pub fn redact_json(value: &Value) -> Value {
 /// The most characters of outside text an error carries.
 pub const MAX_ERROR_TEXT: usize = 300;
 
-/// `text` cut to [`MAX_ERROR_TEXT`] characters, with `…` where it was cut.
+/// `text` on one line (every control or line-separating character a space: an outside party cannot forge a log
+/// line), cut to [`MAX_ERROR_TEXT`] characters with `…` where it was cut.
 pub fn bounded(text: &str) -> String {
-  if text.chars().count() <= MAX_ERROR_TEXT {
-    return text.to_string();
+  let mut cut: String = text.chars().take(MAX_ERROR_TEXT).map(one_line).collect();
+  if text.chars().nth(MAX_ERROR_TEXT).is_some() {
+    cut.push('…');
   }
-  let mut cut: String = text.chars().take(MAX_ERROR_TEXT).collect();
-  cut.push('…');
   cut
 }
 
-/// Every run of 7 or more digits that stands alone (not inside a SID or a word) as `…` and its last 4: what
-/// errors and logs may show of a phone number.
-pub fn redact_numbers(text: &str) -> String {
-  let mut out = String::with_capacity(text.len());
-  // The digits of the run being read, and whether a letter or digit stands right before it.
-  let mut run = String::new();
-  let mut run_follows_word = false;
-  let mut previous_is_word = false;
-  let flush = |out: &mut String, run: &mut String, follows_word: bool, word_follows: bool| {
-    let tail = run.len().saturating_sub(4);
-    match run.get(tail..) {
-      Some(last4) if run.len() >= 7 && !follows_word && !word_follows => {
-        out.push('…');
-        out.push_str(last4);
-      }
-      _ => out.push_str(run),
-    }
-    run.clear();
-  };
-  for c in text.chars() {
-    if c.is_ascii_digit() {
-      if run.is_empty() {
-        run_follows_word = previous_is_word;
-      }
-      run.push(c);
-    } else {
-      flush(&mut out, &mut run, run_follows_word, c.is_alphanumeric());
-      out.push(c);
-    }
-    previous_is_word = c.is_alphanumeric();
+/// A control character or a line or paragraph separator as a space.
+pub fn one_line(c: char) -> char {
+  if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
+    ' '
+  } else {
+    c
   }
-  flush(&mut out, &mut run, run_follows_word, false);
+}
+
+/// What a log line or an error may carry of text an outside party wrote (Redis's, a proxy's): one line, bounded,
+/// numbers masked.
+pub fn outside(text: &str) -> String {
+  bounded(&redact_numbers(text))
+}
+
+/// Every phone number in `text`, however it is spelled (`+14155550142`, `+1 (415) 555-0142`, `415.555.0142`,
+/// `%2B14155550142`), as `…` and its last 4 digits: what errors and logs may show of one. A number is a run of 7
+/// or more digits, single separators between them allowed, that stands alone (not inside a SID or a word); a date
+/// (`2026-12-07`) is not one.
+pub fn redact_numbers(text: &str) -> String {
+  let chars: Vec<char> = text.chars().collect();
+  let mut out = String::with_capacity(text.len());
+  let mut i = 0;
+  while i < chars.len() {
+    if chars[i] == '%' && after_encoded_plus(&chars, i + 3) {
+      out.extend(&chars[i..i + 3]);
+      i += 3;
+      continue;
+    }
+    let follows_word = i > 0 && chars[i - 1].is_alphanumeric() && !after_encoded_plus(&chars, i);
+    if !chars[i].is_ascii_digit() || follows_word {
+      out.push(chars[i]);
+      i += 1;
+      continue;
+    }
+    let (end, digits) = number_span(&chars, i);
+    let word_follows = chars.get(end).is_some_and(|c| c.is_alphanumeric());
+    let span: String = chars[i..end].iter().collect();
+    if digits.len() >= 7 && !word_follows && !is_date(&span) {
+      out.push('…');
+      out.push_str(&digits[digits.len() - 4..]);
+    } else if word_follows {
+      // The digits run into a word (a SID): left whole, the word's digits included.
+      while i < chars.len() && chars[i].is_alphanumeric() {
+        out.push(chars[i]);
+        i += 1;
+      }
+      continue;
+    } else {
+      out.push_str(&span);
+    }
+    i = end;
+  }
   out
+}
+
+/// Whether `chars[i]` follows `%2B`, a `+` as a URL encodes it.
+fn after_encoded_plus(chars: &[char], i: usize) -> bool {
+  i >= 3 && i <= chars.len() && chars[i - 3] == '%' && chars[i - 2] == '2' && chars[i - 1].eq_ignore_ascii_case(&'b')
+}
+
+/// Where the number starting at `start` ends, and its digits: digits with single separators (a space, `-`, `.`, `/`,
+/// parentheses, `%20`) between them.
+fn number_span(chars: &[char], start: usize) -> (usize, String) {
+  let mut digits = String::new();
+  let mut end = start;
+  let mut i = start;
+  while i < chars.len() {
+    if chars[i].is_ascii_digit() {
+      digits.push(chars[i]);
+      i += 1;
+      end = i;
+      continue;
+    }
+    // A separator, or two around a parenthesis (`) `, ` (`), then a digit, continue the number.
+    let mut j = i;
+    let mut separators = 0;
+    while j < chars.len() && separators < 2 {
+      let width = separator_width(chars, j);
+      if width == 0 {
+        break;
+      }
+      j += width;
+      separators += 1;
+    }
+    let paired = separators < 2 || chars[i..j].iter().any(|c| matches!(c, '(' | ')'));
+    if separators == 0 || !paired || !chars.get(j).is_some_and(char::is_ascii_digit) {
+      break;
+    }
+    // What a parenthesis opens is an area code, `(415)`, not a code of Twilio's after a figure, `1024 (63021)`.
+    if chars[i..j].contains(&'(') {
+      let group = chars[j..].iter().take_while(|c| c.is_ascii_digit()).count();
+      if group > 4 || chars.get(j + group) != Some(&')') {
+        break;
+      }
+    }
+    i = j;
+  }
+  (end, digits)
+}
+
+fn separator_width(chars: &[char], i: usize) -> usize {
+  match chars[i] {
+    ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' => 1,
+    '%' if chars.get(i + 1) == Some(&'2') && chars.get(i + 2) == Some(&'0') => 3,
+    _ => 0,
+  }
+}
+
+/// `2026-12-07`, `2026/12/07`: a date, whose digits are not a number's.
+fn is_date(span: &str) -> bool {
+  let groups: Vec<&str> = span.split(['-', '/']).collect();
+  matches!(groups.as_slice(), [y, m, d] if y.len() == 4 && m.len() <= 2 && d.len() <= 2)
 }
 
 #[cfg(test)]
@@ -293,6 +373,47 @@ mod tests {
       redact_numbers("Conversation CH0123456789abcdef, 50 of 1000"),
       "Conversation CH0123456789abcdef, 50 of 1000"
     );
+  }
+
+  #[test]
+  fn every_spelling_of_a_number_is_masked() {
+    for spelled in [
+      "+14155550142",
+      "+1 415-555-0142",
+      "+1 (415) 555-0142",
+      "(415) 555-0142",
+      "415.555.0142",
+      "%2B14155550142",
+      "%2B1%20415%20555%200142",
+      "whatsapp:+14155550142",
+      "whatsapp%3A%2B14155550142",
+      "1\u{a0}415\u{a0}555\u{a0}0142",
+    ] {
+      let text = format!("To {spelled}: refused");
+      let masked = redact_numbers(&text);
+      assert!(masked.contains("…0142"), "{spelled}: {masked}");
+      assert!(!masked.contains("555"), "{spelled}: {masked}");
+    }
+    for kept in [
+      "on 2026-12-07 at 14:22:58",
+      "CH0123456789abcdef",
+      "HX1234567890abcdef1234567890abcdef",
+      "error 21211",
+      "at most 1024 (63021)",
+      "50 of 1000",
+      "2026-12-07T14:22:58Z",
+    ] {
+      assert_eq!(redact_numbers(kept), kept);
+    }
+  }
+
+  proptest::proptest! {
+    #[test]
+    fn masking_leaves_no_number_to_mask(text in "[0-9a-z +()%.-]{0,80}") {
+      let masked = redact_numbers(&text);
+      proptest::prop_assert_eq!(redact_numbers(&masked), masked.clone());
+      proptest::prop_assert!(masked.chars().count() <= text.chars().count());
+    }
   }
 
   #[test]

@@ -26,22 +26,60 @@ pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 /// How long a process paces alone after Redis failed to answer, before it asks Redis again.
 pub const REDIS_RETRY: Duration = Duration::from_secs(1);
 
+/// What Redis holds is input: a shared Redis or a compromised fleet member can write these keys. Only the latest
+/// `rate + 1` entries are read; one that is not a whole number, or starts beyond `maxQueueMs` from now (which no
+/// client writes: a start beyond it is not reserved), is dropped and the list rewritten, and the answer says so.
 const RESERVE: &str = r"
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local rate = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local max_queue = tonumber(ARGV[3])
+local repaired = 0
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'none' and kind ~= 'list' then
+  redis.call('DEL', KEYS[1])
+  repaired = 1
+end
+local starts = {}
+if kind == 'list' then
+  if redis.call('LLEN', KEYS[1]) > rate + 1 then repaired = 1 end
+  for _, start in ipairs(redis.call('LRANGE', KEYS[1], -(rate + 1), -1)) do
+    local at = tonumber(start)
+    if at and at == math.floor(at) and at <= now + max_queue + window then
+      table.insert(starts, at)
+    else
+      repaired = 1
+    end
+  end
+  if repaired == 1 then
+    redis.call('DEL', KEYS[1])
+    for _, at in ipairs(starts) do redis.call('RPUSH', KEYS[1], string.format('%d', at)) end
+  end
+end
 local at = now
-local count = redis.call('LLEN', KEYS[1])
-if count >= rate then
-  local free = tonumber(redis.call('LINDEX', KEYS[1], count - rate)) + window
+if #starts >= rate then
+  local free = starts[#starts - rate + 1] + window
   if free > at then at = free end
 end
-redis.call('RPUSH', KEYS[1], at)
+if at - now > max_queue then return {at - now, at, repaired, 0} end
+redis.call('RPUSH', KEYS[1], string.format('%d', at))
 -- One more than the rate: should this reservation be given back, the start before it still counts.
 redis.call('LTRIM', KEYS[1], -(rate + 1), -1)
 redis.call('PEXPIRE', KEYS[1], at - now + 2 * window)
-return {at - now, at}
+return {at - now, at, repaired, 1}
+";
+
+/// A switch is on while its key lives; one that would outlive what any client sets (written without an expiry, or
+/// with a longer one) is given that expiry, and the answer says so (2).
+const SWITCH: &str = "
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+if ttl < 0 or ttl > tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  return 2
+end
+return 1
 ";
 
 /// Only the newest reservation can be taken back: any later one was placed counting it.
@@ -148,6 +186,22 @@ pub struct Slot {
   pub wait: Duration,
   key: String,
   at: i64,
+  /// Whether Redis holds it: a start beyond `maxQueueMs` is answered, not reserved.
+  held: bool,
+}
+
+/// Where a fleet's Redis is and what its keys are named after.
+pub struct FleetOptions<'a> {
+  /// `redis://`, `rediss://` (TLS), `redis+unix://`, `redis+sentinel://`, or a Cluster's comma-separated nodes.
+  pub url: &'a Secret,
+  /// The PEM of a private CA that signed the servers' certificates.
+  pub ca: Option<&'a [u8]>,
+  /// Put before every key (`redisKeyPrefix`), for a deployment that shares its Redis.
+  pub key_prefix: &'a str,
+  pub account_sid: &'a str,
+  pub service_sid: Option<&'a str>,
+  /// The longest a send waits for its pacing slot: no start further ahead is ever reserved.
+  pub max_queue: Duration,
 }
 
 pub struct Fleet {
@@ -155,6 +209,7 @@ pub struct Fleet {
   /// `host:port`, what a warning may say of the server (the URL may hold a password).
   address: String,
   prefix: String,
+  max_queue: Duration,
   connection: Mutex<Option<Connection>>,
   /// One connection attempt at a time.
   connecting: tokio::sync::Mutex<()>,
@@ -169,28 +224,30 @@ pub struct Fleet {
   advance: redis::Script,
   retreat: redis::Script,
   journal: redis::Script,
+  switch: redis::Script,
+  /// Whether what Redis held that this client could not have written was warned of.
+  warned_foreign: std::sync::atomic::AtomicBool,
   /// Since when Redis has not answered: the process paces alone meanwhile.
   down_since: Mutex<Option<Instant>>,
   log: Arc<Log>,
 }
 
 impl Fleet {
-  /// `url`: `redis://`, `rediss://` (TLS) or `redis+unix://`. The URL is never echoed: it may hold a password.
-  pub fn new(
-    url: &Secret,
-    ca: Option<&[u8]>,
-    account_sid: &str,
-    service_sid: Option<&str>,
-    log: Arc<Log>,
-  ) -> Result<Self> {
-    let (topology, address) = Topology::parse(url.expose(), ca, REDIS_TIMEOUT)?;
+  /// The URL is never echoed: it may hold a password.
+  pub fn new(options: FleetOptions<'_>, log: Arc<Log>) -> Result<Self> {
+    let (topology, address) = Topology::parse(options.url.expose(), options.ca, REDIS_TIMEOUT)?;
+    let (key_prefix, account_sid) = (options.key_prefix, options.account_sid);
     Ok(Self {
       topology,
       address,
-      prefix: format!("twilio-pacing:{account_sid}:{}", service_sid.unwrap_or("default")),
+      prefix: format!(
+        "{key_prefix}twilio-pacing:{account_sid}:{}",
+        options.service_sid.unwrap_or("default")
+      ),
+      max_queue: options.max_queue,
       connection: Mutex::new(None),
       connecting: tokio::sync::Mutex::new(()),
-      claims_prefix: format!("twilio-claims:{account_sid}"),
+      claims_prefix: format!("{key_prefix}twilio-claims:{account_sid}"),
       reserve: redis::Script::new(RESERVE),
       release: redis::Script::new(RELEASE),
       claim: redis::Script::new(&format!("{NOW}{CLAIM}")),
@@ -201,6 +258,8 @@ impl Fleet {
       advance: redis::Script::new(ADVANCE),
       retreat: redis::Script::new(RETREAT),
       journal: redis::Script::new(JOURNAL),
+      switch: redis::Script::new(SWITCH),
+      warned_foreign: std::sync::atomic::AtomicBool::new(false),
       down_since: Mutex::new(None),
       log,
     })
@@ -253,7 +312,7 @@ impl Fleet {
          again; no send fails because of it.",
         self.address,
         REDIS_TIMEOUT.as_millis(),
-        crate::error::redact_numbers(why),
+        crate::error::outside(why),
       ));
     }
     *down = Some(Instant::now());
@@ -290,13 +349,17 @@ impl Fleet {
   /// locally (Redis is down or slow).
   pub async fn reserve(&self, lane: &str, rate: u32, window: Duration) -> Option<Slot> {
     let key = format!("{}:{lane}", self.prefix);
-    let (wait, at): (u64, i64) = self
-      .eval(&self.reserve, &key, &[&rate.to_string(), &millis(window)])
-      .await?;
+    let args = [rate.to_string(), millis(window), millis(self.max_queue)];
+    let (wait, at, repaired, held): (u64, i64, u8, u8) =
+      self.eval(&self.reserve, &key, &[&args[0], &args[1], &args[2]]).await?;
+    if repaired == 1 {
+      self.foreign("pacing starts no client writes (beyond maxQueueMs, or not numbers)");
+    }
     Some(Slot {
       wait: Duration::from_millis(wait),
       key,
       at,
+      held: held == 1,
     })
   }
 
@@ -313,6 +376,9 @@ impl Fleet {
 
   /// Gives back a reservation that will not be used, if nothing was reserved after it.
   pub async fn release(&self, slot: Slot) {
+    if !slot.held {
+      return;
+    }
     let _: Option<i64> = self.eval(&self.release, &slot.key, &[&slot.at.to_string()]).await;
   }
 
@@ -431,12 +497,26 @@ impl Fleet {
       .await
   }
 
-  /// Whether the fleet holds the switch `name` (set by any process, for `ttl`); `None` when Redis is down.
-  pub async fn switch(&self, name: &str) -> Option<bool> {
+  /// Whether the fleet holds the switch `name`, which no process sets for longer than `ttl`; `None` when Redis is
+  /// down.
+  pub async fn switch(&self, name: &str, ttl: Duration) -> Option<bool> {
     let key = format!("{}:{name}", self.prefix);
-    self
-      .run(|mut connection| Box::pin(async move { redis::cmd("EXISTS").arg(key).query_async(&mut connection).await }))
-      .await
+    let state: u8 = self.eval(&self.switch, &key, &[&millis(ttl)]).await?;
+    if state == 2 {
+      self.foreign("a switch without the expiry every client gives it (now given it)");
+    }
+    Some(state != 0)
+  }
+
+  /// What Redis held could not have been written by any client: warned of once, and ignored or repaired.
+  fn foreign(&self, what: &str) {
+    if !self.warned_foreign.swap(true, std::sync::atomic::Ordering::Relaxed) {
+      self.log.warn(format!(
+        "Redis at {} held {what}: another tenant or a compromised process writes this client's keys. It was \
+         ignored and repaired; give the client a Redis user of its own (see the README) and a redisKeyPrefix.",
+        self.address
+      ));
+    }
   }
 
   /// Sets the fleet's switch `name` for `ttl`.

@@ -53,7 +53,7 @@ pub async fn messages(
   limit: f64,
   order: &str,
 ) -> Result<History> {
-  crate::phone::Customer::parse(phone)?;
+  conversations.customer(phone)?;
   let limit = crate::input::limit(limit)?;
   let order = crate::input::order(order)?;
   let Some(conversation) = conversations.existing(phone).await? else {

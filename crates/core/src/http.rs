@@ -278,17 +278,19 @@ pub(crate) fn explain(error: &(dyn std::error::Error + 'static)) -> String {
   crate::error::redact_numbers(&text)
 }
 
+/// The longest Retry-After taken as it is: any longer one (`1e300`, a proxy's mistake) is waited for no longer,
+/// which is past every call's deadline anyway.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
 /// Retry-After in seconds; an HTTP date is not used (Twilio sends seconds where it sends the header at all).
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-  headers
-    .get(reqwest::header::RETRY_AFTER)?
-    .to_str()
-    .ok()?
-    .trim()
-    .parse::<f64>()
-    .ok()
-    .filter(|s| s.is_finite() && *s >= 0.0)
-    .map(Duration::from_secs_f64)
+  retry_after_seconds(headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?)
+}
+
+/// A Retry-After value, saturated at [`MAX_RETRY_AFTER`]; `None` for what is not a number of seconds.
+pub fn retry_after_seconds(value: &str) -> Option<Duration> {
+  let seconds = value.trim().parse::<f64>().ok().filter(|s| !s.is_nan() && *s >= 0.0)?;
+  Some(Duration::try_from_secs_f64(seconds).map_or(MAX_RETRY_AFTER, |wait| wait.min(MAX_RETRY_AFTER)))
 }
 
 impl Transport for ReqwestTransport {
@@ -407,7 +409,7 @@ impl Http {
   /// The response of a successful (2xx) request, after the retries the policy allows.
   pub async fn execute(&self, request: &Request) -> Result<Response> {
     // A request made outside any call (a unit test) gets a deadline of its own.
-    let own_deadline = Instant::now() + self.policy.deadline;
+    let own_deadline = crate::call::after(self.policy.deadline);
     let deadline = || crate::call::deadline().unwrap_or(own_deadline);
     let paced = self.pacer.as_deref().zip(request.pace.as_ref());
     let mut attempt = 0u32;
@@ -474,7 +476,7 @@ impl Http {
         return Err(error);
       }
       let wait = hint.unwrap_or_else(|| backoff(attempt));
-      if Instant::now() + wait >= deadline {
+      if crate::call::after(wait) >= deadline {
         return Err(error);
       }
       tokio::time::sleep(wait).await;

@@ -49,6 +49,12 @@ impl Log {
   }
 
   fn push(&self, level: LogLevel, message: String) {
+    // One line each, whatever a caller put in it: no text from outside can forge a line of its own.
+    let message = if message.contains(|c: char| crate::error::one_line(c) != c) {
+      message.chars().map(crate::error::one_line).collect()
+    } else {
+      message
+    };
     let mut pending = self.pending.locked();
     if pending.len() < MAX_PENDING {
       pending.push(LogLine { level, message });

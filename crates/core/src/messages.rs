@@ -200,7 +200,7 @@ impl Messages {
   }
 
   pub async fn text(&self, to: &str, text: &str, author: Option<&str>, key: Option<&str>) -> Result<Sent> {
-    let customer = Customer::parse(to)?;
+    let customer = self.customer(to)?;
     let body = crate::input::text(text)?;
     let author = author
       .map(crate::input::author)
@@ -226,7 +226,7 @@ impl Messages {
     allow_samples: bool,
     key: Option<&str>,
   ) -> Result<Sent> {
-    let customer = Customer::parse(to)?;
+    let customer = self.customer(to)?;
     let content_sid = crate::input::content_sid(content_sid)?;
     let key = self.caller_key(key)?;
     // Boxed: the definition's read is kilobytes that a send waiting in the pacer would otherwise keep.
@@ -259,6 +259,11 @@ impl Messages {
 
   /// A caller's idempotency key, for a send that can honour it: Messages.json (`delivery: 'messaging'`) keeps
   /// no attributes to find an earlier send by.
+  /// The customer `to` names, read as the client's options say.
+  pub(crate) fn customer(&self, to: &str) -> Result<Customer> {
+    self.resolver.customer(to)
+  }
+
   pub(crate) fn caller_key<'k>(&self, key: Option<&'k str>) -> Result<Option<&'k str>> {
     let key = key.map(crate::input::idempotency_key).transpose()?;
     if key.is_some() && self.config.delivery == Delivery::Messaging {
@@ -277,7 +282,7 @@ impl Messages {
     caption: Option<&str>,
     key: Option<&str>,
   ) -> Result<Sent> {
-    let customer = Customer::parse(to)?;
+    let customer = self.customer(to)?;
     let caption = caption
       .map(crate::input::caption)
       .transpose()?

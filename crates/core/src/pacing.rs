@@ -248,7 +248,7 @@ impl Place<'_> {
     let at = match self.pacer.fleet_slot(self.key).await {
       Some(slot) => {
         // Kept in the local log too: should Redis stop answering, this process's own recent starts still count.
-        let at = self.pacer.note_start(self.key, Instant::now() + slot.wait);
+        let at = self.pacer.note_start(self.key, crate::call::after(slot.wait));
         self.reserved = Some(Reserved::Fleet(slot, at));
         at
       }

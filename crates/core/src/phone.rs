@@ -16,11 +16,89 @@ fn is_separator(c: char) -> bool {
   matches!(c, ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}')
 }
 
-impl Customer {
-  /// Accepts `+1 (234) 567-890`, `1234567890`, `whatsapp:+1234567890` (prefix in any case) alike; refuses
-  /// anything else with a message that says what is wrong.
-  pub fn parse(input: &str) -> Result<Self> {
-    let invalid = |why: &str| Error::invalid("INVALID_PHONE_NUMBER", format!("Invalid phone number: {why}"));
+/// How customers' numbers are read: a number with `+` (or `whatsapp:+`) names its country; one without is read as
+/// the legacy module read it (an international number missing its `+`) when libphonenumber's metadata holds it valid,
+/// or as a national number of `defaultCountry`. A number that is valid for no country is refused: prefixing `+` to
+/// a national number sends it to another country.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Numbers {
+  default_country: Option<phonenumber::country::Id>,
+}
+
+impl Numbers {
+  /// `country`: an ISO 3166-1 alpha-2 code (`US`, `gb`), the region national numbers are read in.
+  pub fn new(country: Option<&str>) -> Result<Self> {
+    let default_country = country
+      .map(|code| {
+        code.trim().to_ascii_uppercase().parse().map_err(|_| Error::Config {
+          message: format!(
+            "defaultCountry must be a two-letter ISO 3166 country code such as US or GB, not '{}'",
+            crate::error::bounded(code)
+          ),
+        })
+      })
+      .transpose()?;
+    Ok(Self { default_country })
+  }
+
+  /// Accepts `+1 (234) 567-890`, `14155550142`, `whatsapp:+14155550142` (prefix in any case) alike; refuses
+  /// anything else with a message that says what is wrong, and never the number itself.
+  pub fn read(&self, input: &str) -> Result<Customer> {
+    let written = Written::parse(input)?;
+    let valid = |number: phonenumber::PhoneNumber| phonenumber::is_valid(&number).then_some(number);
+    let international = phonenumber::parse(None, format!("+{}", written.digits));
+    if written.plus {
+      // The writer named the country: only a calling code no country has is refused, and a number that is not
+      // valid for its country keeps its digits as written.
+      return match international {
+        Err(phonenumber::ParseError::InvalidCountryCode) => {
+          Err(invalid("no country has the calling code it starts with"))
+        }
+        Ok(number) if phonenumber::is_valid(&number) => Customer::from_valid(&number),
+        _ => Customer::from_digits(written.digits),
+      };
+    }
+    let national = self
+      .default_country
+      .and_then(|country| phonenumber::parse(Some(country), &written.digits).ok())
+      .and_then(valid);
+    match national.or_else(|| international.ok().and_then(valid)) {
+      Some(number) => Customer::from_valid(&number),
+      None => Err(invalid(&self.no_country(&written.digits))),
+    }
+  }
+
+  /// Why a number without `+` is valid for no country, and how it could be.
+  fn no_country(&self, digits: &str) -> String {
+    let country = match self.default_country {
+      Some(country) => format!("not a number of {country:?}, and "),
+      None => String::new(),
+    };
+    let guess = match digits.len() {
+      // Ten digits are the most common national number: one of the United States, Canada and the +1 countries.
+      10 if !digits.starts_with(['0', '1']) => format!(" (did you mean +1 {}…?)", &digits[..3]),
+      _ => String::new(),
+    };
+    format!(
+      "{country}written without + it is valid for no country: prefixing + would send it to another country. Write \
+       it with + and its country code{guess}, or set defaultCountry (TWILIO_DEFAULT_COUNTRY) to read national \
+       numbers"
+    )
+  }
+}
+
+fn invalid(why: &str) -> Error {
+  Error::invalid("INVALID_PHONE_NUMBER", format!("Invalid phone number: {why}"))
+}
+
+/// A number as written: its digits, and whether it started with `+`.
+struct Written {
+  digits: String,
+  plus: bool,
+}
+
+impl Written {
+  fn parse(input: &str) -> Result<Self> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
       return Err(invalid("it is empty"));
@@ -29,7 +107,10 @@ impl Customer {
       Some(prefix) if prefix.eq_ignore_ascii_case("whatsapp:") => trimmed[9..].trim_start(),
       _ => trimmed,
     };
-    let number = number.strip_prefix('+').unwrap_or(number);
+    let (number, plus) = match number.strip_prefix('+') {
+      Some(rest) => (rest, true),
+      None => (number, false),
+    };
     let mut digits = String::with_capacity(number.len());
     for c in number.chars() {
       if c.is_ascii_digit() {
@@ -46,8 +127,28 @@ impl Customer {
         digits.len()
       )));
     }
-    if digits.starts_with('0') {
+    if plus && digits.starts_with('0') {
       return Err(invalid("E.164 numbers start with a country code, never 0"));
+    }
+    Ok(Self { digits, plus })
+  }
+}
+
+impl Customer {
+  /// A number read without a default country (see [`Numbers::read`]).
+  pub fn parse(input: &str) -> Result<Self> {
+    Numbers::default().read(input)
+  }
+
+  /// A valid number as E.164 writes it (a trunk `0` after the country code dropped, Italy's leading 0 kept).
+  fn from_valid(number: &phonenumber::PhoneNumber) -> Result<Self> {
+    let text = number.format().mode(phonenumber::Mode::E164).to_string();
+    Self::from_digits(text.trim_start_matches('+').to_string())
+  }
+
+  fn from_digits(digits: String) -> Result<Self> {
+    if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits.len()) || digits.starts_with('0') {
+      return Err(invalid("E.164 numbers have 8 to 15 digits after a country code"));
     }
     Ok(Self { digits })
   }
@@ -112,10 +213,10 @@ mod tests {
   use super::*;
 
   #[test]
-  fn the_three_documented_spellings_are_one_customer() {
+  fn the_documented_spellings_are_one_customer() {
     for input in [
       "+1 (234) 567-890",
-      "1234567890",
+      "+1234567890",
       "whatsapp:+1234567890",
       "WhatsApp:+1234567890",
     ] {
@@ -125,6 +226,48 @@ mod tests {
       assert_eq!(customer.unique_name(1), "whatsapp_1234567890");
       assert_eq!(customer.friendly_name(), "Chat with +1234567890");
     }
+  }
+
+  #[test]
+  fn an_international_number_without_plus_keeps_working() {
+    for input in ["14155550142", "whatsapp:14155550142", "447911123456", "390612345678"] {
+      let customer = Customer::parse(input).unwrap();
+      assert_eq!(customer.e164(), format!("+{}", input.trim_start_matches("whatsapp:")));
+    }
+  }
+
+  #[test]
+  fn a_national_number_is_refused_with_a_hint_instead_of_going_to_another_country() {
+    for input in ["5551234567", "4155550142", "1234567890", "07911 123456"] {
+      let error = Customer::parse(input).unwrap_err();
+      assert_eq!(error.code(), "INVALID_PHONE_NUMBER", "{input}");
+      assert!(error.to_string().contains("defaultCountry"), "{error}");
+      assert!(!error.to_string().contains("1234567"), "{error}");
+    }
+    assert!(Customer::parse("5551234567")
+      .unwrap_err()
+      .to_string()
+      .contains("did you mean +1 555…?"));
+  }
+
+  #[test]
+  fn national_numbers_are_read_in_the_default_country() {
+    let us = Numbers::new(Some("US")).unwrap();
+    assert_eq!(us.read("(415) 555-0142").unwrap().e164(), "+14155550142");
+    assert_eq!(us.read("+447911123456").unwrap().e164(), "+447911123456");
+    assert_eq!(us.read("447911123456").unwrap().e164(), "+447911123456");
+    let gb = Numbers::new(Some("gb")).unwrap();
+    assert_eq!(gb.read("07911 123456").unwrap().e164(), "+447911123456");
+    assert_eq!(gb.read("14155550142").unwrap().e164(), "+14155550142");
+    let error = us.read("5551234567").unwrap_err();
+    assert!(error.to_string().contains("not a number of US"), "{error}");
+    assert_eq!(Numbers::new(Some("USA")).unwrap_err().code(), "CONFIG_ERROR");
+  }
+
+  #[test]
+  fn a_calling_code_no_country_has_is_refused() {
+    let error = Customer::parse("+9991234567").unwrap_err();
+    assert!(error.to_string().contains("calling code"), "{error}");
   }
 
   #[test]
@@ -173,11 +316,23 @@ mod tests {
 
     #[test]
     fn any_e164_number_is_accepted_in_every_spelling(digits in "[1-9][0-9]{7,14}") {
-      for input in [digits.clone(), format!("+{digits}"), format!("whatsapp:+{digits}"), format!("WHATSAPP:{digits}")] {
-        let customer = Customer::parse(&input).unwrap();
-        proptest::prop_assert_eq!(customer.digits(), digits.as_str());
-        // The cache key: the number itself, distinct for every customer.
-        proptest::prop_assert_eq!(customer.number().to_string(), digits.clone());
+      proptest::prop_assume!(phonenumber::parse(None, format!("+{digits}")).is_ok());
+      let customer = Customer::parse(&format!("+{digits}")).unwrap();
+      for input in [format!("whatsapp:+{digits}"), format!("WHATSAPP: +{digits}")] {
+        proptest::prop_assert_eq!(Customer::parse(&input).unwrap(), customer.clone());
+      }
+      // The cache key: the number itself, distinct for every customer.
+      proptest::prop_assert_eq!(customer.number().to_string(), customer.digits());
+      // Without +, only a number valid as an international one is read, as the same customer.
+      if let Ok(bare) = Customer::parse(&digits) {
+        proptest::prop_assert_eq!(bare, customer);
+      }
+    }
+
+    #[test]
+    fn reading_with_a_default_country_never_panics(input in "\\PC{0,30}", country in "[A-Z]{2}") {
+      if let Ok(numbers) = Numbers::new(Some(&country)) {
+        let _ = numbers.read(&input);
       }
     }
   }

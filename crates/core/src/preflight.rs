@@ -46,7 +46,7 @@ pub struct Preflight {
 impl Messages {
   /// `to` may be absent for a template alone (`checkTemplate`): the customer's window is then not read.
   pub async fn preflight(&self, to: Option<&str>, draft: Draft<'_>, key: Option<&str>) -> Result<Preflight> {
-    let customer = to.map(Customer::parse).transpose()?;
+    let customer = to.map(|to| self.customer(to)).transpose()?;
     self.caller_key(key)?;
     match draft {
       Draft::Template {

@@ -25,7 +25,7 @@ pub async fn delivery_status(
   phone: &str,
   message_sid: &str,
 ) -> Result<DeliveryStatus> {
-  crate::phone::Customer::parse(phone)?;
+  conversations.customer(phone)?;
   if !is_sid(message_sid, "IM") {
     return Err(Error::invalid(
       "INVALID_MESSAGE_SID",

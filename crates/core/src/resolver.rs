@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::fleet::Fleet;
 use crate::log::Log;
 use crate::pacing::PaceKey;
-use crate::phone::{mask, Customer};
+use crate::phone::{mask, Customer, Numbers};
 use crate::records::{is_sid, sid_in, ConversationInfo, ParticipantConversation};
 use crate::sync::Unpoisoned;
 
@@ -127,6 +127,7 @@ pub struct Resolver {
   /// Until when new conversations are made without the system identity (`auto` only).
   system_paused_until: Mutex<Option<Instant>>,
   timers: ConversationTimers,
+  numbers: Numbers,
   log: Arc<Log>,
   /// Shares the system identity's pause with every process of the fleet.
   fleet: Option<Arc<Fleet>>,
@@ -174,9 +175,15 @@ impl Resolver {
       system_participant: config.system_participant,
       system_paused_until: Mutex::new(None),
       timers: config.conversation_timers.clone(),
+      numbers: config.numbers,
       log,
       fleet,
     }
+  }
+
+  /// The customer `phone` names, read as the client's options say.
+  pub fn customer(&self, phone: &str) -> Result<Customer> {
+    self.numbers.read(phone)
   }
 
   fn intern(&self, text: &str) -> Arc<str> {
@@ -202,7 +209,7 @@ impl Resolver {
         .as_deref()
         .and_then(|n| customer.generation_of(n))
         == Some(1),
-      expires: Instant::now() + self.ttl,
+      expires: crate::call::after(self.ttl),
     }
   }
 
@@ -342,7 +349,7 @@ impl Resolver {
           return false;
         }
         match &self.fleet {
-          Some(fleet) => fleet.switch(SYSTEM_FULL).await != Some(true),
+          Some(fleet) => fleet.switch(SYSTEM_FULL, SYSTEM_PARTICIPANT_PAUSE).await != Some(true),
           None => true,
         }
       }

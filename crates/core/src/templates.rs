@@ -365,7 +365,7 @@ impl Templates {
     };
     Entry {
       lookup,
-      expires: Instant::now() + lasts,
+      expires: crate::call::after(lasts),
     }
   }
 

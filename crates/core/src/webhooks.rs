@@ -203,14 +203,36 @@ pub fn date_fields() -> impl Iterator<Item = &'static str> {
     .map(|(_, name, _)| *name)
 }
 
+/// The largest integer a JavaScript number holds exactly.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Each kind has one type in JavaScript: text a string, an integer a number (`null` when Twilio's text is not a
+/// whole number a number holds exactly), JSON what `JSON.parse` makes of it (`null` when it does not parse). What
+/// Twilio sent is under `params` either way.
 fn value_of(text: &str, kind: Kind) -> Value {
   match kind {
     Kind::Text | Kind::Date => Value::String(text.to_string()),
     Kind::Integer => text
       .trim()
       .parse::<i64>()
-      .map_or_else(|_| Value::String(text.to_string()), Value::from),
-    Kind::Json => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())),
+      .ok()
+      .filter(|n| n.abs() <= MAX_SAFE_INTEGER)
+      .map_or(Value::Null, Value::from),
+    Kind::Json => serde_json::from_str(text).map_or(Value::Null, as_javascript_numbers),
+  }
+}
+
+/// Every number a JavaScript number cannot hold exactly as the nearest one, as `JSON.parse` reads it (never a
+/// BigInt, which `JSON.stringify` refuses).
+fn as_javascript_numbers(value: Value) -> Value {
+  match value {
+    Value::Number(n) if n.as_i64().is_none_or(|i| i.abs() > MAX_SAFE_INTEGER) => n
+      .as_f64()
+      .and_then(serde_json::Number::from_f64)
+      .map_or(Value::Null, Value::Number),
+    Value::Array(items) => Value::Array(items.into_iter().map(as_javascript_numbers).collect()),
+    Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, as_javascript_numbers(v))).collect()),
+    other => other,
   }
 }
 
@@ -297,6 +319,30 @@ mod tests {
     assert_eq!(event["messagingBinding"]["proxyAddress"], "whatsapp:+14155238886");
     assert_eq!(event["params"]["Unknown"], "kept");
     assert!(!event.contains_key("Unknown"));
+  }
+
+  #[test]
+  fn every_field_has_one_type_whatever_twilio_sends() {
+    let event = event(&pairs(&[
+      ("Index", "99999999999999999999"),
+      ("RetryCount", "x"),
+      ("ErrorCode", "9007199254740993"),
+      ("LastReadMessageIndex", "-1"),
+      (
+        "Attributes",
+        r#"{"big":123456789012345678901234567890,"id":18446744073709551615,"small":3}"#,
+      ),
+      ("Media", "not json"),
+    ]));
+    assert_eq!(event["index"], Value::Null);
+    assert_eq!(event["retryCount"], Value::Null);
+    assert_eq!(event["errorCode"], Value::Null);
+    assert_eq!(event["lastReadMessageIndex"], -1);
+    assert!(event["attributes"]["big"].is_f64());
+    assert!(event["attributes"]["id"].is_f64());
+    assert_eq!(event["attributes"]["small"], 3);
+    assert_eq!(event["media"], Value::Null);
+    assert_eq!(event["params"]["Index"], "99999999999999999999");
   }
 
   #[test]

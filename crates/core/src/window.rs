@@ -52,7 +52,7 @@ impl Windows {
 
   /// The customer's window, read from their conversation; closed when they have none or never wrote.
   pub async fn get(&self, phone: &str) -> Result<Window> {
-    let customer = Customer::parse(phone)?;
+    let customer = self.conversations.customer(phone)?;
     let Some(conversation) = self.conversations.existing(phone).await? else {
       return Ok(Window::default());
     };
@@ -67,7 +67,8 @@ impl Windows {
     let closes = last + WINDOW;
     let open = closes > now;
     if open {
-      let left = (closes - now).to_std().unwrap_or_default();
+      // Twilio's dates are input: a message dated ahead of Twilio's clock leaves no more than a window.
+      let left = (closes - now).min(WINDOW).to_std().unwrap_or_default();
       self.remember(customer.number(), Instant::now() + left);
     }
     Ok(Window {
