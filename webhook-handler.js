@@ -11,7 +11,7 @@ const DATE_FIELDS = webhookDateFields();
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 // Twilio sends its few kilobytes at once: a body that takes longer than this is a client holding the connection.
 const DEFAULT_BODY_TIMEOUT_MS = 5000;
-const OPTION_NAMES = ["url", "protocol", "host", "maxBodyBytes", "bodyTimeoutMs", "validate"];
+const OPTION_NAMES = ["url", "protocol", "host", "allowedHosts", "maxBodyBytes", "bodyTimeoutMs", "validate"];
 // The pre-action events: their handler may change (an object) or reject (false) the action.
 const PRE_EVENTS = new Set(webhookPreEvents());
 const LOG_PREFIX = "[twilio-api-client]";
@@ -36,12 +36,45 @@ function checkOptions(handlers, options) {
     throw new TypeError("bodyTimeoutMs must be a positive whole number");
   if (options.protocol !== undefined && !/^https?$/.test(options.protocol))
     throw new TypeError("protocol must be 'https' or 'http'");
+  const url = options.url ?? (process.env.TWILIO_WEBHOOK_URL || undefined);
+  if (url !== undefined && !/^https?:\/\/[^/?#]+/i.test(String(url)))
+    throw new TypeError("url (or TWILIO_WEBHOOK_URL) must be the http(s) URL Twilio calls");
+  const allowed = options.allowedHosts;
+  if (
+    allowed !== undefined &&
+    (!Array.isArray(allowed) || allowed.length === 0 || !allowed.every((h) => typeof h === "string" && h !== ""))
+  )
+    throw new TypeError("allowedHosts must be a non-empty array of host names, such as ['hooks.example.com']");
   return {
     ...options,
+    url,
+    allowedHosts: allowed && new Set(allowed.map((host) => host.toLowerCase())),
     maxBodyBytes: max,
     bodyTimeoutMs,
     validate: options.validate ?? true,
   };
+}
+
+// Names of this machine: Twilio never calls them, so a request for one comes from here (a test, a tunnel's agent).
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/;
+
+// Whether a request's Host may stand in the URL its signature is checked against: one of `allowedHosts` (with or
+// without its port), or, with no list, a loopback name.
+function hostAllowed(host, settings) {
+  const name = host.toLowerCase();
+  if (!settings.allowedHosts) return LOOPBACK.test(name);
+  return settings.allowedHosts.has(name) || settings.allowedHosts.has(name.replace(/:\d+$/, ""));
+}
+
+// What a log line shows of a URL: never its query, which on a GET holds the customer's number and text.
+function shown(url) {
+  const at = url.indexOf("?");
+  return at === -1 ? url : `${url.slice(0, at)}?…`;
+}
+
+// A header as a log line may quote it: bounded, on one line.
+function quoted(text) {
+  return JSON.stringify(String(text).slice(0, 100));
 }
 
 // The framework's request and response: Fastify hands its own objects, with the Node ones under `.raw`.
@@ -206,9 +239,9 @@ function preAnswer(result, event) {
 }
 
 const HOST_WARNING =
-  "has neither `url` nor `host`: each request's signature is checked against " +
-  "a URL built from its own Host header, so a request Twilio signed for another host with the same path is " +
-  "accepted. Set `url` (or `host`) to the public address Twilio calls.";
+  "has neither `url` (TWILIO_WEBHOOK_URL), `host` nor `allowedHosts`: a signature would be checked against a URL " +
+  "built from the request's own Host header, so that a request Twilio signed for another host would be accepted " +
+  "here. Only requests for this machine's loopback names are taken; set `url` to the public address Twilio calls.";
 
 function warn(client, text) {
   const log = client.logger?.warn ?? client.logger?.error;
@@ -224,6 +257,8 @@ function timeOf(value, name) {
 
 function webhookHandler(client, handlers, options = {}) {
   const settings = checkOptions(handlers, options);
+  const pinned = settings.url !== undefined || settings.host !== undefined;
+  if (settings.validate && !pinned && !settings.allowedHosts) warn(client, HOST_WARNING);
   let warnedHost = false;
   // Own properties only: an EventType such as `constructor` or `__proto__` names no handler of the caller's.
   const own = (name) => (typeof name === "string" && Object.hasOwn(handlers, name) ? handlers[name] : undefined);
@@ -248,11 +283,18 @@ function webhookHandler(client, handlers, options = {}) {
   }
 
   async function twilioWebhook(req, res) {
-    if (settings.validate && !settings.url && !settings.host && !warnedHost) {
-      warnedHost = true;
-      warn(client, HOST_WARNING);
-    }
     const request = adapt(req, res);
+    const host = String(request.headers.host ?? "");
+    if (settings.validate && !pinned && !hostAllowed(host, settings)) {
+      if (!warnedHost) {
+        warnedHost = true;
+        warn(
+          client,
+          `refused a request for host ${quoted(host)}, which is not allowed (403): set \`url\` or \`allowedHosts\`.`,
+        );
+      }
+      return request.reply(403, "host not allowed");
+    }
     let form;
     try {
       form =
@@ -267,7 +309,7 @@ function webhookHandler(client, handlers, options = {}) {
     const signature = request.headers["x-twilio-signature"];
     if (settings.validate) {
       if (typeof signature !== "string" || signature === "") {
-        warn(client, `refused a request without X-Twilio-Signature (400) at ${publicUrl(request, settings)}`);
+        warn(client, `refused a request without X-Twilio-Signature (400) at ${shown(publicUrl(request, settings))}`);
         return request.reply(400, "missing X-Twilio-Signature");
       }
       // A GET is signed over its URL alone, its parameters included in it.
@@ -279,7 +321,7 @@ function webhookHandler(client, handlers, options = {}) {
       if (!valid) {
         warn(
           client,
-          `refused a request whose X-Twilio-Signature is not Twilio's for ${url} (403). If Twilio sent it, it ` +
+          `refused a request whose X-Twilio-Signature is not Twilio's for ${shown(url)} (403). If Twilio sent it, it ` +
             "signed another URL: set the handler's `url` to the one configured at Twilio (or `protocol: 'http'` " +
             "behind a proxy that ends TLS, or `host`), and check the auth token (webhookAuthToken with API keys).",
         );

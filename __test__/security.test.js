@@ -145,6 +145,16 @@ test("media URLs to internal addresses are refused in every spelling, without a 
   await noTwilioRequest();
 });
 
+test("a media host that does not resolve is reported as such, not as an internal address", async () => {
+  const client = box.client();
+  const result = await client.sendImageMessageByUrl(PHONE, "https://no-such-host.invalid/image.png");
+  assert.equal(result.success, false);
+  assert.equal(result.code, "MEDIA_FETCH_FAILED", result.error);
+  assert.match(result.error, /no-such-host\.invalid has no address \(.+\)/);
+  assert.doesNotMatch(result.error, /private|mediaAllowPrivateHosts/);
+  await noTwilioRequest();
+});
+
 test("media over mediaMaxBytes is refused, from a file or a URL, before anything is uploaded", async () => {
   const dir = tempDir();
   const file = path.join(dir, "image.png");

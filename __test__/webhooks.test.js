@@ -479,16 +479,105 @@ test("a signed event whose EventType names an Object.prototype property goes to 
   assert.deepEqual(seen, names);
 });
 
-test("a handler with neither url nor host says once that it trusts each request's Host header", async () => {
+// Events of their own: each event is handed on once per process, so a test that counts them posts new ones.
+let hostEvents = 1000;
+const fresh = () => ({ ...PARAMS, Index: String(hostEvents++) });
+
+/** A form POSTed to `origin` under another Host header than the address it goes to; resolves the status. */
+function postAs(origin, host, params, signature) {
+  const body = new URLSearchParams(params).toString();
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${origin}/twilio/hooks`,
+      {
+        method: "POST",
+        headers: {
+          host,
+          "content-type": "application/x-www-form-urlencoded",
+          "x-twilio-signature": signature,
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+test("a handler without url, host or allowedHosts says so once at start and takes requests for loopback names only", async () => {
   const client = box.client();
-  const plain = `${await listen(http.createServer(client.webhookHandler({}, { protocol: "http" })))}/twilio/hooks`;
-  await post(plain, PARAMS, "x");
-  await post(plain, PARAMS, "x");
-  const warnings = () => box.logger.entries.filter((e) => e.message.includes("Host header"));
-  assert.equal(warnings().length, 1);
-  const pinned = client.webhookHandler({}, { url: "https://example.com/twilio/hooks" });
-  await post(`${await listen(http.createServer(pinned))}/twilio/hooks`, PARAMS, "x");
-  assert.equal(warnings().length, 1, "none with url set");
+  const seen = [];
+  const warnings = () => box.logger.entries.filter((e) => e.message.includes("TWILIO_WEBHOOK_URL"));
+  const handler = client.webhookHandler({ onEvent: (event) => seen.push(event) }, { protocol: "http" });
+  assert.equal(warnings().length, 1, "said at start, before any request");
+  const origin = await listen(http.createServer(handler));
+  const token = box.sandbox.authToken;
+  // Signed by Twilio for another host: with the Host trusted, its signature would check out here.
+  const params = fresh();
+  const forged = signed(token, "http://hooks.other.example/twilio/hooks", params);
+  assert.equal(await postAs(origin, "hooks.other.example", params, forged), 403);
+  const local = new URL(origin).host;
+  assert.equal(await postAs(origin, local, params, signed(token, `${origin}/twilio/hooks`, params)), 200);
+  assert.equal(seen.length, 1);
+  assert.equal(warnings().length, 1, "once");
+  assert.ok(box.logger.entries.some((e) => e.message.includes('"hooks.other.example", which is not allowed')));
+});
+
+test("allowedHosts: a request for a host on the list is checked against it, one for any other refused", async () => {
+  const client = box.client();
+  const seen = [];
+  const handler = client.webhookHandler(
+    { onEvent: (event) => seen.push(event) },
+    { protocol: "http", allowedHosts: ["hooks.example.com"] },
+  );
+  const origin = await listen(http.createServer(handler));
+  const token = box.sandbox.authToken;
+  const as = (host) => {
+    const params = fresh();
+    return postAs(origin, host, params, signed(token, `http://${host}/twilio/hooks`, params));
+  };
+  assert.equal(await as("hooks.example.com"), 200);
+  assert.equal(await as("hooks.example.com:8443"), 200);
+  assert.equal(await as("other.example.com"), 403);
+  assert.equal(await as(new URL(origin).host), 403, "loopback too");
+  assert.equal(seen.length, 2);
+  assert.throws(() => client.webhookHandler({}, { allowedHosts: "hooks.example.com" }), /allowedHosts must be/);
+});
+
+test("TWILIO_WEBHOOK_URL pins the URL a signature is checked against, as the url option does", async () => {
+  const client = box.client();
+  const previous = process.env.TWILIO_WEBHOOK_URL;
+  process.env.TWILIO_WEBHOOK_URL = "https://hooks.example.com/twilio/hooks";
+  let handler;
+  try {
+    handler = client.webhookHandler({}, {});
+  } finally {
+    if (previous === undefined) delete process.env.TWILIO_WEBHOOK_URL;
+    else process.env.TWILIO_WEBHOOK_URL = previous;
+  }
+  const origin = await listen(http.createServer(handler));
+  const token = box.sandbox.authToken;
+  const params = fresh();
+  const good = signed(token, "https://hooks.example.com/twilio/hooks", params);
+  const hostBased = signed(token, "http://anything.example/twilio/hooks", params);
+  assert.equal(await postAs(origin, "anything.example", params, hostBased), 403);
+  assert.equal(await postAs(origin, "anything.example", params, good), 200);
+});
+
+test("a refused GET webhook's warning names its URL without the query, which holds the customer's number and text", async () => {
+  const client = box.client();
+  const handler = client.webhookHandler({}, { url: "https://example.com/twilio/hooks" });
+  const origin = await listen(http.createServer(handler));
+  const query = new URLSearchParams({ ...PARAMS, Body: "my card is 4111111111111111", Author: ADDRESS });
+  const response = await fetch(`${origin}/twilio/hooks?${query}`, { headers: { "x-twilio-signature": "forged" } });
+  assert.equal(response.status, 403);
+  const warning = box.logger.entries.filter((e) => e.level === "warn").at(-1).message;
+  assert.match(warning, /https:\/\/example\.com\/twilio\/hooks\?… \(403\)/);
+  assert.doesNotMatch(warning, /4111|card|1234567890/);
 });
 
 /** Sends `head` on a raw connection; resolves what came back once the server closed the connection. */
@@ -510,7 +599,7 @@ async function rawAnswer(options, head) {
   const origin = await listen(http.createServer(handler));
   return rawExchange(
     origin,
-    "POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" + head,
+    "POST /hooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n" + head,
   );
 }
 

@@ -306,6 +306,15 @@ fn refused(host: &str) -> Error {
   )
 }
 
+/// A host that has no address: what happened, with the resolver's words, and no advice to weaken the guard.
+fn unresolved(host: &str, why: &str) -> Error {
+  fetch_failed(format!(
+    "its host {} has no address ({})",
+    crate::error::bounded(host),
+    crate::error::outside(why)
+  ))
+}
+
 /// DNS that refuses names resolving to internal addresses.
 struct PublicOnly;
 
@@ -313,8 +322,10 @@ impl Resolve for PublicOnly {
   fn resolve(&self, name: Name) -> Resolving {
     Box::pin(async move {
       let host = name.as_str().to_string();
-      let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-      if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
+      let addrs = addresses(&host, 0)
+        .await
+        .map_err(|why| Box::new(unresolved(&host, &why)) as Box<dyn std::error::Error + Send + Sync>)?;
+      if addrs.iter().any(|a| !is_public(a.ip())) {
         return Err(Box::new(refused(&host)) as Box<dyn std::error::Error + Send + Sync>);
       }
       Ok(Box::new(addrs.into_iter()) as Addrs)
@@ -337,10 +348,16 @@ pub struct MediaFetcher {
   max_bytes: u64,
 }
 
-/// Where a host resolves, when it does.
-async fn addresses(host: &str, port: u16) -> Option<Vec<SocketAddr>> {
-  let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await.ok()?.collect();
-  Some(addrs).filter(|addrs| !addrs.is_empty())
+/// Where a host resolves, or the resolver's error.
+async fn addresses(host: &str, port: u16) -> std::result::Result<Vec<SocketAddr>, String> {
+  let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+    .await
+    .map_err(|e| e.to_string())?
+    .collect();
+  if addrs.is_empty() {
+    return Err("the resolver gave no address".to_string());
+  }
+  Ok(addrs)
 }
 
 fn fetch_failed(why: String) -> Error {
@@ -383,10 +400,10 @@ impl MediaFetcher {
     }
     let port = url.port_or_known_default().unwrap_or(443);
     match addresses(host, port).await {
-      Some(addrs) if addrs.iter().all(|a| is_public(a.ip())) => Ok(()),
-      Some(_) => Err(refused(host)),
-      None if strict => Err(refused(host)),
-      None => Ok(()),
+      Ok(addrs) if addrs.iter().all(|a| is_public(a.ip())) => Ok(()),
+      Ok(_) => Err(refused(host)),
+      Err(why) if strict => Err(unresolved(host, &why)),
+      Err(_) => Ok(()),
     }
   }
 
