@@ -121,13 +121,28 @@ function iteratorOf(messages) {
   throw new TypeError("sendBulk messages must be an array, an iterable or an async iterable");
 }
 
-// A caller's callback must not take the campaign down: what it throws goes to the logger and the campaign goes on.
+// A caller's callback must not take the campaign down: what it throws, or the promise it returns rejects with,
+// goes to the logger and the campaign goes on.
 function callSafely(callback, logger, ...args) {
+  const failed = (error) => logger?.error(`[twilio-api-client] sendBulk callback threw: ${error?.message ?? error}`);
   try {
-    callback?.(...args);
+    const value = callback?.(...args);
+    if (typeof value?.then === "function") Promise.resolve(value).catch(failed);
   } catch (error) {
-    logger?.error(`[twilio-api-client] sendBulk callback threw: ${error}`);
+    failed(error);
   }
+}
+
+// What a send that rejected (it never should: every send resolves) is reported as, so that its item still counts.
+function internalFailure(error) {
+  return { success: false, error: `Not sent: ${error?.message ?? error}`, code: "INTERNAL_ERROR" };
+}
+
+// Resolves when the signal aborts (never without one), so that a source waiting for its next item is not waited for.
+function abortedBy(signal) {
+  if (!signal) return new Promise(() => {});
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener?.("abort", resolve, { once: true }));
 }
 
 async function sendBulk(client, messages, options = {}, logger = null) {
@@ -186,13 +201,21 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     report(false);
   };
 
-  // Iterators are not safe to advance from several places at once: pulls take turns.
+  // Iterators are not safe to advance from several places at once: pulls take turns. A pull that an abort
+  // overtakes leaves the source's pending step behind: nothing waits for a source that never answers.
+  const abort = abortedBy(signal);
+  let overtaken = false;
   let pulling = Promise.resolve();
   const pull = () => {
     const next = pulling.then(async () => {
       if (stopped()) return null;
       try {
-        const step = await iterator.next();
+        const step = await Promise.race([iterator.next(), abort.then(() => null)]);
+        // Overtaken by the abort: the source's step is still pending.
+        if (step === null) {
+          overtaken = true;
+          return null;
+        }
         if (step.done) {
           exhausted = true;
           return null;
@@ -211,21 +234,31 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     for (;;) {
       const next = await pull();
       if (next === null) return;
-      settle(next.index, await handleOne(client, next.item, dryRun ? CHECK : SEND));
+      const outcome = await Promise.resolve()
+        .then(() => handleOne(client, next.item, dryRun ? CHECK : SEND))
+        .catch(internalFailure);
+      settle(next.index, outcome);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 
   if (!exhausted) {
-    // Aborted: an array's messages not yet started end as ABORTED; an iterator is closed, read no further.
+    // Aborted: an array's messages not yet started end as ABORTED; an iterator is closed, read no further (not
+    // waited for while its step is pending: a generator answers return() only once that step ends).
     if (known !== null && pullError === null) while (pulled < known) settle(pulled++, { ...ABORTED });
-    else await iterator.return?.();
+    else if (pullError === null) {
+      const closing = Promise.resolve()
+        .then(() => iterator.return?.())
+        .catch(() => {});
+      if (!overtaken) await closing;
+    }
   }
   report(true);
-  if (pullError !== null) throw pullError;
+  // The source's own failure ends the campaign as an abort does: what was sent is reported, with the error.
+  const ended = { aborted: signal?.aborted === true, ...(pullError !== null && { sourceError: pullError }) };
   if (dryRun) {
     const { sendable, refused, outsideWindow } = counts;
-    return { dryRun: true, total: pulled, sendable, refused, outsideWindow, byCode, results };
+    return { dryRun: true, total: pulled, sendable, refused, outsideWindow, byCode, results, ...ended };
   }
   return {
     total: pulled,
@@ -233,6 +266,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     replayed: counts.replayed,
     failed: counts.failed,
     results,
+    ...ended,
   };
 }
 

@@ -547,8 +547,11 @@ declare namespace TwilioApiClient {
   export interface BulkOptions<R = SendSuccess | TemplateSuccess | Failure, P = BulkProgress> {
     /** Called at most twice a second, and once at the end. */
     onProgress?: (progress: P) => void;
-    /** Called as each message ends, with its index in the input. */
-    onResult?: (result: R, index: number) => void;
+    /**
+     * Called as each message ends, with its index in the input. What it throws, or the promise it returns rejects
+     * with, is logged; the campaign goes on.
+     */
+    onResult?: (result: R, index: number) => void | Promise<void>;
     /** Aborting stops the campaign: messages not yet started end as `{ success: false, code: 'ABORTED' }`. */
     signal?: AbortSignal;
     /** Sends in flight at once, 1 to 10,000; default 100. */
@@ -575,6 +578,8 @@ declare namespace TwilioApiClient {
     byCode: Record<string, number>;
     /** In input order; empty with `keepResults: false`. */
     results: CheckResult[];
+    aborted: boolean;
+    sourceError?: unknown;
   }
 
   export interface BulkOutcome {
@@ -585,6 +590,10 @@ declare namespace TwilioApiClient {
     failed: number;
     /** In input order; empty with `keepResults: false`. */
     results: Array<SendSuccess | TemplateSuccess | Failure>;
+    /** The signal aborted the campaign. */
+    aborted: boolean;
+    /** What the source threw (or rejected with) when asked for its next message: the campaign ended there. */
+    sourceError?: unknown;
   }
 
   export interface UploadSuccess {

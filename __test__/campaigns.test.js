@@ -207,6 +207,65 @@ test("sendBulk refuses what is not a list of messages and options it does not kn
   assert.deepEqual(await box.calls(), []);
 });
 
+test("a source that throws after 5 messages ends the campaign with its summary and sourceError, never a rejection", async () => {
+  const client = box.client();
+  const seen = [];
+  async function* source() {
+    for (let i = 0; i < 5; i += 1) yield { to: customer(800 + i), text: `m${i}` };
+    throw new Error("the database went away");
+  }
+  const outcome = await client.sendBulk(source(), { concurrency: 2, onResult: (_, index) => seen.push(index) });
+  assert.equal(outcome.total, 5);
+  assert.equal(outcome.delivered, 5);
+  assert.equal(outcome.sourceError.message, "the database went away");
+  assert.equal(outcome.aborted, false);
+  assert.deepEqual(
+    seen.sort((a, b) => a - b),
+    [0, 1, 2, 3, 4],
+    "each item reported once",
+  );
+});
+
+test("an abort while the source waits for its next message ends the campaign with its summary", async () => {
+  const client = box.client();
+  const controller = new AbortController();
+  let finished = false;
+  async function* source() {
+    yield { to: customer(820), text: "first" };
+    // A source that never answers again (a cursor on a stalled database).
+    await new Promise(() => {});
+    finished = true;
+  }
+  const outcome = await client.sendBulk(source(), {
+    signal: controller.signal,
+    onResult: () => controller.abort(),
+  });
+  assert.equal(outcome.aborted, true);
+  assert.equal(outcome.total, 1);
+  assert.equal(outcome.delivered, 1);
+  assert.equal(finished, false);
+});
+
+test("an async onResult that rejects is logged and every message of the campaign is still sent and reported", async () => {
+  const client = box.client();
+  const before = box.logger.entries.length;
+  let reported = 0;
+  const messages = Array.from({ length: 20 }, (_, i) => ({ to: customer(840 + i), text: `m${i}` }));
+  const outcome = await client.sendBulk(messages, {
+    concurrency: 4,
+    onResult: async () => {
+      reported += 1;
+      throw new Error("the results table is full");
+    },
+  });
+  assert.equal(outcome.delivered, 20);
+  assert.equal(reported, 20);
+  // Rejections are caught as they happen: let the last ones be logged.
+  await new Promise((resolve) => setImmediate(resolve));
+  const logged = box.logger.entries.slice(before).filter((e) => e.message.includes("the results table is full"));
+  assert.equal(logged.length, 20);
+});
+
 test("a message with an idempotency key is sent at most once per conversation, whoever sends it", async () => {
   const phone = customer(800);
   const [first, second] = [box.client(), box.client()];
