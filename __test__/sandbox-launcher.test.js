@@ -103,21 +103,41 @@ function stopCli(child) {
   });
 }
 
-test("twilio-sandbox --env-file writes the variables and keeps its credentials and port across restarts", async () => {
+test("twilio-sandbox --env-file writes the variables (0600) and keeps its own credentials and port across restarts", async () => {
   const fs = require("node:fs");
   const os = require("node:os");
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-env-")), ".env");
-  fs.writeFileSync(file, "PORT=3000\nTWILIO_AUTH_TOKEN=stale\n");
+  fs.writeFileSync(file, "PORT=3000\n", { mode: 0o644 });
   const first = await startCli(["--env-file", file]);
   await stopCli(first.child);
   const written = fs.readFileSync(file, "utf8");
   assert.match(written, /^PORT=3000\n/, "the app's own lines are kept");
-  assert.match(written, /TWILIO_AUTH_TOKEN=stale\n/, "the file's token is the sandbox's");
+  assert.ok(written.includes(`TWILIO_AUTH_TOKEN=${first.values.TWILIO_AUTH_TOKEN}\n`));
   assert.ok(written.includes(`TWILIO_BASE_URL=${first.values.TWILIO_BASE_URL}\n`));
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600, "readable by its owner only");
   const second = await startCli(["--env-file", file]);
   await stopCli(second.child);
   for (const name of ["TWILIO_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"])
     assert.equal(second.values[name], first.values[name], name);
+});
+
+test("twilio-sandbox --env-file refuses an app's .env with real credentials: nothing adopted, printed or written", async () => {
+  const fs = require("node:fs");
+  const os = require("node:os");
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-env-")), ".env");
+  const real =
+    "TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef\nTWILIO_AUTH_TOKEN=realtoken0123456789abcdef012345\n";
+  fs.writeFileSync(file, real, { mode: 0o644 });
+  const refused = await run(process.execPath, [path.join(ROOT, "bin", "twilio-sandbox.js"), "--env-file", file]).then(
+    () => null,
+    (error) => error,
+  );
+  assert.ok(refused, "the CLI exits with an error");
+  assert.equal(refused.code, 2);
+  assert.equal(refused.stdout, "", "nothing printed");
+  assert.match(refused.stderr, /did not write.*--env-file \.env\.sandbox/s);
+  assert.doesNotMatch(refused.stderr, /realtoken/);
+  assert.equal(fs.readFileSync(file, "utf8"), real, "the file is left as it was");
 });
 
 test("twilio-sandbox ends when the process that started it ends", async () => {

@@ -3,7 +3,7 @@
 
 // `npx --no-install twilio-sandbox`: serves the sandbox in the foreground, from the addon (no Rust toolchain
 // needed). Prints TWILIO_BASE_URL first, then the credentials it accepts (and with --env-file writes them there,
-// taking the credentials and port already in that file, so that an app's `.env` stays valid across restarts), and
+// taking the credentials and port it wrote there before, so that an app's `.env` stays valid across restarts), and
 // serves until Ctrl-C, SIGTERM, the process that started it ending, or (with --exit-on-stdin-close) the end of
 // standard input.
 
@@ -13,8 +13,9 @@ const { startSandbox } = require("../sandbox.js");
 
 const USAGE = `usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN] [--env-file PATH]
                       [--limit NAME=N|off]… [--no-limits] [--control-token TOKEN] [--exit-on-stdin-close]
---env-file PATH: reuses the TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and port of TWILIO_BASE_URL in PATH (when it
-exists), and writes the variables printed there, keeping the file's other lines.
+--env-file PATH: writes the variables printed there (mode 0600), keeping the file's other lines, and on the next
+start reuses the credentials and port it wrote. A file holding credentials it did not write (an app's real ones)
+is refused and left as it is: give the sandbox a file of its own (--env-file .env.sandbox).
 Bound beyond loopback (--host 0.0.0.0), the control API demands a token in X-Sandbox-Token: the one given, or one
 made up and printed as TWILIO_SANDBOX_CONTROL_TOKEN.
 limits: conversations_per_identity participants_per_conversation non_chat_participants participants_per_request
@@ -47,7 +48,7 @@ function options(argv) {
   if (values.help) return null;
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new Error("--port takes a number");
   const envFile = values["env-file"];
-  const saved = envFile ? readEnvFile(envFile) : {};
+  const saved = envFile ? ownEnvFile(envFile) : {};
   const savedPort = /:(\d+)\/?$/.exec(saved.TWILIO_BASE_URL ?? "")?.[1];
   return {
     exitOnStdinClose: values["exit-on-stdin-close"] === true,
@@ -64,13 +65,17 @@ function options(argv) {
   };
 }
 
-/** The `NAME=value` lines of a dotenv file; none when it does not exist. */
+// The line that says the credentials in a file are the sandbox's own, written by it.
+const MARK = "# Written by twilio-sandbox: the credentials below are the sandbox's, not a Twilio account's.";
+const CREDENTIALS = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"];
+
+/** The `NAME=value` lines of a dotenv file (none when it does not exist), and whether the sandbox wrote them. */
 function readEnvFile(file) {
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
-    if (error.code === "ENOENT") return {};
+    if (error.code === "ENOENT") return { values: {}, ours: false };
     throw error;
   }
   const values = {};
@@ -78,10 +83,27 @@ function readEnvFile(file) {
     const match = /^\s*([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
     if (match) values[match[1]] = match[2].trim();
   }
-  return values;
+  const local = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+\/?$/.test(values.TWILIO_BASE_URL ?? "");
+  return { values, ours: text.split("\n").includes(MARK) && local };
 }
 
-/** Writes `lines` into the dotenv file: its lines of those names replaced, its other lines kept. */
+/**
+ * What the sandbox wrote in `file` before; a file with credentials it did not write is refused: adopting them
+ * would print a real token and point the app's real account at the sandbox.
+ */
+function ownEnvFile(file) {
+  const { values, ours } = readEnvFile(file);
+  if (ours) return values;
+  const held = CREDENTIALS.filter((name) => values[name] !== undefined && values[name] !== "");
+  if (held.length > 0)
+    throw new Error(
+      `${file} holds ${held.join(", ")} that twilio-sandbox did not write (an app's real credentials?): it ` +
+        "neither uses nor overwrites them. Give the sandbox a file of its own, such as --env-file .env.sandbox.",
+    );
+  return {};
+}
+
+/** Writes `lines` into the dotenv file, readable by its owner only: its lines of those names replaced, its other lines kept. */
 function writeEnvFile(file, lines) {
   const names = new Set(lines.map((line) => line.slice(0, line.indexOf("="))));
   let kept = [];
@@ -89,13 +111,13 @@ function writeEnvFile(file, lines) {
     kept = fs
       .readFileSync(file, "utf8")
       .split("\n")
-      .filter((line) => line !== "" && !names.has(line.split("=")[0].trim()));
+      .filter((line) => line !== "" && line !== MARK && !names.has(line.split("=")[0].trim()));
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
-  fs.writeFileSync(file, [...kept, ...lines].join("\n") + "\n", {
-    mode: 0o600,
-  });
+  fs.writeFileSync(file, [...kept, MARK, ...lines].join("\n") + "\n", { mode: 0o600 });
+  // The mode above applies to a new file only.
+  fs.chmodSync(file, 0o600);
 }
 
 async function main() {
