@@ -9,7 +9,10 @@ const dc = require("node:diagnostics_channel");
 const LOG_PREFIX = "[twilio-api-client]";
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 };
 
-/** `start`, `end`, `asyncStart`, `asyncEnd`, `error` for every client call; the context is `{ operation, to }`. */
+/**
+ * `start`, `end`, `asyncStart`, `asyncEnd`, `error` for every client call; the context is `{ operation, to }` (the
+ * number's last four digits), and `result` its outline (see `outline`): an APM agent records what it is handed.
+ */
 const calls = typeof dc.tracingChannel === "function" ? dc.tracingChannel("twilio-api-client:call") : null;
 /** One message per Twilio request: `{ method, host, route, status, durationMs, attempt, operation, call }`. */
 const requests = dc.channel("twilio-api-client:request");
@@ -21,6 +24,21 @@ function callsWatched() {
     calls.hasSubscribers ??
     ["start", "end", "asyncStart", "asyncEnd", "error"].some((name) => calls[name].hasSubscribers)
   );
+}
+
+// What a tracing subscriber sees of an outcome: whether it succeeded, its code, its (masked) error text and the
+// SIDs it names; never a message's body, attributes, media or Twilio's resource, which carry what customers wrote.
+const OUTLINED = ["success", "code", "error", "status", "messageSid", "conversationSid", "replayed", "ok"];
+
+function outline(outcome) {
+  if (outcome === null || typeof outcome !== "object") return outcome;
+  const kept = {};
+  for (const name of OUTLINED) if (outcome[name] !== undefined) kept[name] = outcome[name];
+  if (outcome.failure !== undefined) {
+    const { code, message, kind, status } = outcome.failure;
+    kept.failure = { code, message, kind, status };
+  }
+  return kept;
 }
 
 /** Calls `log` with the logger as `this`; a logger that throws does not take the client's work down with it. */
@@ -57,11 +75,16 @@ class Observer {
     return this.debugging || requests.hasSubscribers;
   }
 
-  /** Runs `run(context)` (a promise) as the call `operation`, traced while anyone subscribes. */
-  call(operation, to, run) {
+  /**
+   * Runs `run(context)` (a promise) as the call `operation`, traced while anyone subscribes: the channel's
+   * `result` is the outcome's outline, the caller gets the outcome itself.
+   */
+  async call(operation, to, run) {
     if (!callsWatched()) return run(undefined);
     const context = { operation, to };
-    return calls.tracePromise(() => run(context), context);
+    let outcome;
+    await calls.tracePromise(async () => outline((outcome = await run(context))), context);
+    return outcome;
   }
 
   /** Twilio requests the native side recorded, each with its call's context when it belongs to a pending one. */

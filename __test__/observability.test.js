@@ -99,6 +99,31 @@ test("a TracingChannel per client call and a channel per Twilio request, for APM
   ]);
 });
 
+test("a tracing subscriber sees an outline of each call: no message text, attributes or full number", async () => {
+  const contexts = [];
+  const calls = dc.tracingChannel("twilio-api-client:call");
+  const keep = (c) => contexts.push(JSON.stringify({ ...c, error: c.error?.message, details: c.error?.details }));
+  const handlers = { start: () => {}, end: () => {}, asyncStart: () => {}, asyncEnd: keep, error: keep };
+  calls.subscribe(handlers);
+  const client = box.client();
+  let sent;
+  try {
+    sent = await client.sendMessage(PHONE, "my card is 4111 1111 1111 1111");
+    await client.getMessages(PHONE);
+    await client.getConversationMetadata(PHONE);
+    await client.findOrCreateConversation(PHONE);
+  } finally {
+    calls.unsubscribe(handlers);
+  }
+  assert.equal(sent.success, true, "the caller still gets the whole result");
+  assert.equal(typeof sent.data, "object");
+  assert.equal(contexts.length, 4);
+  const seen = contexts.join("\n");
+  assert.doesNotMatch(seen, /4111|card|1234567890/);
+  assert.match(seen, /"success":true/);
+  assert.match(seen, /"messageSid":"IM/);
+});
+
 test("OpenTelemetry: a span per call with a client span per Twilio request under it (in-memory exporter)", async () => {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({

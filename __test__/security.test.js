@@ -10,7 +10,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const http = require("node:http");
-const { PHONE, ADDRESS, SENDER, useSandbox, withEnv, signedHooks } = require("./helpers.js");
+const { PHONE, ADDRESS, SENDER, TwilioApiClient, useSandbox, withEnv, signedHooks } = require("./helpers.js");
 
 const box = useSandbox();
 const DIGITS = "1234567890";
@@ -406,4 +406,65 @@ test("error texts carry no media URL, no unbounded path, and Twilio's moreInfo a
   });
   assert.equal(error.code, 21211);
   assert.ok(!shown.includes("15551234567"), shown);
+});
+
+test("numbers in Twilio's answers are masked however they are spelled: error text, details, logs and spans", async () => {
+  const client = box.client();
+  const spellings = ["+1 415-555-0142", "+1 (415) 555-0142", "%2B14155550142", "415.555.0142", "whatsapp:+14155550142"];
+  await box.sandbox.fault({
+    path: "^/v1/Conversations/",
+    status: 400,
+    times: 2,
+    raw_body: JSON.stringify({
+      code: 21211,
+      message: `The 'To' number ${spellings[0]} is not valid`,
+      more_info: `https://www.twilio.com/docs/errors/21211?to=${spellings[2]}`,
+      details: { to: spellings[1], tried: spellings, body: `sent to ${spellings[3]}` },
+      status: 400,
+    }),
+  });
+  const error = await client.findOrCreateConversation(PHONE).catch((e) => e);
+  const result = await client.sendMessage(PHONE, "hello");
+  assert.equal(error.code, 21211);
+  assert.equal(result.code, 21211);
+  const shown = JSON.stringify({
+    message: error.message,
+    moreInfo: error.moreInfo,
+    details: error.details,
+    result,
+    logged: box.logger.entries,
+  });
+  assert.doesNotMatch(shown, /555-0142|555\.0142|4155550142|\(415\) 555/, shown);
+  assert.match(JSON.stringify(error.details), /…0142/);
+});
+
+/** A fake Twilio: answers every request with `status` and `headers`, counting them. */
+async function fakeTwilio(status, headers, body = '{"code":20429,"message":"Too Many Requests","status":429}') {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests += 1;
+    req.resume();
+    res.writeHead(status, { "content-type": "application/json", ...headers });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  test.after(() => server.close());
+  return { url: `http://127.0.0.1:${server.address().port}`, requests: () => requests };
+}
+
+test("a Retry-After no clock can hold (1e20, 1e300, 2^64) ends the call as Twilio's 429, never a panic", async () => {
+  for (const retryAfter of ["10000000000000000000", "1e20", "1e300", "18446744073709551616", "inf", "-5", "NaN"]) {
+    const twilio = await fakeTwilio(429, { "retry-after": retryAfter });
+    const client = new TwilioApiClient({
+      accountSid: box.sandbox.accountSid,
+      authToken: box.sandbox.authToken,
+      baseUrl: twilio.url,
+      deadlineMs: 2000,
+      logger: false,
+    });
+    const result = await client.sendMessage(PHONE, "hello");
+    assert.equal(result.success, false, retryAfter);
+    assert.notEqual(result.code, "INTERNAL_ERROR", `${retryAfter}: ${result.error}`);
+    assert.ok(twilio.requests() >= 1);
+  }
 });

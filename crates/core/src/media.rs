@@ -345,6 +345,8 @@ fn literal_ip(url: &url::Url) -> Option<IpAddr> {
 pub struct MediaFetcher {
   client: reqwest::Client,
   allow_private: bool,
+  /// The environment named a proxy when the client was made.
+  through_proxy: bool,
   max_bytes: u64,
 }
 
@@ -367,9 +369,10 @@ fn fetch_failed(why: String) -> Error {
 impl MediaFetcher {
   pub fn new(config: &Config) -> Result<Self> {
     let allow_private = config.media_allow_private_hosts;
+    let through_proxy = proxied();
     let mut builder = client_builder(config).timeout(config.timeout);
     // A proxy's own address is often private: the resolver that refuses private addresses would refuse it.
-    if !allow_private && !proxied() {
+    if !allow_private && !through_proxy {
       builder = builder.dns_resolver(Arc::new(PublicOnly));
     }
     let client = builder.build().map_err(|e| Error::Config {
@@ -378,6 +381,7 @@ impl MediaFetcher {
     Ok(Self {
       client,
       allow_private,
+      through_proxy,
       max_bytes: config.media_max_bytes,
     })
   }
@@ -402,6 +406,16 @@ impl MediaFetcher {
     match addresses(host, port).await {
       Ok(addrs) if addrs.iter().all(|a| is_public(a.ip())) => Ok(()),
       Ok(_) => Err(refused(host)),
+      // Through a proxy, a name with no address here may name a host on the proxy's network.
+      Err(why) if strict && self.through_proxy => Err(Error::invalid(
+        "MEDIA_HOST_NOT_ALLOWED",
+        format!(
+          "Media URL host {} has no address here ({}), and the proxy media goes through could reach an internal \
+           host by that name (set mediaAllowPrivateHosts to allow it)",
+          crate::error::bounded(host),
+          crate::error::outside(&why)
+        ),
+      )),
       Err(why) if strict => Err(unresolved(host, &why)),
       Err(_) => Ok(()),
     }
