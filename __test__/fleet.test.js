@@ -8,6 +8,7 @@ const { before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const { useSandbox } = require("./helpers.js");
 const { startWorker } = require("./fixtures/campaign.js");
+const { execFileSync } = require("node:child_process");
 const { startRedis } = require("../scripts/redis-server.js");
 
 const box = useSandbox();
@@ -140,6 +141,59 @@ test("Twilio's refusal of the system identity seen by one process holds for the 
   assert.equal((await other.sendMessage(customer(310), "hi")).success, true);
   const creations = (await box.sandbox.requests()).filter((r) => r.path === "/v1/ConversationWithParticipants");
   assert.equal(creations.length, 1, "made without the identity at once, no refused attempt first");
+});
+
+/** A command to the test's Redis, as another tenant of it could send. */
+function cli(...args) {
+  return execFileSync("redis-cli", ["-p", String(redis.port), ...args])
+    .toString()
+    .trim();
+}
+
+const keysLike = (pattern) => cli("--scan", "--pattern", pattern).split("\n").filter(Boolean);
+
+test("a hostile Redis stops no send: starts no client writes and a switch without expiry are repaired, one warning", async () => {
+  const client = box.client({ redisUrl: redis.url });
+  assert.equal((await client.sendMessage(customer(500), "hello")).success, true);
+  const keys = keysLike(`twilio-pacing:${box.sandbox.accountSid}:*`);
+  const service = keys.find((key) => key.endsWith(":service"));
+  const conversation = keys.find((key) => key.includes(":conversation:"));
+  assert.ok(service && conversation, keys.join(", "));
+  // Ten years ahead, renewed by nothing: before, every send to a new customer was QUEUE_FULL until the key expired.
+  const decade = String(Date.now() + 10 * 365 * 24 * 3600 * 1000);
+  cli("DEL", service);
+  cli("RPUSH", service, ...Array(40).fill(decade), "not-a-number");
+  cli("SET", conversation, "a value of another type");
+  const switchKey = service.replace(/:service$/, ":system-full");
+  cli("SET", switchKey, "1");
+  for (let i = 1; i <= 5; i += 1) {
+    const sent = await client.sendMessage(customer(500 + i), "hello");
+    assert.equal(sent.success, true, sent.error);
+  }
+  const again = await client.sendMessage(customer(500), "again");
+  assert.equal(again.success, true, again.error);
+  assert.ok(!cli("LRANGE", service, "0", "-1").includes(decade), "the foreign starts are gone");
+  const ttl = Number(cli("PTTL", switchKey));
+  assert.ok(ttl > 0 && ttl <= 600_000, `the switch expires (PTTL ${ttl})`);
+  const warnings = box.logger.entries.filter((e) => e.message.includes("compromised process"));
+  assert.equal(warnings.length, 1, "one warning");
+  assert.match(warnings[0].message, /redisKeyPrefix/);
+});
+
+test("redisKeyPrefix puts every key the client writes in Redis under the deployment's prefix", async () => {
+  const client = box.client({ redisUrl: redis.url, redisKeyPrefix: "tenant-a:" });
+  const keyed = await client.sendMessage(customer(520), "hello", null, { idempotencyKey: "prefix-520" });
+  assert.equal(keyed.success, true, keyed.error);
+  const mine = keysLike("tenant-a:*");
+  assert.ok(
+    mine.some((key) => key.startsWith(`tenant-a:twilio-pacing:${box.sandbox.accountSid}:`)),
+    mine.join(", "),
+  );
+  assert.ok(
+    mine.some((key) => key.startsWith(`tenant-a:twilio-claims:${box.sandbox.accountSid}:`)),
+    mine.join(", "),
+  );
+  assert.throws(() => box.client({ redisUrl: redis.url, redisKeyPrefix: "two words" }), /redisKeyPrefix must be/);
 });
 
 test("a redisUrl that is not a Redis URL fails construction without echoing it", () => {

@@ -77,6 +77,22 @@ fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
   pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
+/// A next page's URL on the origin this client talks to: Twilio's page URLs name its own host, and only their path
+/// and query are taken (the credentials go nowhere else); a relative one is read against the origin. `None` for
+/// what is no URL: the list ends there.
+pub(crate) fn on_origin(origin: &str, page_url: &str) -> Option<String> {
+  let parsed = url::Url::parse(origin).ok()?.join(page_url).ok()?;
+  // `x:.evil.com/…` is a URL too, whose "path" would extend the origin's host: only an http(s) URL's path is taken.
+  if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
+    return None;
+  }
+  Some(format!(
+    "{}{}",
+    origin.trim_end_matches('/'),
+    &parsed[url::Position::BeforePath..]
+  ))
+}
+
 impl Api {
   pub fn new(http: Http, hosts: Hosts, account_sid: String, service_sid: Option<String>) -> Self {
     Self {
@@ -174,7 +190,11 @@ impl Api {
     for _ in 0..max_pages {
       let Some(page_url) = next.take() else { break };
       let (mut page, date): (Page<R>, _) = self.http.decode_dated(&Request::get(page_url)).await?;
-      next = page.meta.next_page_url.as_deref().map(|u| self.same_origin(u));
+      next = page
+        .meta
+        .next_page_url
+        .as_deref()
+        .and_then(|u| on_origin(&self.hosts.conversations, u));
       if let ControlFlow::Break(found) = visit(page.take_records(default_key), date.as_deref()) {
         return Ok(Some(found));
       }
@@ -197,20 +217,6 @@ impl Api {
       })
       .await?;
     Ok(found)
-  }
-
-  /// Twilio's page URLs name its own host; the next page is asked of the origin this client talks to.
-  fn same_origin(&self, page_url: &str) -> String {
-    match url::Url::parse(page_url) {
-      // The parsed URL's own path and query: the text Twilio sent may spell its host otherwise (an IDN), so no
-      // offset into that text is taken.
-      Ok(parsed) => format!(
-        "{}{}",
-        self.hosts.conversations.trim_end_matches('/'),
-        &parsed[url::Position::BeforePath..]
-      ),
-      Err(_) => page_url.to_string(),
-    }
   }
 
   /// POST /v1/Conversations/{Sid}/Messages. Not idempotent: the caller checks before repeating.
@@ -514,24 +520,6 @@ mod tests {
 
   #[test]
   fn a_next_page_on_any_host_spelling_is_asked_of_our_origin_without_a_panic() {
-    let http = Http::new(
-      std::sync::Arc::new(crate::http::FnTransport(|_: &Request| {
-        Err(crate::http::TransportError::Timeout)
-      })),
-      crate::http::RetryPolicy {
-        max_retries: 0,
-        timeout: std::time::Duration::from_secs(1),
-        deadline: std::time::Duration::from_secs(1),
-      },
-      None,
-    );
-    let hosts = Hosts {
-      api: "http://127.0.0.1:1".into(),
-      conversations: "http://127.0.0.1:1".into(),
-      media: "http://127.0.0.1:1".into(),
-      content: "http://127.0.0.1:1".into(),
-    };
-    let api = Api::new(http, hosts, "AC1".into(), None);
     for (page, expected) in [
       ("https://ä.com/x?Page=2", "http://127.0.0.1:1/x?Page=2"),
       (
@@ -539,8 +527,16 @@ mod tests {
         "http://127.0.0.1:1/v1/Conversations?PageSize=50&Page=1",
       ),
       ("https://xn--4ca.com/é", "http://127.0.0.1:1/%C3%A9"),
+      ("/v1/Conversations?Page=3", "http://127.0.0.1:1/v1/Conversations?Page=3"),
+      ("//evil.example/v1/x", "http://127.0.0.1:1/v1/x"),
     ] {
-      assert_eq!(api.same_origin(page), expected, "{page}");
+      assert_eq!(
+        on_origin("http://127.0.0.1:1", page).as_deref(),
+        Some(expected),
+        "{page}"
+      );
     }
+    // Once taken as an opaque path after the origin: `http://127.0.0.1:1.evil.com/x`, the credentials elsewhere.
+    assert_eq!(on_origin("http://127.0.0.1:1", "x:.evil.com/x"), None);
   }
 }

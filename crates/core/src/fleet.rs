@@ -98,12 +98,13 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 /// A claim is a hash: `done` (the value left by the holder that finished), or `owner` and `until`: a lease on
 /// Redis's clock, held by whoever knows the owner token, which is new for each holder (the fencing token: renewal,
-/// release and takeover go by it). Anything else found there is taken as free.
+/// release and takeover go by it). Anything else found there is taken as free, and so is a lease longer than any
+/// holder takes (written by no client: it would hold the key for good).
 const CLAIM: &str = "
 local held = redis.call('HMGET', KEYS[1], 'done', 'owner', 'until')
 if held[1] then return {'done', held[1]} end
 local left = (tonumber(held[3]) or 0) - now
-if held[2] and left > 0 then return {'held', tostring(left)} end
+if held[2] and left > 0 and left <= tonumber(ARGV[2]) then return {'held', tostring(left)} end
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', now + tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {'claimed', ARGV[1]}
@@ -406,14 +407,7 @@ impl Fleet {
     let owner = uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string();
     let (lease_ms, memory_ms) = (millis(lease), millis(memory.max(lease)));
     let answer: Vec<String> = self.eval(&self.claim, &key, &[&owner, &lease_ms, &memory_ms]).await?;
-    let parsed = match answer.as_slice() {
-      [state, value] if state == "done" => Some(ClaimAnswer::Done(value.clone())),
-      [state, left] if state == "held" => left.parse().ok().map(|ms: u64| ClaimAnswer::Held {
-        remaining: Duration::from_millis(ms).min(lease),
-      }),
-      [state, token] if state == "claimed" && *token == owner => Some(ClaimAnswer::Claimed(Lease { key, owner })),
-      _ => None,
-    };
+    let parsed = claim_answer(&answer, key, owner, lease);
     if parsed.is_none() {
       self.failed::<()>("an answer no claim script gives");
     }
@@ -536,6 +530,18 @@ impl Fleet {
         })
       })
       .await;
+  }
+}
+
+/// What the claim script answered, read as input: `None` for anything no claim script of ours returns.
+pub(crate) fn claim_answer(answer: &[String], key: String, owner: String, lease: Duration) -> Option<ClaimAnswer> {
+  match answer {
+    [state, value] if state == "done" => Some(ClaimAnswer::Done(value.clone())),
+    [state, left] if state == "held" => left.parse().ok().map(|ms: u64| ClaimAnswer::Held {
+      remaining: Duration::from_millis(ms).min(lease),
+    }),
+    [state, token] if state == "claimed" && *token == owner => Some(ClaimAnswer::Claimed(Lease { key, owner })),
+    _ => None,
   }
 }
 

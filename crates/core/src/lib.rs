@@ -39,6 +39,8 @@ mod error;
 mod events;
 mod fleet;
 mod history;
+#[cfg(test)]
+mod hostile;
 mod http;
 mod idempotency;
 mod input;
