@@ -196,6 +196,60 @@ test("redisKeyPrefix puts every key the client writes in Redis under the deploym
   assert.throws(() => box.client({ redisUrl: redis.url, redisKeyPrefix: "two words" }), /redisKeyPrefix must be/);
 });
 
+test("what a Redis answers reaches a log as one bounded line: no forged line, no 100 KB warning", async () => {
+  const net = require("node:net");
+  // Not a Redis: whatever it is asked, it answers an error of 100 KB holding a line break and a forged log line.
+  const forged = `ERR refused\n[twilio-api-client] Sent to +14155550142: all is well ${"x".repeat(100_000)}`;
+  const server = net.createServer((socket) => {
+    // One error per command: each starts with an array header (`*3\r\n`), pipelined ones arrive together.
+    socket.on("data", (data) => {
+      for (const _ of data.toString("latin1").matchAll(/(?:^|\r\n)\*\d+\r\n/g)) socket.write(`-${forged}\r\n`);
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  test.after(() => server.close());
+  const client = box.client({ redisUrl: `redis://127.0.0.1:${server.address().port}` });
+  for (let i = 0; i < 3; i += 1) {
+    const sent = await client.sendMessage(customer(530 + i), "hello");
+    assert.equal(sent.success, true, sent.error);
+  }
+  const lines = box.logger.entries.filter((e) => e.message.includes("refused"));
+  assert.ok(lines.length >= 1);
+  for (const { message } of lines) {
+    assert.doesNotMatch(message, /\n|\r/, "one line");
+    assert.ok(message.length < 1000, `${message.length} characters`);
+    assert.doesNotMatch(message, /4155550142/);
+  }
+});
+
+test("the README's Redis user for the client may touch only its keys, and the client works with it", async () => {
+  const readme = require("node:fs").readFileSync(require("node:path").join(__dirname, "..", "README.md"), "utf8");
+  const acl = readme.split("\n").find((line) => line.trim().startsWith("ACL SETUSER twilio-api-client"));
+  assert.ok(acl, "the README gives the ACL");
+  const password = "a-password-of-its-own";
+  const words = acl.trim().replace(">CHANGE-ME", `>${password}`).split(/\s+/);
+  assert.equal(cli(...words), "OK");
+  const user = (...args) =>
+    execFileSync("redis-cli", ["-p", String(redis.port), "--user", "twilio-api-client", "--pass", password, ...args], {
+      stdio: ["ignore", "pipe", "ignore"],
+    })
+      .toString()
+      .trim();
+  assert.match(user("GET", "someone-elses-key"), /NOPERM/);
+  const client = box.client({ redisUrl: `redis://twilio-api-client:${password}@127.0.0.1:${redis.port}` });
+  assert.equal((await client.sendMessage(customer(540), "hello")).success, true);
+  const keyed = await client.sendMessage(customer(540), "once", null, { idempotencyKey: "acl-540" });
+  const again = await client.sendMessage(customer(540), "once", null, { idempotencyKey: "acl-540" });
+  assert.equal(keyed.success, true, keyed.error);
+  assert.equal(again.replayed, true);
+  assert.deepEqual(
+    box.logger.entries.filter((e) => e.level !== "info").map((e) => e.message),
+    [],
+    "no Redis refusal",
+  );
+});
+
 test("a redisUrl that is not a Redis URL fails construction without echoing it", () => {
   assert.throws(
     () => box.client({ redisUrl: "http://user:s3cret@host" }),
