@@ -768,19 +768,21 @@ declare namespace TwilioApiClient {
     accountSid?: string;
     source?: string;
     clientIdentity?: string;
-    retryCount?: number;
+    /** Integers are numbers, or `null` when Twilio's text is not a whole number a number holds exactly. */
+    retryCount?: number | null;
     conversationSid?: string;
     chatServiceSid?: string;
     messagingServiceSid?: string;
     messageSid?: string;
-    index?: number;
+    index?: number | null;
     body?: string;
     author?: string;
     participantSid?: string;
     identity?: string;
     roleSid?: string;
-    attributes?: Record<string, unknown>;
-    media?: Array<Record<string, unknown>>;
+    /** JSON as `JSON.parse` reads it (no BigInt), or `null` when it does not parse; `params` has the text. */
+    attributes?: Record<string, unknown> | null;
+    media?: Array<Record<string, unknown>> | null;
     friendlyName?: string;
     uniqueName?: string;
     state?: string;
@@ -788,10 +790,10 @@ declare namespace TwilioApiClient {
     stateTo?: "active" | "inactive" | "closed";
     reason?: string;
     status?: "sent" | "delivered" | "read" | "failed" | "undelivered";
-    errorCode?: number;
+    errorCode?: number | null;
     deliveryReceiptSid?: string;
     channelMessageSid?: string;
-    lastReadMessageIndex?: number;
+    lastReadMessageIndex?: number | null;
     messagingBinding?: {
       address?: string;
       proxyAddress?: string;
@@ -869,12 +871,20 @@ declare namespace TwilioApiClient {
   }
 
   export interface WebhookHandlerOptions {
-    /** The public URL Twilio calls (what it signs). Default: `protocol`, the Host header and the path. */
+    /**
+     * The public URL Twilio calls (what it signs); default `TWILIO_WEBHOOK_URL`. Without it, `host` or
+     * `allowedHosts`, only requests for this machine's loopback names are taken (said once at start).
+     */
     url?: string;
     /** Default `https` (behind a proxy that ends TLS, the request itself is http). */
     protocol?: "https" | "http";
-    /** Default: the Host header. */
+    /** The public host Twilio calls; the URL is then `protocol`, this host and the request's path. */
     host?: string;
+    /**
+     * Hosts a request's Host header may name (with or without a port); the URL checked is then built from it. A
+     * request for any other host is answered 403 before its signature is checked.
+     */
+    allowedHosts?: string[];
     /** Default 65536; a larger declared or read body is answered 413 and the connection closed. */
     maxBodyBytes?: number;
     /** Default 5000: a body not read whole in this time is answered 408 and the connection closed. */
