@@ -4,13 +4,7 @@
 // conversation lookup, caching, HTTP, retries) happens in Rust; this file gives the class its exact shape:
 // names, defaults, result objects, thrown errors, logging.
 
-const {
-  NativeClient,
-  contentType,
-  maskNumber,
-  optionTypes,
-  validateWebhookSignature,
-} = require("./native.js");
+const { NativeClient, contentType, maskNumber, optionTypes, validateWebhookSignature } = require("./native.js");
 const {
   TwilioApiError,
   nativeFailure,

@@ -264,30 +264,32 @@ pub fn outside(text: &str) -> String {
 /// (`2026-12-07`) is not one.
 pub fn redact_numbers(text: &str) -> String {
   let chars: Vec<char> = text.chars().collect();
+  let at = |k: usize| chars.get(k).copied();
   let mut out = String::with_capacity(text.len());
   let mut i = 0;
-  while i < chars.len() {
-    if chars[i] == '%' && after_encoded_plus(&chars, i + 3) {
-      out.extend(&chars[i..i + 3]);
+  while let Some(c) = at(i) {
+    if c == '%' && after_encoded_plus(&chars, i + 3) {
+      out.push_str("%2B");
       i += 3;
       continue;
     }
-    let follows_word = i > 0 && chars[i - 1].is_alphanumeric() && !after_encoded_plus(&chars, i);
-    if !chars[i].is_ascii_digit() || follows_word {
-      out.push(chars[i]);
+    let follows_word =
+      i.checked_sub(1).and_then(at).is_some_and(char::is_alphanumeric) && !after_encoded_plus(&chars, i);
+    if !c.is_ascii_digit() || follows_word {
+      out.push(c);
       i += 1;
       continue;
     }
     let (end, digits) = number_span(&chars, i);
-    let word_follows = chars.get(end).is_some_and(|c| c.is_alphanumeric());
-    let span: String = chars[i..end].iter().collect();
+    let word_follows = at(end).is_some_and(char::is_alphanumeric);
+    let span: String = chars.get(i..end).unwrap_or_default().iter().collect();
     if digits.len() >= 7 && !word_follows && !is_date(&span) {
       out.push('…');
-      out.push_str(&digits[digits.len() - 4..]);
+      out.push_str(digits.get(digits.len() - 4..).unwrap_or_default());
     } else if word_follows {
       // The digits run into a word (a SID): left whole, the word's digits included.
-      while i < chars.len() && chars[i].is_alphanumeric() {
-        out.push(chars[i]);
+      while let Some(c) = at(i).filter(|c| c.is_alphanumeric()) {
+        out.push(c);
         i += 1;
       }
       continue;
@@ -301,18 +303,22 @@ pub fn redact_numbers(text: &str) -> String {
 
 /// Whether `chars[i]` follows `%2B`, a `+` as a URL encodes it.
 fn after_encoded_plus(chars: &[char], i: usize) -> bool {
-  i >= 3 && i <= chars.len() && chars[i - 3] == '%' && chars[i - 2] == '2' && chars[i - 1].eq_ignore_ascii_case(&'b')
+  i.checked_sub(3)
+    .and_then(|start| chars.get(start..i))
+    .is_some_and(|encoded| matches!(encoded, ['%', '2', 'b' | 'B']))
 }
 
 /// Where the number starting at `start` ends, and its digits: digits with single separators (a space, `-`, `.`, `/`,
 /// parentheses, `%20`) between them.
 fn number_span(chars: &[char], start: usize) -> (usize, String) {
+  let at = |k: usize| chars.get(k).copied();
+  let is_digit = |k: usize| at(k).is_some_and(|c| c.is_ascii_digit());
   let mut digits = String::new();
   let mut end = start;
   let mut i = start;
-  while i < chars.len() {
-    if chars[i].is_ascii_digit() {
-      digits.push(chars[i]);
+  while let Some(c) = at(i) {
+    if c.is_ascii_digit() {
+      digits.push(c);
       i += 1;
       end = i;
       continue;
@@ -320,7 +326,7 @@ fn number_span(chars: &[char], start: usize) -> (usize, String) {
     // A separator, or two around a parenthesis (`) `, ` (`), then a digit, continue the number.
     let mut j = i;
     let mut separators = 0;
-    while j < chars.len() && separators < 2 {
+    while separators < 2 {
       let width = separator_width(chars, j);
       if width == 0 {
         break;
@@ -328,14 +334,15 @@ fn number_span(chars: &[char], start: usize) -> (usize, String) {
       j += width;
       separators += 1;
     }
-    let paired = separators < 2 || chars[i..j].iter().any(|c| matches!(c, '(' | ')'));
-    if separators == 0 || !paired || !chars.get(j).is_some_and(char::is_ascii_digit) {
+    let between = chars.get(i..j).unwrap_or_default();
+    let paired = separators < 2 || between.iter().any(|c| matches!(c, '(' | ')'));
+    if separators == 0 || !paired || !is_digit(j) {
       break;
     }
     // What a parenthesis opens is an area code, `(415)`, not a code of Twilio's after a figure, `1024 (63021)`.
-    if chars[i..j].contains(&'(') {
-      let group = chars[j..].iter().take_while(|c| c.is_ascii_digit()).count();
-      if group > 4 || chars.get(j + group) != Some(&')') {
+    if between.contains(&'(') {
+      let group = (j..).take_while(|&k| is_digit(k)).count();
+      if group > 4 || at(j + group) != Some(')') {
         break;
       }
     }
@@ -345,9 +352,9 @@ fn number_span(chars: &[char], start: usize) -> (usize, String) {
 }
 
 fn separator_width(chars: &[char], i: usize) -> usize {
-  match chars[i] {
-    ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' => 1,
-    '%' if chars.get(i + 1) == Some(&'2') && chars.get(i + 2) == Some(&'0') => 3,
+  match chars.get(i..).unwrap_or_default() {
+    [' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}', ..] => 1,
+    ['%', '2', '0', ..] => 3,
     _ => 0,
   }
 }
