@@ -45,25 +45,28 @@ impl Numbers {
   /// anything else with a message that says what is wrong, and never the number itself.
   pub fn read(&self, input: &str) -> Result<Customer> {
     let written = Written::parse(input)?;
-    let valid = |number: phonenumber::PhoneNumber| phonenumber::is_valid(&number).then_some(number);
-    let international = phonenumber::parse(None, format!("+{}", written.digits));
     if written.plus {
-      // The writer named the country: only a calling code no country has is refused, and a number that is not
-      // valid for its country keeps its digits as written.
-      return match international {
-        Err(phonenumber::ParseError::InvalidCountryCode) => {
-          Err(invalid("no country has the calling code it starts with"))
-        }
-        Ok(number) if phonenumber::is_valid(&number) => Customer::from_valid(&number),
-        _ => Customer::from_digits(written.digits),
-      };
+      // The writer named the country and the number is taken as written (a lookup, not a parse: the common path of
+      // every send); only a calling code no country has is refused.
+      if !has_calling_code(&written.digits) {
+        return Err(invalid("no country has the calling code it starts with"));
+      }
+      return Customer::from_digits(written.digits);
     }
+    let valid = |number: phonenumber::PhoneNumber| phonenumber::is_valid(&number).then_some(number);
     let national = self
       .default_country
       .and_then(|country| phonenumber::parse(Some(country), &written.digits).ok())
       .and_then(valid);
-    match national.or_else(|| international.ok().and_then(valid)) {
-      Some(number) => Customer::from_valid(&number),
+    if let Some(number) = national {
+      return Customer::from_valid(&number);
+    }
+    // As the legacy module read it, when that is a valid number: its digits as written.
+    match phonenumber::parse(None, format!("+{}", written.digits))
+      .ok()
+      .and_then(valid)
+    {
+      Some(_) => Customer::from_digits(written.digits),
       None => Err(invalid(&self.no_country(&written.digits))),
     }
   }
@@ -85,6 +88,16 @@ impl Numbers {
        numbers"
     )
   }
+}
+
+/// Whether `digits` start with a country calling code: codes have 1 to 3 digits and none is the start of another.
+fn has_calling_code(digits: &str) -> bool {
+  (1..=3).any(|length| {
+    digits
+      .get(..length)
+      .and_then(|code| code.parse::<u16>().ok())
+      .is_some_and(|code| phonenumber::metadata::DATABASE.by_code(&code).is_some())
+  })
 }
 
 fn invalid(why: &str) -> Error {
@@ -140,8 +153,8 @@ impl Customer {
     Numbers::default().read(input)
   }
 
-  /// A valid number as E.164 writes it (a trunk `0` after the country code dropped, Italy's leading 0 kept), which
-  /// may be shorter than a number taken as written (`+290 1234`).
+  /// A national number as E.164 writes it (the trunk `0` dropped, Italy's leading 0 kept), which may be shorter
+  /// than a number taken as written (`+290 1234`).
   fn from_valid(number: &phonenumber::PhoneNumber) -> Result<Self> {
     let text = number.format().mode(phonenumber::Mode::E164).to_string();
     let digits = text.trim_start_matches('+');
@@ -237,7 +250,13 @@ mod tests {
 
   #[test]
   fn an_international_number_without_plus_keeps_working() {
-    for input in ["14155550142", "whatsapp:14155550142", "447911123456", "390612345678"] {
+    for input in [
+      "14155550142",
+      "whatsapp:14155550142",
+      "447911123456",
+      "390612345678",
+      "310500000000",
+    ] {
       let customer = Customer::parse(input).unwrap();
       assert_eq!(customer.e164(), format!("+{}", input.trim_start_matches("whatsapp:")));
     }
