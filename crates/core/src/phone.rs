@@ -79,7 +79,7 @@ impl Numbers {
     };
     let guess = match digits.len() {
       // Ten digits are the most common national number: one of the United States, Canada and the +1 countries.
-      10 if !digits.starts_with(['0', '1']) => format!(" (did you mean +1 {}…?)", &digits[..3]),
+      10 if !digits.starts_with(['0', '1']) => format!(" (did you mean +1 {}…?)", digits.get(..3).unwrap_or_default()),
       _ => String::new(),
     };
     format!(
