@@ -27,6 +27,13 @@ export declare class NativeClient {
    * subscriber).
    */
   watchRequests(on: boolean): void
+  /**
+   * The call numbered `call`, started next, ends within `deadline_ms` (a send's `{ deadlineMs }`) instead of the
+   * client's `deadlineMs`.
+   */
+  limitCall(call: number, deadlineMs: JsArg): void
+  /** Ends the client's Redis connections; the JS entry calls it once the client's calls have settled. */
+  close(): void
   totals(): NativeTotals
   findOrCreateConversation(call: number, phoneNumber: JsArg): void
   getConversation(call: number, phoneNumber: JsArg): void
@@ -396,6 +403,9 @@ export interface WebhookConfigResult {
 
 /** The names of an event's date fields. */
 export declare function webhookDateFields(): Array<string>
+
+/** The post-action events, which a handler is told of. */
+export declare function webhookPostEvents(): Array<string>
 
 /** The pre-action events, whose handler's answer can change or reject the action. */
 export declare function webhookPreEvents(): Array<string>

@@ -845,4 +845,5 @@ module.exports.startSandbox = nativeBinding.startSandbox
 module.exports.stopSandbox = nativeBinding.stopSandbox
 module.exports.validateWebhookSignature = nativeBinding.validateWebhookSignature
 module.exports.webhookDateFields = nativeBinding.webhookDateFields
+module.exports.webhookPostEvents = nativeBinding.webhookPostEvents
 module.exports.webhookPreEvents = nativeBinding.webhookPreEvents

@@ -107,6 +107,13 @@ declare class TwilioApiClient {
   cachedConversations(): Promise<number>;
   /** Running totals since the client was made, for metrics (e.g. Prometheus counters and gauges). */
   stats(): TwilioApiClient.Stats;
+  /**
+   * Lets the calls in flight finish, answers new ones with `CLIENT_CLOSED` (a failure result, a rejection for
+   * `findOrCreateConversation`), then ends the client's Redis connections. Also `Symbol.asyncDispose`
+   * (`await using client = new TwilioApiClient()`). A process exits once no call is pending whether or not its
+   * clients are closed: only pending calls hold the event loop.
+   */
+  close(): Promise<void>;
 
   // Beyond sending. Every method resolves (never rejects); reads never create a conversation.
   /** Adds a chat identity to the customer's conversation (found or created); `attributes` a plain object or its JSON. */
@@ -175,7 +182,10 @@ declare class TwilioApiClient {
 }
 
 declare namespace TwilioApiClient {
-  /** Anything with the methods of `console`, pino or winston. */
+  /**
+   * Anything with the methods of `console`, winston or pino. The client calls `(message, context)`; a pino logger
+   * (or child), which takes `(context, message)`, is recognised and called so: the context arrives as fields.
+   */
   export interface Logger {
     error(message: string, context?: Record<string, unknown>): void;
     warn?(message: string, context?: Record<string, unknown>): void;
@@ -427,6 +437,8 @@ declare namespace TwilioApiClient {
     | "NETWORK_ERROR"
     | "DECODE_ERROR"
     | "CONFIG_ERROR"
+    | "ABORTED"
+    | "CLIENT_CLOSED"
     | `HTTP_${number}`;
   /** Twilio's numeric code when it answered with one (e.g. 20003, 50353, 63016), else a named code. */
   export type ErrorCode = NamedErrorCode | number;
@@ -452,6 +464,11 @@ declare namespace TwilioApiClient {
      * `delivery: 'conversations'`.
      */
     idempotencyKey?: string;
+    /**
+     * This send's deadline in ms (1 to 2147483647), retries and 429s included, in place of the client's
+     * `deadlineMs`: a request handler bounds its own wait. Waiting for a pacing turn is not part of it.
+     */
+    deadlineMs?: number;
   }
 
   /** What a template variable may be: Twilio is sent a number as its decimal text. */
@@ -885,6 +902,12 @@ declare namespace TwilioApiClient {
      * request for any other host is answered 403 before its signature is checked.
      */
     allowedHosts?: string[];
+    /**
+     * Read X-Forwarded-Proto and X-Forwarded-Host (their first values) for the URL, from a proxy at one of these
+     * addresses (`['127.0.0.1']`), or from any with `true`; default false. A host a trusted proxy names is taken
+     * unless `allowedHosts` lists which.
+     */
+    trustProxy?: boolean | string[];
     /** Default 65536; a larger declared or read body is answered 413 and the connection closed. */
     maxBodyBytes?: number;
     /** Default 5000: a body not read whole in this time is answered 408 and the connection closed. */
@@ -941,7 +964,10 @@ declare namespace TwilioApiClient {
     details?: unknown;
   }
 
+  // The class under its own name and as `default`, a value and a type alike (`const c: TwilioApiClient`), for
+  // `import { TwilioApiClient }` in ESM and `require('twilio-api-client').TwilioApiClient` in CJS.
   const _TwilioApiClient: typeof TwilioApiClient;
+  type _TwilioApiClient = TwilioApiClient;
   export { _TwilioApiClient as TwilioApiClient, _TwilioApiClient as default };
 }
 

@@ -20,7 +20,14 @@ const { webhookHandler, formPairs } = require("./webhook-handler.js");
 const { sendBulk } = require("./bulk.js");
 const { isPlainObject } = require("./plain-object.js");
 const { PendingCalls } = require("./pending-calls.js");
-const { Observer, LOG_PREFIX } = require("./observe.js");
+const { Observer, LOG_PREFIX, adaptLogger } = require("./observe.js");
+
+// What a call made after close() gets.
+const CLOSED = Object.freeze({
+  message: "This client was closed (close()): make a new one to send again",
+  code: "CLIENT_CLOSED",
+  kind: "refused",
+});
 
 // The JavaScript type each option takes, from the native struct's list: checked here, so that a wrong one is
 // refused by its name and the kind of value given, never with the value, which may be a token.
@@ -108,11 +115,11 @@ function webhookParams(params) {
 
 function resolveLogger(logger) {
   if (logger === false) return null;
-  if (logger === undefined || logger === null) return console;
+  if (logger === undefined || logger === null) return adaptLogger(console);
   if (typeof logger !== "object" || typeof logger.error !== "function") {
     throw new TypeError("logger must have an error() method (console, pino and winston do), or be false");
   }
-  return logger;
+  return adaptLogger(logger);
 }
 
 // `options.to` of checkTemplate, for the call's log context only: a getter that throws is met again inside the
@@ -137,6 +144,9 @@ class TwilioApiClient {
   #calls;
   #observer;
   #watchingRequests = false;
+  #closed = null;
+  // What the options gave of what validateConfig() reports, so that a client made from options is judged by them.
+  #given;
 
   constructor(options = {}) {
     if (options === null || typeof options !== "object") {
@@ -151,6 +161,11 @@ class TwilioApiClient {
       native[name] = value;
     }
     if (native.conversationTimers !== undefined) checkTimers(native.conversationTimers);
+    this.#given = {
+      accountSid: typeof native.accountSid === "string" && native.accountSid.trim() !== "",
+      credentials: [native.authToken, native.apiSecret].some((v) => typeof v === "string" && v.trim() !== ""),
+      whatsappNumber: native.whatsappNumber,
+    };
     this.#logger = resolveLogger(logger);
     try {
       this.#observer = new Observer(this.#logger);
@@ -175,6 +190,10 @@ class TwilioApiClient {
   // back as the native client's one error shape. `shape` makes the success's result; without it the outcome is
   // `{ ok, value | failure }`.
   #run(operation, to, call, shape) {
+    if (this.#closed !== null) {
+      const failure = { ...CLOSED };
+      return Promise.resolve(shape ? failed(failure) : { ok: false, failure });
+    }
     const watching = this.#observer.watchingRequests;
     if (watching !== this.#watchingRequests) {
       this.#watchingRequests = watching;
@@ -196,10 +215,34 @@ class TwilioApiClient {
     }
   }
 
+  // A call with the deadline a send's `{ deadlineMs }` asks for, in place of the client's `deadlineMs`: a request
+  // handler bounds its own wait. A bad one fails the call as input.
+  #limited(options, call) {
+    const { deadlineMs } = optionsOf(options);
+    if (deadlineMs === undefined) return call;
+    return (id) => {
+      this.#native.limitCall(id, deadlineMs);
+      return call(id);
+    };
+  }
+
   // A call that resolves: its success (the native result as it is, unless a shape is given), or
   // `{ success: false, error, code }`.
   #send(operation, to, call, shape = returned) {
     return this.#run(operation, to, call, shape);
+  }
+
+  /**
+   * Lets the calls in flight finish, refuses new ones (`CLIENT_CLOSED`), then ends the client's Redis connections.
+   * The same promise for every call of it.
+   */
+  close() {
+    this.#closed ??= this.#calls.idle().then(() => this.#native.close());
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose")]() {
+    return this.close();
   }
 
   formatWhatsAppNumber(phoneNumber) {
@@ -229,7 +272,9 @@ class TwilioApiClient {
     return this.#send(
       "sendMessage",
       to,
-      (call) => this.#native.sendMessage(call, to, text, author, optionsOf(options).idempotencyKey),
+      this.#limited(options, (call) =>
+        this.#native.sendMessage(call, to, text, author, optionsOf(options).idempotencyKey),
+      ),
       sent,
     );
   }
@@ -238,7 +283,7 @@ class TwilioApiClient {
     return this.#send(
       "sendTemplateMessage",
       phoneNumber,
-      (call) => {
+      this.#limited(options, (call) => {
         const { idempotencyKey, allowSampleValues } = optionsOf(options);
         return this.#native.sendTemplateMessage(
           call,
@@ -248,7 +293,7 @@ class TwilioApiClient {
           idempotencyKey,
           allowSampleValues,
         );
-      },
+      }),
       templateSent,
     );
   }
@@ -306,7 +351,9 @@ class TwilioApiClient {
     return this.#send(
       "sendImageMessageByUrl",
       to,
-      (call) => this.#native.sendImageMessageByUrl(call, to, mediaUrl, caption, optionsOf(options).idempotencyKey),
+      this.#limited(options, (call) =>
+        this.#native.sendImageMessageByUrl(call, to, mediaUrl, caption, optionsOf(options).idempotencyKey),
+      ),
       sent,
     );
   }
@@ -336,7 +383,9 @@ class TwilioApiClient {
   // built from. Constructor options, API-key auth and the default sender are not considered, so a client built
   // from options or with TWILIO_API_KEY can work while this reports TWILIO_AUTH_TOKEN missing.
   validateConfig() {
-    const missing = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"].filter((name) => !process.env[name]);
+    // The environment at call time, as the old module read it, for what the options did not give.
+    const given = { TWILIO_ACCOUNT_SID: this.#given.accountSid, TWILIO_AUTH_TOKEN: this.#given.credentials };
+    const missing = Object.keys(given).filter((name) => !given[name] && !process.env[name]);
     if (missing.length > 0) {
       return {
         valid: false,
@@ -349,7 +398,7 @@ class TwilioApiClient {
       config: {
         hasAccountSid: true,
         hasAuthToken: true,
-        whatsappNumber: process.env.TWILIO_WHATSAPP_NUMBER || "Not configured",
+        whatsappNumber: this.#given.whatsappNumber ?? (process.env.TWILIO_WHATSAPP_NUMBER || "Not configured"),
       },
     };
   }

@@ -48,6 +48,29 @@ function callSafely(logger, log, message, context) {
   } catch {}
 }
 
+// pino (and its children) take `(object, message)`: a context given second would be read as a format argument and
+// dropped. console and winston take `(message, object)`.
+const PINO = Symbol.for("pino.serializers");
+
+/**
+ * The caller's logger as the client calls it, `(message, context)`, whatever order its methods take: only the
+ * levels it has, each calling it with itself as `this`.
+ */
+function adaptLogger(logger) {
+  const objectFirst = PINO in logger;
+  const adapted = {};
+  for (const level of ["error", "warn", "info", "debug"]) {
+    if (typeof logger[level] !== "function") continue;
+    // Looked up at each call: a test may replace `console.error` after the client is made.
+    adapted[level] = (message, context) => {
+      if (context === undefined) logger[level](message);
+      else if (objectFirst) logger[level](context, message);
+      else logger[level](message, context);
+    };
+  }
+  return adapted;
+}
+
 // What the settling of calls reaches: never the native client (napi's threadsafe function holds `settle`, and
 // what it reaches is never collected).
 class Observer {
@@ -167,4 +190,4 @@ class Observer {
   }
 }
 
-module.exports = { Observer, LOG_PREFIX };
+module.exports = { Observer, LOG_PREFIX, adaptLogger };

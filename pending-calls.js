@@ -21,6 +21,8 @@ function release(count) {
 class PendingCalls {
   #promises = new Map();
   #next = 0;
+  // Resolved when the last pending call settles (see `idle`).
+  #drained = [];
   // Not the client: napi's threadsafe function holds `settle` strongly, and what it reaches is never collected.
   #observer;
 
@@ -59,7 +61,14 @@ class PendingCalls {
     }
     release(calls.length);
     if (lines) this.#observer.log(lines);
+    if (this.#promises.size === 0) for (const resolve of this.#drained.splice(0)) resolve();
   };
+
+  /** Resolves once no call of this client's is pending. */
+  idle() {
+    if (this.#promises.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
 }
 
 module.exports = { PendingCalls };

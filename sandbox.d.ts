@@ -20,7 +20,9 @@ export interface FaultSpec {
   after?: number;
   /** With `status`: the request takes effect first, then the status answers in place of its own. */
   after_write?: boolean;
+  /** How many matching requests the rule answers: once when absent (unlimited with `probability`). */
   times?: number;
+  /** Answer this fraction (0 to 1) of the matching requests, for as long as the rule stands. */
   probability?: number;
   status?: number;
   retry_after?: number;
@@ -58,8 +60,21 @@ export interface Sandbox {
     TWILIO_BASE_URL: string;
     TWILIO_ACCOUNT_SID: string;
     TWILIO_AUTH_TOKEN: string;
+    TWILIO_CHAT_SERVICE_SID: string;
     TWILIO_TEMPLATE_SID: string;
   };
+  /** The options of a client of this sandbox: `new TwilioApiClient({ ...sandbox.clientOptions(), logger })`. */
+  clientOptions(): { baseUrl: string; accountSid: string; authToken: string; chatServiceSid: string };
+  /**
+   * A call of the control API, `/__sandbox/<route>` (`'faults'`, `'/faults'` and `'/__sandbox/faults'` alike),
+   * with a JSON body; resolves the JSON answer and throws on a status that is not 2xx. The methods below are its
+   * routes: `GET info`, `POST reset`, `GET state`, `GET|DELETE requests`, `POST conversations` (SeedConversation or
+   * an array), `POST|DELETE conversations/<sid or unique name>`, `POST templates`, `POST templates/<HX…>/approval`,
+   * `DELETE templates/<HX…>`, `POST latency { ms }`, `GET|POST|DELETE faults` (POST a FaultSpec), `POST
+   * faults/release`, `GET|POST limits`, `POST inbound`, `GET|DELETE webhooks`, `POST webhooks/hold`, `POST
+   * webhooks/release { order }`, `POST webhooks/routes { from, to }`, `POST receipts/<IM…>`, `GET|POST clock`,
+   * `POST api-keys`, `GET image.png`.
+   */
   control(method: string, route: string, body?: unknown): Promise<unknown>;
   reset(): Promise<unknown>;
   state(): Promise<SandboxState>;

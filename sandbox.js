@@ -23,6 +23,10 @@ class SandboxHandle {
   }
 
   async control(method, route, body) {
+    // `faults`, `/faults` and `/__sandbox/faults` alike: a route of the control API, never of Twilio's.
+    route = `/${String(route)
+      .replace(/^\/+/, "")
+      .replace(/^__sandbox\//, "")}`;
     const headers = body === undefined ? {} : { "content-type": "application/json" };
     if (this.controlToken) headers["x-sandbox-token"] = this.controlToken;
     const response = await fetch(`${this.url}/__sandbox${route}`, {
@@ -45,7 +49,18 @@ class SandboxHandle {
       TWILIO_BASE_URL: this.url,
       TWILIO_ACCOUNT_SID: this.accountSid,
       TWILIO_AUTH_TOKEN: this.authToken,
+      TWILIO_CHAT_SERVICE_SID: this.chatServiceSid,
       TWILIO_TEMPLATE_SID: this.templateSid,
+    };
+  }
+
+  /** The options of a client of this sandbox: `new TwilioApiClient({ ...sandbox.clientOptions(), logger })`. */
+  clientOptions() {
+    return {
+      baseUrl: this.url,
+      accountSid: this.accountSid,
+      authToken: this.authToken,
+      chatServiceSid: this.chatServiceSid,
     };
   }
 

@@ -4,16 +4,62 @@
 // checked (in Rust) against the public URL Twilio called, before anything else; the event is typed (in Rust);
 // this file only moves bytes between the framework and those two calls.
 
-const { idempotencyMarkAttributes, parseWebhookEvent, webhookDateFields, webhookPreEvents } = require("./native.js");
+const {
+  idempotencyMarkAttributes,
+  parseWebhookEvent,
+  webhookDateFields,
+  webhookPostEvents,
+  webhookPreEvents,
+} = require("./native.js");
 
 const DATE_FIELDS = webhookDateFields();
 // Twilio's bodies are a few kilobytes: a message body of 1,600 characters and attributes of at most 4 KB, encoded.
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 // Twilio sends its few kilobytes at once: a body that takes longer than this is a client holding the connection.
 const DEFAULT_BODY_TIMEOUT_MS = 5000;
-const OPTION_NAMES = ["url", "protocol", "host", "allowedHosts", "maxBodyBytes", "bodyTimeoutMs", "validate"];
+const OPTION_NAMES = [
+  "url",
+  "protocol",
+  "host",
+  "allowedHosts",
+  "trustProxy",
+  "maxBodyBytes",
+  "bodyTimeoutMs",
+  "validate",
+];
 // The pre-action events: their handler may change (an object) or reject (false) the action.
 const PRE_EVENTS = new Set(webhookPreEvents());
+// The names a handler may have: an event's, or `onEvent` for every event without one of its own.
+const HANDLER_NAMES = [...webhookPostEvents(), ...PRE_EVENTS, "onEvent"];
+
+// Edits between two names, to suggest the handler name meant.
+function distance(a, b) {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j += 1)
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+// Words people use for Twilio's: a message received is one added.
+const SYNONYMS = [
+  [/Received|Created|Sent|New|Inbound|Incoming/g, "Added"],
+  [/Deleted/g, "Removed"],
+  [/Changed|Edited/g, "Updated"],
+];
+
+function unknownHandler(name) {
+  const meant = SYNONYMS.reduce((text, [words, word]) => text.replace(words, word), name).toLowerCase();
+  const far = (candidate) => distance(meant, candidate.toLowerCase());
+  const [nearest] = [...HANDLER_NAMES].sort((x, y) => far(x) - far(y));
+  return new TypeError(
+    `webhookHandler: no Twilio event is called ${name} (did you mean ${nearest}?); handlers are named after ` +
+      `Conversations events (${HANDLER_NAMES.slice(0, 3).join(", ")}, …) or onEvent`,
+  );
+}
 const LOG_PREFIX = "[twilio-api-client]";
 
 class BodyTooLarge extends Error {}
@@ -23,6 +69,7 @@ function checkOptions(handlers, options) {
   if (handlers === null || typeof handlers !== "object")
     throw new TypeError("webhookHandler needs an object of handlers, such as { onMessageAdded(event) {} }");
   for (const [name, handler] of Object.entries(handlers)) {
+    if (!HANDLER_NAMES.includes(name)) throw unknownHandler(name);
     if (typeof handler !== "function") throw new TypeError(`webhookHandler: ${name} must be a function`);
   }
   if (options === null || typeof options !== "object") throw new TypeError("webhookHandler options must be an object");
@@ -45,9 +92,13 @@ function checkOptions(handlers, options) {
     (!Array.isArray(allowed) || allowed.length === 0 || !allowed.every((h) => typeof h === "string" && h !== ""))
   )
     throw new TypeError("allowedHosts must be a non-empty array of host names, such as ['hooks.example.com']");
+  const trust = options.trustProxy ?? false;
+  if (trust !== true && trust !== false && !(Array.isArray(trust) && trust.every((a) => typeof a === "string")))
+    throw new TypeError("trustProxy must be true, false or the proxies' addresses, such as ['127.0.0.1']");
   return {
     ...options,
     url,
+    trustProxy: Array.isArray(trust) ? new Set(trust) : trust,
     allowedHosts: allowed && new Set(allowed.map((host) => host.toLowerCase())),
     maxBodyBytes: max,
     bodyTimeoutMs,
@@ -184,13 +235,35 @@ function jsonPairs(bytes) {
   }
 }
 
+// A header's first value: a chain of proxies appends theirs (`https, http`).
+function first(value) {
+  return String(Array.isArray(value) ? value[0] : value)
+    .split(",")[0]
+    .trim();
+}
+
+// What a trusted proxy says of the request Twilio made: X-Forwarded-Proto and X-Forwarded-Host, from a proxy
+// `trustProxy` names (or any, with `true`); nothing from anyone else.
+function forwarded(request, options) {
+  const trust = options.trustProxy;
+  const from = request.raw.socket?.remoteAddress ?? "";
+  if (trust === false || (trust !== true && !trust.has(from) && !trust.has(from.replace(/^::ffff:/, "")))) return {};
+  const proto = request.headers["x-forwarded-proto"];
+  const host = request.headers["x-forwarded-host"];
+  return {
+    protocol: proto !== undefined && /^https?$/.test(first(proto)) ? first(proto) : undefined,
+    host: host !== undefined && first(host) !== "" ? first(host) : undefined,
+  };
+}
+
 function publicUrl(request, options) {
   if (options.url) {
     const query = request.path.includes("?") ? request.path.slice(request.path.indexOf("?")) : "";
     return options.url.includes("?") ? options.url : options.url + query;
   }
-  const host = options.host ?? request.headers.host ?? "localhost";
-  return `${options.protocol ?? "https"}://${host}${request.path}`;
+  const proxy = forwarded(request, options);
+  const host = options.host ?? proxy.host ?? request.headers.host ?? "localhost";
+  return `${proxy.protocol ?? options.protocol ?? "https"}://${host}${request.path}`;
 }
 
 function typedEvent(pairs) {
@@ -258,7 +331,8 @@ function timeOf(value, name) {
 function webhookHandler(client, handlers, options = {}) {
   const settings = checkOptions(handlers, options);
   const pinned = settings.url !== undefined || settings.host !== undefined;
-  if (settings.validate && !pinned && !settings.allowedHosts) warn(client, HOST_WARNING);
+  if (settings.validate && !pinned && !settings.allowedHosts && settings.trustProxy === false)
+    warn(client, HOST_WARNING);
   let warnedHost = false;
   // Own properties only: an EventType such as `constructor` or `__proto__` names no handler of the caller's.
   const own = (name) => (typeof name === "string" && Object.hasOwn(handlers, name) ? handlers[name] : undefined);
@@ -284,8 +358,11 @@ function webhookHandler(client, handlers, options = {}) {
 
   async function twilioWebhook(req, res) {
     const request = adapt(req, res);
-    const host = String(request.headers.host ?? "");
-    if (settings.validate && !pinned && !hostAllowed(host, settings)) {
+    const proxied = forwarded(request, settings).host;
+    const host = String(proxied ?? request.headers.host ?? "");
+    // A host a trusted proxy names is the proxy's to vouch for, unless allowedHosts says which.
+    const vouched = proxied !== undefined && !settings.allowedHosts;
+    if (settings.validate && !pinned && !vouched && !hostAllowed(host, settings)) {
       if (!warnedHost) {
         warnedHost = true;
         warn(
@@ -322,8 +399,9 @@ function webhookHandler(client, handlers, options = {}) {
         warn(
           client,
           `refused a request whose X-Twilio-Signature is not Twilio's for ${shown(url)} (403). If Twilio sent it, it ` +
-            "signed another URL: set the handler's `url` to the one configured at Twilio (or `protocol: 'http'` " +
-            "behind a proxy that ends TLS, or `host`), and check the auth token (webhookAuthToken with API keys).",
+            "signed another URL: set the handler's `url` to the one configured at Twilio (behind a proxy that ends " +
+            "TLS, Twilio signed https: keep `protocol: 'https'`, or let `trustProxy` read X-Forwarded-Proto and " +
+            "X-Forwarded-Host), and check the auth token (webhookAuthToken with API keys).",
         );
         return request.reply(403, "invalid X-Twilio-Signature");
       }

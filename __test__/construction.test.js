@@ -63,15 +63,54 @@ test("TWILIO_WHATSAPP_NUMBER and TWILIO_SYSTEM_IDENTITY set the sender and the s
   assert.equal(client.systemIdentity, "bot");
 });
 
-test("a missing SID or token throws the old module's Error", () => {
-  for (const env of [{ TWILIO_ACCOUNT_SID: "AC123" }, { TWILIO_AUTH_TOKEN: "tok" }, {}]) {
+test("a missing SID or token throws the old module's Error, saying which value is missing and where it was looked for", () => {
+  for (const [env, missing] of [
+    [
+      { TWILIO_ACCOUNT_SID: "AC123" },
+      /the auth token is missing \(looked for in the authToken option and TWILIO_AUTH_TOKEN/,
+    ],
+    [
+      { TWILIO_AUTH_TOKEN: "tok" },
+      /the account SID is missing \(looked for in the accountSid option and TWILIO_ACCOUNT_SID\)/,
+    ],
+    [{}, /the account SID is missing/],
+    [
+      { TWILIO_ACCOUNT_SID: "AC123", TWILIO_API_KEY: "SK1" },
+      /apiKey \(or TWILIO_API_KEY\) is given without its apiSecret/,
+    ],
+  ]) {
     withEnv({ ...NO_TWILIO_ENV, ...env }, () => {
       assert.throws(
         () => new TwilioApiClient(),
-        (error) => error instanceof Error && error.message === MISSING,
+        (error) => error instanceof Error && error.message.startsWith(`${MISSING}: `) && missing.test(error.message),
       );
     });
   }
+});
+
+test("an account SID that is not one is refused, and an API key SID in its place is named", () => {
+  withEnv(NO_TWILIO_ENV, () => {
+    assert.throws(
+      () => new TwilioApiClient({ accountSid: "SK123", authToken: "t" }),
+      /an API key SID \(SK…\): give it as apiKey/,
+    );
+    assert.throws(() => new TwilioApiClient({ accountSid: "12345", authToken: "t" }), /those start with AC/);
+  });
+});
+
+test("validateConfig() judges this client's configuration: options count as much as the environment", () => {
+  withEnv(NO_TWILIO_ENV, () => {
+    const client = new TwilioApiClient({
+      accountSid: "AC1",
+      authToken: "t",
+      whatsappNumber: "+14155550100",
+      logger: false,
+    });
+    assert.deepEqual(client.validateConfig(), {
+      valid: true,
+      config: { hasAccountSid: true, hasAuthToken: true, whatsappNumber: "+14155550100" },
+    });
+  });
 });
 
 test("an option wins over its environment variable", () => {

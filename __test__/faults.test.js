@@ -219,3 +219,23 @@ test("with HTTP_PROXY set, every request to Twilio goes through the proxy", asyn
     await new Promise((resolve) => proxy.close(resolve));
   }
 });
+
+test("a send's own deadlineMs bounds a persistent 429, and the error says how many attempts over how long", async () => {
+  const client = box.client();
+  assert.equal((await client.sendMessage(PHONE, "first")).success, true);
+  await box.sandbox.fault({
+    method: "POST",
+    path: "/Messages$",
+    status: 429,
+    code: 20429,
+    message: "Too Many Requests",
+    probability: 1,
+  });
+  const result = await client.sendMessage(PHONE, "bounded", null, { deadlineMs: 1500 });
+  assert.equal(result.code, 20429);
+  assert.match(result.error, /Too Many Requests: Twilio answered 429 to all \d+ attempts over \d+\.\d s/);
+  const attempts = (await box.sandbox.requests()).filter((r) => r.method === "POST" && /Messages$/.test(r.path)).length;
+  assert.ok(attempts >= 2, `${attempts} attempts`);
+  const bad = await client.sendMessage(PHONE, "x", null, { deadlineMs: 0 });
+  assert.equal(bad.code, "INVALID_ARGUMENT");
+});

@@ -96,3 +96,36 @@ test("a collected client closes its wake-up, whether its last call ends before o
   `);
   assert.equal(stdout.trim(), "40 true 0");
 });
+
+test("close() lets a call in flight finish, answers later calls CLIENT_CLOSED, and ends the Redis connections", async () => {
+  const { startRedis } = require("../scripts/redis-server.js");
+  const { execFileSync } = require("node:child_process");
+  const redis = await startRedis();
+  try {
+    const clients = () =>
+      execFileSync("redis-cli", ["-p", String(redis.port), "CLIENT", "LIST"])
+        .toString()
+        .trim()
+        .split("\n")
+        .filter(Boolean).length;
+    const client = box.client({ redisUrl: redis.url });
+    assert.equal((await client.sendMessage("+15550009000", "connects")).success, true);
+    const before = clients();
+    const inFlight = client.sendMessage("+15550009001", "in flight");
+    const closing = client.close();
+    assert.equal(client.close(), closing, "one promise for every call");
+    const late = await client.sendMessage("+15550009002", "too late");
+    assert.equal(late.code, "CLIENT_CLOSED");
+    await assert.rejects(client.findOrCreateConversation("+15550009002"), (error) => error.code === "CLIENT_CLOSED");
+    assert.equal((await inFlight).success, true, "the call in flight finished");
+    await closing;
+    // redis-cli itself is one of the clients listed.
+    assert.ok(before >= 2, `${before} clients while the client was connected`);
+    assert.equal(clients(), 1, "the client's connection is gone");
+    const disposed = box.client();
+    await disposed[Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose")]();
+    assert.equal((await disposed.sendMessage("+15550009003", "hi")).code, "CLIENT_CLOSED");
+  } finally {
+    await redis.stop();
+  }
+});

@@ -175,3 +175,44 @@ test("stats(): sends, failures by code, requests, retries, 429s, cache hits and 
     },
   );
 });
+
+/** The lines a logger wrote to a stream, parsed. */
+function captured() {
+  const { Writable } = require("node:stream");
+  const lines = [];
+  const stream = new Writable({
+    write(chunk, _, done) {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+test("pino, winston and console take the client's lines as they are: the context arrives as fields", async () => {
+  const pinoOut = captured();
+  const pino = require("pino")({ level: "debug" }, pinoOut.stream);
+  const winston = require("winston");
+  const winstonOut = captured();
+  const wlogger = winston.createLogger({
+    format: winston.format.json(),
+    transports: [new winston.transports.Stream({ stream: winstonOut.stream })],
+  });
+  for (const logger of [pino, wlogger]) {
+    await box.sandbox.fault({ method: "POST", path: "/Messages$", status: 400, code: 21610, message: "Unsubscribed" });
+    const result = await box.client({ logger }).sendMessage(PHONE, "hello");
+    assert.equal(result.code, 21610);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const [name, lines, messageKey] of [
+    ["pino", pinoOut.lines, "msg"],
+    ["winston", winstonOut.lines, "message"],
+  ]) {
+    const line = lines.find((l) => String(l[messageKey]).includes("sendMessage failed"));
+    assert.ok(line, `${name}: ${JSON.stringify(lines)}`);
+    assert.equal(line.operation, "sendMessage", name);
+    assert.equal(line.to, "…7890", name);
+    assert.equal(line.code, 21610, name);
+    assert.equal(line.status, 400, name);
+  }
+});

@@ -13,6 +13,11 @@ const client = new TwilioApiClient(options);
 client.accountSid = "AC0";
 const sameClass: typeof TwilioApiClient = TwilioApiClient.default;
 const alsoSame: typeof TwilioApiClient = TwilioApiClient.TwilioApiClient;
+// The named export is a type too, as the class's instances.
+const named: TwilioApiClient.TwilioApiClient = new TwilioApiClient.TwilioApiClient();
+void named;
+const closing: Promise<void> = client.close();
+void closing;
 const apiError: TwilioApiClient.TwilioError = new TwilioApiClient.TwilioApiError();
 void apiError;
 

@@ -639,7 +639,7 @@ test("a refused webhook logs one warning naming the URL it was checked against a
   const warnings = box.logger.entries.filter((e) => e.level === "warn").map((e) => e.message);
   assert.equal(warnings.length, 2, warnings.join("\n"));
   assert.match(warnings[0], /https:\/\/example\.com\/twilio\/hooks \(403\)/);
-  assert.match(warnings[0], /`url`.*protocol: 'http'/s);
+  assert.match(warnings[0], /`url`.*keep `protocol: 'https'`.*trustProxy/s);
   assert.match(warnings[1], /without X-Twilio-Signature \(400\)/);
 });
 
@@ -675,4 +675,66 @@ test("a customer who writes first gets a conversation, as Address Configuration 
     /404/,
     "an address without a configuration auto-creates nothing",
   );
+});
+
+test("a handler named after no Twilio event is refused at construction, with the name meant", () => {
+  const client = box.client();
+  assert.throws(
+    () => client.webhookHandler({ onMessageReceived: () => {} }, { url: "https://example.com/hooks" }),
+    /no Twilio event is called onMessageReceived \(did you mean onMessageAdded\?\)/,
+  );
+  assert.throws(() => client.webhookHandler({ ondeliveryupdated: () => {} }, {}), /did you mean onDeliveryUpdated\?/);
+  assert.doesNotThrow(() =>
+    client.webhookHandler({ onMessageAdd: () => {}, onEvent: () => {} }, { url: "https://x.example/h" }),
+  );
+});
+
+/** A form POSTed with these extra headers; resolves the status. */
+function postWith(origin, headers, params, signature) {
+  const body = new URLSearchParams(params).toString();
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${origin}/twilio/hooks`,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-twilio-signature": signature,
+          "content-length": Buffer.byteLength(body),
+          ...headers,
+        },
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+test("trustProxy: X-Forwarded-Proto and X-Forwarded-Host from a trusted proxy make the URL Twilio signed", async () => {
+  const client = box.client();
+  const token = box.sandbox.authToken;
+  const behind = { "x-forwarded-proto": "https", "x-forwarded-host": "hooks.example.com" };
+  const params = fresh();
+  const signature = signed(token, "https://hooks.example.com/twilio/hooks", params);
+  const trusted = await listen(http.createServer(client.webhookHandler({}, { trustProxy: ["127.0.0.1"] })));
+  assert.equal(await postWith(trusted, behind, params, signature), 200);
+  const anyone = await listen(http.createServer(client.webhookHandler({}, { trustProxy: true })));
+  assert.equal(await postWith(anyone, behind, fresh(), signature), 403, "signed for other parameters");
+  const other = fresh();
+  assert.equal(
+    await postWith(anyone, behind, other, signed(token, "https://hooks.example.com/twilio/hooks", other)),
+    200,
+  );
+  // Not from a trusted proxy: its forwarded headers are the caller's words, not read.
+  const elsewhere = await listen(http.createServer(client.webhookHandler({}, { trustProxy: ["10.0.0.7"] })));
+  const third = fresh();
+  assert.equal(
+    await postWith(elsewhere, behind, third, signed(token, "https://hooks.example.com/twilio/hooks", third)),
+    403,
+  );
+  assert.throws(() => client.webhookHandler({}, { trustProxy: "yes" }), /trustProxy must be/);
 });

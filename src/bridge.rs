@@ -95,6 +95,8 @@ impl<T> Batch<T> {
 pub struct Bridge {
   finished: Arc<Batch<Finished>>,
   wake: Arc<Wake>,
+  /// Deadlines calls asked for (`{ deadlineMs }`), taken when the call starts.
+  limits: Mutex<std::collections::HashMap<u32, std::time::Duration>>,
 }
 
 impl Bridge {
@@ -111,7 +113,17 @@ impl Bridge {
     Ok(Self {
       finished,
       wake: Arc::new(wake),
+      limits: Mutex::default(),
     })
+  }
+
+  /// The call numbered `call`, about to start, has a deadline of its own.
+  pub fn limit(&self, call: u32, limit: std::time::Duration) {
+    self
+      .limits
+      .lock()
+      .unwrap_or_else(PoisonError::into_inner)
+      .insert(call, limit);
   }
 
   /// Runs a core call on the I/O thread; its outcome reaches `settle` under its number. A panic in the call is
@@ -123,8 +135,10 @@ impl Bridge {
   {
     let finished = self.finished.clone();
     let wake = self.wake.clone();
+    let limit = self.limits.lock().unwrap_or_else(PoisonError::into_inner).remove(&call);
     spawn(async move {
-      let result = AssertUnwindSafe(numbered(call, work)).catch_unwind().await;
+      let work = twilio_core::with_deadline(limit, numbered(call, work));
+      let result = AssertUnwindSafe(work).catch_unwind().await;
       let outcome: Outcome = Box::new(move |env| match result {
         Ok(Ok(value)) => Ok((value.into_unknown(env)?, false)),
         Ok(Err(failure)) => Ok((js_error(env, &failure)?.to_unknown(), true)),

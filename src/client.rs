@@ -85,6 +85,31 @@ impl NativeClient {
     self.inner.observer().watch(on);
   }
 
+  /// The call numbered `call`, started next, ends within `deadline_ms` (a send's `{ deadlineMs }`) instead of the
+  /// client's `deadlineMs`.
+  #[napi]
+  pub fn limit_call(&self, env: &Env, call: u32, deadline_ms: JsArg) -> Result<()> {
+    let refused = || {
+      Error::invalid(
+        "INVALID_ARGUMENT",
+        "deadlineMs must be a whole number of milliseconds from 1 to 2147483647",
+      )
+    };
+    match deadline_ms {
+      JsArg::Number(ms) if ms.fract() == 0.0 && (1.0..=2_147_483_647.0).contains(&ms) => {
+        self.bridge.limit(call, std::time::Duration::from_millis(ms as u64));
+        Ok(())
+      }
+      _ => Err(thrown(env, &refused())),
+    }
+  }
+
+  /// Ends the client's Redis connections; the JS entry calls it once the client's calls have settled.
+  #[napi]
+  pub fn close(&self) {
+    self.inner.close();
+  }
+
   #[napi]
   pub fn totals(&self) -> NativeTotals {
     self.inner.observer().totals().into()

@@ -43,6 +43,12 @@ pub fn parse_webhook_event(pairs: Vec<Vec<String>>) -> serde_json::Map<String, s
   crate::results::own_keys(twilio_core::webhooks::event(&form_pairs(&pairs)))
 }
 
+/// The post-action events, which a handler is told of.
+#[napi]
+pub fn webhook_post_events() -> Vec<&'static str> {
+  twilio_core::webhooks::POST_EVENTS.to_vec()
+}
+
 /// The pre-action events, whose handler's answer can change or reject the action.
 #[napi]
 pub fn webhook_pre_events() -> Vec<&'static str> {

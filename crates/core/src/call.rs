@@ -70,6 +70,21 @@ impl Clock {
 
 tokio::task_local! {
   static CALL: Arc<Clock>;
+  /// The deadline one call asked for in place of the client's `deadlineMs`.
+  static LIMIT: Duration;
+}
+
+/// Runs `work` (a client call) with its own deadline, `limit` long, instead of the client's.
+pub async fn limited<F: Future>(limit: Option<Duration>, work: F) -> F::Output {
+  match limit {
+    Some(limit) => LIMIT.scope(limit, work).await,
+    None => work.await,
+  }
+}
+
+/// The deadline the running call asked for, if it did.
+pub fn requested_limit() -> Option<Duration> {
+  LIMIT.try_with(|limit| *limit).ok()
 }
 
 /// The instant `wait` from now; a wait too long for the clock (from outside: an option, a header) ends a century

@@ -39,6 +39,7 @@ pub struct Client {
   windows: Arc<Windows>,
   observer: Arc<Observer>,
   events: Events,
+  fleet: Option<Arc<Fleet>>,
 }
 
 impl Client {
@@ -80,7 +81,7 @@ impl Client {
       config.account_sid.clone(),
       config.chat_service_sid.clone(),
     ));
-    let resolver = Arc::new(Resolver::new(api.clone(), &config, log.clone(), fleet));
+    let resolver = Arc::new(Resolver::new(api.clone(), &config, log.clone(), fleet.clone()));
     let conversations = Arc::new(Conversations::new(api.clone(), resolver.clone()));
     let windows = Arc::new(Windows::new(api.clone(), conversations.clone()));
     let templates = Arc::new(Templates::new(api.clone(), &config, log.clone()));
@@ -105,7 +106,15 @@ impl Client {
       windows,
       observer,
       events,
+      fleet,
     })
+  }
+
+  /// Ends the Redis connections; what still runs afterwards (a claim's renewal) paces and claims alone.
+  pub fn close(&self) {
+    if let Some(fleet) = &self.fleet {
+      fleet.close();
+    }
   }
 
   /// What the client does: request records while watched, and running totals.
@@ -125,7 +134,8 @@ impl Client {
   /// Bounds a whole call, retries and waits included, by the configured deadline. The call arrives boxed:
   /// its state machine is kilobytes large, and the binding and the runtime move the outer future around.
   async fn within_deadline<T>(&self, call: Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>) -> Result<T> {
-    crate::http::within_deadline(self.config.deadline, call).await
+    let limit = crate::call::requested_limit().unwrap_or(self.config.deadline);
+    crate::http::within_deadline(limit, call).await
   }
 
   pub async fn find_or_create_conversation(&self, phone: &str) -> Result<String> {

@@ -437,12 +437,25 @@ fn secret(option: Option<Secret>, env: Option<String>) -> Option<Secret> {
 impl Credentials {
   /// An API key and secret when both are given, else the account SID and auth token.
   fn resolve(options: &mut Options, env: &impl Fn(&str) -> Option<String>) -> Result<Self> {
-    let missing = || Error::Config {
-      message: MISSING_CREDENTIALS.to_string(),
+    // The legacy module's sentence first (callers match it), then which value is missing and where it was looked for.
+    let missing = |what: &str| Error::Config {
+      message: format!("{MISSING_CREDENTIALS}: {what}"),
     };
     let account_sid = non_empty(options.account_sid.take())
       .or_else(|| env("TWILIO_ACCOUNT_SID"))
-      .ok_or_else(missing)?;
+      .ok_or_else(|| {
+        missing("the account SID is missing (looked for in the accountSid option and TWILIO_ACCOUNT_SID)")
+      })?;
+    if !account_sid.starts_with("AC") {
+      let shape = if account_sid.starts_with("SK") {
+        "an API key SID (SK…): give it as apiKey, with apiSecret, and the account SID (AC…) as accountSid"
+      } else {
+        "not an account SID: those start with AC (Twilio Console, Account Info)"
+      };
+      return Err(Error::Config {
+        message: format!("accountSid (or TWILIO_ACCOUNT_SID) is {shape}"),
+      });
+    }
     let auth_token = secret(options.auth_token.take(), env("TWILIO_AUTH_TOKEN"));
     let api_key = non_empty(options.api_key.take()).or_else(|| env("TWILIO_API_KEY"));
     let api_secret = secret(options.api_secret.take(), env("TWILIO_API_SECRET"));
@@ -451,7 +464,17 @@ impl Credentials {
     let (username, password) = match (api_key, api_secret, auth_token) {
       (Some(key), Some(secret), _) => (key, secret),
       (_, _, Some(token)) => (account_sid.clone(), token),
-      _ => return Err(missing()),
+      (Some(_), None, None) => {
+        return Err(missing(
+          "apiKey (or TWILIO_API_KEY) is given without its apiSecret (TWILIO_API_SECRET), and there is no auth token",
+        ))
+      }
+      _ => {
+        return Err(missing(
+          "the auth token is missing (looked for in the authToken option and TWILIO_AUTH_TOKEN; or give apiKey and \
+           apiSecret)",
+        ))
+      }
     };
     Ok(Self {
       account_sid,
@@ -750,7 +773,16 @@ mod tests {
   #[test]
   fn missing_credentials_give_the_old_modules_message() {
     let error = resolve(Options::default(), &[("TWILIO_ACCOUNT_SID", "AC1")]).unwrap_err();
-    assert_eq!(error.to_string(), MISSING_CREDENTIALS);
+    assert!(error.to_string().starts_with(MISSING_CREDENTIALS), "{error}");
+    assert!(error.to_string().contains("the auth token is missing"), "{error}");
+    let error = resolve(Options::default(), &[]).unwrap_err();
+    assert!(error.to_string().contains("the account SID is missing"), "{error}");
+    let error = resolve(
+      Options::default(),
+      &[("TWILIO_ACCOUNT_SID", "SK1"), ("TWILIO_AUTH_TOKEN", "t")],
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("an API key SID"), "{error}");
   }
 
   #[test]

@@ -104,7 +104,11 @@ impl Error {
           .get("code")
           .and_then(Value::as_u64)
           .and_then(|c| u32::try_from(c).ok()),
-        message: redact_numbers(json.get("message").and_then(Value::as_str).unwrap_or("Twilio error")),
+        message: explained(
+          status,
+          json.get("code").and_then(Value::as_u64),
+          redact_numbers(json.get("message").and_then(Value::as_str).unwrap_or("Twilio error")),
+        ),
         more_info: json.get("more_info").and_then(Value::as_str).map(redact_numbers),
         details: json.get("details").filter(|d| !d.is_null()).map(redact_json),
       },
@@ -195,6 +199,30 @@ impl Error {
     self.twilio_code() == Some(wanted)
   }
 
+  /// Twilio's 429 once no attempt is left: how many were made, over how long, and what bounds it.
+  pub fn rate_limited_after(self, attempts: u32, over: Duration) -> Self {
+    match self {
+      Self::Api {
+        status: 429,
+        code,
+        message,
+        more_info,
+        details,
+      } => Self::Api {
+        status: 429,
+        code,
+        message: format!(
+          "{message}: Twilio answered 429 to all {attempts} attempts over {:.1} s. A 429 is repeated until the call's \
+           deadline (deadlineMs, or the send's own {{ deadlineMs }}), since Twilio did not process it",
+          over.as_secs_f64()
+        ),
+        more_info,
+        details,
+      },
+      other => other,
+    }
+  }
+
   /// The request may have taken effect although no success came back: a lost response, a timeout, or a
   /// gateway error. A send that ends so must be checked before it is repeated.
   pub fn is_ambiguous(&self) -> bool {
@@ -205,6 +233,18 @@ impl Error {
       _ => false,
     }
   }
+}
+
+/// Twilio's message, with what to do where Twilio's own words ("Authenticate") do not say it.
+fn explained(status: u16, code: Option<u64>, message: String) -> String {
+  if status == 401 || code == Some(20003) {
+    return format!(
+      "{message} (20003): Twilio refused the credentials. The account SID and auth token (or API key SID and \
+       secret) do not belong together or are not the account's: copy them from the Twilio Console (Account Info, \
+       or API keys), and check that baseUrl, region and edge point where the account lives"
+    );
+  }
+  message
 }
 
 /// A JSON value from outside with every number in its texts masked, its texts and its size bounded: what an

@@ -226,6 +226,8 @@ pub struct Fleet {
   retreat: redis::Script,
   journal: redis::Script,
   switch: redis::Script,
+  /// Set by [`Fleet::close`]: no connection is made again.
+  closed: std::sync::atomic::AtomicBool,
   /// Whether what Redis held that this client could not have written was warned of.
   warned_foreign: std::sync::atomic::AtomicBool,
   /// Since when Redis has not answered: the process paces alone meanwhile.
@@ -261,13 +263,23 @@ impl Fleet {
       journal: redis::Script::new(JOURNAL),
       switch: redis::Script::new(SWITCH),
       warned_foreign: std::sync::atomic::AtomicBool::new(false),
+      closed: std::sync::atomic::AtomicBool::new(false),
       down_since: Mutex::new(None),
       log,
     })
   }
 
-  /// A connection, or `None` while Redis is down and not due to be asked again.
+  /// Drops the connection (a Cluster's and a Sentinel's with it) and makes no other.
+  pub fn close(&self) {
+    self.closed.store(true, std::sync::atomic::Ordering::Release);
+    self.connection.locked().take();
+  }
+
+  /// A connection, or `None` while Redis is down and not due to be asked again, or after [`Fleet::close`].
   async fn connection(&self) -> Option<Connection> {
+    if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+      return None;
+    }
     if self
       .down_since
       .locked()
@@ -290,7 +302,9 @@ impl Fleet {
           self.address
         )
       });
-      *self.connection.locked() = Some(connection.clone());
+      if !self.closed.load(std::sync::atomic::Ordering::Acquire) {
+        *self.connection.locked() = Some(connection.clone());
+      }
       Ok::<_, redis::RedisError>(connection)
     };
     match tokio::time::timeout(REDIS_TIMEOUT, connect).await {

@@ -412,6 +412,7 @@ impl Http {
     let own_deadline = crate::call::after(self.policy.deadline);
     let deadline = || crate::call::deadline().unwrap_or(own_deadline);
     let paced = self.pacer.as_deref().zip(request.pace.as_ref());
+    let first = Instant::now();
     let mut attempt = 0u32;
     loop {
       if let Some((pacer, key)) = paced {
@@ -473,11 +474,11 @@ impl Http {
       };
       let rate_limited = error.status() == Some(429) && self.policy.max_retries > 0;
       if !repeat || (attempt >= self.policy.max_retries && !rate_limited) {
-        return Err(error);
+        return Err(error.rate_limited_after(attempt + 1, first.elapsed()));
       }
       let wait = hint.unwrap_or_else(|| backoff(attempt));
       if crate::call::after(wait) >= deadline {
-        return Err(error);
+        return Err(error.rate_limited_after(attempt + 1, first.elapsed()));
       }
       tokio::time::sleep(wait).await;
       attempt += 1;

@@ -64,6 +64,7 @@ pub mod webhooks;
 mod window;
 
 pub use agents::{AgentAdded, AgentRemoved, Assignment, ParticipantInfo, Participants, Unassignment};
+pub use call::limited as with_deadline;
 pub use client::Client;
 pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemParticipant};
 pub use conversation::{Metadata, StateChange, Status};

@@ -215,11 +215,16 @@ fn authenticate(app: &App, headers: &HeaderMap) -> ApiResult<()> {
 /// Authenticates, finds the route (one match), checks the request against Twilio's description of the
 /// operation, and runs its handler.
 async fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
-  authenticate(app, &incoming.headers)?;
   let method = incoming.method.as_str();
-  let Some(matched) = routes::find(method, &incoming.path) else {
-    let elsewhere = routes::serves_path(&incoming.path) || contract().knows_path(&incoming.path);
-    if elsewhere && contract().find(method, &incoming.path).is_none() {
+  let matched = routes::find(method, &incoming.path);
+  let elsewhere = routes::serves_path(&incoming.path) || contract().knows_path(&incoming.path);
+  // A path Twilio has no resource at is 404 whoever asks, as at Twilio (a test serves a missing image so).
+  if matched.is_none() && !elsewhere {
+    return Err(not_emulated(incoming));
+  }
+  authenticate(app, &incoming.headers)?;
+  let Some(matched) = matched else {
+    if contract().find(method, &incoming.path).is_none() {
       return Err(ApiError::new(
         405,
         20004,
