@@ -27,5 +27,6 @@ pub use client::{content_type, mask_number, option_types, NativeClient};
 #[cfg(feature = "sandbox")]
 pub use sandbox::{start_sandbox, stop_sandbox};
 pub use webhooks::{
-  idempotency_mark_attributes, parse_webhook_event, validate_webhook_signature, webhook_date_fields, webhook_pre_events,
+  idempotency_mark_attributes, parse_webhook_event, validate_webhook_signature, webhook_date_fields,
+  webhook_post_events, webhook_pre_events,
 };
