@@ -103,39 +103,39 @@ function stopCli(child) {
   });
 }
 
-test("twilio-sandbox --env-file writes the variables (0600) and keeps its own credentials and port across restarts", async () => {
+test("twilio-sandbox --dotenv writes the variables (0600) and keeps its own credentials and port across restarts", async () => {
   const fs = require("node:fs");
   const os = require("node:os");
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-env-")), ".env");
   fs.writeFileSync(file, "PORT=3000\n", { mode: 0o644 });
-  const first = await startCli(["--env-file", file]);
+  const first = await startCli(["--dotenv", file]);
   await stopCli(first.child);
   const written = fs.readFileSync(file, "utf8");
   assert.match(written, /^PORT=3000\n/, "the app's own lines are kept");
   assert.ok(written.includes(`TWILIO_AUTH_TOKEN=${first.values.TWILIO_AUTH_TOKEN}\n`));
   assert.ok(written.includes(`TWILIO_BASE_URL=${first.values.TWILIO_BASE_URL}\n`));
   assert.equal(fs.statSync(file).mode & 0o777, 0o600, "readable by its owner only");
-  const second = await startCli(["--env-file", file]);
+  const second = await startCli(["--dotenv", file]);
   await stopCli(second.child);
   for (const name of ["TWILIO_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"])
     assert.equal(second.values[name], first.values[name], name);
 });
 
-test("twilio-sandbox --env-file refuses an app's .env with real credentials: nothing adopted, printed or written", async () => {
+test("twilio-sandbox --dotenv refuses an app's .env with real credentials: nothing adopted, printed or written", async () => {
   const fs = require("node:fs");
   const os = require("node:os");
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-env-")), ".env");
   const real =
     "TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef\nTWILIO_AUTH_TOKEN=realtoken0123456789abcdef012345\n";
   fs.writeFileSync(file, real, { mode: 0o644 });
-  const refused = await run(process.execPath, [path.join(ROOT, "bin", "twilio-sandbox.js"), "--env-file", file]).then(
+  const refused = await run(process.execPath, [path.join(ROOT, "bin", "twilio-sandbox.js"), "--dotenv", file]).then(
     () => null,
     (error) => error,
   );
   assert.ok(refused, "the CLI exits with an error");
   assert.equal(refused.code, 2);
   assert.equal(refused.stdout, "", "nothing printed");
-  assert.match(refused.stderr, /did not write.*--env-file \.env\.sandbox/s);
+  assert.match(refused.stderr, /did not write.*--dotenv \.env\.sandbox/s);
   assert.doesNotMatch(refused.stderr, /realtoken/);
   assert.equal(fs.readFileSync(file, "utf8"), real, "the file is left as it was");
 });
@@ -163,4 +163,55 @@ test("twilio-sandbox ends when the process that started it ends", async () => {
   await ended;
   const url = /TWILIO_BASE_URL=(\S+)/.exec(printed)[1];
   await assert.rejects(fetch(`${url}/__sandbox/state`), "nothing serves there any more");
+});
+
+test("the sandbox's helpers: control() takes a route in any spelling, env() and clientOptions() point a client at it", async () => {
+  const { startSandbox } = require("../sandbox.js");
+  const TwilioApiClient = require("..");
+  const sandbox = await startSandbox({ port: 0 });
+  try {
+    for (const route of ["faults", "/faults", "/__sandbox/faults"])
+      assert.deepEqual(await sandbox.control("GET", route), { faults: [] }, route);
+    assert.equal(sandbox.env().TWILIO_CHAT_SERVICE_SID, sandbox.chatServiceSid);
+    const client = new TwilioApiClient({ ...sandbox.clientOptions(), logger: false });
+    assert.equal((await client.testConnection()).success, true);
+    // A fault without `times` answers once.
+    await sandbox.fault({ method: "GET", path: "^/v1/Configuration$", status: 503 });
+    assert.equal((await client.getWebhookConfiguration()).success, true, "the one 503 is retried, the next answers");
+    const missing = await fetch(`${sandbox.url}/images/missing.png`);
+    assert.equal(missing.status, 404, "a missing image, without credentials");
+  } finally {
+    await sandbox.stop();
+  }
+});
+
+test("the README's quick start command runs as written on this Node, into a directory without .env", async () => {
+  const fs = require("node:fs");
+  const os = require("node:os");
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const line = readme.split("\n").find((l) => l.startsWith("npx --no-install twilio-sandbox"));
+  assert.ok(line, "the README's command");
+  const args = line.split(/\s+/).slice(3);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "quick-start-"));
+  const { spawn } = require("node:child_process");
+  // As npx runs it: the bin file by node, from the app's directory.
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, "bin", "twilio-sandbox.js"), ...args.map((a) => (a === "4010" ? "0" : a))],
+    {
+      cwd: dir,
+    },
+  );
+  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  const printed = await new Promise((resolve) => {
+    let text = "";
+    child.stdout.on("data", (chunk) => {
+      text += chunk;
+      if (text.includes("TWILIO_TEMPLATE_SID=")) resolve(text);
+    });
+    exited.then(() => resolve(text));
+  });
+  child.kill("SIGTERM");
+  assert.match(printed, /^TWILIO_BASE_URL=http:\/\/127\.0\.0\.1:\d+$/m, `exit ${await exited}`);
+  assert.match(fs.readFileSync(path.join(dir, ".env"), "utf8"), /TWILIO_AUTH_TOKEN=/);
 });

@@ -2,7 +2,7 @@
 "use strict";
 
 // `npx --no-install twilio-sandbox`: serves the sandbox in the foreground, from the addon (no Rust toolchain
-// needed). Prints TWILIO_BASE_URL first, then the credentials it accepts (and with --env-file writes them there,
+// needed). Prints TWILIO_BASE_URL first, then the credentials it accepts (and with --dotenv writes them there,
 // taking the credentials and port it wrote there before, so that an app's `.env` stays valid across restarts), and
 // serves until Ctrl-C, SIGTERM, the process that started it ending, or (with --exit-on-stdin-close) the end of
 // standard input.
@@ -11,11 +11,12 @@ const fs = require("node:fs");
 const { parseArgs } = require("node:util");
 const { startSandbox } = require("../sandbox.js");
 
-const USAGE = `usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN] [--env-file PATH]
+const USAGE = `usage: twilio-sandbox [--port N] [--host IP] [--account-sid AC…] [--auth-token TOKEN] [--dotenv PATH]
                       [--limit NAME=N|off]… [--no-limits] [--control-token TOKEN] [--exit-on-stdin-close]
---env-file PATH: writes the variables printed there (mode 0600), keeping the file's other lines, and on the next
+--dotenv PATH: writes the variables printed there (mode 0600), keeping the file's other lines, and on the next
 start reuses the credentials and port it wrote. A file holding credentials it did not write (an app's real ones)
-is refused and left as it is: give the sandbox a file of its own (--env-file .env.sandbox).
+is refused and left as it is: give the sandbox a file of its own (--dotenv .env.sandbox). Also spelt
+--env-file, which Node 20 and later take for their own flag wherever it stands: use --dotenv there.
 Bound beyond loopback (--host 0.0.0.0), the control API demands a token in X-Sandbox-Token: the one given, or one
 made up and printed as TWILIO_SANDBOX_CONTROL_TOKEN.
 limits: conversations_per_identity participants_per_conversation non_chat_participants participants_per_request
@@ -41,13 +42,15 @@ function options(argv) {
       limit: { type: "string", multiple: true },
       "no-limits": { type: "boolean" },
       "exit-on-stdin-close": { type: "boolean" },
+      dotenv: { type: "string" },
+      // Node 20 and later read `--env-file` themselves, even after the script, and exit when the file does not exist.
       "env-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return null;
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new Error("--port takes a number");
-  const envFile = values["env-file"];
+  const envFile = values.dotenv ?? values["env-file"];
   const saved = envFile ? ownEnvFile(envFile) : {};
   const savedPort = /:(\d+)\/?$/.exec(saved.TWILIO_BASE_URL ?? "")?.[1];
   return {
@@ -98,7 +101,7 @@ function ownEnvFile(file) {
   if (held.length > 0)
     throw new Error(
       `${file} holds ${held.join(", ")} that twilio-sandbox did not write (an app's real credentials?): it ` +
-        "neither uses nor overwrites them. Give the sandbox a file of its own, such as --env-file .env.sandbox.",
+        "neither uses nor overwrites them. Give the sandbox a file of its own, such as --dotenv .env.sandbox.",
     );
   return {};
 }

@@ -23,6 +23,20 @@ async fn requests_without_valid_credentials_get_401_and_20003() {
 }
 
 #[tokio::test]
+async fn a_path_twilio_has_no_resource_at_is_404_whoever_asks_and_a_known_one_still_needs_credentials() {
+  let h = Harness::start().await;
+  let missing = h.send(h.http.get(h.url("/images/missing.png"))).await;
+  assert_eq!((missing.status, Harness::code(&missing)), (404, 20404));
+  let known = h
+    .send(
+      h.http
+        .get(h.url("/v1/Conversations/CH00000000000000000000000000000000")),
+    )
+    .await;
+  assert_eq!(known.status, 401);
+}
+
+#[tokio::test]
 async fn an_api_key_and_its_secret_authenticate() {
   let h = Harness::start().await;
   let key = h.control("/api-keys", json!({})).await.body;
