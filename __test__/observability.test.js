@@ -92,7 +92,7 @@ test("a TracingChannel per client call and a channel per Twilio request, for APM
   }
   assert.deepEqual(seen, [
     "start sendMessage …7890",
-    "GET /v1/Conversations/{id} 404 sendMessage",
+    "GET /v1/Conversations/{ConversationSid} 404 sendMessage",
     "POST /v1/ConversationWithParticipants 201 sendMessage",
     "POST /v1/Conversations/{ConversationSid}/Messages 201 sendMessage",
     "asyncEnd sendMessage true",
@@ -142,7 +142,7 @@ test("OpenTelemetry: a span per call with a client span per Twilio request under
   assert.deepEqual(
     children.map((s) => [s.name, s.attributes["url.template"], s.attributes["http.response.status_code"]]),
     [
-      ["GET /v1/Conversations/{id}", "/v1/Conversations/{id}", 404],
+      ["GET /v1/Conversations/{ConversationSid}", "/v1/Conversations/{ConversationSid}", 404],
       ["POST /v1/ConversationWithParticipants", "/v1/ConversationWithParticipants", 201],
       ["POST /v1/Conversations/{ConversationSid}/Messages", "/v1/Conversations/{ConversationSid}/Messages", 201],
     ],
@@ -215,4 +215,26 @@ test("pino, winston and console take the client's lines as they are: the context
     assert.equal(line.code, 21610, name);
     assert.equal(line.status, 400, name);
   }
+});
+
+test("registerMetrics: the client's totals as prom-client counters (_total, monotonic) and gauges, replays apart", async () => {
+  const prom = require("prom-client");
+  const { registerMetrics } = require("../prometheus.js");
+  const registry = new prom.Registry();
+  const client = box.client();
+  const { unregister } = registerMetrics(client, { registry, labels: { client: "billing" } });
+  assert.equal((await client.sendMessage(PHONE, "hello", null, { idempotencyKey: "metrics-1" })).success, true);
+  assert.equal((await client.sendMessage(PHONE, "hello", null, { idempotencyKey: "metrics-1" })).replayed, true);
+  await client.sendMessage("not a number", "hello");
+  const first = await registry.metrics();
+  assert.match(first, /^# TYPE twilio_sends_total counter$/m);
+  assert.match(first, /^twilio_sends_total\{client="billing"\} 1$/m);
+  assert.match(first, /^twilio_replays_total\{client="billing"\} 1$/m);
+  assert.match(first, /^twilio_failures_total\{client="billing",code="INVALID_PHONE_NUMBER"\} 1$/m);
+  assert.match(first, /^twilio_queued\{client="billing"\} 0$/m);
+  assert.match(first, /^twilio_pacing_wait_seconds\{client="billing",quantile="0.99"\} /m);
+  assert.equal((await client.sendMessage(PHONE, "again")).success, true);
+  assert.match(await registry.metrics(), /^twilio_sends_total\{client="billing"\} 2$/m, "read again at each scrape");
+  unregister();
+  assert.equal(await registry.metrics(), "\n");
 });

@@ -71,17 +71,43 @@ pub struct Observer {
 
 /// A path with every SID and every segment holding digits (a number, a unique name) as a placeholder.
 pub fn route(path: &str) -> String {
+  let mut collection = "";
   path
     .split('/')
-    .map(|segment| match segment.get(..2) {
-      Some(prefix) if crate::records::is_sid(segment, prefix) => format!("{{{}}}", sid_name(prefix)),
-      _ if segment.bytes().any(|b| b.is_ascii_digit()) && segment != "v1" && segment != "2010-04-01" => {
-        "{id}".to_string()
-      }
-      _ => segment.to_string(),
+    .map(|segment| {
+      // `AC….json`: the variable, and the suffix Twilio's path keeps.
+      let (value, suffix) = segment.split_once('.').unwrap_or((segment, ""));
+      let is_sid = value.get(..2).is_some_and(|prefix| crate::records::is_sid(value, prefix));
+      let is_id = value.bytes().any(|b| b.is_ascii_digit()) && value != "v1" && value != "2010-04-01";
+      let named = if is_sid || is_id {
+        let name = name_in(collection).unwrap_or_else(|| sid_name(value.get(..2).unwrap_or("")));
+        let dot = if suffix.is_empty() { "" } else { "." };
+        format!("{{{name}}}{dot}{suffix}")
+      } else {
+        segment.to_string()
+      };
+      collection = value;
+      named
     })
     .collect::<Vec<_>>()
     .join("/")
+}
+
+/// What Twilio's paths call the item of a collection (`/v1/Conversations/{ConversationSid}`), whether it is named
+/// by its SID or by a unique name.
+fn name_in(collection: &str) -> Option<&'static str> {
+  Some(match collection {
+    "Accounts" => "AccountSid",
+    "Conversations" => "ConversationSid",
+    "Messages" => "MessageSid",
+    "Participants" => "ParticipantSid",
+    "Receipts" => "ReceiptSid",
+    "Services" => "ChatServiceSid",
+    "Content" => "ContentSid",
+    "Media" => "MediaSid",
+    "Webhooks" => "WebhookSid",
+    _ => return None,
+  })
 }
 
 fn sid_name(prefix: &str) -> &'static str {
@@ -195,7 +221,14 @@ mod tests {
       route("/v1/Conversations/CH0123456789abcdef0123456789abcdef/Messages"),
       "/v1/Conversations/{ConversationSid}/Messages"
     );
-    assert_eq!(route("/v1/Conversations/whatsapp_1234567890"), "/v1/Conversations/{id}");
+    assert_eq!(
+      route("/v1/Conversations/whatsapp_1234567890"),
+      "/v1/Conversations/{ConversationSid}"
+    );
+    assert_eq!(
+      route("/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef.json"),
+      "/2010-04-01/Accounts/{AccountSid}.json"
+    );
     assert_eq!(
       route("/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"),
       "/2010-04-01/Accounts/{AccountSid}/Messages.json"
