@@ -77,7 +77,9 @@ pub fn route(path: &str) -> String {
     .map(|segment| {
       // `AC….json`: the variable, and the suffix Twilio's path keeps.
       let (value, suffix) = segment.split_once('.').unwrap_or((segment, ""));
-      let is_sid = value.get(..2).is_some_and(|prefix| crate::records::is_sid(value, prefix));
+      let is_sid = value
+        .get(..2)
+        .is_some_and(|prefix| crate::records::is_sid(value, prefix));
       let is_id = value.bytes().any(|b| b.is_ascii_digit()) && value != "v1" && value != "2010-04-01";
       let named = if is_sid || is_id {
         let name = name_in(collection).unwrap_or_else(|| sid_name(value.get(..2).unwrap_or("")));
