@@ -383,9 +383,17 @@ class TwilioApiClient {
   // built from. Constructor options, API-key auth and the default sender are not considered, so a client built
   // from options or with TWILIO_API_KEY can work while this reports TWILIO_AUTH_TOKEN missing.
   validateConfig() {
-    // The environment at call time, as the old module read it, for what the options did not give.
-    const given = { TWILIO_ACCOUNT_SID: this.#given.accountSid, TWILIO_AUTH_TOKEN: this.#given.credentials };
-    const missing = Object.keys(given).filter((name) => !given[name] && !process.env[name]);
+    // The environment at call time, as the old module read it, for what the options did not give; an API key and
+    // its secret are credentials as much as the auth token.
+    const env = process.env;
+    const given = {
+      TWILIO_ACCOUNT_SID: this.#given.accountSid || Boolean(env.TWILIO_ACCOUNT_SID),
+      TWILIO_AUTH_TOKEN:
+        this.#given.credentials ||
+        Boolean(env.TWILIO_AUTH_TOKEN) ||
+        Boolean(env.TWILIO_API_KEY && env.TWILIO_API_SECRET),
+    };
+    const missing = Object.keys(given).filter((name) => !given[name]);
     if (missing.length > 0) {
       return {
         valid: false,

@@ -223,10 +223,10 @@ test("what a Redis answers reaches a log as one bounded line: no forged line, no
   }
 });
 
-test("the README's Redis user for the client may touch only its keys, and the client works with it", async () => {
-  const readme = require("node:fs").readFileSync(require("node:path").join(__dirname, "..", "README.md"), "utf8");
-  const acl = readme.split("\n").find((line) => line.trim().startsWith("ACL SETUSER twilio-api-client"));
-  assert.ok(acl, "the README gives the ACL");
+test("the guide's Redis user for the client may touch only its keys, and the client works with it", async () => {
+  const guide = require("node:fs").readFileSync(require("node:path").join(__dirname, "..", "docs", "GUIDE.md"), "utf8");
+  const acl = guide.split("\n").find((line) => line.trim().startsWith("ACL SETUSER twilio-api-client"));
+  assert.ok(acl, "the guide gives the ACL");
   const password = "a-password-of-its-own";
   const words = acl.trim().replace(">CHANGE-ME", `>${password}`).split(/\s+/);
   assert.equal(cli(...words), "OK");

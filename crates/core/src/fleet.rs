@@ -521,7 +521,7 @@ impl Fleet {
     if !self.warned_foreign.swap(true, std::sync::atomic::Ordering::Relaxed) {
       self.log.warn(format!(
         "Redis at {} held {what}: another tenant or a compromised process writes this client's keys. It was \
-         ignored and repaired; give the client a Redis user of its own (see the README) and a redisKeyPrefix.",
+         ignored and repaired; give the client a Redis user of its own (docs/GUIDE.md, Campaigns) and a redisKeyPrefix.",
         self.address
       ));
     }
