@@ -379,12 +379,9 @@ class TwilioApiClient {
     return contentType(filePath);
   }
 
-  // The old module's contract, kept as it was: it judges the environment at call time, whatever the client was
-  // built from. Constructor options, API-key auth and the default sender are not considered, so a client built
-  // from options or with TWILIO_API_KEY can work while this reports TWILIO_AUTH_TOKEN missing.
+  // The old module's shape, judging this client: what its options gave, and for the rest the environment at call
+  // time as the old module read it; an API key and its secret are credentials as much as the auth token.
   validateConfig() {
-    // The environment at call time, as the old module read it, for what the options did not give; an API key and
-    // its secret are credentials as much as the auth token.
     const env = process.env;
     const given = {
       TWILIO_ACCOUNT_SID: this.#given.accountSid || Boolean(env.TWILIO_ACCOUNT_SID),
