@@ -32,6 +32,11 @@ export declare class NativeClient {
    * client's `deadlineMs`.
    */
   limitCall(call: number, deadlineMs: JsArg): void
+  /**
+   * The call numbered `call`, started next, is a campaign's send (`sendBulk`, or a send's `{ bulk: true }`): in every
+   * pacing lane it waits behind interactive sends.
+   */
+  bulkCall(call: number): void
   /** Ends the client's Redis connections; the JS entry calls it once the client's calls have settled. */
   close(): void
   totals(): NativeTotals

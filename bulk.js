@@ -82,7 +82,8 @@ function handleItem(client, item, methods) {
     const hint = FIELDS[kind].includes(LIKELY[stray]) ? ` (did you mean '${LIKELY[stray]}'?)` : "";
     return invalidItem(`a ${kind} message has no property '${stray}'${hint}; it takes ${FIELDS[kind].join(", ")}`);
   }
-  const options = { idempotencyKey: item.idempotencyKey };
+  // A campaign's send: every interactive send of the process goes ahead of it.
+  const options = { idempotencyKey: item.idempotencyKey, bulk: true };
   if (kind === "contentSid") options.allowSampleValues = item.allowSampleValues;
   return methods[kind](client, item, options);
 }

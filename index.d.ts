@@ -469,6 +469,12 @@ declare namespace TwilioApiClient {
      * `deadlineMs`: a request handler bounds its own wait. Waiting for a pacing turn is not part of it.
      */
     deadlineMs?: number;
+    /**
+     * A campaign's send (`sendBulk` marks its own): in every pacing lane, the service's creations included, it
+     * waits behind the interactive sends of the process, which keep a code or a reply from waiting for a campaign.
+     * The campaign keeps one start in five of a lane interactive sends contend for.
+     */
+    bulk?: boolean;
   }
 
   /** What a template variable may be: Twilio is sent a number as its decimal text. */

@@ -215,13 +215,15 @@ class TwilioApiClient {
     }
   }
 
-  // A call with the deadline a send's `{ deadlineMs }` asks for, in place of the client's `deadlineMs`: a request
-  // handler bounds its own wait. A bad one fails the call as input.
+  // A call with what a send's options ask for: `{ deadlineMs }` in place of the client's (a request handler bounds
+  // its own wait; a bad one fails the call as input), `{ bulk: true }` for a campaign's send.
   #limited(options, call) {
-    const { deadlineMs } = optionsOf(options);
-    if (deadlineMs === undefined) return call;
+    const { deadlineMs, bulk } = optionsOf(options);
+    if (deadlineMs === undefined && bulk !== true) return call;
     return (id) => {
-      this.#native.limitCall(id, deadlineMs);
+      if (deadlineMs !== undefined) this.#native.limitCall(id, deadlineMs);
+      // A campaign's send (sendBulk's, or one marked so): it waits behind interactive sends in every lane.
+      if (bulk === true) this.#native.bulkCall(id);
       return call(id);
     };
   }

@@ -313,3 +313,36 @@ test("a sendBulk killed with SIGKILL half-way and run again with the same keys l
   assert.equal(counts.length, 60);
   assert.deepEqual(new Set(counts), new Set([1]), "every customer exactly one message");
 });
+
+test("an interactive first contact goes ahead of a campaign's queued creations; a send marked bulk waits with them", async () => {
+  const client = box.client();
+  let sends = null;
+  let createdBefore = null;
+  const outcome = await client.sendBulk(
+    Array.from({ length: 90 }, (_, i) => ({ to: customer(900 + i), text: `m${i}` })),
+    {
+      onResult: (_, index) => {
+        if (index !== 10 || sends !== null) return;
+        sends = creations().then((made) => {
+          createdBefore = made.length;
+          return Promise.all([
+            client.sendMessage(customer(1_000), "your code is 123456"),
+            client.sendMessage(customer(1_001), "a legacy campaign's message", null, { bulk: true }),
+          ]);
+        });
+      },
+    },
+  );
+  const [code, marked] = await sends;
+  assert.equal(outcome.delivered, 90);
+  assert.equal(code.success && marked.success, true);
+  const order = (await creations()).map((r) => JSON.stringify(r.params));
+  const at = (to) => order.findIndex((params) => params.includes(to.slice(1)));
+  // Behind at most the creations granted a start in the window it joined (30 a window), not the ones queued.
+  assert.ok(
+    at(customer(1_000)) < createdBefore + 31,
+    `created ${at(customer(1_000)) + 1}th, ${createdBefore} created before it was sent`,
+  );
+  assert.ok(order.length - at(customer(1_000)) > 30, "most of the campaign was still queued");
+  assert.ok(at(customer(1_001)) >= order.length - 3, `the send marked bulk was created ${at(customer(1_001)) + 1}th`);
+});

@@ -29,7 +29,7 @@ use napi::bindgen_prelude::{Array, FnArgs, Function, JsValue, ToNapiValue, Unkno
 use napi::threadsafe_function::{ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, Status};
 use tokio::runtime::{Builder, Handle};
-use twilio_core::{numbered, Error, Log, Observer};
+use twilio_core::{numbered, Class, Error, Log, Observer};
 
 use crate::results::{js_error, LogEvent, RequestEvent};
 
@@ -92,11 +92,18 @@ impl<T> Batch<T> {
 }
 
 /// One per client: its finished calls, and the function that wakes the JS thread for them.
+/// What a call asked for beyond its arguments.
+#[derive(Default)]
+struct Asked {
+  limit: Option<std::time::Duration>,
+  class: Class,
+}
+
 pub struct Bridge {
   finished: Arc<Batch<Finished>>,
   wake: Arc<Wake>,
-  /// Deadlines calls asked for (`{ deadlineMs }`), taken when the call starts.
-  limits: Mutex<std::collections::HashMap<u32, std::time::Duration>>,
+  /// What calls asked for beyond their arguments (`{ deadlineMs, bulk }`), taken when the call starts.
+  asked: Mutex<std::collections::HashMap<u32, Asked>>,
 }
 
 impl Bridge {
@@ -113,17 +120,29 @@ impl Bridge {
     Ok(Self {
       finished,
       wake: Arc::new(wake),
-      limits: Mutex::default(),
+      asked: Mutex::default(),
     })
   }
 
   /// The call numbered `call`, about to start, has a deadline of its own.
   pub fn limit(&self, call: u32, limit: std::time::Duration) {
-    self
-      .limits
-      .lock()
-      .unwrap_or_else(PoisonError::into_inner)
-      .insert(call, limit);
+    self.ask(call, |asked| asked.limit = Some(limit));
+  }
+
+  /// The call numbered `call`, about to start, is a campaign's send: it waits behind interactive ones.
+  pub fn bulk(&self, call: u32) {
+    self.ask(call, |asked| asked.class = Class::Bulk);
+  }
+
+  fn ask(&self, call: u32, change: impl FnOnce(&mut Asked)) {
+    change(
+      self
+        .asked
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(call)
+        .or_default(),
+    );
   }
 
   /// Runs a core call on the I/O thread; its outcome reaches `settle` under its number. A panic in the call is
@@ -135,9 +154,17 @@ impl Bridge {
   {
     let finished = self.finished.clone();
     let wake = self.wake.clone();
-    let limit = self.limits.lock().unwrap_or_else(PoisonError::into_inner).remove(&call);
+    let asked = self
+      .asked
+      .lock()
+      .unwrap_or_else(PoisonError::into_inner)
+      .remove(&call)
+      .unwrap_or_default();
     spawn(async move {
-      let work = twilio_core::with_deadline(limit, numbered(call, work));
+      let work = twilio_core::with_class(
+        asked.class,
+        twilio_core::with_deadline(asked.limit, numbered(call, work)),
+      );
       let result = AssertUnwindSafe(work).catch_unwind().await;
       let outcome: Outcome = Box::new(move |env| match result {
         Ok(Ok(value)) => Ok((value.into_unknown(env)?, false)),

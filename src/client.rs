@@ -104,6 +104,13 @@ impl NativeClient {
     }
   }
 
+  /// The call numbered `call`, started next, is a campaign's send (`sendBulk`, or a send's `{ bulk: true }`): in every
+  /// pacing lane it waits behind interactive sends.
+  #[napi]
+  pub fn bulk_call(&self, call: u32) {
+    self.bridge.bulk(call);
+  }
+
   /// Ends the client's Redis connections; the JS entry calls it once the client's calls have settled.
   #[napi]
   pub fn close(&self) {

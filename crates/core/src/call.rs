@@ -72,6 +72,18 @@ tokio::task_local! {
   static CALL: Arc<Clock>;
   /// The deadline one call asked for in place of the client's `deadlineMs`.
   static LIMIT: Duration;
+  /// What the running call is to the pacer: interactive unless it was started as a campaign's.
+  static CLASS: crate::pacing::Class;
+}
+
+/// Runs `work` (a client call) as a send of `class`.
+pub async fn classed<F: Future>(class: crate::pacing::Class, work: F) -> F::Output {
+  CLASS.scope(class, work).await
+}
+
+/// The running call's class (interactive outside any).
+pub fn class() -> crate::pacing::Class {
+  CLASS.try_with(|class| *class).unwrap_or_default()
 }
 
 /// Runs `work` (a client call) with its own deadline, `limit` long, instead of the client's.

@@ -87,6 +87,10 @@ struct Lane {
   joined: u64,
   /// Calls in the lane, the head included.
   members: usize,
+  /// Of `members`, the campaign sends (see [`Class`]).
+  bulk_members: usize,
+  /// Interactive turns handed on in a row while a campaign send waited: at [`BULK_SHARE`] the next turn is bulk's.
+  interactive_run: u32,
 }
 
 impl Lane {
@@ -101,6 +105,8 @@ impl Lane {
       queue: BTreeMap::new(),
       joined: 0,
       members: 0,
+      bulk_members: 0,
+      interactive_run: 0,
     }
   }
 
@@ -152,13 +158,22 @@ impl Lane {
     }
   }
 
-  /// Roughly how long a call joining now would wait for its start: the calls ahead of it, in whole windows.
-  fn estimate(&self, now: Instant) -> Duration {
+  /// Roughly how long a call of `class` joining now would wait for its start: the calls ahead of it, in whole
+  /// windows. An interactive call has only the interactive calls ahead of it, and the campaign's share.
+  fn estimate(&self, now: Instant, class: Class) -> Duration {
     let allowed = self.allowed();
     let recent = self.starts.iter().filter(|start| **start + WINDOW > now).count();
+    let members = match class {
+      Class::Bulk => self.members,
+      Class::Interactive => {
+        let interactive = self.members - self.bulk_members.min(self.members);
+        // A campaign's send goes after every `BULK_SHARE` interactive ones.
+        interactive + interactive.div_ceil(BULK_SHARE as usize).min(self.bulk_members)
+      }
+    };
     // A head that has reserved is among the members already, whether its start lies ahead or has come and the
     // head has not yet woken to it.
-    let ahead = (self.members + recent).saturating_sub(usize::from(self.held));
+    let ahead = (members + recent).saturating_sub(usize::from(self.held));
     if ahead < allowed {
       return Duration::ZERO;
     }
@@ -167,10 +182,20 @@ impl Lane {
   }
 
   /// The head has started (or given up): the next live call in the queue becomes the head.
+  /// Interactive calls go first; after [`BULK_SHARE`] interactive turns in a row, a waiting campaign send has the
+  /// next, so that a campaign is slowed by interactive traffic, never stopped.
   fn pass_baton(&mut self) {
     self.held = false;
-    while let Some((_, next)) = self.queue.pop_first() {
-      if next.send(()).is_ok() {
+    loop {
+      let bulk_due = self.interactive_run >= BULK_SHARE;
+      let next = match self.queue.keys().find(|turn| turn.class == Class::Bulk).copied() {
+        Some(bulk) if bulk_due => self.queue.remove_entry(&bulk),
+        _ => self.queue.pop_first(),
+      };
+      let Some((turn, sender)) = next else { break };
+      if sender.send(()).is_ok() {
+        let bulk_waits = turn.class == Class::Interactive && self.queue.keys().any(|t| t.class == Class::Bulk);
+        self.interactive_run = if bulk_waits { self.interactive_run + 1 } else { 0 };
         return;
       }
     }
@@ -211,9 +236,24 @@ impl Lanes {
   }
 }
 
-/// A waiting call's order in its lane: a call that waited its turn before first, then by ticket.
+/// What a send is to the people waiting for it: an interactive send (a code, a reply, a confirmation) goes ahead
+/// of a campaign's in every lane; the campaign keeps a share of each contested lane ([`BULK_SHARE`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+  #[default]
+  Interactive,
+  Bulk,
+}
+
+/// Interactive turns in a row after which a waiting campaign send has the next one: a campaign keeps at least one
+/// start in `BULK_SHARE + 1` (a fifth) of a lane interactive sends contend for.
+pub const BULK_SHARE: u32 = 4;
+
+/// A waiting call's order in its lane: interactive before bulk, then a call that waited its turn before first,
+/// then by ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Turn {
+  class: Class,
   first_time: bool,
   ticket: u64,
   joined: u64,
@@ -230,6 +270,7 @@ enum Reserved {
 struct Place<'p> {
   pacer: &'p Pacer,
   key: &'p PaceKey,
+  class: Class,
   head: bool,
   waiter: Option<oneshot::Receiver<()>>,
   reserved: Option<Reserved>,
@@ -274,6 +315,9 @@ impl Drop for Place<'_> {
       return;
     };
     lane.members = lane.members.saturating_sub(1);
+    if self.class == Class::Bulk {
+      lane.bulk_members = lane.bulk_members.saturating_sub(1);
+    }
     // A baton passed to a call that ended before it saw it is still this call's to pass on.
     let head = self.head || self.waiter.as_mut().is_some_and(|waiter| waiter.try_recv().is_ok());
     if !head {
@@ -308,19 +352,24 @@ impl Pacer {
   /// waited its turn before, and goes back in at the front of the queue.
   pub async fn turn(&self, key: &PaceKey, again: bool) -> Result<()> {
     let now = Instant::now();
+    let class = crate::call::class();
     let waiter = {
       let mut lanes = self.lanes.locked();
       lanes.sweep(now);
       let lane = lanes.by_key.entry(key.clone()).or_insert_with(|| Lane::new(self.rate));
-      let wait = lane.estimate(now);
+      let wait = lane.estimate(now, class);
       if !again && wait > self.max_queue {
         return Err(self.queue_full(wait));
       }
       lane.members += 1;
+      if class == Class::Bulk {
+        lane.bulk_members += 1;
+      }
       if lane.head {
         let (sender, receiver) = oneshot::channel();
         lane.joined += 1;
         let turn = Turn {
+          class,
           first_time: !again,
           ticket: crate::call::ticket(),
           joined: lane.joined,
@@ -335,6 +384,7 @@ impl Pacer {
     let mut place = Place {
       pacer: self,
       key,
+      class,
       head: waiter.is_none(),
       waiter,
       reserved: None,
@@ -517,6 +567,80 @@ mod tests {
     assert_eq!(*order.lock().unwrap(), ["head", "asked first", "asked second"]);
   }
 
+  /// Spawns a call of `class` named `name` that takes its turn on `key` and notes it in `order`.
+  fn classed_call(
+    pacer: &Arc<Pacer>,
+    order: &Arc<StdMutex<Vec<String>>>,
+    class: Class,
+    name: String,
+  ) -> tokio::task::JoinHandle<()> {
+    let (pacer, order) = (pacer.clone(), order.clone());
+    tokio::spawn(crate::call::classed(class, async move {
+      pacer.turn(&PaceKey::Service, false).await.unwrap();
+      order.lock().unwrap().push(name);
+    }))
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn an_interactive_send_goes_ahead_of_a_queued_campaign() {
+    let pacer = pacer(1);
+    let order = Arc::new(StdMutex::new(Vec::new()));
+    let mut calls = Vec::new();
+    for i in 0..6 {
+      calls.push(classed_call(&pacer, &order, Class::Bulk, format!("bulk {i}")));
+      tokio::task::yield_now().await;
+    }
+    calls.push(classed_call(&pacer, &order, Class::Interactive, "code".to_string()));
+    for call in calls {
+      call.await.unwrap();
+    }
+    // The first campaign send started at once and the second holds the head, waiting for the next window; the
+    // code goes next, before the four that queued before it.
+    assert_eq!(order.lock().unwrap()[..3], ["bulk 0", "bulk 1", "code"]);
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn a_campaign_keeps_one_start_in_five_however_many_interactive_sends_wait() {
+    let pacer = pacer(1);
+    let order = Arc::new(StdMutex::new(Vec::new()));
+    let mut calls = Vec::new();
+    let names = ["head", "next"].map(|n| (Class::Interactive, n.to_string()));
+    let bulk = (0..2).map(|i| (Class::Bulk, format!("bulk {i}")));
+    let live = (0..10).map(|i| (Class::Interactive, format!("live {i}")));
+    for (class, name) in names.into_iter().chain(bulk).chain(live) {
+      calls.push(classed_call(&pacer, &order, class, name));
+      tokio::task::yield_now().await;
+    }
+    for call in calls {
+      call.await.unwrap();
+    }
+    let order = order.lock().unwrap().clone();
+    let at = |name: &str| order.iter().position(|n| n == name).unwrap();
+    // Behind the head waiting for its window: four interactive turns, then the campaign's, and again.
+    assert_eq!((at("bulk 0"), at("bulk 1")), (6, 11), "{order:?}");
+  }
+
+  #[tokio::test(start_paused = true)]
+  async fn an_interactive_send_is_not_refused_for_a_long_campaign_queued_before_it() {
+    let pacer = Arc::new(Pacer::new(1, WINDOW * 3, None).unwrap());
+    let mut campaign = Vec::new();
+    for _ in 0..8 {
+      let pacer = pacer.clone();
+      campaign.push(tokio::spawn(crate::call::classed(Class::Bulk, async move {
+        pacer.turn(&PaceKey::Service, false).await.is_ok()
+      })));
+      tokio::task::yield_now().await;
+    }
+    let bulk = crate::call::classed(Class::Bulk, pacer.turn(&PaceKey::Service, false));
+    assert!(
+      matches!(bulk.await, Err(Error::QueueFull { .. })),
+      "another campaign send would wait too long"
+    );
+    pacer.turn(&PaceKey::Service, false).await.unwrap();
+    let sent = futures::future::join_all(campaign).await;
+    assert!(sent.into_iter().filter(|s| *s.as_ref().unwrap()).count() >= 3);
+  }
+
   #[tokio::test(start_paused = true)]
   async fn a_start_past_max_queue_is_refused_before_it_queues_with_when_to_retry() {
     let pacer = Arc::new(Pacer::new(2, WINDOW * 2, None).unwrap());
@@ -553,8 +677,8 @@ mod tests {
     lane.members = 1;
     // The head reserved the start at hand; its timer has yet to wake it (the timer's tick is a millisecond).
     assert_eq!(lane.reserve(now), now);
-    assert_eq!(lane.estimate(now), WINDOW, "one call ahead, not two");
-    assert_eq!(lane.estimate(now + WINDOW / 2), WINDOW);
+    assert_eq!(lane.estimate(now, Class::Bulk), WINDOW, "one call ahead, not two");
+    assert_eq!(lane.estimate(now + WINDOW / 2, Class::Bulk), WINDOW);
   }
 
   #[tokio::test(start_paused = true)]
