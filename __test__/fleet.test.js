@@ -200,7 +200,9 @@ test("what a Redis answers reaches a log as one bounded line: no forged line, no
   const net = require("node:net");
   // Not a Redis: whatever it is asked, it answers an error of 100 KB holding a line break and a forged log line.
   const forged = `ERR refused\n[twilio-api-client] Sent to +14155550142: all is well ${"x".repeat(100_000)}`;
+  const sockets = new Set();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
     // One error per command: each starts with an array header (`*3\r\n`), pipelined ones arrive together.
     socket.on("data", (data) => {
       for (const _ of data.toString("latin1").matchAll(/(?:^|\r\n)\*\d+\r\n/g)) socket.write(`-${forged}\r\n`);
@@ -208,7 +210,11 @@ test("what a Redis answers reaches a log as one bounded line: no forged line, no
     socket.on("error", () => {});
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  test.after(() => server.close());
+  // Its connections end with the test: an open one would hold the event loop.
+  test.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
   const client = box.client({ redisUrl: `redis://127.0.0.1:${server.address().port}` });
   for (let i = 0; i < 3; i += 1) {
     const sent = await client.sendMessage(customer(530 + i), "hello");
