@@ -139,11 +139,17 @@ function internalFailure(error) {
   return { success: false, error: `Not sent: ${error?.message ?? error}`, code: "INTERNAL_ERROR" };
 }
 
-// Resolves when the signal aborts (never without one), so that a source waiting for its next item is not waited for.
+// Resolves when the signal aborts (never without one), so that a source waiting for its next item is not waited for;
+// `stop()` takes the listener off a signal that outlives the campaign.
 function abortedBy(signal) {
-  if (!signal) return new Promise(() => {});
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener?.("abort", resolve, { once: true }));
+  if (!signal) return { aborted: new Promise(() => {}), stop() {} };
+  if (signal.aborted) return { aborted: Promise.resolve(), stop() {} };
+  let listener;
+  const aborted = new Promise((resolve) => {
+    listener = resolve;
+    signal.addEventListener?.("abort", listener, { once: true });
+  });
+  return { aborted, stop: () => signal.removeEventListener?.("abort", listener) };
 }
 
 async function sendBulk(client, messages, options = {}, logger = null) {
@@ -211,7 +217,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     const next = pulling.then(async () => {
       if (stopped()) return null;
       try {
-        const step = await Promise.race([iterator.next(), abort.then(() => null)]);
+        const step = await Promise.race([iterator.next(), abort.aborted.then(() => null)]);
         // Overtaken by the abort: the source's step is still pending.
         if (step === null) {
           overtaken = true;
@@ -242,6 +248,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  abort.stop();
 
   if (!exhausted) {
     // Aborted: an array's messages not yet started end as ABORTED; an iterator is closed, read no further (not

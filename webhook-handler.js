@@ -261,7 +261,7 @@ function publicUrl(request, options) {
     const query = request.path.includes("?") ? request.path.slice(request.path.indexOf("?")) : "";
     return options.url.includes("?") ? options.url : options.url + query;
   }
-  const proxy = forwarded(request, options);
+  const proxy = request.forwarded;
   const host = options.host ?? proxy.host ?? request.headers.host ?? "localhost";
   return `${proxy.protocol ?? options.protocol ?? "https"}://${host}${request.path}`;
 }
@@ -358,7 +358,9 @@ function webhookHandler(client, handlers, options = {}) {
 
   async function twilioWebhook(req, res) {
     const request = adapt(req, res);
-    const proxied = forwarded(request, settings).host;
+    // Read once: the host check and every URL built for the request take it.
+    request.forwarded = forwarded(request, settings);
+    const proxied = request.forwarded.host;
     const host = String(proxied ?? request.headers.host ?? "");
     // A host a trusted proxy names is the proxy's to vouch for, unless allowedHosts says which.
     const vouched = proxied !== undefined && !settings.allowedHosts;
