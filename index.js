@@ -199,7 +199,11 @@ class TwilioApiClient {
       this.#watchingRequests = watching;
       this.#native.watchRequests(watching);
     }
-    return this.#observer.call(operation, masked(to), (context) => this.#outcome(operation, to, call, shape, context));
+    return this.#observer.call(
+      operation,
+      () => masked(to),
+      (context) => this.#outcome(operation, to, call, shape, context),
+    );
   }
 
   async #outcome(operation, to, call, shape, context) {

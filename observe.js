@@ -100,11 +100,15 @@ class Observer {
 
   /**
    * Runs `run(context)` (a promise) as the call `operation`, traced while anyone subscribes: the channel's
-   * `result` is the outcome's outline, the caller gets the outcome itself.
+   * `result` is the outcome's outline, the caller gets the outcome itself. `to()`: the customer, masked, asked
+   * only when traced. Not an async function: an untraced call, every send of a deep queue, gets no promise of its own.
    */
-  async call(operation, to, run) {
+  call(operation, to, run) {
     if (!callsWatched()) return run(undefined);
-    const context = { operation, to };
+    return this.#traced({ operation, to: to() }, run);
+  }
+
+  async #traced(context, run) {
     let outcome;
     await calls.tracePromise(async () => outline((outcome = await run(context))), context);
     return outcome;

@@ -80,6 +80,28 @@ test("removeAgent removes the agent, and says removed: false when it was not in"
   });
 });
 
+test("removeAgent finds the agent by identity and removes it by its SID, as Twilio's delete takes only a SID", async () => {
+  const client = box.client();
+  const added = await client.addAgent(PHONE, "bob");
+  assert.equal(added.success, true, added.error);
+  const { conversationSid } = added;
+  const participants = `/v1/Conversations/${conversationSid}/Participants`;
+  const bob = (await box.conversation("whatsapp_1234567890")).participants.find((p) => p.identity === "bob");
+  // Twilio answers a delete by identity 404, and so does the sandbox: the agent stays.
+  const auth = Buffer.from(`${box.sandbox.accountSid}:${box.sandbox.authToken}`).toString("base64");
+  const byIdentity = await fetch(`${box.sandbox.url}${participants}/bob`, {
+    method: "DELETE",
+    headers: { authorization: `Basic ${auth}` },
+  });
+  assert.equal(byIdentity.status, 404);
+  assert.ok((await participantsOf()).includes("bob"));
+  await box.sandbox.clearRequests();
+  const removed = await client.removeAgent(PHONE, "bob");
+  assert.equal(removed.removed, true, removed.error);
+  assert.deepEqual(await box.calls(), [`GET ${participants}/bob`, `DELETE ${participants}/${bob.sid}`]);
+  assert.ok(!(await participantsOf()).includes("bob"));
+});
+
 test("listParticipants lists each participant with its binding, parsed attributes and a Date", async () => {
   const client = box.client();
   await client.addAgent(PHONE, "alice", { team: "billing" });

@@ -160,12 +160,13 @@ impl Bridge {
       .unwrap_or_else(PoisonError::into_inner)
       .remove(&call)
       .unwrap_or_default();
-    spawn(async move {
-      let work = twilio_core::with_class(
-        asked.class,
-        twilio_core::with_deadline(asked.limit, numbered(call, work)),
-      );
-      let result = AssertUnwindSafe(work).catch_unwind().await;
+    let work = twilio_core::with_class(
+      asked.class,
+      twilio_core::with_deadline(asked.limit, numbered(call, work)),
+    );
+    // Combinators, not an `async` block: a block would hold the call's future twice (captured, and awaited), and
+    // a send waiting its turn in the pacer is this future, a hundred thousand of them in a deep queue.
+    spawn(AssertUnwindSafe(work).catch_unwind().map(move |result| {
       let outcome: Outcome = Box::new(move |env| match result {
         Ok(Ok(value)) => Ok((value.into_unknown(env)?, false)),
         Ok(Err(failure)) => Ok((js_error(env, &failure)?.to_unknown(), true)),
@@ -183,7 +184,7 @@ impl Bridge {
           wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
       }
-    });
+    }));
   }
 }
 

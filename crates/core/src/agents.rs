@@ -93,9 +93,15 @@ impl Agents {
     }
   }
 
-  /// Removes a participant by identity (Twilio takes it in place of the SID); `false` when it was not there.
+  /// Removes the participant with `identity`: found by identity (which Twilio takes in place of the SID only on a
+  /// fetch), removed by its SID; `false` when it was not there, or went meanwhile.
   async fn leave(&self, conversation_sid: &str, identity: &str) -> Result<bool> {
-    match self.api.remove_participant(conversation_sid, identity).await {
+    let participant = match self.api.participant_by_identity(conversation_sid, identity).await {
+      Ok(participant) => participant,
+      Err(error) if error.is_not_found() => return Ok(false),
+      Err(error) => return Err(error),
+    };
+    match self.api.remove_participant(conversation_sid, &participant.sid).await {
       Ok(()) => Ok(true),
       Err(error) if error.is_not_found() => Ok(false),
       Err(error) => Err(error),

@@ -71,14 +71,16 @@ impl Clock {
 tokio::task_local! {
   static CALL: Arc<Clock>;
   /// The deadline one call asked for in place of the client's `deadlineMs`.
-  static LIMIT: Duration;
+  static LIMIT: Option<Duration>;
   /// What the running call is to the pacer: interactive unless it was started as a campaign's.
   static CLASS: crate::pacing::Class;
 }
 
-/// Runs `work` (a client call) as a send of `class`.
-pub async fn classed<F: Future>(class: crate::pacing::Class, work: F) -> F::Output {
-  CLASS.scope(class, work).await
+/// Runs `work` (a client call) as a send of `class`. Not an `async fn`, as neither are the other wrappers of a
+/// whole call: one would hold `work` twice (as its argument and as the future it awaits), doubling every queued
+/// send's size at each wrapper.
+pub fn classed<F: Future>(class: crate::pacing::Class, work: F) -> impl Future<Output = F::Output> {
+  CLASS.scope(class, work)
 }
 
 /// The running call's class (interactive outside any).
@@ -87,16 +89,13 @@ pub fn class() -> crate::pacing::Class {
 }
 
 /// Runs `work` (a client call) with its own deadline, `limit` long, instead of the client's.
-pub async fn limited<F: Future>(limit: Option<Duration>, work: F) -> F::Output {
-  match limit {
-    Some(limit) => LIMIT.scope(limit, work).await,
-    None => work.await,
-  }
+pub fn limited<F: Future>(limit: Option<Duration>, work: F) -> impl Future<Output = F::Output> {
+  LIMIT.scope(limit, work)
 }
 
 /// The deadline the running call asked for, if it did.
 pub fn requested_limit() -> Option<Duration> {
-  LIMIT.try_with(|limit| *limit).ok()
+  LIMIT.try_with(|limit| *limit).ok().flatten()
 }
 
 /// The instant `wait` from now; a wait too long for the clock (from outside: an option, a header) ends a century
@@ -147,22 +146,25 @@ pub fn ticket() -> u64 {
   CALL.try_with(|clock| clock.ticket).unwrap_or_else(|_| next_ticket())
 }
 
-/// Runs `wait` with the current call's deadline standing still.
-pub async fn paused<F: Future>(wait: F) -> F::Output {
-  struct Resume(Option<Arc<Clock>>);
-  impl Drop for Resume {
-    fn drop(&mut self) {
-      if let Some(clock) = &self.0 {
-        clock.resume();
-      }
-    }
-  }
+/// The current call's deadline stands still until the guard drops. A guard rather than a wrapper around the wait:
+/// a wrapper would hold the wait's future twice, in every send queued in the pacer.
+pub fn pause() -> Paused {
   let clock = CALL.try_with(Arc::clone).ok();
   if let Some(clock) = &clock {
     clock.pause();
   }
-  let _resume = Resume(clock);
-  wait.await
+  Paused(clock)
+}
+
+/// See [`pause`].
+pub struct Paused(Option<Arc<Clock>>);
+
+impl Drop for Paused {
+  fn drop(&mut self) {
+    if let Some(clock) = &self.0 {
+      clock.resume();
+    }
+  }
 }
 
 #[cfg(test)]
@@ -183,7 +185,9 @@ mod tests {
   async fn time_spent_paused_does_not_count_against_the_deadline() {
     let call = async {
       tokio::time::sleep(Duration::from_secs(1)).await;
-      paused(tokio::time::sleep(Duration::from_secs(60))).await;
+      let paused = pause();
+      tokio::time::sleep(Duration::from_secs(60)).await;
+      drop(paused);
       let left = deadline().unwrap() - Instant::now();
       tokio::time::sleep(Duration::from_millis(900)).await;
       Ok(left)
@@ -199,7 +203,9 @@ mod tests {
   #[tokio::test(start_paused = true)]
   async fn a_pause_that_ends_resumes_the_countdown() {
     let call = async {
-      paused(tokio::time::sleep(Duration::from_secs(10))).await;
+      let paused = pause();
+      tokio::time::sleep(Duration::from_secs(10)).await;
+      drop(paused);
       tokio::time::sleep(Duration::from_secs(3)).await;
       Ok(())
     };
@@ -218,8 +224,9 @@ mod tests {
   }
 
   #[tokio::test]
-  async fn outside_a_call_there_is_no_deadline_and_a_pause_is_a_plain_wait() {
+  async fn outside_a_call_there_is_no_deadline_even_paused() {
     assert!(deadline().is_none());
-    assert_eq!(paused(async { 7 }).await, 7);
+    let _paused = pause();
+    assert!(deadline().is_none());
   }
 }

@@ -307,6 +307,14 @@ impl Api {
   }
 
   /// DELETE /v1/Conversations/{Sid}/Participants/{ParticipantSid}
+  /// GET /v1/Conversations/{Sid}/Participants/{identity}: Twilio takes an identity in place of the SID here, and
+  /// only here (not on update or delete).
+  pub async fn participant_by_identity(&self, conversation_sid: &str, identity: &str) -> Result<ParticipantRecord> {
+    let request = Request::get(self.conversations(&["Conversations", conversation_sid, "Participants", identity]));
+    self.http.decode(&request).await
+  }
+
+  /// DELETE /v1/Conversations/{Sid}/Participants/{MB…}, by SID.
   pub async fn remove_participant(&self, conversation_sid: &str, participant_sid: &str) -> Result<()> {
     let request =
       Request::delete(self.conversations(&["Conversations", conversation_sid, "Participants", participant_sid]))

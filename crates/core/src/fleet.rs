@@ -3,9 +3,10 @@
 //! in the order they asked. The system identity's "full" switch is shared there too.
 //!
 //! Each key is a list of the latest start times (Redis's clock, in ms) under `twilio-pacing:<account>:<service>:`,
-//! and one Lua script reserves atomically: the start is now, or a window after the `rate`-th latest start. Only
-//! the head of a process's lane reserves (see the `pacing` module), so a process holds at most one reservation a key
-//! ahead of time, and one whose call ends before it starts is given back when nothing was reserved after it.
+//! and one Lua script reserves atomically the next starts: each now, or a window after the `rate`-th latest start.
+//! Only the head of a process's lane reserves (see the `pacing` module), for itself and as many of the calls behind
+//! it as a round trip to Redis is worth, so a process holds a few starts a key ahead of time, and those no call is
+//! left to take are given back when nothing was reserved after them.
 //!
 //! Redis never fails a send: every command is bounded by [`REDIS_TIMEOUT`]; when Redis does not answer in time the
 //! process paces alone (one warning), tries Redis again after [`REDIS_RETRY`], and says so when it answers again.
@@ -23,6 +24,9 @@ use crate::topology::{Connection, Topology};
 
 /// The longest a Redis command may take before the process paces alone.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// A reservation round trip that sends waited for longer than this is warned of: each lane reserves several
+/// starts at once and keeps Twilio's rate, but every call that finds none in stock waits this long more.
+pub const SLOW_REDIS: Duration = Duration::from_millis(100);
 /// How long a process paces alone after Redis failed to answer, before it asks Redis again.
 pub const REDIS_RETRY: Duration = Duration::from_secs(1);
 
@@ -35,6 +39,7 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local rate = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local max_queue = tonumber(ARGV[3])
+local spacing = tonumber(ARGV[5])
 local repaired = 0
 local kind = redis.call('TYPE', KEYS[1])['ok']
 if kind ~= 'none' and kind ~= 'list' then
@@ -57,17 +62,29 @@ if kind == 'list' then
     for _, at in ipairs(starts) do redis.call('RPUSH', KEYS[1], string.format('%d', at)) end
   end
 end
-local at = now
-if #starts >= rate then
-  local free = starts[#starts - rate + 1] + window
-  if free > at then at = free end
+-- The next `count` starts, each a window after the `rate`-th latest, none beyond maxQueueMs: the first beyond is
+-- answered as 0 - its wait, and not reserved.
+local answer = {now, repaired}
+for _ = 1, tonumber(ARGV[4]) do
+  local at = now
+  if #starts >= rate then
+    local oldest = starts[#starts - rate + 1]
+    if oldest + window > at then at = oldest + window end
+    -- Sustained traffic: starts at least half a start apart (see the pacing module).
+    if oldest + 2 * window > now and starts[#starts] + spacing > at then at = starts[#starts] + spacing end
+  end
+  if at - now > max_queue then
+    table.insert(answer, now - at)
+    break
+  end
+  table.insert(starts, at)
+  table.insert(answer, at)
+  redis.call('RPUSH', KEYS[1], string.format('%d', at))
 end
-if at - now > max_queue then return {at - now, at, repaired, 0} end
-redis.call('RPUSH', KEYS[1], string.format('%d', at))
--- One more than the rate: should this reservation be given back, the start before it still counts.
+-- One more than the rate: should the newest reservation be given back, the start before it still counts.
 redis.call('LTRIM', KEYS[1], -(rate + 1), -1)
-redis.call('PEXPIRE', KEYS[1], at - now + 2 * window)
-return {at - now, at, repaired, 1}
+redis.call('PEXPIRE', KEYS[1], starts[#starts] and (starts[#starts] - now + 2 * window) or 2 * window)
+return answer
 ";
 
 /// A switch is on while its key lives; one that would outlive what any client sets (written without an expiry, or
@@ -82,13 +99,16 @@ end
 return 1
 ";
 
-/// Only the newest reservation can be taken back: any later one was placed counting it.
+/// Only the newest reservations can be taken back (any later one was placed counting them): the given starts,
+/// oldest first, are taken from the end of the list for as long as they are what it ends with.
 const RELEASE: &str = r"
-if redis.call('LINDEX', KEYS[1], -1) == ARGV[1] then
+local released = 0
+for i = #ARGV, 1, -1 do
+  if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[i] then break end
   redis.call('RPOP', KEYS[1])
-  return 1
+  released = released + 1
 end
-return 0
+return released
 ";
 
 /// Redis's clock in ms, for scripts that compare leases.
@@ -181,14 +201,22 @@ pub struct Lease {
   owner: String,
 }
 
-/// A start reserved in Redis: how long from now, and what to give back if it is not used.
+/// A start reserved in Redis: how long from now (when Redis answered), and what to give back if it is not used.
 #[derive(Debug, Clone)]
 pub struct Slot {
   pub wait: Duration,
-  key: String,
   at: i64,
-  /// Whether Redis holds it: a start beyond `maxQueueMs` is answered, not reserved.
-  held: bool,
+}
+
+/// What one reservation answered: the starts reserved, oldest first, all for `key`, and the wait of the first start
+/// beyond `maxQueueMs` when the script came to one (it is not reserved).
+#[derive(Debug)]
+pub struct Reservation {
+  pub key: String,
+  pub slots: Vec<Slot>,
+  pub beyond: Option<Duration>,
+  /// How long Redis took to answer.
+  pub round_trip: Duration,
 }
 
 /// Where a fleet's Redis is and what its keys are named after.
@@ -232,6 +260,10 @@ pub struct Fleet {
   warned_foreign: std::sync::atomic::AtomicBool,
   /// Since when Redis has not answered: the process paces alone meanwhile.
   down_since: Mutex<Option<Instant>>,
+  /// How long a reservation takes, smoothed: how many starts a lane reserves at once.
+  round_trip: Mutex<Duration>,
+  /// Whether sends waiting on a reservation from Redis were warned of.
+  warned_slow: std::sync::atomic::AtomicBool,
   log: Arc<Log>,
 }
 
@@ -265,6 +297,8 @@ impl Fleet {
       warned_foreign: std::sync::atomic::AtomicBool::new(false),
       closed: std::sync::atomic::AtomicBool::new(false),
       down_since: Mutex::new(None),
+      round_trip: Mutex::new(Duration::ZERO),
+      warned_slow: std::sync::atomic::AtomicBool::new(false),
       log,
     })
   }
@@ -360,22 +394,76 @@ impl Fleet {
     }
   }
 
-  /// Reserves the next start of the lane `lane` (`service`, `conversation:CH…`) shared by the fleet; `None`: pace
-  /// locally (Redis is down or slow).
-  pub async fn reserve(&self, lane: &str, rate: u32, window: Duration) -> Option<Slot> {
+  /// Reserves the next `count` starts of the lane `lane` (`service`, `conversation:CH…`) shared by the fleet;
+  /// `None`: pace locally (Redis is down or slow, or answered what the script never does).
+  pub async fn reserve(&self, lane: &str, rate: u32, window: Duration, count: usize) -> Option<Reservation> {
     let key = format!("{}:{lane}", self.prefix);
-    let args = [rate.to_string(), millis(window), millis(self.max_queue)];
-    let (wait, at, repaired, held): (u64, i64, u8, u8) =
-      self.eval(&self.reserve, &key, &[&args[0], &args[1], &args[2]]).await?;
-    if repaired == 1 {
+    let spacing = crate::pacing::spacing(usize::try_from(rate).unwrap_or(usize::MAX));
+    let args = [
+      rate.to_string(),
+      millis(window),
+      millis(self.max_queue),
+      count.to_string(),
+      millis(spacing),
+    ];
+    let asked = Instant::now();
+    let answer: Vec<i64> = self
+      .eval(&self.reserve, &key, &[&args[0], &args[1], &args[2], &args[3], &args[4]])
+      .await?;
+    let round_trip = asked.elapsed();
+    {
+      let mut smoothed = self.round_trip.locked();
+      *smoothed = if smoothed.is_zero() {
+        round_trip
+      } else {
+        (*smoothed * 3 + round_trip) / 4
+      };
+    }
+    let [now, repaired, starts @ ..] = answer.as_slice() else {
+      self.failed::<()>("an answer no reservation script gives");
+      return None;
+    };
+    if *repaired == 1 {
       self.foreign("pacing starts no client writes (beyond maxQueueMs, or not numbers)");
     }
-    Some(Slot {
-      wait: Duration::from_millis(wait),
+    let wait = |at: i64| Duration::from_millis(u64::try_from(at.saturating_sub(*now)).unwrap_or(0));
+    let mut reservation = Reservation {
       key,
-      at,
-      held: held == 1,
-    })
+      slots: Vec::with_capacity(starts.len()),
+      beyond: None,
+      round_trip,
+    };
+    // At most what was asked for, and the first refused: a Redis that answers more is not believed.
+    for &at in starts.iter().take(count.saturating_add(1)) {
+      if at < 0 {
+        // The script answers the first start beyond maxQueueMs as its wait, negated.
+        reservation.beyond = Some(Duration::from_millis(at.unsigned_abs()));
+        break;
+      } else if reservation.slots.len() < count {
+        reservation.slots.push(Slot { wait: wait(at), at });
+      }
+    }
+    Some(reservation)
+  }
+
+  /// How long Redis takes to answer a reservation, smoothed over the latest ones.
+  pub fn round_trip(&self) -> Duration {
+    *self.round_trip.locked()
+  }
+
+  /// Sends waited `delay` for Redis to answer a reservation, their start due meanwhile: said once, at warn.
+  pub fn slowed_sends(&self, delay: Duration) {
+    if !self.warned_slow.swap(true, std::sync::atomic::Ordering::Relaxed) {
+      self.log.warn(format!(
+        "Redis at {} took {} ms to answer a pacing reservation that sends waited for (about {} ms a reservation \
+         lately): Redis slows this process's sends. Each lane reserves several starts at once and ahead of need to \
+         keep Twilio's rate, but each send that finds none waits for Redis; bring Redis nearer, or find what loads \
+         it.",
+        self.address,
+        delay.as_millis(),
+        self.round_trip().as_millis()
+      ));
+    }
   }
 
   /// Runs `work` on the fleet in the background, from code that cannot wait for Redis (a drop, a warning being
@@ -389,12 +477,15 @@ impl Fleet {
     }
   }
 
-  /// Gives back a reservation that will not be used, if nothing was reserved after it.
-  pub async fn release(&self, slot: Slot) {
-    if !slot.held {
+  /// Gives back reservations of `key` that will not be used (oldest first), as far as nothing was reserved after
+  /// them.
+  pub async fn release(&self, key: &str, slots: &[Slot]) {
+    if slots.is_empty() {
       return;
     }
-    let _: Option<i64> = self.eval(&self.release, &slot.key, &[&slot.at.to_string()]).await;
+    let ats: Vec<String> = slots.iter().map(|slot| slot.at.to_string()).collect();
+    let ats: Vec<&str> = ats.iter().map(String::as_str).collect();
+    let _: Option<i64> = self.eval(&self.release, key, &ats).await;
   }
 
   /// Runs `script` on one key with these arguments.

@@ -293,6 +293,33 @@ pub fn retry_after_seconds(value: &str) -> Option<Duration> {
   Some(Duration::try_from_secs_f64(seconds).map_or(MAX_RETRY_AFTER, |wait| wait.min(MAX_RETRY_AFTER)))
 }
 
+/// Whether Twilio's description defines `X-Twilio-Webhook-Enabled` for a write to `url`: the writes of
+/// conversations, their messages and participants, and users (in the default service or a named one), not the
+/// webhook configuration, media uploads or the 2010 Messages API.
+fn defines_webhook_header(url: &str) -> bool {
+  let Ok(url) = reqwest::Url::parse(url) else {
+    return false;
+  };
+  let Some(segments) = url.path_segments() else {
+    return false;
+  };
+  let segments: Vec<&str> = segments.collect();
+  let resource = match segments.as_slice() {
+    ["v1", "Services", _, rest @ ..] | ["v1", rest @ ..] => rest,
+    _ => return false,
+  };
+  matches!(
+    resource,
+    ["Conversations"]
+      | ["Conversations", _]
+      | ["Conversations", _, "Messages" | "Participants"]
+      | ["Conversations", _, "Messages" | "Participants", _]
+      | ["ConversationWithParticipants"]
+      | ["Users"]
+      | ["Users", _]
+  )
+}
+
 impl Transport for ReqwestTransport {
   fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, std::result::Result<Response, TransportError>> {
     Box::pin(async move {
@@ -307,7 +334,7 @@ impl Transport for ReqwestTransport {
         .request(method, &request.url)
         .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
         .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
-      if write && self.webhook_enabled {
+      if write && self.webhook_enabled && defines_webhook_header(&request.url) {
         builder = builder.header("X-Twilio-Webhook-Enabled", HeaderValue::from_static("true"));
       }
       builder = match &request.body {
@@ -400,10 +427,12 @@ impl Http {
 
   /// Waits for a turn to write to `key` (see [`Pacer::turn`]); at once without pacing.
   pub async fn turn(&self, key: &PaceKey, again: bool) -> Result<()> {
-    match &self.pacer {
-      Some(pacer) => pacer.turn(key, again).await,
-      None => Ok(()),
-    }
+    let Some(pacer) = &self.pacer else {
+      return Ok(());
+    };
+    let _queued = self.observer.queue();
+    // Boxed: only a write that waits its turn needs the wait's state.
+    Box::pin(pacer.turn(key, again)).await
   }
 
   /// The response of a successful (2xx) request, after the retries the policy allows.
@@ -415,11 +444,9 @@ impl Http {
     let first = Instant::now();
     let mut attempt = 0u32;
     loop {
-      if let Some((pacer, key)) = paced {
+      if let Some((_, key)) = paced {
         if attempt > 0 || !request.turn_taken {
-          let _queued = self.observer.queue();
-          // Boxed: only a write that waits its turn needs the wait's state.
-          Box::pin(pacer.turn(key, attempt > 0)).await?;
+          self.turn(key, attempt > 0).await?;
         }
       }
       let deadline = deadline();
@@ -550,6 +577,31 @@ mod tests {
     Request::post_form("http://x/Messages".into(), vec![], false)
   }
 
+  #[test]
+  fn the_webhook_header_goes_only_where_twilio_defines_it() {
+    let base = "https://conversations.twilio.com/v1";
+    for defined in [
+      "/Conversations",
+      "/ConversationWithParticipants",
+      "/Conversations/CH1/Messages",
+      "/Conversations/CH1/Messages/IM1",
+      "/Conversations/CH1/Participants/MB1",
+      "/Services/IS1/Conversations/CH1",
+    ] {
+      assert!(defines_webhook_header(&format!("{base}{defined}")), "{defined}");
+    }
+    for undefined in [
+      "/Services/IS1/Configuration/Webhooks",
+      "/Conversations/CH1/Webhooks",
+      "/Services/IS1/Media",
+    ] {
+      assert!(!defines_webhook_header(&format!("{base}{undefined}")), "{undefined}");
+    }
+    assert!(!defines_webhook_header(
+      "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"
+    ));
+  }
+
   #[tokio::test(start_paused = true)]
   async fn a_429_is_repeated_after_retry_after() {
     let (http, calls) = http(3, |n| {
@@ -654,20 +706,20 @@ mod tests {
     for result in futures::future::join_all(sends).await {
       assert!(result.is_ok());
     }
-    let window = crate::pacing::WINDOW;
+    let (window, apart) = (crate::pacing::WINDOW, crate::pacing::spacing(3));
     let offsets: Vec<Duration> = calls.lock().unwrap().iter().map(|t| *t - start).collect();
-    assert_eq!(
-      offsets,
-      [
-        Duration::ZERO,
-        Duration::ZERO,
-        Duration::ZERO,
-        window,
-        window,
-        window,
-        window * 2
-      ]
-    );
+    // The first window's burst at once; after it, sustained traffic's starts half a start apart.
+    let expected = [
+      Duration::ZERO,
+      Duration::ZERO,
+      Duration::ZERO,
+      window,
+      window + apart,
+      window + apart * 2,
+      window * 2,
+    ];
+    let close = |(at, want): (&Duration, &Duration)| at.abs_diff(*want) < Duration::from_millis(2);
+    assert!(offsets.iter().zip(&expected).all(close), "{offsets:?}");
   }
 
   #[tokio::test(start_paused = true)]

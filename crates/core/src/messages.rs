@@ -22,6 +22,7 @@ use crate::http::backoff;
 use crate::idempotency::{ContentDigest, Found, Marks};
 use crate::log::Log;
 use crate::media::{self, Kind, MediaFetcher, MediaFile};
+use crate::pacing::PaceKey;
 use crate::phone::Customer;
 use crate::reconcile::Journal;
 use crate::records::{is_sid, Answer, ConversationInfo, ListedMessage, MediaRecord, MessageRecord};
@@ -102,6 +103,13 @@ pub struct Messages {
   marks: Marks,
   log: Arc<Log>,
   journal: Arc<Journal>,
+}
+
+/// Whether a post's first attempt already waited its pacing turn (`Taken`) or is yet to (`Due`).
+#[derive(Clone, Copy)]
+enum Turn {
+  Taken,
+  Due,
 }
 
 /// How a send marks its message: with the caller's key (claimed first, found wherever the customer's
@@ -390,31 +398,41 @@ impl Messages {
     F: Fn(&ConversationInfo) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
   {
-    let Some(key) = mark.key else {
-      return self.deliver(customer, mark, &random_key(), build).await;
-    };
+    match mark.key {
+      None => self.deliver(customer, mark, &random_key(), build).await,
+      // Boxed: the claim's state is not held by the unkeyed sends that wait in the pacer.
+      Some(key) => Box::pin(self.claimed(customer, mark, key, build)).await,
+    }
+  }
+
+  /// A keyed send, under the key's claim (fleet-wide with Redis).
+  async fn claimed<'s, F, Fut>(&'s self, customer: &Customer, mark: &Mark<'_>, key: &str, build: F) -> Result<Sent>
+  where
+    F: Fn(&ConversationInfo) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
+  {
     let name = self.claim_name(customer, key);
     // A remembered send whose message is gone (deleted, or a value Redis should not hold) is forgotten, once.
     for _ in 0..2 {
-      let held = match self.claims.claim(&name).await {
+      let held = match Box::pin(self.claims.claim(&name)).await {
         Claimed::Held(held) => held,
         Claimed::Done(value) => {
           if let Some(landed) = Landed::parse(&value) {
-            if let Some(sent) = self.replay(&landed, mark).await? {
+            if let Some(sent) = Box::pin(self.replay(&landed, mark)).await? {
               return Ok(sent);
             }
           }
-          self.claims.forget(&name, &value).await;
+          Box::pin(self.claims.forget(&name, &value)).await;
           continue;
         }
       };
-      return match self.keyed(customer, mark, key, &held, &build).await {
+      return match Box::pin(self.keyed(customer, mark, key, &held, &build)).await {
         Ok((sent, landed)) => {
-          held.done(&landed.value()).await;
+          Box::pin(held.done(&landed.value())).await;
           Ok(sent)
         }
         Err(error) => {
-          held.release().await;
+          Box::pin(held.release()).await;
           Err(error)
         }
       };
@@ -446,7 +464,7 @@ impl Messages {
     F: Fn(&ConversationInfo) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
   {
-    let conversation = self.resolver.resolve(customer).await?;
+    let conversation = Box::pin(self.resolver.resolve(customer)).await?;
     // The earlier conversations are asked for only when the customer's own does not hold the key.
     let mut earlier = None;
     let mut next = Some(conversation.sid.clone());
@@ -522,14 +540,20 @@ impl Messages {
     F: Fn(&ConversationInfo) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<(String, String)>>> + 's,
   {
-    let conversation = self.resolver.resolve(customer).await?;
-    let params = build(&conversation).await?;
-    let sent = match self.post(&conversation.sid, params, mark, key).await {
+    // Boxed here and below: a send waiting its turn in the pacer holds only the steps on its way there, not the
+    // largest of every step it could take (a lookup that creates, a claim, a replay).
+    let conversation = Box::pin(self.resolver.resolve(customer)).await?;
+    let params = Box::pin(build(&conversation)).await?;
+    // The turn is waited for here, before the post's state exists: a send in a deep queue holds this little.
+    let lane = PaceKey::Conversation(conversation.sid.clone());
+    self.api.http().turn(&lane, false).await?;
+    let sent = match Box::pin(self.post(&conversation.sid, params, mark, key, Turn::Taken)).await {
       Err(error) if error.is_not_found() || error.has_code(50377) => {
-        self.resolver.evict(customer).await;
-        let fresh = self.resolver.resolve(customer).await?;
-        let params = build(&fresh).await?;
-        Sent::from_answer(self.post(&fresh.sid, params, mark, key).await?, &fresh.sid)?
+        Box::pin(self.resolver.evict(customer)).await;
+        let fresh = Box::pin(self.resolver.resolve(customer)).await?;
+        let params = Box::pin(build(&fresh)).await?;
+        let posted = Box::pin(self.post(&fresh.sid, params, mark, key, Turn::Due)).await?;
+        Sent::from_answer(posted, &fresh.sid)?
       }
       result => Sent::from_answer(result?, &conversation.sid)?,
     };
@@ -546,14 +570,19 @@ impl Messages {
     mut params: Vec<(String, String)>,
     mark: &Mark<'_>,
     key: &str,
+    turn: Turn,
   ) -> Result<Answer> {
     let attributes = self.marks.attributes(conversation_sid, key, &mark.content);
     params.push(pair("Attributes", Value::Object(attributes.clone()).to_string()));
     let request = self.api.create_message(conversation_sid, params);
+    let request = match turn {
+      Turn::Taken => request.with_turn_taken(),
+      Turn::Due => request,
+    };
     let mut attempt = 0;
     loop {
       let error = match self.api.http().json(&request).await {
-        Ok(answer) => return Ok(self.kept(conversation_sid, answer, attributes).await),
+        Ok(answer) => return Ok(Box::pin(self.kept(conversation_sid, answer, attributes)).await),
         Err(error) => error,
       };
       if !error.is_ambiguous() || attempt >= self.api.http().policy().max_retries {

@@ -22,8 +22,8 @@ tokio::task_local! {
 }
 
 /// Runs `call` with requests recorded under `number`.
-pub async fn numbered<T>(number: u32, call: impl Future<Output = T>) -> T {
-  CALL.scope(number, call).await
+pub fn numbered<F: Future>(number: u32, call: F) -> impl Future<Output = F::Output> {
+  CALL.scope(number, call)
 }
 
 #[derive(Debug, Clone, PartialEq)]

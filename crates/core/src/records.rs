@@ -248,6 +248,11 @@ fn or_empty_object<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::R
   Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_else(empty_object))
 }
 
+/// A receipt's error code: 0 (Twilio's default) and null are no error.
+fn error_code<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<u32>, D::Error> {
+  Ok(Option::<u32>::deserialize(deserializer)?.filter(|code| *code != 0))
+}
+
 /// What a send reads of a Message (Conversations) or Message (Programmable Messaging) resource.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MessageRecord {
@@ -402,7 +407,8 @@ pub struct ReceiptRecord {
   pub sid: String,
   #[serde(default)]
   pub status: Option<String>,
-  #[serde(default)]
+  /// Twilio's spec has an integer, 0 when there is no error: none here.
+  #[serde(default, deserialize_with = "error_code")]
   pub error_code: Option<u32>,
   #[serde(default)]
   pub participant_sid: Option<String>,

@@ -29,6 +29,8 @@ pub struct Operation {
   pub method: String,
   pub template: Template,
   query: Vec<ParamDef>,
+  /// The request headers Twilio defines for it (`X-Twilio-Webhook-Enabled`).
+  headers: Vec<ParamDef>,
   form: Vec<ParamDef>,
   /// The schema of a JSON request body (the Content API's), when the operation takes one.
   json_body: Option<Value>,
@@ -88,16 +90,19 @@ impl Contract {
             .as_array()
             .map(|a| a.iter().collect())
             .unwrap_or_default();
-          let query = params
-            .iter()
-            .map(|p| resolve(&doc, p))
-            .filter(|p| p["in"] == "query")
-            .map(|p| ParamDef {
-              name: p["name"].as_str().unwrap_or_default().to_string(),
-              required: p["required"].as_bool().unwrap_or(false),
-              schema: inline(&doc, &p["schema"], 4),
-            })
-            .collect();
+          let located = |place: &str| -> Vec<ParamDef> {
+            params
+              .iter()
+              .map(|p| resolve(&doc, p))
+              .filter(|p| p["in"] == place)
+              .map(|p| ParamDef {
+                name: p["name"].as_str().unwrap_or_default().to_string(),
+                required: p["required"].as_bool().unwrap_or(false),
+                schema: inline(&doc, &p["schema"], 4),
+              })
+              .collect()
+          };
+          let (query, headers) = (located("query"), located("header"));
           let body = &op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
           let required: Vec<&str> = body["required"]
             .as_array()
@@ -136,6 +141,7 @@ impl Contract {
             method: method.to_uppercase(),
             template: Template::parse(template),
             query,
+            headers,
             form,
             json_body,
             responses,
@@ -175,6 +181,22 @@ impl Operation {
     let where_ = format!("{} {}", self.method, self.template.text());
     check_params(&self.query, query, "query parameter", &where_)?;
     check_params(&self.form, form, "parameter", &where_)
+  }
+
+  /// Checks the Twilio headers of a request: `X-Twilio-Webhook-Enabled` only where Twilio defines it, with a value
+  /// of its enum. `value` reads a header by its lower-case name.
+  pub fn check_headers<'h>(&self, value: impl Fn(&str) -> Option<&'h str>) -> Result<(), String> {
+    const HEADER: &str = "x-twilio-webhook-enabled";
+    let Some(given) = value(HEADER) else {
+      return Ok(());
+    };
+    let where_ = format!("{} {}", self.method, self.template.text());
+    let def = self
+      .headers
+      .iter()
+      .find(|d| d.name.eq_ignore_ascii_case(HEADER))
+      .ok_or_else(|| format!("Twilio does not define the header 'X-Twilio-Webhook-Enabled' for {where_}"))?;
+    check_value(&def.schema, given).map_err(|why| format!("The header 'X-Twilio-Webhook-Enabled' {why} for {where_}"))
   }
 
   /// Checks a JSON request body against the schema Twilio describes; the error names the field. `body` is `None`
@@ -336,6 +358,11 @@ fn compare_fields(schema: &Value, body: &Value, at: &str) -> Vec<String> {
     )
     .collect();
   for (key, prop) in props {
+    if let Some(value) = fields.get(key) {
+      if let Some(why) = mistyped(prop, value) {
+        problems.push(format!("field {at}{key} {why}"));
+      }
+    }
     match (&prop["type"], fields.get(key)) {
       (t, Some(Value::Array(items))) if t == "array" => {
         for (i, item) in items.iter().enumerate().take(3) {
@@ -349,6 +376,20 @@ fn compare_fields(schema: &Value, body: &Value, at: &str) -> Vec<String> {
     }
   }
   problems
+}
+
+/// Why a response field's value is not of its described type (null only where the description allows it).
+fn mistyped(schema: &Value, value: &Value) -> Option<String> {
+  let kind = schema["type"].as_str()?;
+  let fits = match value {
+    Value::Null => schema["nullable"].as_bool().unwrap_or(false),
+    Value::String(_) => kind == "string",
+    Value::Number(n) => kind == "number" || (kind == "integer" && (n.is_i64() || n.is_u64())),
+    Value::Bool(_) => kind == "boolean",
+    Value::Array(_) => kind == "array",
+    Value::Object(_) => kind == "object",
+  };
+  (!fits).then(|| format!("is {value}, where Twilio describes {kind}"))
 }
 
 #[cfg(test)]

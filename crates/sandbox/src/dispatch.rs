@@ -220,7 +220,7 @@ async fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
   let elsewhere = routes::serves_path(&incoming.path) || contract().knows_path(&incoming.path);
   // A path Twilio has no resource at is 404 whoever asks, as at Twilio (a test serves a missing image so).
   if matched.is_none() && !elsewhere {
-    return Err(not_emulated(incoming));
+    return Err(ApiError::not_found(&incoming.path));
   }
   authenticate(app, &incoming.headers)?;
   let Some(matched) = matched else {
@@ -241,22 +241,28 @@ async fn answer(app: &App, incoming: &Incoming) -> ApiResult<Reply> {
       .ok_or_else(|| ApiError::new(500, 20500, format!("Twilio's description has no {method} {template}")))?;
     operation
       .check_request(&incoming.query, &form)
+      .and_then(|()| operation.check_headers(|name| incoming.headers.get(name).and_then(|v| v.to_str().ok())))
       .and_then(|()| operation.check_json_body(incoming.json().as_ref()))
       .map_err(|why| ApiError::bad_request(20001, why))?;
   }
   routes::answer(app, incoming, matched, &form).await
 }
 
+/// An operation Twilio's description defines and the sandbox does not emulate: 501, with a code of the sandbox's
+/// own (not one of Twilio's five-digit codes), so that no caller mistakes it for Twilio's "not found".
 fn not_emulated(incoming: &Incoming) -> ApiError {
   ApiError::new(
-    404,
-    20404,
+    501,
+    NOT_EMULATED,
     format!(
-      "The requested resource {} was not found (the sandbox does not emulate {} {})",
-      incoming.path, incoming.method, incoming.path
+      "The sandbox does not emulate {} {} (Twilio's description defines it; see docs/GUIDE.md, The sandbox)",
+      incoming.method, incoming.path
     ),
   )
 }
+
+/// The code of [`not_emulated`]'s answer.
+pub const NOT_EMULATED: u32 = 501;
 
 /// Standard base64 (RFC 4648) decoding for the Authorization header.
 mod base64_decode {

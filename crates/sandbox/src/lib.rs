@@ -30,6 +30,7 @@ mod sid;
 pub mod state;
 mod template;
 
+pub use dispatch::NOT_EMULATED;
 pub use error::ApiError;
 pub use faults::{DropWhen, FaultSpec};
 pub use routes::described_operations;

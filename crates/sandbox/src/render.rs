@@ -305,7 +305,8 @@ impl Rendering<'_> {
       "channel_message_sid": r.channel_message_sid,
       "participant_sid": r.participant_sid,
       "status": r.status,
-      "error_code": r.error_code,
+      // An integer in Twilio's spec, 0 for none.
+      "error_code": r.error_code.unwrap_or(0),
       "date_created": iso(r.date_created),
       "date_updated": iso(r.date_updated),
       "url": self.url(&format!("/Conversations/{conversation_sid}/Messages/{message_sid}/Receipts/{}", r.sid)),
@@ -389,7 +390,15 @@ pub fn page(
     .and_then(|s| s.parse::<usize>().ok())
     .filter(|s| *s > 0)
     .unwrap_or(default_size);
+  // As at Twilio, `Page` is the client's count, echoed back; the token positions. A token no page handed out
+  // positions past the end: an empty page.
   let number = query.get("Page").and_then(|s| s.parse::<usize>().ok()).unwrap_or(0);
+  let start = query.get("PageToken").map_or(0, |token| {
+    token
+      .strip_prefix("PT")
+      .and_then(|offset| offset.parse::<usize>().ok())
+      .unwrap_or(usize::MAX)
+  });
   let extra: String = filters
     .iter()
     .filter_map(|name| query.get(name).map(|v| (name, v)))
@@ -400,27 +409,28 @@ pub fn page(
       )
     })
     .collect();
-  let url_of = |n: usize| {
-    let token = if n == 0 {
+  let url_of = |n: usize, offset: usize| {
+    let token = if offset == 0 {
       String::new()
     } else {
-      format!("&PageToken=PT{}", n * size)
+      format!("&PageToken=PT{offset}")
     };
     format!("{base}{path}?PageSize={size}{extra}&Page={n}{token}")
   };
-  let start = number.saturating_mul(size).min(items.len());
+  let start = start.min(items.len());
   let end = start.saturating_add(size).min(items.len());
   let has_next = end < items.len();
   let records: Vec<Value> = items.into_iter().skip(start).take(end - start).collect();
+  let previous = (number > 0).then(|| Value::String(url_of(number - 1, start.saturating_sub(size))));
   json!({
     key: records,
     "meta": {
       "page": number,
       "page_size": size,
-      "first_page_url": url_of(0),
-      "previous_page_url": if number > 0 { Value::String(url_of(number - 1)) } else { Value::Null },
-      "url": url_of(number),
-      "next_page_url": if has_next { Value::String(url_of(number + 1)) } else { Value::Null },
+      "first_page_url": url_of(0, 0),
+      "previous_page_url": previous.unwrap_or(Value::Null),
+      "url": url_of(number, start),
+      "next_page_url": if has_next { Value::String(url_of(number + 1, end)) } else { Value::Null },
       "key": key,
     }
   })

@@ -63,14 +63,27 @@ async fn an_unknown_resource_is_404_with_20404_naming_the_path() {
 }
 
 #[tokio::test]
-async fn a_path_twilio_does_not_have_is_404_and_names_the_method() {
+async fn a_path_twilio_does_not_have_is_404_with_20404() {
   let h = Harness::start().await;
   let answer = h.post("/v1/Nothing", &[]).await;
-  assert_eq!(answer.status, 404);
+  assert_eq!((answer.status, Harness::code(&answer)), (404, 20404));
+}
+
+#[tokio::test]
+async fn an_operation_twilio_defines_and_the_sandbox_does_not_emulate_is_501_never_a_404() {
+  let h = Harness::start().await;
+  let conversation = h.post("/v1/Conversations", &[]).await;
+  let sid = conversation.body["sid"].as_str().unwrap().to_string();
+  let participant = format!("/v1/Conversations/{sid}/Participants/MB00000000000000000000000000000000");
+  let answer = h.post(&participant, &[("Attributes", "{}")]).await;
+  assert_eq!(
+    (answer.status, Harness::code(&answer)),
+    (501, u64::from(twilio_sandbox::NOT_EMULATED))
+  );
   assert!(answer.body["message"]
     .as_str()
     .unwrap()
-    .contains("does not emulate POST /v1/Nothing"));
+    .contains("does not emulate POST /v1/Conversations/"));
 }
 
 #[tokio::test]
@@ -595,4 +608,122 @@ async fn media_uploads_as_raw_bytes_or_multipart_and_downloads_again() {
     .unwrap();
   assert_eq!(content.headers()["content-type"], "image/png");
   assert_eq!(content.bytes().await.unwrap().as_ref(), b"PNGDATA");
+}
+
+#[tokio::test]
+async fn a_message_is_fetched_by_its_sid_and_not_by_its_index() {
+  let h = Harness::start().await;
+  let conversation = h.post("/v1/Conversations", &[]).await;
+  let messages = format!(
+    "/v1/Conversations/{}/Messages",
+    conversation.body["sid"].as_str().unwrap()
+  );
+  let sent = h.post(&messages, &[("Body", "hello")]).await;
+  assert_eq!(sent.body["index"], 0);
+  let by_sid = h
+    .get(&format!("{messages}/{}", sent.body["sid"].as_str().unwrap()))
+    .await;
+  assert_eq!(by_sid.status, 200);
+  assert_eq!(h.get(&format!("{messages}/0")).await.status, 404);
+}
+
+#[tokio::test]
+async fn x_twilio_webhook_enabled_is_taken_where_twilio_defines_it_with_a_value_of_its_enum() {
+  let h = Harness::start().await;
+  let conversation = h.post("/v1/Conversations", &[]).await;
+  let sid = conversation.body["sid"].as_str().unwrap().to_string();
+  let messages = format!("/v1/Conversations/{sid}/Messages");
+  assert_eq!(
+    h.post_with_webhooks(&messages, &[("Body", "hi")], "true").await.status,
+    201
+  );
+  let odd = h.post_with_webhooks(&messages, &[("Body", "hi")], "yes").await;
+  assert_eq!((odd.status, Harness::code(&odd)), (400, 20001), "{}", odd.body);
+  let hooks = format!("/v1/Conversations/{sid}/Webhooks");
+  let form = [("Target", "webhook"), ("Configuration.Url", "https://example.com/hook")];
+  let undefined = h.post_with_webhooks(&hooks, &form, "true").await;
+  assert_eq!(
+    (undefined.status, Harness::code(&undefined)),
+    (400, 20001),
+    "{}",
+    undefined.body
+  );
+  assert!(undefined.body["message"]
+    .as_str()
+    .unwrap()
+    .contains("does not define the header"));
+}
+
+#[tokio::test]
+async fn pages_are_positioned_by_their_token_and_page_is_only_the_callers_count() {
+  let h = Harness::start().await;
+  for name in ["a", "b", "c"] {
+    assert_eq!(h.post("/v1/Conversations", &[("UniqueName", name)]).await.status, 201);
+  }
+  let names = |answer: &common::Answer| -> Vec<String> {
+    answer.body["conversations"]
+      .as_array()
+      .unwrap()
+      .iter()
+      .map(|c| c["unique_name"].as_str().unwrap().to_string())
+      .collect()
+  };
+  let first = h.get("/v1/Conversations?PageSize=1").await;
+  let built = h.get("/v1/Conversations?PageSize=1&Page=2").await;
+  assert_eq!(
+    names(&built),
+    names(&first),
+    "a hand-built Page without its token is the first page"
+  );
+  assert_eq!(built.body["meta"]["page"], 2, "the caller's count, echoed");
+  let next = first.body["meta"]["next_page_url"].as_str().unwrap();
+  let second = h
+    .get(
+      next
+        .split_once("/v1/")
+        .map(|(_, rest)| format!("/v1/{rest}"))
+        .unwrap()
+        .as_str(),
+    )
+    .await;
+  assert_eq!(second.body["conversations"].as_array().unwrap().len(), 1);
+  assert_ne!(names(&second), names(&first));
+  let unknown = h.get("/v1/Conversations?PageSize=1&PageToken=nothing").await;
+  assert_eq!(names(&unknown), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn conversations_are_listed_by_start_and_end_date_newest_first() {
+  let h = Harness::start().await;
+  let old = h.post("/v1/Conversations", &[("UniqueName", "old")]).await;
+  h.control("/clock", json!({ "advance": "P2D" })).await;
+  let new = h.post("/v1/Conversations", &[("UniqueName", "new")]).await;
+  let listed = |answer: common::Answer| -> Vec<String> {
+    answer.body["conversations"]
+      .as_array()
+      .unwrap()
+      .iter()
+      .map(|c| c["unique_name"].as_str().unwrap().to_string())
+      .collect()
+  };
+  let at = |answer: &common::Answer| {
+    form_urlencoded::byte_serialize(answer.body["date_created"].as_str().unwrap().as_bytes()).collect::<String>()
+  };
+  assert_eq!(listed(h.get("/v1/Conversations").await), ["new", "old"]);
+  assert_eq!(
+    listed(h.get(&format!("/v1/Conversations?StartDate={}", at(&new))).await),
+    ["new"]
+  );
+  assert_eq!(
+    listed(h.get(&format!("/v1/Conversations?EndDate={}", at(&old))).await),
+    ["old"]
+  );
+  let day = &old.body["date_created"].as_str().unwrap()[..10];
+  assert_eq!(
+    listed(h.get(&format!("/v1/Conversations?EndDate={day}")).await),
+    ["old"],
+    "the whole day"
+  );
+  let bad = h.get("/v1/Conversations?StartDate=yesterday").await;
+  assert_eq!((bad.status, Harness::code(&bad)), (400, 20001));
 }

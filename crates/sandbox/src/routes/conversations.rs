@@ -2,7 +2,7 @@
 //! service.
 
 use axum::http::StatusCode;
-use chrono::Duration;
+use chrono::{Duration, SubsecRound};
 use serde_json::{json, Value};
 
 use super::{created, date, ok, Routed};
@@ -132,24 +132,37 @@ impl Routed<'_> {
     Ok(created(body))
   }
 
-  pub fn list_conversations(&self) -> Reply {
+  /// Newest first, as Twilio documents for the date filters (and the sandbox does without them too).
+  pub fn list_conversations(&self) -> ApiResult<Reply> {
+    let query = &self.incoming.query;
+    let start = query
+      .get("StartDate")
+      .map(|d| list_date(d, "StartDate", false))
+      .transpose()?;
+    let end = query
+      .get("EndDate")
+      .map(|d| list_date(d, "EndDate", true))
+      .transpose()?;
     let state = self.app.lock();
     let ctx = self.rendering(&state);
-    let wanted = self.incoming.query.get("State");
+    let wanted = query.get("State");
     let items = state
       .conversations_newest_first()
       .filter(|c| wanted.is_none_or(|s| s == c.state.as_str()))
+      // To the second, as the dates are rendered.
+      .filter(|c| start.is_none_or(|start| c.date_created.trunc_subsecs(0) >= start))
+      .filter(|c| end.is_none_or(|end| c.date_created.trunc_subsecs(0) <= end))
       .map(|c| ctx.conversation(c))
       .collect();
-    ok(page(
+    Ok(ok(page(
       &self.app.base,
       &self.incoming.path,
       "conversations",
       items,
-      &self.incoming.query,
-      &["State"],
+      query,
+      &["State", "StartDate", "EndDate"],
       50,
-    ))
+    )))
   }
 
   pub fn fetch_conversation(&self) -> ApiResult<Reply> {
@@ -226,4 +239,23 @@ impl Routed<'_> {
       created(body)
     })
   }
+}
+
+/// A list filter's date: ISO 8601, a date-time or a whole day (its first second for a start, its last for an end).
+fn list_date(value: &str, name: &str, end: bool) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+  if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+    return Ok(at.with_timezone(&chrono::Utc));
+  }
+  let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+    ApiError::bad_request(
+      20001,
+      format!("{name} must be an ISO 8601 date, as YYYY-MM-DDT00:00:00Z"),
+    )
+  })?;
+  let time = if end {
+    chrono::NaiveTime::from_hms_opt(23, 59, 59)
+  } else {
+    Some(chrono::NaiveTime::MIN)
+  };
+  Ok(day.and_time(time.unwrap_or(chrono::NaiveTime::MIN)).and_utc())
 }

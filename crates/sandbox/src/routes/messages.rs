@@ -128,7 +128,8 @@ impl Routed<'_> {
     let message = conversation
       .messages
       .iter()
-      .find(|m| m.sid == self.value(1) || m.index.to_string() == self.value(1))
+      // By SID only: Twilio's spec takes no index here.
+      .find(|m| m.sid == self.value(1))
       .ok_or_else(|| ApiError::not_found(&self.incoming.path))?;
     Ok(ok(self.rendering(&state).message(conversation, message)))
   }

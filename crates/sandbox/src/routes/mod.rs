@@ -389,7 +389,7 @@ pub async fn answer(app: &App, incoming: &Incoming, matched: Matched, form: &Par
     ListReceipts => request.list_receipts()?,
     FetchReceipt => request.fetch_receipt()?,
     CreateConversation => request.create_conversation()?,
-    ListConversations => request.list_conversations(),
+    ListConversations => request.list_conversations()?,
     FetchConversation => request.fetch_conversation()?,
     UpdateConversation => request.update_conversation()?,
     DeleteConversation => request.delete_conversation()?,

@@ -64,7 +64,7 @@ impl Routed<'_> {
       .webhooks_asked()
       .then(|| {
         state
-          .find_participant(conversation_sid, participant_id, "")
+          .participant_by_sid(conversation_sid, participant_id, "")
           .ok()
           .cloned()
       })

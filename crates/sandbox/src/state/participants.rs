@@ -169,14 +169,22 @@ impl State {
       .ok_or_else(|| ApiError::not_found(path))
   }
 
-  pub fn remove_participant(&mut self, conversation_sid: &str, sid_or_identity: &str, path: &str) -> ApiResult<()> {
-    let participant_sid = self
-      .find_participant(conversation_sid, sid_or_identity, path)?
-      .sid
-      .clone();
+  /// A participant by SID only: what Twilio's update and delete take (an identity there is not found).
+  pub fn participant_by_sid(&self, conversation_sid: &str, sid: &str, path: &str) -> ApiResult<&Participant> {
+    self
+      .conversation_by_sid(conversation_sid, path)?
+      .participants
+      .iter()
+      .find(|p| p.sid == sid)
+      .ok_or_else(|| ApiError::not_found(path))
+  }
+
+  /// Removes a participant by its SID.
+  pub fn remove_participant(&mut self, conversation_sid: &str, sid: &str, path: &str) -> ApiResult<()> {
+    self.participant_by_sid(conversation_sid, sid, path)?;
     self.writable(conversation_sid, path)?;
     let conversation = self.conversation_mut(conversation_sid, path)?;
-    let Some(position) = conversation.participants.iter().position(|p| p.sid == participant_sid) else {
+    let Some(position) = conversation.participants.iter().position(|p| p.sid == sid) else {
       return Ok(());
     };
     let removed = conversation.participants.remove(position);

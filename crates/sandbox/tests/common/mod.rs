@@ -68,6 +68,12 @@ impl Harness {
     self.send(self.authed(self.http.post(self.url(path))).form(form)).await
   }
 
+  /// A form post with `X-Twilio-Webhook-Enabled: value`.
+  pub async fn post_with_webhooks(&self, path: &str, form: &[(&str, &str)], value: &str) -> Answer {
+    let request = self.authed(self.http.post(self.url(path))).form(form);
+    self.send(request.header("X-Twilio-Webhook-Enabled", value)).await
+  }
+
   /// A JSON body, as the Content API takes it.
   pub async fn post_json(&self, path: &str, body: Value) -> Answer {
     self.send(self.authed(self.http.post(self.url(path))).json(&body)).await
