@@ -206,17 +206,23 @@ class TwilioApiClient {
     );
   }
 
-  async #outcome(operation, to, call, shape, context) {
-    try {
-      const value = await this.#calls.start(call, context);
-      if (SENDS.has(operation)) this.#observer.sent(value.replayed === true);
-      return shape ? shape(value) : { ok: true, value };
-    } catch (error) {
+  // Handlers on the call's promise rather than an async function: a suspended async function is the largest part of
+  // a send waiting in a deep queue.
+  #outcome(operation, to, call, shape, context) {
+    const failedWith = (error) => {
       const failure = nativeFailure(error);
       const answered = CHECKS.has(operation) && (failure.kind === "input" || failure.kind === "refused");
       if (!answered) this.#observer.failed(operation, masked(to), failure);
       return shape ? failed(failure) : { ok: false, failure };
-    }
+    };
+    return this.#calls.start(call, context).then((value) => {
+      try {
+        if (SENDS.has(operation)) this.#observer.sent(value.replayed === true);
+        return shape ? shape(value) : { ok: true, value };
+      } catch (error) {
+        return failedWith(error);
+      }
+    }, failedWith);
   }
 
   // A call with what a send's options ask for: `{ deadlineMs }` in place of the client's (a request handler bounds
