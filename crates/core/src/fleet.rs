@@ -208,11 +208,10 @@ pub struct Slot {
   at: i64,
 }
 
-/// What one reservation answered: the starts reserved, oldest first, all for `key`, and the wait of the first start
-/// beyond `maxQueueMs` when the script came to one (it is not reserved).
+/// What one reservation answered: the starts reserved, oldest first, and the wait of the first start beyond
+/// `maxQueueMs` when the script came to one (it is not reserved).
 #[derive(Debug)]
 pub struct Reservation {
-  pub key: String,
   pub slots: Vec<Slot>,
   pub beyond: Option<Duration>,
   /// How long Redis took to answer.
@@ -397,7 +396,7 @@ impl Fleet {
   /// Reserves the next `count` starts of the lane `lane` (`service`, `conversation:CH…`) shared by the fleet;
   /// `None`: pace locally (Redis is down or slow, or answered what the script never does).
   pub async fn reserve(&self, lane: &str, rate: u32, window: Duration, count: usize) -> Option<Reservation> {
-    let key = format!("{}:{lane}", self.prefix);
+    let key = self.pacing_key(lane);
     let spacing = crate::pacing::spacing(usize::try_from(rate).unwrap_or(usize::MAX));
     let args = [
       rate.to_string(),
@@ -428,7 +427,6 @@ impl Fleet {
     }
     let wait = |at: i64| Duration::from_millis(u64::try_from(at.saturating_sub(*now)).unwrap_or(0));
     let mut reservation = Reservation {
-      key,
       slots: Vec::with_capacity(starts.len()),
       beyond: None,
       round_trip,
@@ -477,15 +475,20 @@ impl Fleet {
     }
   }
 
-  /// Gives back reservations of `key` that will not be used (oldest first), as far as nothing was reserved after
-  /// them.
-  pub async fn release(&self, key: &str, slots: &[Slot]) {
+  /// Gives back reservations of the lane `lane` that will not be used (oldest first), as far as nothing was
+  /// reserved after them.
+  pub async fn release(&self, lane: &str, slots: &[Slot]) {
     if slots.is_empty() {
       return;
     }
     let ats: Vec<String> = slots.iter().map(|slot| slot.at.to_string()).collect();
     let ats: Vec<&str> = ats.iter().map(String::as_str).collect();
-    let _: Option<i64> = self.eval(&self.release, key, &ats).await;
+    let _: Option<i64> = self.eval(&self.release, &self.pacing_key(lane), &ats).await;
+  }
+
+  /// The key of a pacing lane, or of a switch, of this account and service.
+  fn pacing_key(&self, name: &str) -> String {
+    format!("{}:{name}", self.prefix)
   }
 
   /// Runs `script` on one key with these arguments.
@@ -599,7 +602,7 @@ impl Fleet {
   /// Whether the fleet holds the switch `name`, which no process sets for longer than `ttl`; `None` when Redis is
   /// down.
   pub async fn switch(&self, name: &str, ttl: Duration) -> Option<bool> {
-    let key = format!("{}:{name}", self.prefix);
+    let key = self.pacing_key(name);
     let state: u8 = self.eval(&self.switch, &key, &[&millis(ttl)]).await?;
     if state == 2 {
       self.foreign("a switch without the expiry every client gives it (now given it)");
@@ -620,7 +623,7 @@ impl Fleet {
 
   /// Sets the fleet's switch `name` for `ttl`.
   pub async fn set_switch(&self, name: &str, ttl: Duration) {
-    let key = format!("{}:{name}", self.prefix);
+    let key = self.pacing_key(name);
     let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
     let _: Option<()> = self
       .run(|mut connection| {

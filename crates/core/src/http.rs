@@ -296,10 +296,7 @@ pub fn retry_after_seconds(value: &str) -> Option<Duration> {
 /// Whether Twilio's description defines `X-Twilio-Webhook-Enabled` for a write to `url`: the writes of
 /// conversations, their messages and participants, and users (in the default service or a named one), not the
 /// webhook configuration, media uploads or the 2010 Messages API.
-fn defines_webhook_header(url: &str) -> bool {
-  let Ok(url) = reqwest::Url::parse(url) else {
-    return false;
-  };
+fn defines_webhook_header(url: &reqwest::Url) -> bool {
   let Some(segments) = url.path_segments() else {
     return false;
   };
@@ -329,22 +326,29 @@ impl Transport for ReqwestTransport {
         Method::Delete => reqwest::Method::DELETE,
       };
       let write = method != reqwest::Method::GET;
-      let mut builder = self
+      let builder = self
         .client
         .request(method, &request.url)
         .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
         .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
-      if write && self.webhook_enabled && defines_webhook_header(&request.url) {
-        builder = builder.header("X-Twilio-Webhook-Enabled", HeaderValue::from_static("true"));
-      }
-      builder = match &request.body {
+      let builder = match &request.body {
         Body::Empty => builder,
         Body::Form(form) => builder.form(form),
         Body::Bytes { content_type, bytes } => builder
           .header(reqwest::header::CONTENT_TYPE, content_type)
           .body(bytes.clone()),
       };
-      let mut response = builder.send().await.map_err(|e| classify(e, &request.url))?;
+      // Built first, so that the header's place is read from the URL reqwest parsed, not parsed again.
+      let mut outgoing = builder.build().map_err(|e| classify(e, &request.url))?;
+      if write && self.webhook_enabled && defines_webhook_header(outgoing.url()) {
+        let enabled = HeaderValue::from_static("true");
+        outgoing.headers_mut().insert("x-twilio-webhook-enabled", enabled);
+      }
+      let mut response = self
+        .client
+        .execute(outgoing)
+        .await
+        .map_err(|e| classify(e, &request.url))?;
       let status = response.status().as_u16();
       let retry_after = retry_after(response.headers());
       let date = response
@@ -579,6 +583,7 @@ mod tests {
 
   #[test]
   fn the_webhook_header_goes_only_where_twilio_defines_it() {
+    let defines_webhook_header = |url: &str| super::defines_webhook_header(&reqwest::Url::parse(url).unwrap());
     let base = "https://conversations.twilio.com/v1";
     for defined in [
       "/Conversations",

@@ -97,11 +97,9 @@ struct Lane {
   bulk_members: usize,
   /// Interactive turns handed on in a row while a campaign send waited: at [`BULK_SHARE`] the next turn is bulk's.
   interactive_run: u32,
-  /// Starts the fleet reserved for this lane's next heads, oldest first, under one Redis key: a Redis further away
-  /// than a start at Twilio's rate is asked for several at once, and ahead of need (see [`Pacer::refill`]).
+  /// Starts the fleet reserved for this lane's next heads, oldest first: a Redis further away than a start at
+  /// Twilio's rate is asked for several at once, and ahead of need (see [`Pacer::refill`]).
   stock: VecDeque<(Slot, Instant)>,
-  /// The Redis key the stock was reserved under.
-  stock_key: Option<String>,
   /// A reservation for the stock is on its way.
   refilling: bool,
 }
@@ -122,7 +120,6 @@ impl Lane {
       bulk_members: 0,
       interactive_run: 0,
       stock: VecDeque::new(),
-      stock_key: None,
       refilling: false,
     }
   }
@@ -174,6 +171,11 @@ impl Lane {
   /// Logs the head's reservation.
   fn record(&mut self, at: Instant) {
     self.held = true;
+    self.log(at);
+  }
+
+  /// Logs a start reserved for this lane.
+  fn log(&mut self, at: Instant) {
     self.starts.push_back(at);
     // One more than the rate: should this reservation be given back, the start before it still counts.
     while self.starts.len() > self.full_rate + 1 {
@@ -389,9 +391,12 @@ impl Drop for Place<'_> {
       for (_, at) in unused.iter().rev() {
         lane.release(*at);
       }
-      if let (Some(fleet), Some(key)) = (&self.pacer.fleet, lane.stock_key.clone()) {
-        let slots: Vec<Slot> = unused.into_iter().map(|(slot, _)| slot).collect();
-        fleet.in_background(|fleet| async move { fleet.release(&key, &slots).await });
+      if let Some(fleet) = &self.pacer.fleet {
+        let (lane, slots) = (
+          self.key.lane(),
+          unused.into_iter().map(|(slot, _)| slot).collect::<Vec<_>>(),
+        );
+        fleet.in_background(|fleet| async move { fleet.release(&lane, &slots).await });
       }
     }
   }
@@ -517,8 +522,7 @@ impl Pacer {
     };
     let pacer = self.clone();
     fleet.in_background(|fleet| async move {
-      let count = wanted.max(1);
-      let reservation = fleet.reserve(&key.lane(), pacer.rate, WINDOW, count).await;
+      let reservation = fleet.reserve(&key.lane(), pacer.rate, WINDOW, wanted).await;
       match reservation {
         Some(reservation) => drop(pacer.stock(&key, reservation, false)),
         None => pacer.refilled(&key),
@@ -542,9 +546,7 @@ impl Pacer {
     if !for_head {
       lane.refilling = false;
     }
-    let Reservation {
-      key: redis_key, slots, ..
-    } = reservation;
+    let Reservation { slots, .. } = reservation;
     let cap = self
       .fleet
       .as_ref()
@@ -558,18 +560,16 @@ impl Pacer {
         lane.record(at);
         first = Some((slot, at));
       } else if lane.members > usize::from(lane.held) + lane.stock.len() && lane.stock.len() < cap {
-        let held = lane.held;
-        lane.record(at);
-        lane.held = held;
+        lane.log(at);
         lane.stock.push_back((slot, at));
       } else {
         unused.push(slot);
       }
     }
-    lane.stock_key = Some(redis_key.clone());
     if !unused.is_empty() {
       if let Some(fleet) = &self.fleet {
-        fleet.in_background(|fleet| async move { fleet.release(&redis_key, &unused).await });
+        let lane = key.lane();
+        fleet.in_background(|fleet| async move { fleet.release(&lane, &unused).await });
       }
     }
     first
