@@ -82,10 +82,7 @@ async fn an_identity_in_1000_open_conversations_is_refused_one_more_with_50214_a
     .map(|_| json!({ "participants": [{ "identity": "agent" }] }))
     .collect();
   h.seed(Value::Array(seeds)).await;
-  let sid = h.post("/v1/Conversations", &[]).await.body["sid"]
-    .as_str()
-    .unwrap()
-    .to_string();
+  let sid = h.empty_conversation().await;
   let refused = h.add_identity(&sid, "agent").await;
   assert_eq!(
     (refused.status, Harness::code(&refused)),

@@ -72,8 +72,7 @@ async fn a_path_twilio_does_not_have_is_404_with_20404() {
 #[tokio::test]
 async fn an_operation_twilio_defines_and_the_sandbox_does_not_emulate_is_501_never_a_404() {
   let h = Harness::start().await;
-  let conversation = h.post("/v1/Conversations", &[]).await;
-  let sid = conversation.body["sid"].as_str().unwrap().to_string();
+  let sid = h.empty_conversation().await;
   let participant = format!("/v1/Conversations/{sid}/Participants/MB00000000000000000000000000000000");
   let answer = h.post(&participant, &[("Attributes", "{}")]).await;
   assert_eq!(
@@ -224,10 +223,7 @@ async fn an_identity_joins_a_conversation_once_409_50433() {
 #[tokio::test]
 async fn binding_addresses_must_be_e164_on_one_channel() {
   let h = Harness::start().await;
-  let sid = h.post("/v1/Conversations", &[]).await.body["sid"]
-    .as_str()
-    .unwrap()
-    .to_string();
+  let sid = h.empty_conversation().await;
   let path = format!("/v1/Conversations/{sid}/Participants");
   let cases = [
     ("whatsapp:1234567890", SENDER, 50407),
@@ -613,11 +609,7 @@ async fn media_uploads_as_raw_bytes_or_multipart_and_downloads_again() {
 #[tokio::test]
 async fn a_message_is_fetched_by_its_sid_and_not_by_its_index() {
   let h = Harness::start().await;
-  let conversation = h.post("/v1/Conversations", &[]).await;
-  let messages = format!(
-    "/v1/Conversations/{}/Messages",
-    conversation.body["sid"].as_str().unwrap()
-  );
+  let messages = format!("/v1/Conversations/{}/Messages", h.empty_conversation().await);
   let sent = h.post(&messages, &[("Body", "hello")]).await;
   assert_eq!(sent.body["index"], 0);
   let by_sid = h
@@ -630,8 +622,7 @@ async fn a_message_is_fetched_by_its_sid_and_not_by_its_index() {
 #[tokio::test]
 async fn x_twilio_webhook_enabled_is_taken_where_twilio_defines_it_with_a_value_of_its_enum() {
   let h = Harness::start().await;
-  let conversation = h.post("/v1/Conversations", &[]).await;
-  let sid = conversation.body["sid"].as_str().unwrap().to_string();
+  let sid = h.empty_conversation().await;
   let messages = format!("/v1/Conversations/{sid}/Messages");
   assert_eq!(
     h.post_with_webhooks(&messages, &[("Body", "hi")], "true").await.status,
@@ -660,19 +651,11 @@ async fn pages_are_positioned_by_their_token_and_page_is_only_the_callers_count(
   for name in ["a", "b", "c"] {
     assert_eq!(h.post("/v1/Conversations", &[("UniqueName", name)]).await.status, 201);
   }
-  let names = |answer: &common::Answer| -> Vec<String> {
-    answer.body["conversations"]
-      .as_array()
-      .unwrap()
-      .iter()
-      .map(|c| c["unique_name"].as_str().unwrap().to_string())
-      .collect()
-  };
   let first = h.get("/v1/Conversations?PageSize=1").await;
   let built = h.get("/v1/Conversations?PageSize=1&Page=2").await;
   assert_eq!(
-    names(&built),
-    names(&first),
+    unique_names(&built),
+    unique_names(&first),
     "a hand-built Page without its token is the first page"
   );
   assert_eq!(built.body["meta"]["page"], 2, "the caller's count, echoed");
@@ -687,9 +670,9 @@ async fn pages_are_positioned_by_their_token_and_page_is_only_the_callers_count(
     )
     .await;
   assert_eq!(second.body["conversations"].as_array().unwrap().len(), 1);
-  assert_ne!(names(&second), names(&first));
+  assert_ne!(unique_names(&second), unique_names(&first));
   let unknown = h.get("/v1/Conversations?PageSize=1&PageToken=nothing").await;
-  assert_eq!(names(&unknown), Vec::<String>::new());
+  assert_eq!(unique_names(&unknown), Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -698,32 +681,34 @@ async fn conversations_are_listed_by_start_and_end_date_newest_first() {
   let old = h.post("/v1/Conversations", &[("UniqueName", "old")]).await;
   h.control("/clock", json!({ "advance": "P2D" })).await;
   let new = h.post("/v1/Conversations", &[("UniqueName", "new")]).await;
-  let listed = |answer: common::Answer| -> Vec<String> {
-    answer.body["conversations"]
-      .as_array()
-      .unwrap()
-      .iter()
-      .map(|c| c["unique_name"].as_str().unwrap().to_string())
-      .collect()
-  };
   let at = |answer: &common::Answer| {
     form_urlencoded::byte_serialize(answer.body["date_created"].as_str().unwrap().as_bytes()).collect::<String>()
   };
-  assert_eq!(listed(h.get("/v1/Conversations").await), ["new", "old"]);
+  assert_eq!(unique_names(&h.get("/v1/Conversations").await), ["new", "old"]);
   assert_eq!(
-    listed(h.get(&format!("/v1/Conversations?StartDate={}", at(&new))).await),
+    unique_names(&h.get(&format!("/v1/Conversations?StartDate={}", at(&new))).await),
     ["new"]
   );
   assert_eq!(
-    listed(h.get(&format!("/v1/Conversations?EndDate={}", at(&old))).await),
+    unique_names(&h.get(&format!("/v1/Conversations?EndDate={}", at(&old))).await),
     ["old"]
   );
   let day = &old.body["date_created"].as_str().unwrap()[..10];
   assert_eq!(
-    listed(h.get(&format!("/v1/Conversations?EndDate={day}")).await),
+    unique_names(&h.get(&format!("/v1/Conversations?EndDate={day}")).await),
     ["old"],
     "the whole day"
   );
   let bad = h.get("/v1/Conversations?StartDate=yesterday").await;
   assert_eq!((bad.status, Harness::code(&bad)), (400, 20001));
+}
+
+/// The unique names of a page of conversations, in its order.
+fn unique_names(answer: &common::Answer) -> Vec<String> {
+  answer.body["conversations"]
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|c| c["unique_name"].as_str().unwrap().to_string())
+    .collect()
 }

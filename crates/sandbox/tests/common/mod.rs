@@ -94,6 +94,13 @@ impl Harness {
       .await
   }
 
+  /// A conversation with no participants, by its SID.
+  pub async fn empty_conversation(&self) -> String {
+    let answer = self.post("/v1/Conversations", &[]).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.body["sid"].as_str().unwrap().to_string()
+  }
+
   /// A conversation for the customer with both participants, created in one call.
   pub async fn conversation(&self, unique_name: &str, address: &str) -> String {
     let customer = json!({"messaging_binding": {"address": address, "proxy_address": SENDER}}).to_string();
