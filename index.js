@@ -4,7 +4,7 @@
 // conversation lookup, caching, HTTP, retries) happens in Rust; this file gives the class its exact shape:
 // names, defaults, result objects, thrown errors, logging.
 
-const { NativeClient, contentType, maskNumber, optionTypes, validateWebhookSignature } = require("./native.js");
+const { NativeClient, contentType, maskNumber, optionTypes, validateWebhookSignature } = require("./lib/native.js");
 const {
   TwilioApiError,
   nativeFailure,
@@ -15,12 +15,12 @@ const {
   uploaded,
   checked,
   refused,
-} = require("./results.js");
-const { webhookHandler, formPairs } = require("./webhook-handler.js");
-const { sendBulk } = require("./bulk.js");
-const { isPlainObject } = require("./plain-object.js");
-const { PendingCalls } = require("./pending-calls.js");
-const { Observer, LOG_PREFIX, adaptLogger } = require("./observe.js");
+} = require("./lib/results.js");
+const { webhookHandler, formPairs } = require("./lib/webhook-handler.js");
+const { sendBulk } = require("./lib/bulk.js");
+const { isPlainObject } = require("./lib/plain-object.js");
+const { PendingCalls } = require("./lib/pending-calls.js");
+const { Observer, adaptLogger } = require("./lib/observe.js");
 
 // What a call made after close() gets.
 const CLOSED = Object.freeze({

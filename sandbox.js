@@ -6,7 +6,7 @@
 const { spawn } = require("node:child_process");
 const path = require("node:path");
 const readline = require("node:readline");
-const native = require("./native.js");
+const native = require("./lib/native.js");
 
 class SandboxHandle {
   constructor(started) {

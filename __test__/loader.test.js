@@ -1,6 +1,6 @@
 "use strict";
 
-// How the package finds its addon: napi-rs's generated loader (binding.js) under native.js.
+// How the package finds its addon: napi-rs's generated loader (lib/binding.js) under lib/native.js.
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
@@ -32,10 +32,11 @@ test("when no addon loads, the error names the platform and every attempt, in or
 
 test("NAPI_RS_NATIVE_LIBRARY_PATH loads exactly the addon it names", async (t) => {
   if (process.platform !== "linux") return t.skip("reads /proc/self/maps");
-  const local = fs.readdirSync(ROOT).find((f) => /^twilio-api-client\..+\.node$/.test(f));
+  const built = path.join(ROOT, "lib");
+  const local = fs.readdirSync(built).find((f) => /^twilio-api-client\..+\.node$/.test(f));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "addon-"));
   const copy = path.join(dir, "elsewhere.node");
-  fs.copyFileSync(path.join(ROOT, local), copy);
+  fs.copyFileSync(path.join(built, local), copy);
   const { stdout } = await run(
     process.execPath,
     [

@@ -8,7 +8,7 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
-const { optionTypes } = require("../binding.js");
+const { optionTypes } = require("../lib/binding.js");
 
 const root = path.join(__dirname, "..");
 const read = (file) => fs.readFileSync(path.join(root, file), "utf8");
@@ -52,14 +52,14 @@ function contractRows() {
 const JS_ONLY = ["logger"];
 
 test("the native struct, the names the class takes, index.d.ts and the contract list the same options", () => {
-  const native = interfaceKeys(read("binding.d.ts"), "ClientOptions");
+  const native = interfaceKeys(read("lib/binding.d.ts"), "ClientOptions");
   assert.deepEqual(
     optionTypes().map(([name]) => name),
     native,
     "OPTIONS and the struct",
   );
   // Each option's JavaScript type as the class checks it is the struct field's.
-  const struct = read("binding.d.ts");
+  const struct = read("lib/binding.d.ts");
   for (const [name, kind] of optionTypes()) {
     const declared = struct.match(new RegExp(`\\n\\s*${name}\\?: (\\w+)`))[1];
     assert.equal(["string", "number", "boolean"].includes(declared) ? declared : "object", kind, name);

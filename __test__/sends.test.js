@@ -154,7 +154,7 @@ test("results with a lazy data stay fast objects, one hidden class per kind (V8'
   // Each result once had a getter and setter of its own, and V8 made every one a slow dictionary: 2–3 µs of
   // the event loop per message in \`npm run bench\`. %HasFastProperties and %HaveSameMap are V8's own.
   const script = `
-    const { sent, templateSent, uploaded } = require(${JSON.stringify(require.resolve("../results.js"))});
+    const { sent, templateSent, uploaded } = require(${JSON.stringify(require.resolve("../lib/results.js"))});
     const message = (i) => ({ messageSid: "IM" + i, conversationSid: "CH1", body: "b", dataJson: "{}" });
     const media = (i) => ({ mediaSid: "ME" + i, serviceSid: "IS1", contentType: "image/png", filename: "a.png", size: 1, dataJson: "{}" });
     const pairs = [[sent(message(1)), sent(message(2))], [templateSent(message(3)), templateSent(message(4))],

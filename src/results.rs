@@ -356,8 +356,8 @@ impl From<twilio_core::Participants> for ParticipantsResult {
 #[napi(object, use_nullable = true)]
 pub struct AssignmentResult {
   pub success: bool,
-  pub conversation_sid: Option<String>,
-  pub assignee: Option<String>,
+  pub conversation_sid: String,
+  pub assignee: String,
   pub previous_assignee: Option<String>,
 }
 
@@ -365,8 +365,8 @@ impl From<twilio_core::Assignment> for AssignmentResult {
   fn from(assignment: twilio_core::Assignment) -> Self {
     Self {
       success: true,
-      conversation_sid: Some(assignment.conversation_sid),
-      assignee: Some(assignment.assignee),
+      conversation_sid: assignment.conversation_sid,
+      assignee: assignment.assignee,
       previous_assignee: assignment.previous_assignee,
     }
   }
@@ -401,6 +401,8 @@ pub struct Timers {
 pub struct StatusResult {
   pub success: bool,
   pub conversation_sid: Option<String>,
+  /// Twilio's `conversation_enum_state`.
+  #[napi(ts_type = "'active' | 'inactive' | 'closed' | 'initializing'")]
   pub state: Option<String>,
   pub unique_name: Option<String>,
   pub friendly_name: Option<String>,
@@ -435,6 +437,8 @@ impl From<twilio_core::Status> for StatusResult {
 pub struct StateResult {
   pub success: bool,
   pub conversation_sid: Option<String>,
+  /// Twilio's `conversation_enum_state`.
+  #[napi(ts_type = "'active' | 'inactive' | 'closed'")]
   pub state: Option<String>,
 }
 
@@ -533,6 +537,8 @@ impl From<twilio_core::History> for HistoryResult {
 #[napi(object, use_nullable = true)]
 pub struct ReceiptInfo {
   pub sid: String,
+  /// Twilio's `conversation_message_receipt_enum_delivery_status`.
+  #[napi(ts_type = "'read' | 'failed' | 'delivered' | 'undelivered' | 'sent'")]
   pub status: Option<String>,
   pub error_code: Option<u32>,
   pub participant_sid: Option<String>,

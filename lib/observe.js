@@ -41,10 +41,15 @@ function outline(outcome) {
   return kept;
 }
 
-/** Calls `log` with the logger as `this`; a logger that throws does not take the client's work down with it. */
-function callSafely(logger, log, message, context) {
+/**
+ * Writes `message`, after the client's prefix, to the (adapted) logger's `level`; `warn` falls back to `error`. A
+ * logger that throws does not take the client's work down with it.
+ */
+function write(logger, level, message, context) {
+  const log = logger?.[level] ?? (level === "warn" ? logger?.error : undefined);
+  if (typeof log !== "function") return;
   try {
-    log.call(logger, message, context);
+    log(`${LOG_PREFIX} ${message}`, context);
   } catch {}
 }
 
@@ -129,11 +134,11 @@ class Observer {
         call: context,
       };
       if (requests.hasSubscribers) requests.publish(message);
-      if (this.debugging && typeof this.#logger.debug === "function")
-        callSafely(
+      if (this.debugging)
+        write(
           this.#logger,
-          this.#logger.debug,
-          `${LOG_PREFIX} ${event.method} ${event.host}${event.route} ${event.status ?? "no answer"} (attempt ${event.attempt + 1}, ${event.durationMs.toFixed(1)} ms)`,
+          "debug",
+          `${event.method} ${event.host}${event.route} ${event.status ?? "no answer"} (attempt ${event.attempt + 1}, ${event.durationMs.toFixed(1)} ms)`,
           { ...message, call: undefined },
         );
     }
@@ -142,12 +147,9 @@ class Observer {
   /** A failed call: refused input at `debug` (the caller has it in the result), anything else at `error`. */
   failed(operation, to, failure) {
     this.#failures.set(failure.code, (this.#failures.get(failure.code) ?? 0) + 1);
-    if (this.#logger === null) return;
     const input = failure.kind === "input";
     if (input && !this.debugging) return;
-    const log = input ? this.#logger.debug : this.#logger.error;
-    if (typeof log !== "function") return;
-    callSafely(this.#logger, log, `${LOG_PREFIX} ${operation} failed: ${failure.message}`, {
+    write(this.#logger, input ? "debug" : "error", `${operation} failed: ${failure.message}`, {
       operation,
       to,
       code: failure.code,
@@ -166,12 +168,7 @@ class Observer {
    * logger.error; what the client changed (`info`, raised only at `logLevel` info or debug) to logger.info.
    */
   log(lines) {
-    if (this.#logger === null) return;
-    const warn = typeof this.#logger.warn === "function" ? this.#logger.warn : this.#logger.error;
-    for (const { level, message } of lines) {
-      const log = level === "info" ? this.#logger.info : warn;
-      if (typeof log === "function") callSafely(this.#logger, log, `${LOG_PREFIX} ${message}`);
-    }
+    for (const { level, message } of lines) write(this.#logger, level === "info" ? "info" : "warn", message);
   }
 
   /** The client's totals, with the core's (`totals`). */
@@ -194,4 +191,4 @@ class Observer {
   }
 }
 
-module.exports = { Observer, LOG_PREFIX, adaptLogger };
+module.exports = { Observer, adaptLogger, write };

@@ -11,6 +11,7 @@ const {
   webhookPostEvents,
   webhookPreEvents,
 } = require("./native.js");
+const { write } = require("./observe.js");
 
 const DATE_FIELDS = webhookDateFields();
 // Twilio's bodies are a few kilobytes: a message body of 1,600 characters and attributes of at most 4 KB, encoded.
@@ -60,7 +61,6 @@ function unknownHandler(name) {
       `Conversations events (${HANDLER_NAMES.slice(0, 3).join(", ")}, …) or onEvent`,
   );
 }
-const LOG_PREFIX = "[twilio-api-client]";
 
 class BodyTooLarge extends Error {}
 class BodyTooSlow extends Error {}
@@ -317,8 +317,7 @@ const HOST_WARNING =
   "here. Only requests for this machine's loopback names are taken; set `url` to the public address Twilio calls.";
 
 function warn(client, text) {
-  const log = client.logger?.warn ?? client.logger?.error;
-  log?.call(client.logger, `${LOG_PREFIX} webhookHandler ${text}`);
+  write(client.logger, "warn", `webhookHandler ${text}`);
 }
 
 function timeOf(value, name) {
@@ -448,7 +447,7 @@ function webhookHandler(client, handlers, options = {}) {
 }
 
 function logFailure(client, event, error) {
-  client.logger?.error(`${LOG_PREFIX} webhook handler for ${event.eventType} failed: ${error?.message ?? error}`, {
+  write(client.logger, "error", `webhook handler for ${event.eventType} failed: ${error?.message ?? error}`, {
     eventType: event.eventType,
     conversationSid: event.conversationSid,
   });

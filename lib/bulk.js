@@ -7,6 +7,7 @@
 // check method of its kind instead (the same checks, reads only) and sends nothing.
 
 const { isPlainObject } = require("./plain-object.js");
+const { write } = require("./observe.js");
 
 const PROGRESS_INTERVAL_MS = 500;
 const DEFAULT_CONCURRENCY = 100;
@@ -124,8 +125,8 @@ function iteratorOf(messages) {
 
 // A caller's callback must not take the campaign down: what it throws, or the promise it returns rejects with,
 // goes to the logger and the campaign goes on.
-function callSafely(callback, logger, ...args) {
-  const failed = (error) => logger?.error(`[twilio-api-client] sendBulk callback threw: ${error?.message ?? error}`);
+function callBack(callback, logger, ...args) {
+  const failed = (error) => write(logger, "error", `sendBulk callback threw: ${error?.message ?? error}`);
   try {
     const value = callback?.(...args);
     if (typeof value?.then === "function") Promise.resolve(value).catch(failed);
@@ -178,7 +179,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     const perSecond = seconds > 0 ? counts.done / seconds : 0;
     const total = exhausted ? pulled : known;
     const etaMs = total !== null && perSecond > 0 ? Math.round(((total - counts.done) / perSecond) * 1000) : null;
-    callSafely(onProgress, logger, { ...counts, total, perSecond, etaMs });
+    callBack(onProgress, logger, { ...counts, total, perSecond, etaMs });
   };
 
   const tally = dryRun
@@ -204,7 +205,7 @@ async function sendBulk(client, messages, options = {}, logger = null) {
     counts.done += 1;
     const result = tally(outcome);
     if (keepResults) results[index] = result;
-    callSafely(onResult, logger, result, index);
+    callBack(onResult, logger, result, index);
     report(false);
   };
 
