@@ -71,9 +71,9 @@ export interface Sandbox {
    * routes: `GET info`, `POST reset`, `GET state`, `GET|DELETE requests`, `POST conversations` (SeedConversation or
    * an array), `POST|DELETE conversations/<sid or unique name>`, `POST templates`, `POST templates/<HX…>/approval`,
    * `DELETE templates/<HX…>`, `POST latency { ms }`, `GET|POST|DELETE faults` (POST a FaultSpec), `POST
-   * faults/release`, `GET|POST limits`, `POST inbound`, `GET|DELETE webhooks`, `POST webhooks/hold`, `POST
-   * webhooks/release { order }`, `POST webhooks/routes { from, to }`, `POST receipts/<IM…>`, `GET|POST clock`,
-   * `POST api-keys`, `GET image.png`.
+   * faults/release`, `GET|POST limits`, `POST inbound`, `GET|DELETE webhooks` (`GET webhooks?at_least=N` answers
+   * once N are made), `POST webhooks/hold`, `POST webhooks/release { order }`, `POST webhooks/routes { from, to }`,
+   * `POST receipts/<IM…>`, `GET|POST clock`, `POST api-keys`, `GET image.png`.
    */
   control(method: string, route: string, body?: unknown): Promise<unknown>;
   reset(): Promise<unknown>;
@@ -103,7 +103,8 @@ export interface Sandbox {
     body?: string;
     mediaUrl?: string;
   }): Promise<{ rejected: boolean; message: Record<string, unknown> | null }>;
-  webhooks(): Promise<WebhookAttempt[]>;
+  /** The webhook attempts made; with `{ atLeast: n }`, once n are (the sandbox waits up to 10 s for them). */
+  webhooks(options?: { atLeast?: number }): Promise<WebhookAttempt[]>;
   clearWebhooks(): Promise<unknown>;
   /** Holds post-action webhooks back until released. */
   holdWebhooks(): Promise<{ held: true }>;

@@ -128,8 +128,10 @@ class SandboxHandle {
     return this.control("POST", "/inbound", message);
   }
   /** Every webhook call the sandbox made: event type, URL, parameters, signature, status. */
-  async webhooks() {
-    return (await this.control("GET", "/webhooks")).webhooks;
+  /** The webhook attempts made; with `{ atLeast: n }`, once n are (the sandbox waits up to 10 s for them). */
+  async webhooks({ atLeast } = {}) {
+    const query = atLeast === undefined ? "" : `?at_least=${atLeast}`;
+    return (await this.control("GET", `/webhooks${query}`)).webhooks;
   }
   clearWebhooks() {
     return this.control("DELETE", "/webhooks");

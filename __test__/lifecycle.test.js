@@ -45,23 +45,26 @@ test("an idle client does not keep the process alive", async () => {
 });
 
 test("a worker ended with calls pending takes their promises with it, and the process carries on", async () => {
-  await box.sandbox.latency(200);
+  // The worker's message writes are held in the sandbox: it is ended with its calls certainly in flight.
+  await box.sandbox.fault({ method: "POST", path: "/Messages$", hold: true });
   const { stdout } = await node(`
     const { Worker } = require("node:worker_threads");
     const TwilioApiClient = require(${ENTRY});
+    const control = (method, route) => fetch(process.env.TWILIO_BASE_URL + "/__sandbox/" + route, { method });
+    const held = async () => (await (await control("GET", "faults")).json()).faults.some((fault) => fault.fired > 0);
     const worker = new Worker(\`
-      const { parentPort } = require("node:worker_threads");
       const TwilioApiClient = require(${ENTRY.replace(/"/g, "'")});
       const client = new TwilioApiClient({ logger: false });
       for (let i = 0; i < 20; i++) client.sendMessage("${PHONE}", "from the worker " + i);
-      parentPort.postMessage("sending");
     \`, { eval: true });
-    worker.once("message", () => setTimeout(async () => {
+    (async () => {
+      while (!(await held())) await new Promise((resolve) => setImmediate(resolve));
       await worker.terminate();
+      await control("DELETE", "faults");
       const client = new TwilioApiClient({ logger: false });
       const result = await client.sendMessage("${PHONE}", "from the main thread");
       console.log(result.success);
-    }, 50));
+    })();
   `);
   assert.equal(stdout.trim(), "true");
 });

@@ -14,7 +14,11 @@ type Matches<N, P> = [Exclude<keyof Fields<N>, keyof Fields<P>>, Exclude<keyof F
 ]
   ? Fields<N> extends Fields<P>
     ? true
-    : { notAdmitted: { [K in keyof Fields<N>]: [Fields<N>[K]] extends [Fields<P>[K & keyof Fields<P>]] ? never : K }[keyof Fields<N>] }
+    : {
+        notAdmitted: {
+          [K in keyof Fields<N>]: [Fields<N>[K]] extends [Fields<P>[K & keyof Fields<P>]] ? never : K;
+        }[keyof Fields<N>];
+      }
   : { onlyNative: Exclude<keyof Fields<N>, keyof Fields<P>>; onlyPublic: Exclude<keyof Fields<P>, keyof Fields<N>> };
 
 export const shapes: {

@@ -13,16 +13,22 @@ const { PHONE, ADDRESS, SENDER, TwilioApiClient, useSandbox, signedHooks } = req
 
 const box = useSandbox();
 
-/** Polls `probe` until it returns something truthy; the sandbox delivers webhooks asynchronously. */
-async function eventually(probe, what) {
-  for (let i = 0; i < 200; i++) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+/**
+ * The webhook attempt the sandbox made for `eventType`: the sandbox answers once one more attempt is made than were
+ * seen, so that the test waits for a delivery rather than polling for it.
+ */
+async function attemptFor(eventType) {
+  for (let seen = 0; ;) {
+    const attempts = await box.sandbox.webhooks({ atLeast: seen + 1 });
+    const found = attempts.find((w) => w.event_type === eventType);
+    if (found) return found;
+    if (attempts.length === seen) throw new Error(`no ${eventType} webhook came`);
+    seen = attempts.length;
   }
-  throw new Error(`never happened: ${what}`);
 }
+
+// A bound on a wait for webhooks that should come at once: what fails a test that would otherwise hang.
+const NEVER_MS = 10_000;
 
 async function listen(server) {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -30,15 +36,34 @@ async function listen(server) {
   return `http://127.0.0.1:${server.address().port}`;
 }
 
-/** A node:http server running the client's handler; its events are recorded. */
+/**
+ * A node:http server running the client's handler; its events are recorded. `until(probe, what)` resolves with
+ * what `probe()` returns once it is truthy, looked at again after each request the server answers.
+ */
 async function hookServer(client, handlers = {}, options = {}) {
   const events = [];
+  const answered = [];
   const record = (event) => {
     events.push(event);
   };
   const handler = client.webhookHandler({ onEvent: record, ...handlers }, { protocol: "http", ...options });
-  const origin = await listen(http.createServer(handler));
-  return { events, url: `${origin}/twilio/hooks`, origin };
+  const server = http.createServer((request, response) => {
+    response.on("finish", () => answered.splice(0).forEach((wake) => wake()));
+    handler(request, response);
+  });
+  const origin = await listen(server);
+  const until = async (probe, what) => {
+    const bound = AbortSignal.timeout(NEVER_MS);
+    for (let value = probe(); ; value = probe()) {
+      if (value) return value;
+      if (bound.aborted) throw new Error(`never happened: ${what}`);
+      await new Promise((resolve) => {
+        answered.push(resolve);
+        bound.addEventListener("abort", resolve, { once: true });
+      });
+    }
+  };
+  return { events, until, url: `${origin}/twilio/hooks`, origin };
 }
 
 /** A customer who has a conversation with us (created by a first template). */
@@ -65,10 +90,7 @@ test("the sandbox's webhooks are signed as Twilio signs them: the client's valid
   await client.configureWebhooks({ postWebhookUrl: hooks.url });
   await customerWithConversation(client);
   await reply();
-  const attempt = await eventually(
-    async () => (await box.sandbox.webhooks()).find((w) => w.event_type === "onMessageAdded"),
-    "onMessageAdded",
-  );
+  const attempt = await attemptFor("onMessageAdded");
   assert.equal(attempt.status, 200);
   assert.equal(attempt.url, hooks.url);
   assert.equal(twilio.validateRequest(box.sandbox.authToken, attempt.signature, attempt.url, attempt.params), true);
@@ -93,7 +115,7 @@ test("a customer's reply lands in their conversation and reaches onMessageAdded 
   const conversation = await box.conversation("whatsapp_1234567890");
   const customer = conversation.participants.find((p) => p.messaging_binding?.address === ADDRESS);
   assert.equal(message.participant_sid, customer.sid);
-  const event = await eventually(() => added[0], "onMessageAdded");
+  const event = await hooks.until(() => added[0], "onMessageAdded");
   assert.equal(event.eventType, "onMessageAdded");
   assert.equal(event.conversationSid, first.conversationSid);
   assert.equal(event.messageSid, message.sid);
@@ -150,7 +172,7 @@ test("an inbound message wakes an inactive conversation and fires onConversation
   await client.setConversationState(PHONE, "inactive");
   await client.configureWebhooks({ postWebhookUrl: hooks.url });
   await reply();
-  const event = await eventually(
+  const event = await hooks.until(
     () => hooks.events.find((e) => e.eventType === "onConversationStateUpdated"),
     "onConversationStateUpdated",
   );
@@ -197,7 +219,7 @@ test("the client's own writes fire webhooks only with webhookEnabled", async () 
   await quiet.sendMessage(PHONE, "no echo");
   const loud = box.client({ webhookEnabled: true });
   const sent = await loud.sendMessage(PHONE, "echo");
-  const event = await eventually(() => hooks.events.find((e) => e.eventType === "onMessageAdded"), "onMessageAdded");
+  const event = await hooks.until(() => hooks.events.find((e) => e.eventType === "onMessageAdded"), "onMessageAdded");
   assert.equal(event.messageSid, sent.messageSid ?? sent.sid);
   assert.equal(event.source, "API");
   assert.equal(hooks.events.filter((e) => e.eventType === "onMessageAdded").length, 1);
@@ -213,7 +235,7 @@ test("a message's receipt goes sent, then delivered on the sandbox's clock, with
   const sent = await customerWithConversation(client);
   const messageSid = sent.messageSid ?? sent.sid;
   await box.sandbox.advanceClock("PT2S");
-  const statuses = await eventually(() => {
+  const statuses = await hooks.until(() => {
     const seen = hooks.events.map((e) => e.status);
     return seen.includes("delivered") && seen;
   }, "delivered");
@@ -238,7 +260,7 @@ test("a receipt's status set through the control API reaches onDeliveryUpdated",
   });
   const before = await client.getDeliveryStatus(PHONE, sent.messageSid);
   await box.sandbox.setReceipt(before.receipts[0].sid, "read");
-  const event = await eventually(() => hooks.events.find((e) => e.status === "read"), "read");
+  const event = await hooks.until(() => hooks.events.find((e) => e.status === "read"), "read");
   assert.equal(event.deliveryReceiptSid, before.receipts[0].sid);
   assert.equal((await client.getDeliveryStatus(PHONE, sent.messageSid)).delivery.read, "all");
 });
@@ -257,7 +279,7 @@ test("a free-form message after 24 hours of customer silence fails with 63016; a
   assert.equal(text.success, true, text.error);
   const template = await client.sendTemplateMessage(PHONE, box.sandbox.templateSid, { 1: "Friday", 2: "10am" });
   await box.sandbox.advanceClock("PT2S");
-  const failed = await eventually(() => hooks.events.find((e) => e.status === "failed"), "failed");
+  const failed = await hooks.until(() => hooks.events.find((e) => e.status === "failed"), "failed");
   assert.equal(failed.messageSid, text.messageSid);
   assert.equal(failed.errorCode, 63016);
   const textStatus = await client.getDeliveryStatus(PHONE, text.messageSid);
@@ -461,7 +483,7 @@ test("webhooks configured with GET carry their parameters in the signed query st
   });
   await customerWithConversation(client);
   await reply("by GET");
-  const event = await eventually(() => added[0], "onMessageAdded by GET");
+  const event = await hooks.until(() => added[0], "onMessageAdded by GET");
   assert.equal(event.body, "by GET");
   const attempt = (await box.sandbox.webhooks())[0];
   assert.equal(attempt.method, "GET");

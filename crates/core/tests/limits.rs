@@ -1,6 +1,6 @@
 //! The client keeps delivering through Twilio's documented limits, against a sandbox that enforces them at
-//! Twilio's values: 1,000 conversations per identity, 30 writes per second, `initializing` conversations,
-//! timers on the sandbox's clock.
+//! Twilio's values (1,000 conversations per identity, lowered where the promise holds at any value), 30 writes per
+//! second, `initializing` conversations, timers on the sandbox's clock.
 
 mod common;
 
@@ -72,28 +72,26 @@ impl Setup {
 }
 
 #[tokio::test]
-async fn past_1000_customers_the_system_identity_is_left_out_once_refused_and_all_1050_are_delivered() {
+async fn past_the_identity_limit_the_system_identity_is_left_out_once_refused_and_every_customer_is_delivered() {
   let s = Setup::new().await;
+  // Twilio's 1,000 conversations an identity (the sandbox's default, crates/sandbox/tests/limits.rs) at 30 creations a
+  // second would take 37 s; the promise is the same at 50.
+  s.control("/limits", json!({ "conversations_per_identity": 50 })).await;
   let client = Arc::new(s.client(|_| {}));
-  // Twilio creates at most 30 conversations a second per service: this part takes about 37 seconds.
-  first_messages(&client, 0..1000, 50).await;
-  assert_eq!(s.with_identity("system"), 1000);
+  first_messages(&client, 0..50, 50).await;
+  assert_eq!(s.with_identity("system"), 50);
   assert!(client.log().take().is_empty());
-  first_messages(&client, 1000..1050, 1).await;
-  s.assert_each_customer_has_their_message(1050);
-  assert_eq!(s.with_identity("system"), 1000, "the identity limit held");
+  first_messages(&client, 50..60, 1).await;
+  s.assert_each_customer_has_their_message(60);
+  assert_eq!(s.with_identity("system"), 50, "the identity limit held");
   assert_eq!(
     s.creations_answered(403),
     1,
-    "only the 1,001st customer paid for the refusal"
+    "only the first customer past the limit paid for the refusal"
   );
   let warnings = client.log().take();
   assert_eq!(warnings.len(), 1, "{warnings:?}");
-  assert!(
-    warnings[0].message.contains("50214") && warnings[0].message.contains("1,000"),
-    "{}",
-    warnings[0].message
-  );
+  assert!(warnings[0].message.contains("50214"), "{}", warnings[0].message);
   assert!(
     !warnings[0].message.contains("555"),
     "no customer number in the warning"

@@ -27,6 +27,8 @@ pub struct AppState {
   pub webhooks_wake: Notify,
   /// How many times held requests were released; a held request waits for the next.
   pub releases: watch::Sender<u64>,
+  /// Bumped at each webhook attempt logged: what `GET /__sandbox/webhooks?at_least=N` waits on.
+  pub attempted: watch::Sender<u64>,
 }
 
 impl AppState {

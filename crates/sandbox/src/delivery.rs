@@ -207,6 +207,8 @@ async fn attempt(
     error: answer.status.is_none().then(|| answer.body.clone()),
     duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
   });
+  drop(state);
+  app.attempted.send_modify(|count| *count += 1);
   answer
 }
 

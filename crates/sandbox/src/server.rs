@@ -63,6 +63,7 @@ impl Sandbox {
       webhook_http: reqwest::Client::builder().build().map_err(std::io::Error::other)?,
       webhooks_wake: Notify::new(),
       releases: watch::Sender::new(0),
+      attempted: watch::Sender::new(0),
     });
     let router = Router::new().fallback(dispatch).with_state(shared.clone());
     let (shutdown, watcher) = watch::channel(false);

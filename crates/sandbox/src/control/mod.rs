@@ -85,6 +85,27 @@ impl IntoResponse for Refusal {
 
 type ControlResult = Result<Response, Refusal>;
 
+/// How long `GET webhooks?at_least=N` waits for the Nth attempt before answering what there is.
+const ATTEMPTS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The webhook attempts made; with `at_least=N`, once N are logged (or after [`ATTEMPTS_WAIT`]), so that a test waits
+/// for a delivery rather than polling for it.
+async fn attempts(app: &App, incoming: &Incoming) -> Result<Response, Refusal> {
+  if let Some(wanted) = incoming.query.get("at_least") {
+    let wanted: usize = wanted.parse().map_err(|_| bad("at_least is a count"))?;
+    let mut attempted = app.attempted.subscribe();
+    let enough = async {
+      while app.lock().outbox.attempts.len() < wanted {
+        if attempted.changed().await.is_err() {
+          break;
+        }
+      }
+    };
+    let _ = tokio::time::timeout(ATTEMPTS_WAIT, enough).await;
+  }
+  Ok(reply(StatusCode::OK, json!({ "webhooks": app.lock().outbox.attempts })))
+}
+
 fn reply(status: StatusCode, body: Value) -> Response {
   (status, axum::Json(body)).into_response()
 }
@@ -162,7 +183,7 @@ pub async fn handle(app: &App, incoming: Incoming) -> Response {
       Ok(limits(app))
     }),
     (&Method::POST, ["inbound"]) => inbound(app, &incoming).await,
-    (&Method::GET, ["webhooks"]) => Ok(reply(StatusCode::OK, json!({ "webhooks": app.lock().outbox.attempts }))),
+    (&Method::GET, ["webhooks"]) => attempts(app, &incoming).await,
     (&Method::DELETE, ["webhooks"]) => {
       app.lock().outbox.attempts.clear();
       Ok(reply(StatusCode::OK, json!({ "webhooks": [] })))
