@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::events::{Admission, Events};
 use crate::fleet::{Fleet, FleetOptions};
 use crate::history::History;
-use crate::http::{Http, RetryPolicy, Transport};
+use crate::http::{Http, RetryPolicy};
 use crate::log::Log;
 use crate::messages::{ImageSource, Messages, Sent, Uploaded};
 use crate::observe::Observer;
@@ -24,6 +24,7 @@ use crate::receipts::DeliveryStatus;
 use crate::reconcile::Event;
 use crate::resolver::Resolver;
 use crate::templates::Templates;
+use crate::transport::Transport;
 use crate::variables::Variables;
 use crate::webhooks::{WebhookConfiguration, WebhookSettings};
 use crate::window::{Window, Windows};
@@ -44,7 +45,7 @@ pub struct Client {
 
 impl Client {
   pub fn new(config: Config) -> Result<Self> {
-    let transport = crate::http::transport(&config)?;
+    let transport = crate::transport::transport(&config)?;
     Self::with_transport(config, transport)
   }
 
@@ -135,7 +136,7 @@ impl Client {
   /// its state machine is kilobytes large, and the binding and the runtime move the outer future around.
   async fn within_deadline<T>(&self, call: Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>) -> Result<T> {
     let limit = crate::call::requested_limit().unwrap_or(self.config.deadline);
-    crate::http::within_deadline(limit, call).await
+    crate::call::within(limit, call).await
   }
 
   pub async fn find_or_create_conversation(&self, phone: &str) -> Result<String> {

@@ -9,12 +9,13 @@ use tokio::sync::OnceCell;
 
 use crate::config::{ConversationTimers, Hosts};
 use crate::error::Result;
-use crate::http::{Body, Http, Method, Request};
+use crate::http::Http;
 use crate::pacing::PaceKey;
 use crate::records::{
   Answer, ApprovalRecord, Configuration, ContentRecord, ConversationInfo, ConversationRecord, ListedMessage,
   MessageResource, Page, ParticipantConversation, ParticipantRecord, ReceiptRecord,
 };
+use crate::transport::{Body, Method, Request};
 use chrono::{DateTime, Utc};
 
 /// The most pages of ParticipantConversations followed for one address.
@@ -41,6 +42,19 @@ fn is_plain(segment: &str) -> bool {
       .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
+/// `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is percent-encoded.
+pub(crate) fn encode_uri_component(text: &str) -> String {
+  let mut out = String::with_capacity(text.len());
+  for byte in text.bytes() {
+    if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
+      out.push(byte as char);
+    } else {
+      out.push_str(&format!("%{byte:02X}"));
+    }
+  }
+  out
+}
+
 fn url(origin: &str, segments: &[&str]) -> String {
   // The common case (SIDs, unique names) needs no encoding: joining is enough, and much cheaper than parsing.
   if segments.iter().all(|s| is_plain(s)) {
@@ -53,7 +67,7 @@ fn url(origin: &str, segments: &[&str]) -> String {
   }
   // Origins are validated by the config; should one not parse, the encoded segments are still joined.
   let Ok(mut url) = url::Url::parse(origin) else {
-    let encoded: Vec<String> = segments.iter().map(|s| crate::media::encode_uri_component(s)).collect();
+    let encoded: Vec<String> = segments.iter().map(|s| encode_uri_component(s)).collect();
     return format!("{}/{}", origin.trim_end_matches('/'), encoded.join("/"));
   };
   url
@@ -546,5 +560,11 @@ mod tests {
     }
     // Once taken as an opaque path after the origin: `http://127.0.0.1:1.evil.com/x`, the credentials elsewhere.
     assert_eq!(on_origin("http://127.0.0.1:1", "x:.evil.com/x"), None);
+  }
+
+  #[test]
+  fn segments_are_encoded_like_encode_uri_component() {
+    assert_eq!(encode_uri_component("my photo (1).png"), "my%20photo%20(1).png");
+    assert_eq!(encode_uri_component("é#?&.jpg"), "%C3%A9%23%3F%26.jpg");
   }
 }

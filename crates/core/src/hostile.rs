@@ -101,8 +101,8 @@ proptest! {
     "-?[0-9]{0,5}(\\.[0-9]{0,5})?(e[+-]?[0-9]{1,4})?",
     Just("inf".to_string()), Just("NaN".to_string()), Just("1e300".to_string()),
   ]) {
-    if let Some(wait) = crate::http::retry_after_seconds(&value) {
-      prop_assert!(wait <= crate::http::MAX_RETRY_AFTER);
+    if let Some(wait) = crate::transport::retry_after_seconds(&value) {
+      prop_assert!(wait <= crate::transport::MAX_RETRY_AFTER);
       let _ = crate::call::after(wait);
     }
   }

@@ -1,7 +1,7 @@
 //! The Twilio Conversations client core: plain Rust, no napi.
 //!
 //! - [`config`]: options resolved once (option, environment, named constant), the secret type.
-//! - [`http`]: the transport seam and its one transport (reqwest), retries within a deadline.
+//! - [`transport`]: the transport seam and its one transport (reqwest); [`http`]: retries within a deadline.
 //! - [`endpoints`]: Twilio's endpoints as typed calls; [`records`]: their answers as typed records.
 //! - [`pacing`]: at most Twilio's writes per second, per conversation and per service, in the order asked;
 //!   [`fleet`]: that budget shared by a fleet through Redis; [`call`]: a call's deadline (still while it
@@ -17,7 +17,7 @@
 //!   the receipts whose webhooks never came; [`topology`]: one Redis, a Cluster or a Sentinel's master.
 //! - [`templates`]: templates' definitions and WhatsApp approval from the Content API, cached, and each template
 //!   send checked against them; [`variables`]: a send's variables, checked on their own and encoded.
-//! - [`media`]: media from a URL or a file, guarded, and uploads to the Media Content Service.
+//! - [`media`]: media from a file, and what any media is judged by; [`fetch`]: media from a URL, guarded.
 //! - [`phone`], [`input`]: validation of everything a caller hands in.
 //! - [`signature`], [`webhooks`]: webhook signatures, the service's webhook configuration, events typed.
 //! - [`receipts`], [`window`]: delivery receipts, and the WhatsApp 24-hour window.
@@ -37,6 +37,7 @@ mod conversation;
 mod endpoints;
 mod error;
 mod events;
+mod fetch;
 mod fleet;
 mod history;
 #[cfg(test)]
@@ -59,6 +60,7 @@ pub mod signature;
 mod sync;
 mod templates;
 mod topology;
+mod transport;
 mod variables;
 pub mod webhooks;
 mod window;

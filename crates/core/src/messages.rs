@@ -16,12 +16,14 @@ use serde_json::{Map, Value};
 use crate::claims::{Claimed, Claims, Held};
 use crate::config::{Config, Delivery, OutsideWindow};
 use crate::conversation::object_of;
+use crate::endpoints::encode_uri_component;
 use crate::endpoints::Api;
 use crate::error::{Error, Result};
+use crate::fetch::MediaFetcher;
 use crate::http::backoff;
 use crate::idempotency::{ContentDigest, Found, Marks};
 use crate::log::Log;
-use crate::media::{self, Kind, MediaFetcher, MediaFile};
+use crate::media::{self, Kind, MediaFile};
 use crate::pacing::PaceKey;
 use crate::phone::Customer;
 use crate::reconcile::Journal;
@@ -327,7 +329,7 @@ impl Messages {
         Outbound::Url(format!(
           "{}/images/{}",
           base.trim_end_matches('/'),
-          media::encode_uri_component(media::basename(path))
+          encode_uri_component(media::basename(path))
         ))
       }
     };

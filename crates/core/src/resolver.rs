@@ -492,11 +492,12 @@ mod tests {
   fn resolver_with(ttl_ms: u64, max_entries: u64) -> (Resolver, Arc<std::sync::atomic::AtomicU32>) {
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use crate::http::{FnTransport, Http, Response, RetryPolicy};
+    use crate::http::{Http, RetryPolicy};
+    use crate::transport::{FnTransport, Response};
 
     let calls = Arc::new(AtomicU32::new(0));
     let counter = calls.clone();
-    let transport = FnTransport(move |_: &crate::http::Request| {
+    let transport = FnTransport(move |_: &crate::transport::Request| {
       counter.fetch_add(1, Ordering::SeqCst);
       Ok(Response {
         date: None,

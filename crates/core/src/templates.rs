@@ -463,8 +463,9 @@ mod tests {
 
   use super::*;
   use crate::config::{LogLevel, Options, Secret};
-  use crate::http::{FnTransport, Http, Request, Response, RetryPolicy, TransportError};
+  use crate::http::{Http, RetryPolicy};
   use crate::records::ApprovalFields;
+  use crate::transport::{FnTransport, Request, Response, TransportError};
   use crate::variables::Value;
 
   /// A registry over a fake Content API: `answer` gets the request's path and how many reads came before.
