@@ -1,10 +1,26 @@
 //! Options, resolved once: constructor option, then environment variable, then a named constant.
+//!
+//! - [`credentials`]: who the client authenticates as, and the [`Secret`] type.
+//! - [`hosts`]: where each Twilio host is reached.
+//! - [`timers`]: the conversations' timers, checked against Twilio's minimums.
+//! - [`choices`]: the options that take one of a few words.
 
-use std::fmt;
-use std::str::FromStr;
+mod choices;
+mod credentials;
+mod hosts;
+mod timers;
+
 use std::time::Duration;
 
-use strum::{EnumString, IntoStaticStr, VariantNames};
+use choices::choice;
+pub use choices::{Delivery, LogLevel, OutsideWindow, SystemParticipant, TemplateUnavailable};
+pub use credentials::Secret;
+use credentials::{secret, Credentials};
+use hosts::hosts;
+pub use hosts::Hosts;
+use timers::timer_option;
+pub use timers::ConversationTimers;
+use timers::{MIN_CLOSED_AFTER, MIN_INACTIVE_AFTER};
 
 use crate::error::{Error, Result};
 use crate::phone::{Customer, Numbers};
@@ -31,10 +47,6 @@ pub const DEFAULT_WRITES_PER_SECOND: u32 = 30;
 /// The longest a send may wait for its pacing slot: a campaign of 20,000 new customers queues in about 12
 /// minutes at Twilio's 30 creations a second.
 pub const DEFAULT_MAX_QUEUE: Duration = Duration::from_secs(15 * 60);
-/// Twilio's minimum for `Timers.Inactive`.
-pub const MIN_INACTIVE_AFTER: Duration = Duration::from_secs(60);
-/// Twilio's minimum for `Timers.Closed`.
-pub const MIN_CLOSED_AFTER: Duration = Duration::from_secs(600);
 pub const MISSING_CREDENTIALS: &str = "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required in environment variables";
 
 /// Every option the client takes; each is optional and also has an environment variable.
@@ -123,182 +135,6 @@ pub struct Options {
   pub log_level: Option<String>,
 }
 
-/// A credential that never shows itself: `Debug` and `Display` print `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-  pub fn new(value: impl Into<String>) -> Self {
-    Self(value.into())
-  }
-
-  pub fn expose(&self) -> &str {
-    &self.0
-  }
-}
-
-impl fmt::Debug for Secret {
-  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str("Secret([redacted])")
-  }
-}
-
-impl fmt::Display for Secret {
-  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str("[redacted]")
-  }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, VariantNames)]
-#[strum(serialize_all = "lowercase")]
-pub enum Delivery {
-  /// Every message is a message of the customer's conversation.
-  #[default]
-  Conversations,
-  /// Templates and images go through Messages.json, as the old module sent them.
-  Messaging,
-}
-
-/// Whether the system identity joins the conversations the client creates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, VariantNames)]
-#[strum(serialize_all = "lowercase")]
-pub enum SystemParticipant {
-  /// It joins while Twilio accepts it; when Twilio refuses a conversation because of it (its limit of 1,000
-  /// conversations per identity), the conversation is made without it for a while.
-  #[default]
-  Auto,
-  /// It joins, or the conversation is not created.
-  Always,
-  /// It never joins: messages are still authored by it, which Twilio allows without membership.
-  Never,
-}
-
-/// What becomes of a free-form message to a WhatsApp customer who has not written in 24 hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, VariantNames)]
-#[strum(serialize_all = "lowercase")]
-pub enum OutsideWindow {
-  /// It is sent; Twilio accepts it and its receipt ends `failed` with 63016.
-  #[default]
-  Send,
-  /// It fails with `OUTSIDE_WHATSAPP_WINDOW` before any message request.
-  Refuse,
-}
-
-/// What becomes of a template send when its definition cannot be read (the Content API does not answer, or the
-/// credentials may not read it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumString, VariantNames)]
-#[strum(serialize_all = "lowercase")]
-pub enum TemplateUnavailable {
-  /// It is sent, its variables checked on their own (values, keys, counts), with one warning per template.
-  #[default]
-  Send,
-  /// It fails with `TEMPLATE_UNAVAILABLE` before any message request.
-  Refuse,
-}
-
-/// What the JS entry passes to its logger: failures at `error` (input refused at `debug`), warnings at `warn` (at
-/// every level), what the client changed (a conversation created, Redis answering) at `info`, one line per Twilio
-/// request at `debug`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, EnumString, VariantNames, IntoStaticStr)]
-#[strum(serialize_all = "lowercase")]
-pub enum LogLevel {
-  #[default]
-  Error,
-  Warn,
-  Info,
-  Debug,
-}
-
-/// The option's value, else the environment's, else the default; a word it does not take is refused, naming them.
-fn choice<T: FromStr + VariantNames + Default>(
-  name: &str,
-  option: Option<String>,
-  environment: Option<String>,
-) -> Result<T> {
-  let Some(word) = non_empty(option).or(environment) else {
-    return Ok(T::default());
-  };
-  word.parse().map_err(|_| {
-    let words = match T::VARIANTS.split_last() {
-      Some((last, [])) => format!("'{last}'"),
-      Some((last, rest)) => format!("'{}' or '{last}'", rest.join("', '")),
-      None => String::new(),
-    };
-    Error::Config {
-      message: format!("{name} must be {words}, not '{word}'"),
-    }
-  })
-}
-
-/// The timers set on every conversation the client creates, as Twilio takes them (ISO-8601 durations).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConversationTimers {
-  pub inactive_after: Option<String>,
-  pub closed_after: Option<String>,
-}
-
-impl ConversationTimers {
-  pub fn is_empty(&self) -> bool {
-    self.inactive_after.is_none() && self.closed_after.is_none()
-  }
-}
-
-/// Seconds in an ISO-8601 duration of days, hours, minutes and seconds (`P1DT2H`, `PT10M`, `PT90S`): the forms
-/// Twilio's timers take. Years, months and weeks have no fixed length and are refused.
-pub fn duration_seconds(text: &str) -> Option<u64> {
-  let body = text.strip_prefix('P')?;
-  let (days, time) = body.split_once('T').unwrap_or((body, ""));
-  if body.is_empty() || body.ends_with('T') {
-    return None;
-  }
-  let mut seconds = 0u64;
-  for (part, units) in [
-    (days, &[('D', 86_400u64)][..]),
-    (time, &[('H', 3_600), ('M', 60), ('S', 1)][..]),
-  ] {
-    let mut rest = part;
-    let mut allowed = units;
-    while !rest.is_empty() {
-      let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-      let (number, after) = rest.split_at_checked(digits)?;
-      let unit = after.chars().next()?;
-      let at = allowed.iter().position(|(u, _)| *u == unit)?;
-      let value: u64 = number.parse().ok()?;
-      seconds = seconds.checked_add(value.checked_mul(allowed.get(at)?.1)?)?;
-      allowed = allowed.get(at + 1..)?;
-      rest = after.get(unit.len_utf8()..)?;
-    }
-  }
-  Some(seconds)
-}
-
-/// A timer option: a duration Twilio accepts, at least `minimum`.
-fn timer_option(value: Option<String>, name: &str, minimum: Duration) -> Result<Option<String>> {
-  let Some(text) = value else { return Ok(None) };
-  match duration_seconds(&text) {
-    Some(seconds) if seconds >= minimum.as_secs() => Ok(Some(text)),
-    Some(_) => Err(Error::Config {
-      message: format!(
-        "{name} must be at least {} minute(s), Twilio's minimum, not '{text}'",
-        minimum.as_secs() / 60
-      ),
-    }),
-    None => Err(Error::Config {
-      message: format!("{name} must be an ISO-8601 duration such as 'PT30M' or 'P1D', not '{text}'"),
-    }),
-  }
-}
-
-/// Where each Twilio host is reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hosts {
-  pub api: String,
-  pub conversations: String,
-  pub media: String,
-  /// The Content API: templates and their WhatsApp approval.
-  pub content: String,
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
   pub account_sid: String,
@@ -343,7 +179,7 @@ pub struct Config {
   pub log_level: LogLevel,
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
+pub(super) fn non_empty(value: Option<String>) -> Option<String> {
   value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
@@ -355,150 +191,6 @@ fn number<T: std::str::FromStr>(option: Option<T>, env: Option<String>, name: &s
     }),
     (None, None) => Ok(None),
   }
-}
-
-fn is_loopback(host: &str) -> bool {
-  let host = host.trim_start_matches('[').trim_end_matches(']');
-  host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// The base URL's origin; credentials never travel over plain http except to this machine.
-fn base_origin(value: &str) -> Result<String> {
-  // Never the value itself: it may carry a password (`https://user:secret@host`).
-  let invalid = |why: &str| Error::Config {
-    message: format!("baseUrl {why}"),
-  };
-  let url = url::Url::parse(value).map_err(|_| invalid("is not a URL"))?;
-  let host = url.host_str().ok_or_else(|| invalid("has no host"))?;
-  match url.scheme() {
-    "https" => {}
-    "http" if is_loopback(host) => {}
-    "http" => {
-      return Err(invalid(
-        "must use https: credentials are sent over plain http only to loopback hosts",
-      ))
-    }
-    _ => return Err(invalid("must be an http(s) URL")),
-  }
-  Ok(value.trim_end_matches('/').to_string())
-}
-
-/// A region or edge becomes part of a host name: lowercase letters, digits and dashes only.
-fn host_label(value: Option<String>, name: &str) -> Result<Option<String>> {
-  match value {
-    Some(label)
-      if !label
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
-    {
-      Err(Error::Config {
-        message: format!("{name} must be lowercase letters, digits and dashes, like 'ie1' or 'dublin', not '{label}'"),
-      })
-    }
-    other => Ok(other),
-  }
-}
-
-fn twilio_hosts(region: Option<String>, edge: Option<String>) -> Hosts {
-  // As twilio-node does: an edge without a region means us1.
-  let region = region.or_else(|| edge.as_ref().map(|_| "us1".to_string()));
-  let host = |product: &str| {
-    let mut parts = vec![product.to_string()];
-    parts.extend(edge.clone());
-    parts.extend(region.clone());
-    format!("https://{}.twilio.com", parts.join("."))
-  };
-  Hosts {
-    api: host("api"),
-    conversations: host("conversations"),
-    content: host("content"),
-    media: format!(
-      "https://mcs.{}.twilio.com",
-      region.clone().unwrap_or_else(|| "us1".to_string())
-    ),
-  }
-}
-
-/// Who the client authenticates as, and what webhooks are signed with.
-struct Credentials {
-  account_sid: String,
-  username: String,
-  password: Secret,
-  webhook_auth_token: Option<Secret>,
-}
-
-/// A secret option, else its environment variable; blank is absent.
-fn secret(option: Option<Secret>, env: Option<String>) -> Option<Secret> {
-  option
-    .filter(|secret| !secret.expose().trim().is_empty())
-    .or_else(|| env.map(Secret::new))
-}
-
-impl Credentials {
-  /// An API key and secret when both are given, else the account SID and auth token.
-  fn resolve(options: &mut Options, env: &impl Fn(&str) -> Option<String>) -> Result<Self> {
-    // The legacy module's sentence first (callers match it), then which value is missing and where it was looked for.
-    let missing = |what: &str| Error::Config {
-      message: format!("{MISSING_CREDENTIALS}: {what}"),
-    };
-    let account_sid = non_empty(options.account_sid.take())
-      .or_else(|| env("TWILIO_ACCOUNT_SID"))
-      .ok_or_else(|| {
-        missing("the account SID is missing (looked for in the accountSid option and TWILIO_ACCOUNT_SID)")
-      })?;
-    if !account_sid.starts_with("AC") {
-      let shape = if account_sid.starts_with("SK") {
-        "an API key SID (SK…): give it as apiKey, with apiSecret, and the account SID (AC…) as accountSid"
-      } else {
-        "not an account SID: those start with AC (Twilio Console, Account Info)"
-      };
-      return Err(Error::Config {
-        message: format!("accountSid (or TWILIO_ACCOUNT_SID) is {shape}"),
-      });
-    }
-    let auth_token = secret(options.auth_token.take(), env("TWILIO_AUTH_TOKEN"));
-    let api_key = non_empty(options.api_key.take()).or_else(|| env("TWILIO_API_KEY"));
-    let api_secret = secret(options.api_secret.take(), env("TWILIO_API_SECRET"));
-    let webhook_auth_token =
-      secret(options.webhook_auth_token.take(), env("TWILIO_WEBHOOK_AUTH_TOKEN")).or_else(|| auth_token.clone());
-    let (username, password) = match (api_key, api_secret, auth_token) {
-      (Some(key), Some(secret), _) => (key, secret),
-      (_, _, Some(token)) => (account_sid.clone(), token),
-      (Some(_), None, None) => {
-        return Err(missing(
-          "apiKey (or TWILIO_API_KEY) is given without its apiSecret (TWILIO_API_SECRET), and there is no auth token",
-        ))
-      }
-      _ => {
-        return Err(missing(
-          "the auth token is missing (looked for in the authToken option and TWILIO_AUTH_TOKEN; or give apiKey and \
-           apiSecret)",
-        ))
-      }
-    };
-    Ok(Self {
-      account_sid,
-      username,
-      password,
-      webhook_auth_token,
-    })
-  }
-}
-
-/// Twilio's hosts: all at `baseUrl` when given (the sandbox, a proxy), else the region's and edge's.
-fn hosts(base_url: Option<String>, region: Option<String>, edge: Option<String>) -> Result<Hosts> {
-  Ok(match base_url {
-    Some(base) => {
-      let origin = base_origin(&base)?;
-      Hosts {
-        api: origin.clone(),
-        conversations: origin.clone(),
-        content: origin.clone(),
-        media: origin,
-      }
-    }
-    None => twilio_hosts(host_label(region, "region")?, host_label(edge, "edge")?),
-  })
 }
 
 /// The sender as E.164.
@@ -689,18 +381,6 @@ mod tests {
   }
 
   const CREDENTIALS: [(&str, &str); 2] = [("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_AUTH_TOKEN", "token")];
-
-  #[test]
-  fn iso_durations_are_read_in_seconds() {
-    assert_eq!(duration_seconds("PT10M"), Some(600));
-    assert_eq!(duration_seconds("P1DT1H1M1S"), Some(90_061));
-    assert_eq!(duration_seconds("P2D"), Some(172_800));
-    for bad in [
-      "", "P", "PT", "PT10", "10M", "P1M", "P1W", "PT1S1M", "PTM", "PT-1M", "pt10m",
-    ] {
-      assert_eq!(duration_seconds(bad), None, "{bad}");
-    }
-  }
 
   #[test]
   fn timers_below_twilios_minimums_or_not_iso_are_refused_at_construction() {
