@@ -133,6 +133,9 @@ function recipientOf(options) {
 }
 
 const returned = (value) => value;
+const rejected = (failure) => {
+  throw thrown(failure);
+};
 
 function masked(value) {
   return typeof value === "string" || typeof value === "number" ? maskNumber(String(value)) : undefined;
@@ -186,14 +189,11 @@ class TwilioApiClient {
     }
   }
 
-  // Runs a native call. A failure is logged with context, never with message text or full numbers, and comes
-  // back as the native client's one error shape. `shape` makes the success's result; without it the outcome is
-  // `{ ok, value | failure }`.
-  #run(operation, to, call, shape) {
-    if (this.#closed !== null) {
-      const failure = { ...CLOSED };
-      return Promise.resolve(shape ? failed(failure) : { ok: false, failure });
-    }
+  // Runs a native call; the promise is of its public result: `succeeded(value)`, else `failedWith(failure)` (by
+  // default `{ success: false, error, code }`; a method that rejects throws there). A failure is logged with context,
+  // never with message text or full numbers. Traced, the channel sees the same result the caller gets.
+  #run(operation, to, call, succeeded = returned, failedWith = failed) {
+    if (this.#closed !== null) return Promise.resolve({ ...CLOSED }).then(failedWith);
     const watching = this.#observer.watchingRequests;
     if (watching !== this.#watchingRequests) {
       this.#watchingRequests = watching;
@@ -202,27 +202,30 @@ class TwilioApiClient {
     return this.#observer.call(
       operation,
       () => masked(to),
-      (context) => this.#outcome(operation, to, call, shape, context),
+      (context) => this.#outcome(operation, to, call, succeeded, failedWith, context),
     );
   }
 
   // Handlers on the call's promise rather than an async function: a suspended async function is the largest part of
   // a send waiting in a deep queue.
-  #outcome(operation, to, call, shape, context) {
-    const failedWith = (error) => {
+  #outcome(operation, to, call, succeeded, failedWith, context) {
+    const failedAs = (error) => {
       const failure = nativeFailure(error);
       const answered = CHECKS.has(operation) && (failure.kind === "input" || failure.kind === "refused");
-      if (!answered) this.#observer.failed(operation, masked(to), failure);
-      return shape ? failed(failure) : { ok: false, failure };
+      // The number as the trace has it already: masked once a call.
+      if (!answered) this.#observer.failed(operation, context === undefined ? masked(to) : context.to, failure);
+      return failedWith(failure);
     };
     return this.#calls.start(call, context).then((value) => {
+      let result;
       try {
         if (SENDS.has(operation)) this.#observer.sent(value.replayed === true);
-        return shape ? shape(value) : { ok: true, value };
+        result = succeeded(value);
       } catch (error) {
-        return failedWith(error);
+        return failedAs(error);
       }
-    }, failedWith);
+      return result;
+    }, failedAs);
   }
 
   // A call with what a send's options ask for: `{ deadlineMs }` in place of the client's (a request handler bounds
@@ -236,12 +239,6 @@ class TwilioApiClient {
       if (bulk === true) this.#native.bulkCall(id);
       return call(id);
     };
-  }
-
-  // A call that resolves: its success (the native result as it is, unless a shape is given), or
-  // `{ success: false, error, code }`.
-  #send(operation, to, call, shape = returned) {
-    return this.#run(operation, to, call, shape);
   }
 
   /**
@@ -265,23 +262,28 @@ class TwilioApiClient {
     }
   }
 
-  async findOrCreateConversation(phoneNumber) {
-    const outcome = await this.#run("findOrCreateConversation", phoneNumber, (call) =>
-      this.#native.findOrCreateConversation(call, phoneNumber),
+  findOrCreateConversation(phoneNumber) {
+    return this.#run(
+      "findOrCreateConversation",
+      phoneNumber,
+      (call) => this.#native.findOrCreateConversation(call, phoneNumber),
+      returned,
+      rejected,
     );
-    if (!outcome.ok) throw thrown(outcome.failure);
-    return outcome.value;
   }
 
-  async getConversation(phoneNumber) {
-    const outcome = await this.#run("getConversation", phoneNumber, (call) =>
-      this.#native.getConversation(call, phoneNumber),
+  getConversation(phoneNumber) {
+    return this.#run(
+      "getConversation",
+      phoneNumber,
+      (call) => this.#native.getConversation(call, phoneNumber),
+      returned,
+      () => null,
     );
-    return outcome.ok ? outcome.value : null;
   }
 
   sendMessage(to, text, author = null, options = {}) {
-    return this.#send(
+    return this.#run(
       "sendMessage",
       to,
       this.#limited(options, (call) =>
@@ -292,7 +294,7 @@ class TwilioApiClient {
   }
 
   sendTemplateMessage(phoneNumber, contentSid, contentVariables = {}, options = {}) {
-    return this.#send(
+    return this.#run(
       "sendTemplateMessage",
       phoneNumber,
       this.#limited(options, (call) => {
@@ -345,13 +347,12 @@ class TwilioApiClient {
 
   // A check resolves `{ success: true, wouldSend: true, … }` or the failure the send would have, with
   // `wouldSend: false`.
-  async #check(operation, to, call) {
-    const outcome = await this.#run(operation, to, call);
-    return outcome.ok ? checked(outcome.value) : refused(outcome.failure);
+  #check(operation, to, call) {
+    return this.#run(operation, to, call, checked, refused);
   }
 
   sendImageMessage(to, imagePath, caption = null, baseUrl = null) {
-    return this.#send(
+    return this.#run(
       "sendImageMessage",
       to,
       (call) => this.#native.sendImageMessage(call, to, imagePath, caption, baseUrl),
@@ -360,7 +361,7 @@ class TwilioApiClient {
   }
 
   sendImageMessageByUrl(to, mediaUrl, caption = null, options = {}) {
-    return this.#send(
+    return this.#run(
       "sendImageMessageByUrl",
       to,
       this.#limited(options, (call) =>
@@ -381,7 +382,7 @@ class TwilioApiClient {
   }
 
   uploadMedia(filePath) {
-    return this.#send("uploadMedia", undefined, (call) => this.#native.uploadMedia(call, filePath), uploaded);
+    return this.#run("uploadMedia", undefined, (call) => this.#native.uploadMedia(call, filePath), uploaded);
   }
 
   getContentType(filePath) {
@@ -421,39 +422,39 @@ class TwilioApiClient {
   }
 
   addAgent(phoneNumber, identity, attributes = null) {
-    return this.#send("addAgent", phoneNumber, (call) =>
+    return this.#run("addAgent", phoneNumber, (call) =>
       this.#native.addAgent(call, phoneNumber, identity, objectArg(attributes)),
     );
   }
 
   removeAgent(phoneNumber, identity) {
-    return this.#send("removeAgent", phoneNumber, (call) => this.#native.removeAgent(call, phoneNumber, identity));
+    return this.#run("removeAgent", phoneNumber, (call) => this.#native.removeAgent(call, phoneNumber, identity));
   }
 
   listParticipants(phoneNumber) {
-    return this.#send("listParticipants", phoneNumber, (call) => this.#native.listParticipants(call, phoneNumber));
+    return this.#run("listParticipants", phoneNumber, (call) => this.#native.listParticipants(call, phoneNumber));
   }
 
   assignConversation(phoneNumber, identity, options = {}) {
-    return this.#send("assignConversation", phoneNumber, (call) =>
+    return this.#run("assignConversation", phoneNumber, (call) =>
       this.#native.assignConversation(call, phoneNumber, identity, optionsOf(options).keepPrevious),
     );
   }
 
   unassignConversation(phoneNumber) {
-    return this.#send("unassignConversation", phoneNumber, (call) =>
+    return this.#run("unassignConversation", phoneNumber, (call) =>
       this.#native.unassignConversation(call, phoneNumber),
     );
   }
 
   getConversationStatus(phoneNumber) {
-    return this.#send("getConversationStatus", phoneNumber, (call) =>
+    return this.#run("getConversationStatus", phoneNumber, (call) =>
       this.#native.getConversationStatus(call, phoneNumber),
     );
   }
 
   setConversationState(phoneNumber, state) {
-    return this.#send("setConversationState", phoneNumber, (call) =>
+    return this.#run("setConversationState", phoneNumber, (call) =>
       this.#native.setConversationState(call, phoneNumber, state),
     );
   }
@@ -463,36 +464,36 @@ class TwilioApiClient {
   }
 
   getConversationMetadata(phoneNumber) {
-    return this.#send("getConversationMetadata", phoneNumber, (call) =>
+    return this.#run("getConversationMetadata", phoneNumber, (call) =>
       this.#native.getConversationMetadata(call, phoneNumber),
     );
   }
 
   setConversationMetadata(phoneNumber, patch, options = {}) {
-    return this.#send("setConversationMetadata", phoneNumber, (call) =>
+    return this.#run("setConversationMetadata", phoneNumber, (call) =>
       this.#native.setConversationMetadata(call, phoneNumber, objectArg(patch), optionsOf(options).replace),
     );
   }
 
   getMessages(phoneNumber, options = {}) {
-    return this.#send("getMessages", phoneNumber, (call) => {
+    return this.#run("getMessages", phoneNumber, (call) => {
       const { limit = 50, order = "desc" } = optionsOf(options);
       return this.#native.getMessages(call, phoneNumber, limit, order);
     });
   }
 
   getDeliveryStatus(phoneNumber, messageSid) {
-    return this.#send("getDeliveryStatus", phoneNumber, (call) =>
+    return this.#run("getDeliveryStatus", phoneNumber, (call) =>
       this.#native.getDeliveryStatus(call, phoneNumber, messageSid),
     );
   }
 
   getWhatsAppWindow(phoneNumber) {
-    return this.#send("getWhatsAppWindow", phoneNumber, (call) => this.#native.getWhatsAppWindow(call, phoneNumber));
+    return this.#run("getWhatsAppWindow", phoneNumber, (call) => this.#native.getWhatsAppWindow(call, phoneNumber));
   }
 
   configureWebhooks(settings = {}) {
-    return this.#send("configureWebhooks", undefined, (call) => {
+    return this.#run("configureWebhooks", undefined, (call) => {
       const { postWebhookUrl, preWebhookUrl, filters, method } = optionsOf(settings);
       return this.#native.configureWebhooks(
         call,
@@ -506,7 +507,7 @@ class TwilioApiClient {
   }
 
   getWebhookConfiguration() {
-    return this.#send("getWebhookConfiguration", undefined, (call) => this.#native.getWebhookConfiguration(call));
+    return this.#run("getWebhookConfiguration", undefined, (call) => this.#native.getWebhookConfiguration(call));
   }
 
   /**
@@ -543,7 +544,7 @@ class TwilioApiClient {
   }
 
   testConnection() {
-    return this.#send("testConnection", undefined, (call) => this.#native.testConnection(call));
+    return this.#run("testConnection", undefined, (call) => this.#native.testConnection(call));
   }
 
   /**

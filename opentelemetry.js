@@ -32,19 +32,10 @@ function instrument({ tracer } = {}) {
     asyncEnd(context) {
       const { span, result } = context;
       if (!span) return;
-      // The legacy methods resolve `{ success: false, code }` rather than reject; the others carry a failure.
-      const failure =
-        result?.success === false
-          ? { code: result.code, message: result.error }
-          : result?.ok === false
-            ? result.failure
-            : null;
-      if (failure) {
-        span.setAttribute("twilio.error.code", String(failure.code));
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: failure.message,
-        });
+      // The legacy methods resolve `{ success: false, error, code }` rather than reject (a rejection is `error`).
+      if (result?.success === false) {
+        span.setAttribute("twilio.error.code", String(result.code));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
       }
       span.end();
     },
@@ -52,6 +43,7 @@ function instrument({ tracer } = {}) {
       const { span, error } = context;
       if (!span) return;
       span.recordException(error);
+      if (error?.code !== undefined) span.setAttribute("twilio.error.code", String(error.code));
       span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message });
     },
   };

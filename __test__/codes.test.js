@@ -10,15 +10,21 @@ const path = require("node:path");
 
 const ROOT = path.join(__dirname, "..");
 const read = (file) => fs.readFileSync(path.join(ROOT, file), "utf8");
+/** The text of every `ext` file under `dir`, its folders included. */
 const inDir = (dir, ext) =>
   fs
-    .readdirSync(path.join(ROOT, dir))
+    .readdirSync(path.join(ROOT, dir), { recursive: true })
     .filter((name) => name.endsWith(ext))
     .map((name) => read(path.join(dir, name)));
 
 /** Every code literal of the runtime: `"A_CODE"` anywhere, and one-word ones where a code is made. */
 function runtimeCodes() {
-  const sources = [...inDir("crates/core/src", ".rs"), ...inDir("src", ".rs"), ...inDir(".", ".js")];
+  const sources = [
+    ...inDir("crates/core/src", ".rs"),
+    ...inDir("src", ".rs"),
+    read("index.js"),
+    ...inDir("lib", ".js"),
+  ];
   const found = new Set();
   for (const text of sources) {
     for (const [, code] of text.matchAll(/"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"/g)) found.add(code);

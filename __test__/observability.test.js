@@ -99,6 +99,32 @@ test("a TracingChannel per client call and a channel per Twilio request, for APM
   ]);
 });
 
+test("the tracing channel carries the result the caller gets: a check's verdict, null, a rejection's error", async () => {
+  const seen = [];
+  const calls = dc.tracingChannel("twilio-api-client:call");
+  const handlers = {
+    start: () => {},
+    end: () => {},
+    asyncStart: () => {},
+    asyncEnd: (c) => seen.push([c.operation, c.error ? `rejected ${c.error.code}` : c.result]),
+    error: () => {},
+  };
+  calls.subscribe(handlers);
+  const client = box.client();
+  try {
+    await client.checkMessage(PHONE, "hello");
+    await client.getConversation("+15550009999");
+    await assert.rejects(client.findOrCreateConversation("12"), TypeError);
+  } finally {
+    calls.unsubscribe(handlers);
+  }
+  assert.deepEqual(seen, [
+    ["checkMessage", { success: true, wouldSend: true }],
+    ["getConversation", null],
+    ["findOrCreateConversation", "rejected INVALID_PHONE_NUMBER"],
+  ]);
+});
+
 test("a tracing subscriber sees an outline of each call: no message text, attributes or full number", async () => {
   const contexts = [];
   const calls = dc.tracingChannel("twilio-api-client:call");

@@ -71,7 +71,11 @@ test("the native struct, the names the class takes, index.d.ts and the contract 
 });
 
 test("every environment variable in the contract's table is read by the core and named in index.d.ts", () => {
-  const config = read("crates/core/src/config.rs");
+  const dir = "crates/core/src/config";
+  const config = fs
+    .readdirSync(path.join(root, dir))
+    .map((file) => read(path.join(dir, file)))
+    .join("\n");
   const types = read("index.d.ts");
   for (const { options, environment } of contractRows()) {
     for (const name of environment) {

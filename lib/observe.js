@@ -28,16 +28,12 @@ function callsWatched() {
 
 // What a tracing subscriber sees of an outcome: whether it succeeded, its code, its (masked) error text and the
 // SIDs it names; never a message's body, attributes, media or Twilio's resource, which carry what customers wrote.
-const OUTLINED = ["success", "code", "error", "status", "messageSid", "conversationSid", "replayed", "ok"];
+const OUTLINED = ["success", "code", "error", "status", "messageSid", "conversationSid", "replayed", "wouldSend"];
 
 function outline(outcome) {
   if (outcome === null || typeof outcome !== "object") return outcome;
   const kept = {};
   for (const name of OUTLINED) if (outcome[name] !== undefined) kept[name] = outcome[name];
-  if (outcome.failure !== undefined) {
-    const { code, message, kind, status } = outcome.failure;
-    kept.failure = { code, message, kind, status };
-  }
   return kept;
 }
 
