@@ -1,6 +1,6 @@
 "use strict";
 
-// Spans for OpenTelemetry from the client's diagnostics channels (observe.js): one span per client call
+// Spans for OpenTelemetry from the client's diagnostics channels (lib/observe.js): one span per client call
 // (`twilio sendMessage`), and under it one client span per Twilio request, named by its route. Needs
 // `@opentelemetry/api` (an optional peer dependency); a tracer provider registered by the application's SDK, or
 // the `tracer` given, receives the spans.

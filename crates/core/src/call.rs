@@ -68,23 +68,32 @@ impl Clock {
   }
 }
 
+/// What a send is to the people waiting for it: an interactive send (a code, a reply, a confirmation) goes ahead
+/// of a campaign's in every lane; the campaign keeps a share of each contested lane ([`crate::pacing::BULK_SHARE`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+  #[default]
+  Interactive,
+  Bulk,
+}
+
 tokio::task_local! {
   static CALL: Arc<Clock>;
   /// The deadline one call asked for in place of the client's `deadlineMs`.
   static LIMIT: Option<Duration>;
   /// What the running call is to the pacer: interactive unless it was started as a campaign's.
-  static CLASS: crate::pacing::Class;
+  static CLASS: Class;
 }
 
 /// Runs `work` (a client call) as a send of `class`. Not an `async fn`, as neither are the other wrappers of a
 /// whole call: one would hold `work` twice (as its argument and as the future it awaits), doubling every queued
 /// send's size at each wrapper.
-pub fn classed<F: Future>(class: crate::pacing::Class, work: F) -> impl Future<Output = F::Output> {
+pub fn classed<F: Future>(class: Class, work: F) -> impl Future<Output = F::Output> {
   CLASS.scope(class, work)
 }
 
 /// The running call's class (interactive outside any).
-pub fn class() -> crate::pacing::Class {
+pub fn class() -> Class {
   CLASS.try_with(|class| *class).unwrap_or_default()
 }
 

@@ -393,11 +393,18 @@ impl Fleet {
     }
   }
 
-  /// Reserves the next `count` starts of the lane `lane` (`service`, `conversation:CH…`) shared by the fleet;
-  /// `None`: pace locally (Redis is down or slow, or answered what the script never does).
-  pub async fn reserve(&self, lane: &str, rate: u32, window: Duration, count: usize) -> Option<Reservation> {
+  /// Reserves the next `count` starts of the lane `lane` (`service`, `conversation:CH…`) shared by the fleet, at
+  /// most `rate` a `window`, `spacing` apart under sustained traffic; `None`: pace locally (Redis is down or slow,
+  /// or answered what the script never does).
+  pub async fn reserve(
+    &self,
+    lane: &str,
+    rate: u32,
+    window: Duration,
+    spacing: Duration,
+    count: usize,
+  ) -> Option<Reservation> {
     let key = self.pacing_key(lane);
-    let spacing = crate::pacing::spacing(usize::try_from(rate).unwrap_or(usize::MAX));
     let args = [
       rate.to_string(),
       millis(window),

@@ -66,7 +66,7 @@ pub mod webhooks;
 mod window;
 
 pub use agents::{AgentAdded, AgentRemoved, Assignment, ParticipantInfo, Participants, Unassignment};
-pub use call::{classed as with_class, limited as with_deadline};
+pub use call::{classed as with_class, limited as with_deadline, Class};
 pub use client::Client;
 pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemParticipant};
 pub use conversation::{Metadata, StateChange, Status};
@@ -78,7 +78,6 @@ pub use log::{Log, LogLine};
 pub use media::content_type_for;
 pub use messages::{Sent, Uploaded};
 pub use observe::{numbered, Observer, RequestRecord, Totals};
-pub use pacing::Class;
 pub use phone::{mask, Customer};
 pub use preflight::{Draft, Preflight, TemplateReport};
 pub use receipts::DeliveryStatus;

@@ -27,6 +27,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::call::Class;
 use crate::error::{Error, Result};
 use crate::fleet::{Fleet, Reservation, Slot};
 use crate::sync::Unpoisoned;
@@ -279,15 +280,6 @@ impl Lanes {
   }
 }
 
-/// What a send is to the people waiting for it: an interactive send (a code, a reply, a confirmation) goes ahead
-/// of a campaign's in every lane; the campaign keeps a share of each contested lane ([`BULK_SHARE`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Class {
-  #[default]
-  Interactive,
-  Bulk,
-}
-
 /// Interactive turns in a row after which a waiting campaign send has the next one: a campaign keeps at least one
 /// start in `BULK_SHARE + 1` (a fifth) of a lane interactive sends contend for.
 pub const BULK_SHARE: u32 = 4;
@@ -413,6 +405,11 @@ impl Pacer {
     })
   }
 
+  /// The least time between two of a lane's starts under sustained traffic, at the full rate (see [`spacing`]).
+  fn spacing(&self) -> Duration {
+    spacing(usize::try_from(self.rate).unwrap_or(usize::MAX))
+  }
+
   /// Waits for this call's turn to write to `key`, with the call's deadline standing still. `again`: the call
   /// waited its turn before, and goes back in at the front of the queue.
   pub async fn turn(self: &Arc<Self>, key: &PaceKey, again: bool) -> Result<()> {
@@ -499,7 +496,7 @@ impl Pacer {
     };
     let count = wanted.clamp(1, batch(fleet.round_trip(), self.rate));
     // Boxed: a Redis round trip's state is only needed by a head, never by the thousands queued behind it.
-    let Some(reservation) = Box::pin(fleet.reserve(&key.lane(), self.rate, WINDOW, count)).await else {
+    let Some(reservation) = Box::pin(fleet.reserve(&key.lane(), self.rate, WINDOW, self.spacing(), count)).await else {
       return Ok(None);
     };
     let beyond = reservation.beyond;
@@ -522,7 +519,7 @@ impl Pacer {
     };
     let pacer = self.clone();
     fleet.in_background(|fleet| async move {
-      let reservation = fleet.reserve(&key.lane(), pacer.rate, WINDOW, wanted).await;
+      let reservation = fleet.reserve(&key.lane(), pacer.rate, WINDOW, pacer.spacing(), wanted).await;
       match reservation {
         Some(reservation) => drop(pacer.stock(&key, reservation, false)),
         None => pacer.refilled(&key),
