@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::priority::Class;
 use crate::sync::Unpoisoned;
 
 struct State {
@@ -66,15 +67,6 @@ impl Clock {
       None => {}
     }
   }
-}
-
-/// What a send is to the people waiting for it: an interactive send (a code, a reply, a confirmation) goes ahead
-/// of a campaign's in every lane; the campaign keeps a share of each contested lane ([`crate::pacing::BULK_SHARE`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Class {
-  #[default]
-  Interactive,
-  Bulk,
 }
 
 tokio::task_local! {

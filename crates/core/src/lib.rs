@@ -1,27 +1,6 @@
-//! The Twilio Conversations client core: plain Rust, no napi.
-//!
-//! - [`config`]: options resolved once (option, environment, named constant), the secret type.
-//! - [`transport`]: the transport seam and its one transport (reqwest); [`http`]: retries within a deadline.
-//! - [`endpoints`]: Twilio's endpoints as typed calls; [`records`]: their answers as typed records.
-//! - [`pacing`]: at most Twilio's writes per second, per conversation and per service, in the order asked;
-//!   [`fleet`]: that budget shared by a fleet through Redis; [`call`]: a call's deadline (still while it
-//!   queues) and its place in line.
-//! - [`observe`]: a record of each Twilio request while watched, and running totals.
-//! - [`log`]: lines for the caller's logger: warnings once per event (never per message), what the client changed.
-//! - [`resolver`]: the customer's conversation, found or created, cached (moka), single-flight.
-//! - [`messages`]: the sends (text, template, image) in either delivery mode; [`preflight`]: the same checks made
-//!   alone, with reads only (`checkTemplate`, a dry run of `sendBulk`).
-//! - [`claims`]: one holder at a time for a keyed send or a webhook event, in the process and fleet-wide through
-//!   Redis; [`idempotency`]: the mark (key, content digest, MAC) only this client can write; [`events`]: each
-//!   webhook event handed on once, delivery statuses never backwards; [`reconcile`]: the journal of sent messages and
-//!   the receipts whose webhooks never came; [`topology`]: one Redis, a Cluster or a Sentinel's master.
-//! - [`templates`]: templates' definitions and WhatsApp approval from the Content API, cached, and each template
-//!   send checked against them; [`variables`]: a send's variables, checked on their own and encoded.
-//! - [`media`]: media from a file, and what any media is judged by; [`fetch`]: media from a URL, guarded.
-//! - [`phone`], [`input`]: validation of everything a caller hands in.
-//! - [`signature`], [`webhooks`]: webhook signatures, the service's webhook configuration, events typed.
-//! - [`receipts`], [`window`]: delivery receipts, and the WhatsApp 24-hour window.
-//! - [`client`]: the facade the binding wraps.
+//! The Twilio Conversations client core: plain Rust, no napi. Its modules, each one capability, in the layers
+//! they form (each uses only those below it), are mapped in `docs/ARCHITECTURE.md`; [`Client`] is the facade the
+//! binding wraps.
 
 #![forbid(unsafe_code)]
 #![deny(clippy::all)]
@@ -52,6 +31,7 @@ mod observe;
 mod pacing;
 mod phone;
 mod preflight;
+mod priority;
 mod receipts;
 mod reconcile;
 mod records;
@@ -66,7 +46,7 @@ pub mod webhooks;
 mod window;
 
 pub use agents::{AgentAdded, AgentRemoved, Assignment, ParticipantInfo, Participants, Unassignment};
-pub use call::{classed as with_class, limited as with_deadline, Class};
+pub use call::{classed as with_class, limited as with_deadline};
 pub use client::Client;
 pub use config::{Config, ConversationTimers, Delivery, Options, Secret, SystemParticipant};
 pub use conversation::{Metadata, StateChange, Status};
@@ -80,6 +60,7 @@ pub use messages::{Sent, Uploaded};
 pub use observe::{numbered, Observer, RequestRecord, Totals};
 pub use phone::{mask, Customer};
 pub use preflight::{Draft, Preflight, TemplateReport};
+pub use priority::Class;
 pub use receipts::DeliveryStatus;
 pub use records::MediaItem;
 pub use records::ReceiptRecord;

@@ -20,16 +20,16 @@
 //! decrease, as TCP shares a link), and a slowed lane spreads its starts evenly over the window rather than in a
 //! burst: processes that cannot share a budget converge on a share each.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::call::Class;
 use crate::error::{Error, Result};
 use crate::fleet::{Fleet, Reservation, Slot};
+use crate::priority::{Class, Members, Turn, Waiting};
 use crate::sync::Unpoisoned;
 
 /// One second of Twilio's, plus a margin for the jitter between a request's start and its arrival at Twilio: 3%
@@ -87,17 +87,12 @@ struct Lane {
   /// Whether the head holds a reservation it has not started on: that start is among `starts` and the head among
   /// `members`, and is counted once.
   held: bool,
-  /// The calls waiting behind the head, in turn order. A call that gave up leaves its sender here; the baton
-  /// passes over it.
-  queue: BTreeMap<Turn, oneshot::Sender<()>>,
+  /// The calls waiting behind the head.
+  waiting: Waiting,
   /// Tells apart two waits of one call in one lane.
   joined: u64,
   /// Calls in the lane, the head included.
-  members: usize,
-  /// Of `members`, the campaign sends (see [`Class`]).
-  bulk_members: usize,
-  /// Interactive turns handed on in a row while a campaign send waited: at [`BULK_SHARE`] the next turn is bulk's.
-  interactive_run: u32,
+  members: Members,
   /// Starts the fleet reserved for this lane's next heads, oldest first: a Redis further away than a start at
   /// Twilio's rate is asked for several at once, and ahead of need (see [`Pacer::refill`]).
   stock: VecDeque<(Slot, Instant)>,
@@ -115,11 +110,9 @@ impl Lane {
       refused: None,
       head: false,
       held: false,
-      queue: BTreeMap::new(),
+      waiting: Waiting::default(),
       joined: 0,
-      members: 0,
-      bulk_members: 0,
-      interactive_run: 0,
+      members: Members::default(),
       stock: VecDeque::new(),
       refilling: false,
     }
@@ -196,14 +189,7 @@ impl Lane {
   fn estimate(&self, now: Instant, class: Class) -> Duration {
     let allowed = self.allowed();
     let recent = self.starts.iter().filter(|start| **start + WINDOW > now).count();
-    let members = match class {
-      Class::Bulk => self.members,
-      Class::Interactive => {
-        let interactive = self.members - self.bulk_members.min(self.members);
-        // A campaign's send goes after every `BULK_SHARE` interactive ones.
-        interactive + interactive.div_ceil(BULK_SHARE as usize).min(self.bulk_members)
-      }
-    };
+    let members = self.members.ahead_of(class);
     // A head that has reserved is among the members already, whether its start lies ahead or has come and the
     // head has not yet woken to it; so are the members the stock's starts are for.
     let ahead = (members + recent).saturating_sub(usize::from(self.held) + self.stock.len());
@@ -214,25 +200,10 @@ impl Lane {
     WINDOW.saturating_mul(u32::try_from(windows).unwrap_or(u32::MAX))
   }
 
-  /// The head has started (or given up): the next live call in the queue becomes the head.
-  /// Interactive calls go first; after [`BULK_SHARE`] interactive turns in a row, a waiting campaign send has the
-  /// next, so that a campaign is slowed by interactive traffic, never stopped.
+  /// The head has started (or given up): the next live call in the queue becomes the head (see [`Waiting`]).
   fn pass_baton(&mut self) {
     self.held = false;
-    loop {
-      let bulk_due = self.interactive_run >= BULK_SHARE;
-      let next = match self.queue.keys().find(|turn| turn.class == Class::Bulk).copied() {
-        Some(bulk) if bulk_due => self.queue.remove_entry(&bulk),
-        _ => self.queue.pop_first(),
-      };
-      let Some((turn, sender)) = next else { break };
-      if sender.send(()).is_ok() {
-        let bulk_waits = turn.class == Class::Interactive && self.queue.keys().any(|t| t.class == Class::Bulk);
-        self.interactive_run = if bulk_waits { self.interactive_run + 1 } else { 0 };
-        return;
-      }
-    }
-    self.head = false;
+    self.head = self.waiting.wake_next();
   }
 
   fn slowed(&mut self, now: Instant) {
@@ -261,7 +232,7 @@ impl Lane {
   /// Nobody waits, nothing started lately, and the rate is whole again (or its cut long past).
   fn idle(&self, now: Instant) -> bool {
     let past = |at: Instant, age: Duration| now.saturating_duration_since(at) >= age;
-    self.members == 0
+    self.members.count() == 0
       && !self.refilling
       && self.starts.back().is_none_or(|last| past(*last, WINDOW))
       && (self.rate >= self.full() || self.cut_at.is_none_or(|cut| past(cut, IDLE)))
@@ -278,20 +249,6 @@ impl Lanes {
     self.by_key.retain(|_, lane| !lane.idle(now));
     self.swept_at = self.by_key.len();
   }
-}
-
-/// Interactive turns in a row after which a waiting campaign send has the next one: a campaign keeps at least one
-/// start in `BULK_SHARE + 1` (a fifth) of a lane interactive sends contend for.
-pub const BULK_SHARE: u32 = 4;
-
-/// A waiting call's order in its lane: interactive before bulk, then a call that waited its turn before first,
-/// then by ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Turn {
-  class: Class,
-  first_time: bool,
-  ticket: u64,
-  joined: u64,
 }
 
 /// The least time between two starts of a lane under sustained traffic: half a start at `rate` a window.
@@ -363,10 +320,7 @@ impl Drop for Place<'_> {
     let Some(lane) = lanes.by_key.get_mut(self.key) else {
       return;
     };
-    lane.members = lane.members.saturating_sub(1);
-    if self.class == Class::Bulk {
-      lane.bulk_members = lane.bulk_members.saturating_sub(1);
-    }
+    lane.members.leave(self.class);
     // A baton passed to a call that ended before it saw it is still this call's to pass on.
     let head = self.head || self.waiter.as_mut().is_some_and(|waiter| waiter.try_recv().is_ok());
     if head {
@@ -378,7 +332,7 @@ impl Drop for Place<'_> {
       }
       lane.pass_baton();
     }
-    if lane.members == 0 && !lane.stock.is_empty() {
+    if lane.members.count() == 0 && !lane.stock.is_empty() {
       let unused: Vec<(Slot, Instant)> = lane.stock.drain(..).collect();
       for (_, at) in unused.iter().rev() {
         lane.release(*at);
@@ -423,12 +377,8 @@ impl Pacer {
       if !again && wait > self.max_queue {
         return Err(self.queue_full(wait));
       }
-      lane.members += 1;
-      if class == Class::Bulk {
-        lane.bulk_members += 1;
-      }
+      lane.members.join(class);
       if lane.head {
-        let (sender, receiver) = oneshot::channel();
         lane.joined += 1;
         let turn = Turn {
           class,
@@ -436,8 +386,7 @@ impl Pacer {
           ticket: crate::call::ticket(),
           joined: lane.joined,
         };
-        lane.queue.insert(turn, sender);
-        Some(receiver)
+        Some(lane.waiting.wait(turn))
       } else {
         lane.head = true;
         None
@@ -482,6 +431,7 @@ impl Pacer {
         let cap = batch(fleet.round_trip(), self.rate);
         let wanted = lane
           .members
+          .count()
           .saturating_sub(1 + lane.stock.len())
           .min(cap - lane.stock.len().min(cap));
         if lane.stock.len() <= cap / 2 && wanted > 0 && !lane.refilling {
@@ -492,7 +442,7 @@ impl Pacer {
       }
       let now = Instant::now();
       let busy = lane.starts.back().is_some_and(|last| *last + WINDOW > now);
-      (lane.members.saturating_sub(lane.stock.len()), busy)
+      (lane.members.count().saturating_sub(lane.stock.len()), busy)
     };
     let count = wanted.clamp(1, batch(fleet.round_trip(), self.rate));
     // Boxed: a Redis round trip's state is only needed by a head, never by the thousands queued behind it.
@@ -519,7 +469,9 @@ impl Pacer {
     };
     let pacer = self.clone();
     fleet.in_background(|fleet| async move {
-      let reservation = fleet.reserve(&key.lane(), pacer.rate, WINDOW, pacer.spacing(), wanted).await;
+      let reservation = fleet
+        .reserve(&key.lane(), pacer.rate, WINDOW, pacer.spacing(), wanted)
+        .await;
       match reservation {
         Some(reservation) => drop(pacer.stock(&key, reservation, false)),
         None => pacer.refilled(&key),
@@ -556,7 +508,7 @@ impl Pacer {
       if for_head && first.is_none() {
         lane.record(at);
         first = Some((slot, at));
-      } else if lane.members > usize::from(lane.held) + lane.stock.len() && lane.stock.len() < cap {
+      } else if lane.members.count() > usize::from(lane.held) + lane.stock.len() && lane.stock.len() < cap {
         lane.log(at);
         lane.stock.push_back((slot, at));
       } else {
@@ -847,7 +799,7 @@ mod tests {
     let now = Instant::now();
     let mut lane = Lane::new(1);
     lane.head = true;
-    lane.members = 1;
+    lane.members.set(1);
     // The head reserved the start at hand; its timer has yet to wake it (the timer's tick is a millisecond).
     assert_eq!(lane.reserve(now), now);
     assert_eq!(lane.estimate(now, Class::Bulk), WINDOW, "one call ahead, not two");
