@@ -206,27 +206,40 @@ class TwilioApiClient {
     );
   }
 
-  // Handlers on the call's promise rather than an async function: a suspended async function is the largest part of
-  // a send waiting in a deep queue.
+  // One promise a call, settled with its result by `#finish`: neither a suspended async function nor handlers on
+  // the native call's promise, which are most of a send waiting in a deep queue.
   #outcome(operation, to, call, succeeded, failedWith, context) {
-    const failedAs = (error) => {
-      const failure = nativeFailure(error);
-      const answered = CHECKS.has(operation) && (failure.kind === "input" || failure.kind === "refused");
-      // The number as the trace has it already: masked once a call.
-      if (!answered) this.#observer.failed(operation, context === undefined ? masked(to) : context.to, failure);
-      return failedWith(failure);
+    const record = {
+      resolve: undefined,
+      reject: undefined,
+      finish: this.#finish,
+      context,
+      operation,
+      to,
+      succeeded,
+      failedWith,
     };
-    return this.#calls.start(call, context).then((value) => {
-      let result;
-      try {
-        if (SENDS.has(operation)) this.#observer.sent(value.replayed === true);
-        result = succeeded(value);
-      } catch (error) {
-        return failedAs(error);
-      }
-      return result;
-    }, failedAs);
+    return this.#calls.start(call, record);
   }
+
+  // A call's result from its outcome: its success shape, or the failure's (a result, null, or a rejection).
+  #finish = (record, outcome, failed) => {
+    const { operation } = record;
+    let error = outcome;
+    if (!failed) {
+      try {
+        if (SENDS.has(operation)) this.#observer.sent(outcome.replayed === true);
+        return record.succeeded(outcome);
+      } catch (thrown) {
+        error = thrown;
+      }
+    }
+    const failure = nativeFailure(error);
+    const answered = CHECKS.has(operation) && (failure.kind === "input" || failure.kind === "refused");
+    // The number as the trace has it already: masked once a call.
+    if (!answered) this.#observer.failed(operation, record.context?.to ?? masked(record.to), failure);
+    return record.failedWith(failure);
+  };
 
   // A call with what a send's options ask for: `{ deadlineMs }` in place of the client's (a request handler bounds
   // its own wait; a bad one fails the call as input), `{ bulk: true }` for a campaign's send.

@@ -49,6 +49,27 @@ test("a campaign of three windows' worth of new customers is delivered in the or
   assert.ok((await box.sandbox.limits()).refused_writes <= JITTER_429S);
 });
 
+test("sends past a lane's two windows wait at its gate and are delivered in the order asked", async () => {
+  const client = box.client();
+  await client.findOrCreateConversation(customer(400));
+  await box.sandbox.clearRequests();
+  // The conversation's lane lets in 60 sends at 30 writes a window; the last 40 wait at its gate.
+  const results = await Promise.all(Array.from({ length: 100 }, (_, i) => client.sendMessage(customer(400), `m${i}`)));
+  assert.deepEqual(
+    results.filter((r) => !r.success),
+    [],
+  );
+  const sent = (await box.sandbox.requests())
+    .filter((r) => r.method === "POST" && r.path.endsWith("/Messages"))
+    .map((r) => Number(r.params.Body.slice(1)));
+  assert.equal(sent.length, 100);
+  // Each window's sends go before the next window's, in the order asked across the gate.
+  const windows = [sent.slice(0, 30), sent.slice(30, 60), sent.slice(60, 90), sent.slice(90)];
+  for (let w = 1; w < windows.length; w++) {
+    assert.ok(Math.max(...windows[w - 1]) < Math.min(...windows[w]), `${windows[w - 1]} then ${windows[w]}`);
+  }
+});
+
 // The rules themselves are proven on tokio's paused clock (crates/core/src/pacing.rs); these two show the options
 // reach them, each with the least real waiting that shows it: one window, and none.
 test("waiting for a pacing slot does not count against deadlineMs", async () => {

@@ -294,7 +294,7 @@ async function main() {
     "",
     ...queued.map(
       (q) =>
-        `- ${q.name}: RSS growth ${q.rssGrowthMiB.toFixed(1)} MiB (${Math.round((q.rssGrowthMiB * 2 ** 20) / q.count)} bytes a send).`,
+        `- ${q.name}: RSS growth ${q.rssGrowthMiB.toFixed(1)} MiB (${Math.round((q.rssGrowthMiB * 2 ** 20) / q.count)} bytes a send, of which the JS heap's ${Math.round((q.jsHeapGrowthMiB * 2 ** 20) / q.count)}, the promises and the sends' texts).`,
     ),
     "",
     `Crash and resume: ${resumed.name}: ${resumed.customers} customers with a conversation, ${resumed.withExactlyOne} with exactly one message, ${resumed.withMore} with more, ${resumed.withNone} with none.`,

@@ -18,6 +18,17 @@ function release(count) {
   if (pendingEverywhere === 0) keepAlive.unref();
 }
 
+function finish(record, outcome, failed) {
+  if (record.finish === undefined) return failed ? record.reject(outcome) : record.resolve(outcome);
+  let result;
+  try {
+    result = record.finish(record, outcome, failed);
+  } catch (error) {
+    return record.reject(error);
+  }
+  return record.resolve(result);
+}
+
 class PendingCalls {
   #promises = new Map();
   #next = 0;
@@ -31,19 +42,26 @@ class PendingCalls {
     this.#observer = observer;
   }
 
-  /** A promise of what `start(call)` settles under `call`; `context`: the call's tracing context, if traced. */
-  start(start, context) {
+  /**
+   * A promise of what `start(call)` settles under `call`. `record`, kept until then: `context`, the call's tracing
+   * context, if traced; `finish(record, outcome, failed)`, if any, makes the promise's result from the outcome (or
+   * throws its rejection), so that a call has one promise and no handlers; without it the promise takes the outcome
+   * as it is.
+   */
+  start(start, record = { resolve: undefined, reject: undefined, finish: undefined, context: undefined }) {
     const call = this.#next;
     this.#next = (this.#next + 1) >>> 0;
     return new Promise((resolve, reject) => {
-      this.#promises.set(call, { resolve, reject, context });
+      record.resolve = resolve;
+      record.reject = reject;
+      this.#promises.set(call, record);
       hold();
       try {
         start(call);
       } catch (error) {
         this.#promises.delete(call);
         release(1);
-        reject(error);
+        finish(record, error, true);
       }
     });
   }
@@ -53,11 +71,10 @@ class PendingCalls {
     // Before the calls they belong to settle, while their contexts are at hand.
     if (requests) this.#observer.requests(requests, (call) => this.#promises.get(call)?.context);
     for (let i = 0; i < calls.length; i++) {
-      const promise = this.#promises.get(calls[i]);
-      if (promise === undefined) continue;
+      const record = this.#promises.get(calls[i]);
+      if (record === undefined) continue;
       this.#promises.delete(calls[i]);
-      if (failed[i]) promise.reject(outcomes[i]);
-      else promise.resolve(outcomes[i]);
+      finish(record, outcomes[i], failed[i]);
     }
     release(calls.length);
     if (lines) this.#observer.log(lines);

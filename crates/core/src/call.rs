@@ -85,6 +85,12 @@ pub fn classed<F: Future>(class: Class, work: F) -> impl Future<Output = F::Outp
 }
 
 /// The running call's class (interactive outside any).
+/// Runs `work` (a step of no call's, in a test) as a send of `class`.
+#[cfg(test)]
+pub fn classed_now<R>(class: Class, work: impl FnOnce() -> R) -> R {
+  CLASS.sync_scope(class, work)
+}
+
 pub fn class() -> Class {
   CLASS.try_with(|class| *class).unwrap_or_default()
 }

@@ -16,7 +16,7 @@ use crate::fleet::{Fleet, FleetOptions};
 use crate::history::History;
 use crate::http::{Http, RetryPolicy};
 use crate::log::Log;
-use crate::messages::{ImageSource, Messages, Sent, Uploaded};
+use crate::messages::{Checked, ImageSource, Messages, Sent, Uploaded};
 use crate::observe::Observer;
 use crate::pacing::Pacer;
 use crate::preflight::{Draft, Preflight};
@@ -153,8 +153,19 @@ impl Client {
 
   /// `key`: the caller's idempotency key, sent at most once per conversation whoever sends it.
   pub async fn send_message(&self, to: &str, text: &str, author: Option<&str>, key: Option<&str>) -> Result<Sent> {
-    let call = self.messages.text(to, text, author, key);
-    self.within_deadline(Box::pin(call)).await
+    let checked = self.messages.check_text(to, text, author, key)?;
+    self.send(checked).await
+  }
+
+  /// A checked send waits at its lane's gate before its call begins, holding only its input: its deadline has not
+  /// started, and nothing it would make exists yet (see [`crate::pacing::Pacer::enter`]).
+  /// Not an `async fn`, whose argument rustc holds twice, as it is and moved into a local (rust-lang/rust#62958).
+  #[allow(clippy::manual_async_fn)]
+  fn send<'s>(&'s self, checked: Checked<'s>) -> impl Future<Output = Result<Sent>> + Send + 's {
+    async move {
+      let _entered = Box::pin(self.messages.enter(&checked)).await?;
+      Box::pin(self.within_deadline(Box::pin(self.messages.send(&checked)))).await
+    }
   }
 
   /// `allow_samples`: a placeholder without a value goes, for Twilio to fill with the template's sample.
@@ -166,8 +177,10 @@ impl Client {
     allow_samples: bool,
     key: Option<&str>,
   ) -> Result<Sent> {
-    let call = self.messages.template(to, content_sid, variables, allow_samples, key);
-    self.within_deadline(Box::pin(call)).await
+    let checked = self
+      .messages
+      .check_template(to, content_sid, variables, allow_samples, key)?;
+    self.send(checked).await
   }
 
   /// Every check a send makes before its first write, made alone, with reads only: whether it would be sent.
@@ -177,8 +190,8 @@ impl Client {
   }
 
   pub async fn send_image_by_url(&self, to: &str, url: &str, caption: Option<&str>, key: Option<&str>) -> Result<Sent> {
-    let call = self.messages.image(to, ImageSource::Url(url), caption, key);
-    self.within_deadline(Box::pin(call)).await
+    let checked = self.messages.check_image(to, ImageSource::Url(url), caption, key)?;
+    self.send(checked).await
   }
 
   pub async fn send_image_file(
@@ -188,10 +201,9 @@ impl Client {
     caption: Option<&str>,
     base_url: Option<&str>,
   ) -> Result<Sent> {
-    let call = self
-      .messages
-      .image(to, ImageSource::File { path, base_url }, caption, None);
-    self.within_deadline(Box::pin(call)).await
+    let source = ImageSource::File { path, base_url };
+    let checked = self.messages.check_image(to, source, caption, None)?;
+    self.send(checked).await
   }
 
   pub async fn upload_media(&self, path: &str) -> Result<Uploaded> {

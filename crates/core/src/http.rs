@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::observe::{Observer, RequestRecord};
-use crate::pacing::{PaceKey, Pacer};
+use crate::pacing::{Entered, PaceKey, Pacer};
 use crate::records::Answer;
 use crate::transport::{where_to, Request, Response, Transport, TransportError, MAX_ANSWER_BYTES};
 
@@ -74,6 +74,20 @@ impl Http {
 
   pub fn policy(&self) -> RetryPolicy {
     self.policy
+  }
+
+  /// A send's entry to `key`'s lane, once let in (see [`Pacer::enter`]), counted among the writes queued while it
+  /// waits at the gate; none without pacing.
+  pub async fn enter(&self, key: PaceKey) -> Result<Option<Entered>> {
+    let Some(pacer) = &self.pacer else {
+      return Ok(None);
+    };
+    let mut entered = pacer.enter(key)?;
+    if entered.waits() {
+      let _queued = self.observer.queue();
+      entered.wait().await;
+    }
+    Ok(Some(entered))
   }
 
   /// Waits for a turn to write to `key` (see [`Pacer::turn`]); at once without pacing.

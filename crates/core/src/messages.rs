@@ -24,7 +24,7 @@ use crate::http::backoff;
 use crate::idempotency::{ContentDigest, Found, Marks};
 use crate::log::Log;
 use crate::media::{self, Kind, MediaFile};
-use crate::pacing::PaceKey;
+use crate::pacing::{Entered, PaceKey};
 use crate::phone::Customer;
 use crate::reconcile::Journal;
 use crate::records::{is_sid, Answer, ConversationInfo, ListedMessage, MediaRecord, MessageRecord};
@@ -82,7 +82,32 @@ pub struct Uploaded {
   pub json: String,
 }
 
+/// A send's input once checked (the number read; the text, author, caption, media URL and key valid): what a
+/// send holds while it waits at its lane's gate ([`Messages::enter`]), before its call begins.
+pub struct Checked<'a> {
+  customer: Customer,
+  key: Option<&'a str>,
+  what: What<'a>,
+}
+
+enum What<'a> {
+  Text {
+    body: &'a str,
+    author: &'a str,
+  },
+  Template {
+    content_sid: &'a str,
+    variables: &'a Variables,
+    allow_samples: bool,
+  },
+  Image {
+    source: ImageSource<'a>,
+    caption: Option<&'a str>,
+  },
+}
+
 /// Where an image comes from.
+#[derive(Clone, Copy)]
 pub enum ImageSource<'a> {
   Url(&'a str),
   File { path: &'a str, base_url: Option<&'a str> },
@@ -209,7 +234,13 @@ impl Messages {
     }
   }
 
-  pub async fn text(&self, to: &str, text: &str, author: Option<&str>, key: Option<&str>) -> Result<Sent> {
+  pub fn check_text<'a>(
+    &'a self,
+    to: &str,
+    text: &'a str,
+    author: Option<&'a str>,
+    key: Option<&'a str>,
+  ) -> Result<Checked<'a>> {
     let customer = self.customer(to)?;
     let body = crate::input::text(text)?;
     let author = author
@@ -217,10 +248,96 @@ impl Messages {
       .transpose()?
       .unwrap_or(&self.config.system_identity);
     let key = key.map(crate::input::idempotency_key).transpose()?;
-    self.check_window(&customer).await?;
+    Ok(Checked {
+      customer,
+      key,
+      what: What::Text { body, author },
+    })
+  }
+
+  pub fn check_template<'a>(
+    &self,
+    to: &str,
+    content_sid: &'a str,
+    variables: &'a Variables,
+    allow_samples: bool,
+    key: Option<&'a str>,
+  ) -> Result<Checked<'a>> {
+    let customer = self.customer(to)?;
+    let content_sid = crate::input::content_sid(content_sid)?;
+    let key = self.caller_key(key)?;
+    Ok(Checked {
+      customer,
+      key,
+      what: What::Template {
+        content_sid,
+        variables,
+        allow_samples,
+      },
+    })
+  }
+
+  pub fn check_image<'a>(
+    &self,
+    to: &str,
+    source: ImageSource<'a>,
+    caption: Option<&'a str>,
+    key: Option<&'a str>,
+  ) -> Result<Checked<'a>> {
+    let customer = self.customer(to)?;
+    let caption = caption
+      .map(crate::input::caption)
+      .transpose()?
+      .filter(|c| !c.is_empty());
+    let key = self.caller_key(key)?;
+    if let ImageSource::Url(url) = source {
+      crate::input::media_url(url)?;
+    }
+    Ok(Checked {
+      customer,
+      key,
+      what: What::Image { source, caption },
+    })
+  }
+
+  /// Waits at the gate of the lane a checked send will write in (see [`crate::pacing::Pacer::enter`]): its
+  /// customer's cached conversation's, or the service's creations for a customer without one yet. Messages.json
+  /// sends are not paced by conversation.
+  pub async fn enter(&self, checked: &Checked<'_>) -> Result<Option<Entered>> {
+    if self.config.delivery == Delivery::Messaging {
+      return Ok(None);
+    }
+    // Boxed: the cache's lookup is the largest step of the wait, and over before it.
+    let lane = match Box::pin(self.resolver.cached_sid(&checked.customer)).await {
+      Some(sid) => PaceKey::Conversation(sid),
+      None => PaceKey::Service,
+    };
+    self.api.http().enter(lane).await
+  }
+
+  /// Sends what was checked.
+  pub async fn send(&self, checked: &Checked<'_>) -> Result<Sent> {
+    let Checked { customer, key, what } = checked;
+    match *what {
+      What::Text { body, author } => self.text(customer, body, author, *key).await,
+      What::Template {
+        content_sid,
+        variables,
+        allow_samples,
+      } => {
+        self
+          .template(customer, content_sid, variables, allow_samples, *key)
+          .await
+      }
+      What::Image { source, caption } => self.image(customer, source, caption, *key).await,
+    }
+  }
+
+  async fn text(&self, customer: &Customer, body: &str, author: &str, key: Option<&str>) -> Result<Sent> {
+    self.check_window(customer).await?;
     let mark = Mark::new(key, author, &["text", author, body]);
     self
-      .to_conversation(&customer, &mark, |_| async {
+      .to_conversation(customer, &mark, |_| async {
         Ok(vec![pair("Author", author), pair("Body", body)])
       })
       .await
@@ -228,23 +345,20 @@ impl Messages {
 
   /// A template, checked against its definition at Twilio before anything is written (see [`Templates`]);
   /// `allow_samples` lets a placeholder without a value go, for Twilio to fill with its sample.
-  pub async fn template(
+  async fn template(
     &self,
-    to: &str,
+    customer: &Customer,
     content_sid: &str,
     variables: &Variables,
     allow_samples: bool,
     key: Option<&str>,
   ) -> Result<Sent> {
-    let customer = self.customer(to)?;
-    let content_sid = crate::input::content_sid(content_sid)?;
-    let key = self.caller_key(key)?;
     // Boxed: the definition's read is kilobytes that a send waiting in the pacer would otherwise keep.
     let admitted = Box::pin(self.templates.admit(
       content_sid,
       variables,
       allow_samples,
-      Some(self.recipient(&customer)),
+      Some(self.recipient(customer)),
     ))
     .await?;
     let variables = admitted.variables.json();
@@ -260,10 +374,10 @@ impl Messages {
           &["template", content_sid, variables.as_deref().unwrap_or("")],
         );
         self
-          .to_conversation(&customer, &mark, |_| async { Ok(params.clone()) })
+          .to_conversation(customer, &mark, |_| async { Ok(params.clone()) })
           .await
       }
-      Delivery::Messaging => self.through_messaging(&customer, params).await,
+      Delivery::Messaging => self.through_messaging(customer, params).await,
     }
   }
 
@@ -285,20 +399,14 @@ impl Messages {
     Ok(key)
   }
 
-  pub async fn image(
+  async fn image(
     &self,
-    to: &str,
+    customer: &Customer,
     source: ImageSource<'_>,
     caption: Option<&str>,
     key: Option<&str>,
   ) -> Result<Sent> {
-    let customer = self.customer(to)?;
-    let caption = caption
-      .map(crate::input::caption)
-      .transpose()?
-      .filter(|c| !c.is_empty());
-    let key = self.caller_key(key)?;
-    self.check_window(&customer).await?;
+    self.check_window(customer).await?;
     let author = self.config.system_identity.as_str();
     let mark = match source {
       ImageSource::Url(url) => Mark::new(key, author, &["image", url, caption.unwrap_or("")]),
@@ -336,7 +444,7 @@ impl Messages {
     match outbound {
       Outbound::Upload(file) => {
         self
-          .to_conversation(&customer, &mark, |conversation| {
+          .to_conversation(customer, &mark, |conversation| {
             let file = file.clone();
             let service = conversation.chat_service_sid.clone();
             async move {
@@ -351,7 +459,7 @@ impl Messages {
       Outbound::Url(media_url) => {
         let mut params = vec![pair("MediaUrl", media_url)];
         params.extend(caption.map(|c| pair("Body", c)));
-        self.through_messaging(&customer, params).await
+        self.through_messaging(customer, params).await
       }
     }
   }

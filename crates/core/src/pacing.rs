@@ -37,6 +37,9 @@ use crate::sync::Unpoisoned;
 pub const WINDOW: Duration = Duration::from_millis(1030);
 /// A slowed lane nobody waits in is forgotten once its last cut is this old.
 const IDLE: Duration = Duration::from_secs(30);
+/// A lane lets in this many windows' worth of sends at Twilio's rate (per class); the others wait at its gate (see
+/// [`Pacer::enter`]).
+const ENTERED_WINDOWS: usize = 2;
 
 /// What a write counts against at Twilio.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -98,6 +101,11 @@ struct Lane {
   stock: VecDeque<(Slot, Instant)>,
   /// A reservation for the stock is on its way.
   refilling: bool,
+  /// Sends let in through the gate (see [`Pacer::enter`]), by class.
+  entered: Members,
+  /// Sends waiting at the gate, in turn order, and how many of each class.
+  gate: Waiting,
+  at_gate: Members,
 }
 
 impl Lane {
@@ -115,6 +123,37 @@ impl Lane {
       members: Members::default(),
       stock: VecDeque::new(),
       refilling: false,
+      entered: Members::default(),
+      gate: Waiting::default(),
+      at_gate: Members::default(),
+    }
+  }
+
+  /// The sends of one class the lane lets in at once.
+  fn room(&self) -> usize {
+    self.full_rate.saturating_mul(ENTERED_WINDOWS).max(1)
+  }
+
+  /// Whether a send of `class` arriving now goes through the gate at once: nobody at the gate goes before it, and
+  /// its class has room (an interactive send counts only the interactive ones in).
+  fn opens_for(&self, class: Class) -> bool {
+    let inside = match class {
+      Class::Interactive => self.entered.interactive(),
+      Class::Bulk => self.entered.count(),
+    };
+    self.at_gate.ahead_of(class) == 0 && inside < self.room()
+  }
+
+  /// A send that entered has ended: the next ones at the gate come in while there is room.
+  fn let_in(&mut self) {
+    while self.entered.count() < self.room()
+      || (self.at_gate.interactive() > 0 && self.entered.interactive() < self.room())
+    {
+      let Some(class) = self.gate.wake_next() else {
+        return;
+      };
+      self.at_gate.leave(class);
+      self.entered.join(class);
     }
   }
 
@@ -189,7 +228,7 @@ impl Lane {
   fn estimate(&self, now: Instant, class: Class) -> Duration {
     let allowed = self.allowed();
     let recent = self.starts.iter().filter(|start| **start + WINDOW > now).count();
-    let members = self.members.ahead_of(class);
+    let members = self.members.ahead_of(class) + self.at_gate.ahead_of(class);
     // A head that has reserved is among the members already, whether its start lies ahead or has come and the
     // head has not yet woken to it; so are the members the stock's starts are for.
     let ahead = (members + recent).saturating_sub(usize::from(self.held) + self.stock.len());
@@ -203,7 +242,7 @@ impl Lane {
   /// The head has started (or given up): the next live call in the queue becomes the head (see [`Waiting`]).
   fn pass_baton(&mut self) {
     self.held = false;
-    self.head = self.waiting.wake_next();
+    self.head = self.waiting.wake_next().is_some();
   }
 
   fn slowed(&mut self, now: Instant) {
@@ -233,6 +272,8 @@ impl Lane {
   fn idle(&self, now: Instant) -> bool {
     let past = |at: Instant, age: Duration| now.saturating_duration_since(at) >= age;
     self.members.count() == 0
+      && self.entered.count() == 0
+      && self.at_gate.count() == 0
       && !self.refilling
       && self.starts.back().is_none_or(|last| past(*last, WINDOW))
       && (self.rate >= self.full() || self.cut_at.is_none_or(|cut| past(cut, IDLE)))
@@ -269,6 +310,47 @@ fn batch(round_trip: Duration, rate: u32) -> usize {
   let per_trip = round_trip.as_nanos().div_ceil(between.as_nanos().max(1));
   let wanted = usize::try_from(per_trip).unwrap_or(usize::MAX).saturating_mul(2) + 1;
   wanted.min(usize::try_from(rate).unwrap_or(usize::MAX)).max(1)
+}
+
+/// A send let in through its lane's gate (or waiting there); dropping it lets the next one in.
+pub struct Entered {
+  pacer: Arc<Pacer>,
+  key: PaceKey,
+  class: Class,
+  waiter: Option<oneshot::Receiver<()>>,
+}
+
+impl Entered {
+  /// Whether the send is at the gate.
+  pub fn waits(&self) -> bool {
+    self.waiter.is_some()
+  }
+
+  /// Waits at the gate until the send is let in, with the call's deadline (if it has begun) standing still.
+  pub async fn wait(&mut self) {
+    if let Some(waiter) = &mut self.waiter {
+      let _paused = crate::call::pause();
+      // An error means the sender went with the pacer: there is no one left to wait behind.
+      let _ = waiter.await;
+      self.waiter = None;
+    }
+  }
+}
+
+impl Drop for Entered {
+  fn drop(&mut self) {
+    let mut lanes = self.pacer.lanes.locked();
+    let Some(lane) = lanes.by_key.get_mut(&self.key) else {
+      return;
+    };
+    // Let in while it waited (and ended before it saw it): it leaves as one that entered.
+    if self.waiter.as_mut().is_none_or(|waiter| waiter.try_recv().is_ok()) {
+      lane.entered.leave(self.class);
+      lane.let_in();
+    } else {
+      lane.at_gate.leave(self.class);
+    }
+  }
 }
 
 /// A call's place in a lane, from joining until its start; dropping it (the start came, or the call ended)
@@ -403,6 +485,54 @@ impl Pacer {
     let _paused = crate::call::pause();
     // The estimate counts whole windows; the smear of sustained traffic moves a start by half a window at most.
     place.take_turn(now + self.max_queue + WINDOW / 2).await
+  }
+
+  /// A send's entry to `key`'s lane, before it goes on to its lookups, uploads and turn: a lane lets in two
+  /// windows' worth of sends at Twilio's rate (of each class), and the others wait at its gate in turn order
+  /// ([`Entered::wait`]), each holding what it was given and nothing it would make, so that a queue of a hundred
+  /// thousand is a hundred thousand small entries. A send whose start would lie further than `maxQueueMs` away is
+  /// refused here. The send stays in until it ends.
+  pub fn enter(self: &Arc<Self>, key: PaceKey) -> Result<Entered> {
+    let now = Instant::now();
+    let class = crate::call::class();
+    let mut lanes = self.lanes.locked();
+    lanes.sweep(now);
+    // The key is cloned only for a lane that is new: every send enters.
+    if !lanes.by_key.contains_key(&key) {
+      lanes.by_key.insert(key.clone(), Lane::new(self.rate));
+    }
+    let Some(lane) = lanes.by_key.get_mut(&key) else {
+      return Ok(self.entered(key, class, None));
+    };
+    let waiter = if lane.opens_for(class) {
+      lane.entered.join(class);
+      None
+    } else {
+      let wait = lane.estimate(now, class);
+      if wait > self.max_queue {
+        return Err(self.queue_full(wait));
+      }
+      lane.at_gate.join(class);
+      lane.joined += 1;
+      let turn = Turn {
+        class,
+        first_time: true,
+        ticket: crate::call::ticket(),
+        joined: lane.joined,
+      };
+      Some(lane.gate.wait(turn))
+    };
+    drop(lanes);
+    Ok(self.entered(key, class, waiter))
+  }
+
+  fn entered(self: &Arc<Self>, key: PaceKey, class: Class, waiter: Option<oneshot::Receiver<()>>) -> Entered {
+    Entered {
+      pacer: self.clone(),
+      key,
+      class,
+      waiter,
+    }
   }
 
   fn queue_full(&self, wait: Duration) -> Error {
@@ -892,6 +1022,80 @@ mod tests {
     assert_eq!(batch(Duration::from_millis(50), 30), 5);
     assert_eq!(batch(Duration::from_millis(200), 30), 13);
     assert_eq!(batch(Duration::from_secs(5), 30), 30, "never more than a window's");
+  }
+
+  /// Enters `n` sends of `class` on the service's lane, in order: the ones let in at once, and the others.
+  fn enter_all(pacer: &Arc<Pacer>, class: Class, n: usize) -> (Vec<Entered>, Vec<Entered>) {
+    let entries = (0..n).map(|_| crate::call::classed_now(class, || pacer.enter(PaceKey::Service)).unwrap());
+    entries.partition(|entered| entered.waiter.is_none())
+  }
+
+  fn let_in(entered: &mut Entered) -> bool {
+    let waiter = entered.waiter.as_mut().unwrap();
+    let heard = waiter.try_recv().is_ok();
+    if heard {
+      entered.waiter = None;
+    }
+    heard
+  }
+
+  #[test]
+  fn a_lane_lets_in_two_windows_of_sends_and_the_rest_wait_at_its_gate_in_the_order_asked() {
+    let pacer = pacer(2);
+    let (mut inside, mut waiting) = enter_all(&pacer, Class::Interactive, 10);
+    assert_eq!(
+      (inside.len(), waiting.len()),
+      (4, 6),
+      "two windows' worth at 2 a window"
+    );
+    assert!(waiting.iter_mut().all(|entered| !let_in(entered)));
+    // Each send that ends lets the next in line in, and no other.
+    for asked in 0..waiting.len() {
+      drop(inside.remove(0));
+      let mut next = waiting.remove(0);
+      assert!(let_in(&mut next), "the send asked {asked}th at the gate");
+      assert!(waiting.iter_mut().all(|entered| !let_in(entered)));
+      inside.push(next);
+    }
+  }
+
+  #[test]
+  fn an_interactive_send_is_let_in_past_a_campaign_that_fills_the_lane() {
+    let pacer = pacer(2);
+    let (_campaign, mut behind) = enter_all(&pacer, Class::Bulk, 6);
+    assert_eq!(behind.len(), 2);
+    let (code, _) = enter_all(&pacer, Class::Interactive, 1);
+    assert_eq!(
+      code.len(),
+      1,
+      "let in at once, ahead of the campaign's sends at the gate"
+    );
+    drop(code);
+    assert!(
+      !let_in(&mut behind[0]),
+      "the lane still holds its two windows of the campaign"
+    );
+  }
+
+  #[test]
+  fn a_send_that_gives_up_at_the_gate_costs_no_one_a_place() {
+    let pacer = pacer(1);
+    let (mut inside, mut waiting) = enter_all(&pacer, Class::Interactive, 5);
+    assert_eq!((inside.len(), waiting.len()), (2, 3));
+    drop(waiting.remove(0));
+    drop(inside.pop());
+    assert!(let_in(&mut waiting[0]), "the next in line, past the one that left");
+  }
+
+  #[test]
+  fn a_send_whose_start_lies_beyond_the_queue_bound_is_refused_at_the_gate() {
+    let pacer = Arc::new(Pacer::new(1, WINDOW * 3, None).unwrap());
+    let (_inside, _waiting) = enter_all(&pacer, Class::Interactive, 6);
+    let refused = pacer.enter(PaceKey::Service);
+    assert!(
+      matches!(refused, Err(Error::QueueFull { .. })),
+      "four at the gate ahead, at one a window"
+    );
   }
 
   #[test]

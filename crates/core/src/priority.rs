@@ -55,13 +55,17 @@ impl Members {
     self.all
   }
 
+  pub fn interactive(&self) -> usize {
+    self.all - self.bulk.min(self.all)
+  }
+
   /// How many of the lane's calls go before a call of `class` joining now: every one for a campaign's send; for
   /// an interactive one, the interactive calls and the campaign's share among them.
   pub fn ahead_of(&self, class: Class) -> usize {
     match class {
       Class::Bulk => self.all,
       Class::Interactive => {
-        let interactive = self.all - self.bulk.min(self.all);
+        let interactive = self.interactive();
         interactive + interactive.div_ceil(BULK_SHARE as usize).min(self.bulk)
       }
     }
@@ -90,20 +94,32 @@ impl Waiting {
     receiver
   }
 
+  /// The first campaign send in line: the queue is in class order, so a range rather than a walk past every
+  /// interactive call (a hundred thousand of them, queued at once).
+  fn first_bulk(&self) -> Option<Turn> {
+    let lowest = Turn {
+      class: Class::Bulk,
+      first_time: false,
+      ticket: 0,
+      joined: 0,
+    };
+    self.queue.range(lowest..).next().map(|(turn, _)| *turn)
+  }
+
   /// Makes the next live call the head: interactive calls first; after [`BULK_SHARE`] interactive turns in a row, a
-  /// waiting campaign send. False when no call is left waiting.
-  pub fn wake_next(&mut self) -> bool {
+  /// waiting campaign send. The class of the call woken; none when no call is left waiting.
+  pub fn wake_next(&mut self) -> Option<Class> {
     loop {
       let bulk_due = self.interactive_run >= BULK_SHARE;
-      let next = match self.queue.keys().find(|turn| turn.class == Class::Bulk).copied() {
+      let next = match self.first_bulk() {
         Some(bulk) if bulk_due => self.queue.remove_entry(&bulk),
         _ => self.queue.pop_first(),
       };
-      let Some((turn, sender)) = next else { return false };
+      let (turn, sender) = next?;
       if sender.send(()).is_ok() {
-        let bulk_waits = turn.class == Class::Interactive && self.queue.keys().any(|t| t.class == Class::Bulk);
+        let bulk_waits = turn.class == Class::Interactive && self.first_bulk().is_some();
         self.interactive_run = if bulk_waits { self.interactive_run + 1 } else { 0 };
-        return true;
+        return Some(turn.class);
       }
     }
   }

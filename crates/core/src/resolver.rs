@@ -279,6 +279,11 @@ impl Resolver {
     }
   }
 
+  /// The SID of the customer's cached conversation, if any: where a send to them will write.
+  pub async fn cached_sid(&self, customer: &Customer) -> Option<String> {
+    self.cached(key(customer)).await.map(|hit| hit.sid.text())
+  }
+
   /// Forgets the customer's conversation, e.g. after Twilio reported it closed or gone.
   pub async fn evict(&self, customer: &Customer) {
     self.cache.invalidate(&key(customer)).await;
