@@ -76,6 +76,11 @@ impl Http {
     self.policy
   }
 
+  /// Whether writes are paced (`writesPerSecond` above 0).
+  pub fn paces(&self) -> bool {
+    self.pacer.is_some()
+  }
+
   /// A send's entry to `key`'s lane, once let in (see [`Pacer::enter`]), counted among the writes queued while it
   /// waits at the gate; none without pacing.
   pub async fn enter(&self, key: PaceKey) -> Result<Option<Entered>> {

@@ -304,7 +304,7 @@ impl Messages {
   /// customer's cached conversation's, or the service's creations for a customer without one yet. Messages.json
   /// sends are not paced by conversation.
   pub async fn enter(&self, checked: &Checked<'_>) -> Result<Option<Entered>> {
-    if self.config.delivery == Delivery::Messaging {
+    if self.config.delivery == Delivery::Messaging || !self.api.http().paces() {
       return Ok(None);
     }
     // Boxed: the cache's lookup is the largest step of the wait, and over before it.

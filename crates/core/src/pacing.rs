@@ -7,6 +7,10 @@
 //! the others wait their turn without holding anything, so a call that ends while it waits (a timeout, a process
 //! shutting down) costs no one a slot, and a head that ends before its start gives its reservation back.
 //!
+//! In front of each lane, a gate ([`Pacer::enter`]): a lane lets in two windows' worth of sends, and the sends
+//! beyond wait there in the same order with only their checked input, none of the state their lookups, uploads and
+//! turns would make, so a queue of a hundred thousand costs what its entries hold.
+//!
 //! A call that already waited its turn once (a retry after a 429, a creation repeated without the system
 //! identity) goes back in at the front, keeping its place. A call whose start would lie further than
 //! `maxQueueMs` away is refused before it queues (`QUEUE_FULL`, with when to try again).
