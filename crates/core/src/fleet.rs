@@ -111,6 +111,33 @@ end
 return released
 ";
 
+/// A start made later than it was reserved (a busy process): its entry, among the latest `ARGV[3] + 1`, moves to
+/// when the start was made, the list kept in order, so that the starts reserved a window after it count from
+/// then. An entry no longer there, or a list longer than any client leaves it (the next reservation repairs it), is
+/// left alone.
+const MOVE: &str = r"
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 or redis.call('LLEN', KEYS[1]) > tonumber(ARGV[3]) + 1 then return 0 end
+local was, made = ARGV[1], tonumber(ARGV[2])
+local starts = redis.call('LRANGE', KEYS[1], 0, -1)
+local found = nil
+for i = #starts, 1, -1 do
+  if starts[i] == was then found = i break end
+end
+if not found then return 0 end
+table.remove(starts, found)
+local place = #starts + 1
+for i, start in ipairs(starts) do
+  local at = tonumber(start)
+  if at and at > made then place = i break end
+end
+table.insert(starts, place, ARGV[2])
+redis.call('DEL', KEYS[1])
+redis.call('RPUSH', KEYS[1], unpack(starts))
+redis.call('PEXPIRE', KEYS[1], ttl + math.max(0, made - tonumber(was)))
+return 1
+";
+
 /// Redis's clock in ms, for scripts that compare leases.
 const NOW: &str = "local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -244,6 +271,7 @@ pub struct Fleet {
   claims_prefix: String,
   reserve: redis::Script,
   release: redis::Script,
+  moved: redis::Script,
   claim: redis::Script,
   renew: redis::Script,
   complete: redis::Script,
@@ -284,6 +312,7 @@ impl Fleet {
       claims_prefix: format!("{key_prefix}twilio-claims:{account_sid}"),
       reserve: redis::Script::new(RESERVE),
       release: redis::Script::new(RELEASE),
+      moved: redis::Script::new(MOVE),
       claim: redis::Script::new(&format!("{NOW}{CLAIM}")),
       renew: redis::Script::new(&format!("{NOW}{RENEW}")),
       complete: redis::Script::new(COMPLETE),
@@ -491,6 +520,19 @@ impl Fleet {
     let ats: Vec<String> = slots.iter().map(|slot| slot.at.to_string()).collect();
     let ats: Vec<&str> = ats.iter().map(String::as_str).collect();
     let _: Option<i64> = self.eval(&self.release, &self.pacing_key(lane), &ats).await;
+  }
+
+  /// The start `slot` of the lane `lane` was made `late` after it was due: it counts from then.
+  pub async fn started_late(&self, lane: &str, slot: &Slot, late: Duration, rate: u32) {
+    let late = i64::try_from(late.as_millis()).unwrap_or(i64::MAX);
+    let args = [
+      slot.at.to_string(),
+      slot.at.saturating_add(late).to_string(),
+      rate.to_string(),
+    ];
+    let _: Option<i64> = self
+      .eval(&self.moved, &self.pacing_key(lane), &[&args[0], &args[1], &args[2]])
+      .await;
   }
 
   /// The key of a pacing lane, or of a switch, of this account and service.

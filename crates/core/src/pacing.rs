@@ -44,6 +44,9 @@ const IDLE: Duration = Duration::from_secs(30);
 /// A start made this much later than its reservation counts from when it was made: more than the timer's tick
 /// (a millisecond), which would otherwise slow every start of sustained traffic by as much.
 const LATE: Duration = Duration::from_millis(5);
+/// A start the fleet reserved and this process made later than this is moved in Redis (a round trip): half the
+/// window's margin, which absorbs the rest.
+const LATE_IN_REDIS: Duration = Duration::from_millis(15);
 /// A lane lets in this many windows' worth of sends at Twilio's rate (per class); the others wait at its gate (see
 /// [`Pacer::enter`]).
 const ENTERED_WINDOWS: usize = 2;
@@ -412,8 +415,10 @@ impl Place<'_> {
     }
     // Boxed: only the head sleeps, and the timer's state is not held by every call queued behind it.
     Box::pin(tokio::time::sleep_until(at)).await;
-    if let Some(Reserved::Local(at)) = self.reserved.take() {
-      self.pacer.woke(self.key, at);
+    match self.reserved.take() {
+      Some(Reserved::Local(at)) => self.pacer.woke(self.key, at),
+      Some(Reserved::Fleet(slot, at)) => self.pacer.woke_to_fleet_start(self.key, slot, at),
+      None => {}
     }
     Ok(())
   }
@@ -682,6 +687,16 @@ impl Pacer {
     if let Some(lane) = self.lanes.locked().by_key.get_mut(key) {
       lane.started(at, Instant::now());
     }
+  }
+
+  /// The head woke now to the start the fleet reserved for `at`: one made late counts from then in Redis too.
+  fn woke_to_fleet_start(&self, key: &PaceKey, slot: Slot, at: Instant) {
+    let late = Instant::now().saturating_duration_since(at);
+    let Some(fleet) = self.fleet.as_ref().filter(|_| late > LATE_IN_REDIS) else {
+      return;
+    };
+    let (lane, rate) = (key.lane(), self.rate);
+    fleet.in_background(|fleet| async move { fleet.started_late(&lane, &slot, late, rate).await });
   }
 
   fn local_slot(&self, key: &PaceKey) -> Instant {
