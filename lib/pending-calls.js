@@ -18,7 +18,7 @@ function release(count) {
   if (pendingEverywhere === 0) keepAlive.unref();
 }
 
-function finish(record, outcome, failed) {
+function settleCall(record, outcome, failed) {
   if (record.finish === undefined) return failed ? record.reject(outcome) : record.resolve(outcome);
   let result;
   try {
@@ -61,7 +61,7 @@ class PendingCalls {
       } catch (error) {
         this.#promises.delete(call);
         release(1);
-        finish(record, error, true);
+        settleCall(record, error, true);
       }
     });
   }
@@ -74,7 +74,7 @@ class PendingCalls {
       const record = this.#promises.get(calls[i]);
       if (record === undefined) continue;
       this.#promises.delete(calls[i]);
-      finish(record, outcomes[i], failed[i]);
+      settleCall(record, outcomes[i], failed[i]);
     }
     release(calls.length);
     if (lines) this.#observer.log(lines);

@@ -139,6 +139,17 @@ impl Lane {
     }
   }
 
+  /// The place in line of a call of `class` joining now (`first_time`: it has not waited a turn before).
+  fn next_turn(&mut self, class: Class, first_time: bool) -> Turn {
+    self.joined += 1;
+    Turn {
+      class,
+      first_time,
+      ticket: crate::call::ticket(),
+      joined: self.joined,
+    }
+  }
+
   /// The sends of one class the lane lets in at once.
   fn room(&self) -> usize {
     self.full_rate.saturating_mul(ENTERED_WINDOWS).max(1)
@@ -305,6 +316,11 @@ impl Lane {
 }
 
 impl Lanes {
+  /// The lane of `key`, made at `rate` if it has none.
+  fn lane(&mut self, key: &PaceKey, rate: u32) -> &mut Lane {
+    self.by_key.entry(key.clone()).or_insert_with(|| Lane::new(rate))
+  }
+
   /// Forgets idle lanes, once the map has doubled since the last sweep: memory follows the keys written to
   /// lately, whatever the number of conversations overall.
   fn sweep(&mut self, now: Instant) {
@@ -482,20 +498,14 @@ impl Pacer {
     let waiter = {
       let mut lanes = self.lanes.locked();
       lanes.sweep(now);
-      let lane = lanes.by_key.entry(key.clone()).or_insert_with(|| Lane::new(self.rate));
+      let lane = lanes.lane(key, self.rate);
       let wait = lane.estimate(now, class);
       if !again && wait > self.max_queue {
         return Err(self.queue_full(wait));
       }
       lane.members.join(class);
       if lane.head {
-        lane.joined += 1;
-        let turn = Turn {
-          class,
-          first_time: !again,
-          ticket: crate::call::ticket(),
-          joined: lane.joined,
-        };
+        let turn = lane.next_turn(class, !again);
         Some(lane.waiting.wait(turn))
       } else {
         lane.head = true;
@@ -523,44 +533,29 @@ impl Pacer {
   pub fn enter(self: &Arc<Self>, key: PaceKey) -> Result<Entered> {
     let now = Instant::now();
     let class = crate::call::class();
-    let mut lanes = self.lanes.locked();
-    lanes.sweep(now);
-    // The key is cloned only for a lane that is new: every send enters.
-    if !lanes.by_key.contains_key(&key) {
-      lanes.by_key.insert(key.clone(), Lane::new(self.rate));
-    }
-    let Some(lane) = lanes.by_key.get_mut(&key) else {
-      return Ok(self.entered(key, class, None));
-    };
-    let waiter = if lane.opens_for(class) {
-      lane.entered.join(class);
-      None
-    } else {
-      let wait = lane.estimate(now, class);
-      if wait > self.max_queue {
-        return Err(self.queue_full(wait));
+    let waiter = {
+      let mut lanes = self.lanes.locked();
+      lanes.sweep(now);
+      let lane = lanes.lane(&key, self.rate);
+      if lane.opens_for(class) {
+        lane.entered.join(class);
+        None
+      } else {
+        let wait = lane.estimate(now, class);
+        if wait > self.max_queue {
+          return Err(self.queue_full(wait));
+        }
+        lane.at_gate.join(class);
+        let turn = lane.next_turn(class, true);
+        Some(lane.gate.wait(turn))
       }
-      lane.at_gate.join(class);
-      lane.joined += 1;
-      let turn = Turn {
-        class,
-        first_time: true,
-        ticket: crate::call::ticket(),
-        joined: lane.joined,
-      };
-      Some(lane.gate.wait(turn))
     };
-    drop(lanes);
-    Ok(self.entered(key, class, waiter))
-  }
-
-  fn entered(self: &Arc<Self>, key: PaceKey, class: Class, waiter: Option<oneshot::Receiver<()>>) -> Entered {
-    Entered {
+    Ok(Entered {
       pacer: self.clone(),
       key,
       class,
       waiter,
-    }
+    })
   }
 
   fn queue_full(&self, wait: Duration) -> Error {
@@ -702,8 +697,7 @@ impl Pacer {
   fn local_slot(&self, key: &PaceKey) -> Instant {
     let now = Instant::now();
     let mut lanes = self.lanes.locked();
-    let lane = lanes.by_key.entry(key.clone()).or_insert_with(|| Lane::new(self.rate));
-    lane.reserve(now)
+    lanes.lane(key, self.rate).reserve(now)
   }
 
   /// What Twilio answered a paced write: a 429 slows the key's lane, a success speeds it back up.
